@@ -1,0 +1,71 @@
+//! Lesson 1: a topic is several independent ordered logs; a key picks one.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kafka_course::ch1_cluster::{self, PARTITIONS, RECORDS, REPLICATION_FACTOR};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::common::{assert_output, block_on, start};
+
+#[test]
+fn lesson_1() {
+    block_on(async {
+        let ctx = start(1);
+        let report = ch1_cluster::run(&ctx).await.expect("lesson 1 runs");
+        assert_output("ch1_cluster", &ctx);
+
+        // The cluster and the topic are what the lesson asked for.
+        assert_eq!(report.brokers, vec![1, 2, 3]);
+        assert_eq!(report.partitions.len(), PARTITIONS as usize);
+        for p in &report.partitions {
+            assert_eq!(p.replicas.len(), REPLICATION_FACTOR as usize, "partition {}", p.id);
+            assert!(p.replicas.contains(&p.leader), "the leader is one of the replicas");
+            assert!(p.isr.contains(&p.leader), "the leader is in sync");
+        }
+
+        // Every record was delivered, and the same key always went to the same partition.
+        assert_eq!(report.deliveries.len(), RECORDS.len());
+        let mut partition_of: HashMap<&str, i32> = HashMap::new();
+        for d in &report.deliveries {
+            let p = *partition_of.entry(d.key.as_str()).or_insert(d.partition);
+            assert_eq!(p, d.partition, "key {} went to two partitions", d.key);
+        }
+
+        // Within a partition, offsets start at 0 and grow by one, in send order;
+        // the high watermark is the next offset.
+        for p in &report.partitions {
+            let offsets: Vec<i64> = report.deliveries.iter().filter(|d| d.partition == p.id).map(|d| d.offset).collect();
+            let expected: Vec<i64> = (0..offsets.len() as i64).collect();
+            assert_eq!(offsets, expected, "offsets of partition {}", p.id);
+            assert_eq!(report.watermarks[&p.id], (0, offsets.len() as i64), "watermarks of partition {}", p.id);
+        }
+
+        // Read the logs back independently of the lesson: each record sits at
+        // the partition and offset its delivery report gave.
+        // assign() reads chosen partitions directly, outside any group rebalancing;
+        // librdkafka still wants a group.id, used for nothing here.
+        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..PARTITIONS {
+            tpl.add_partition_offset(&report.topic, p, Offset::Beginning).unwrap();
+        }
+        consumer.assign(&tpl).unwrap();
+        let mut stored = HashMap::new();
+        while stored.len() < RECORDS.len() {
+            match consumer.poll(Duration::from_secs(5)) {
+                Some(Ok(m)) => {
+                    let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+                    let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
+                    stored.insert((m.partition(), m.offset()), (key, value));
+                }
+                Some(Err(e)) => panic!("reading back: {e}"),
+                None => panic!("only {} of {} records read back", stored.len(), RECORDS.len()),
+            }
+        }
+        for d in &report.deliveries {
+            assert_eq!(stored[&(d.partition, d.offset)], (d.key.clone(), d.value.clone()));
+        }
+    });
+}

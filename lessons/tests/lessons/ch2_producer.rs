@@ -1,0 +1,1 @@
+// Tests of lesson ch2_producer: not written yet.

@@ -1,0 +1,1 @@
+// Tests of lesson ch3_acks: not written yet.

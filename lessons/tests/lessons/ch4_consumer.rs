@@ -1,0 +1,1 @@
+// Tests of lesson ch4_consumer: not written yet.

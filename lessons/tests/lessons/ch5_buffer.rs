@@ -1,0 +1,1 @@
+// Tests of lesson ch5_buffer: not written yet.

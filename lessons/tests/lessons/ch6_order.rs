@@ -1,0 +1,1 @@
+// Tests of lesson ch6_order: not written yet.

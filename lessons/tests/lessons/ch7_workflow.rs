@@ -1,0 +1,1 @@
+// Tests of lesson ch7_workflow: not written yet.

@@ -1,0 +1,45 @@
+//! What every lesson test shares: an embedded cluster, the lesson's intro,
+//! and the snapshot that the book includes.
+
+use std::future::Future;
+
+use kafka_course::kit::{Ctx, Narrator};
+use kafka_course::{intro, lesson};
+
+/// A fresh embedded cluster with lesson `number`'s intro already narrated,
+/// exactly as `course lesson N` starts.
+pub fn start(number: u32) -> Ctx {
+    let ctx = Ctx::embedded(Narrator::quiet()).expect("embedded cluster");
+    intro(&ctx, lesson(number).expect("lesson exists"));
+    ctx
+}
+
+/// Run a test body on a single-threaded runtime, as the `course` binary does.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// Compare everything `ctx` narrated with `lessons/tests/snapshots/<slug>.snap`,
+/// the file the book's chapter includes.
+pub fn assert_output(slug: &str, ctx: &Ctx) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(slug, ctx.out().text());
+    });
+}
+
+/// The body of a snapshot file (without insta's header).
+#[allow(dead_code)]
+pub fn snapshot_body(slug: &str) -> String {
+    let path = format!("{}/tests/snapshots/{slug}.snap", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let body = text.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{path}: no insta header"));
+    body.to_string()
+}
