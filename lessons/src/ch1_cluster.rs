@@ -147,8 +147,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let mut watermarks = BTreeMap::new();
     for p in &partitions {
         // ANCHOR: watermarks
-        // The low watermark is the first offset still stored, the high
-        // watermark the offset the next record will get.
+        // The low watermark is the first offset still stored. The high
+        // watermark is one past the last record copied to every in-sync
+        // replica: consumers read up to there. Here nothing is left to copy,
+        // so it is also the offset the next record will get.
         let (low, high) = producer
             .client()
             .fetch_watermarks(&topic, p.id, Duration::from_secs(5))?;

@@ -16,6 +16,7 @@ pub mod ch6_order;
 pub mod ch7_workflow;
 
 pub mod bench;
+pub mod workshop;
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;

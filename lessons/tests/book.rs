@@ -1,0 +1,159 @@
+//! The book builds with nothing but cargo, every include resolves to
+//! something non-empty, and every chapter shows exactly its lesson's
+//! snapshot: the output a reader sees is the output a test checked.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use kafka_course::LESSONS;
+
+fn book_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../book")
+}
+
+/// Build the book once for all the tests of this file; return the output dir.
+fn built() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
+        let _ = fs::remove_dir_all(&out);
+        let mut book = mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
+        book.config.build.build_dir = out.clone();
+        book.build().expect("the book builds");
+        out
+    })
+}
+
+fn html(page: &str) -> String {
+    let path = built().join(page);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Text as mdBook writes it inside a code block.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Every `{{#include path[:anchor|:lines]}}` of the book's sources.
+fn includes() -> Vec<(PathBuf, String, String)> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(book_root().join("src")).unwrap() {
+        let md = entry.unwrap().path();
+        if md.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&md).unwrap();
+        for piece in text.split("{{#include ").skip(1) {
+            let spec = piece.split("}}").next().unwrap().trim().to_string();
+            let (file, selector) = match spec.split_once(':') {
+                Some((f, s)) => (f.to_string(), s.to_string()),
+                None => (spec.clone(), String::new()),
+            };
+            found.push((md.clone(), file, selector));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_include_resolves_to_non_empty_text() {
+    let includes = includes();
+    assert!(!includes.is_empty());
+    for (md, file, selector) in includes {
+        let path = md.parent().unwrap().join(&file);
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{} includes {file}: {e}", md.display()));
+        let what = format!("{} includes {file}:{selector}", md.display());
+        let content: String = if selector.is_empty() || selector.chars().next().unwrap().is_ascii_digit() {
+            // Whole file or a line range: the range must start inside the file.
+            let first: usize = selector.split(':').next().unwrap().parse().unwrap_or(1);
+            text.lines().skip(first.saturating_sub(1)).collect::<Vec<_>>().join("\n")
+        } else {
+            let start = format!("ANCHOR: {selector}");
+            let end = format!("ANCHOR_END: {selector}");
+            let body = text
+                .split_once(&start)
+                .and_then(|(_, rest)| rest.split_once(&end))
+                .unwrap_or_else(|| panic!("{what}: no {start} ... {end} in the file"))
+                .0;
+            body.lines().skip(1).filter(|l| !l.contains("ANCHOR")).collect::<Vec<_>>().join("\n")
+        };
+        assert!(content.trim().len() > 10, "{what}: included text is empty");
+    }
+}
+
+#[test]
+fn no_unexpanded_include_in_the_built_book() {
+    for entry in fs::read_dir(built()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "html") {
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("{{#"), "{} has an unexpanded {{{{#...}}}}", path.display());
+        }
+    }
+}
+
+#[test]
+fn each_chapter_shows_its_lessons_snapshot() {
+    for lesson in LESSONS {
+        let md = fs::read_to_string(book_root().join("src").join(format!("{}.md", lesson.slug))).unwrap();
+        let include = format!("{{{{#include ../../lessons/tests/snapshots/{}.snap:4:}}}}", lesson.slug);
+        assert!(md.contains(&include), "chapter {} must include its snapshot: {include}", lesson.number);
+
+        let snap = fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{}.snap", lesson.slug)),
+        )
+        .unwrap();
+        // Line 4 on is the output: lines 1-3 are insta's header.
+        let header: Vec<&str> = snap.lines().take(3).collect();
+        assert!(header[0] == "---" && header[1].starts_with("source:") && header[2] == "---", "{}: header changed", lesson.slug);
+        let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+        assert!(body.contains(&format!("Lesson {}: ", lesson.number)), "{}: not lesson {}'s output", lesson.slug, lesson.number);
+
+        let page = html(&format!("{}.html", lesson.slug));
+        assert!(
+            page.contains(escape(body.trim_end()).as_str()),
+            "chapter {}'s page does not show its lesson's snapshot",
+            lesson.number
+        );
+    }
+}
+
+#[test]
+fn chapter_1_shows_the_cluster_diagram() {
+    let page = html("ch1_cluster.html");
+    assert!(page.contains("img/ch1-cluster.svg"));
+    let svg = fs::read_to_string(built().join("img/ch1-cluster.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Broker 3"));
+}
+
+#[test]
+fn search_is_built() {
+    let files: Vec<String> = fs::read_dir(built())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .collect();
+    assert!(!files.is_empty(), "no search index");
+    let index = fs::read_to_string(built().join(&files[0])).unwrap();
+    assert!(index.contains("partition") && index.contains("watermark"));
+}
+
+#[test]
+fn glossary_links_point_at_existing_terms() {
+    let glossary = html("glossary.html");
+    let ids: BTreeSet<&str> = glossary.split("id=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    for entry in fs::read_dir(built()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for link in text.split("href=\"glossary.html#").skip(1) {
+            let id = link.split('"').next().unwrap();
+            assert!(ids.contains(id), "{} links to glossary#{id}, which does not exist", path.display());
+        }
+    }
+}
