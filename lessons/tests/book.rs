@@ -97,28 +97,34 @@ fn no_unexpanded_include_in_the_built_book() {
 
 #[test]
 fn each_chapter_shows_its_lessons_snapshot() {
-    for lesson in LESSONS {
-        let md = fs::read_to_string(book_root().join("src").join(format!("{}.md", lesson.slug))).unwrap();
-        let include = format!("{{{{#include ../../lessons/tests/snapshots/{}.snap:4:}}}}", lesson.slug);
-        assert!(md.contains(&include), "chapter {} must include its snapshot: {include}", lesson.number);
+    // Check every chapter and report all that fail, not just the first.
+    let problems: Vec<String> = LESSONS.iter().filter_map(|l| chapter_problem(l.number, l.slug)).collect();
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
 
-        let snap = fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{}.snap", lesson.slug)),
-        )
-        .unwrap();
-        // Line 4 on is the output: lines 1-3 are insta's header.
-        let header: Vec<&str> = snap.lines().take(3).collect();
-        assert!(header[0] == "---" && header[1].starts_with("source:") && header[2] == "---", "{}: header changed", lesson.slug);
-        let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
-        assert!(body.contains(&format!("Lesson {}: ", lesson.number)), "{}: not lesson {}'s output", lesson.slug, lesson.number);
-
-        let page = html(&format!("{}.html", lesson.slug));
-        assert!(
-            page.contains(escape(body.trim_end()).as_str()),
-            "chapter {}'s page does not show its lesson's snapshot",
-            lesson.number
-        );
+fn chapter_problem(number: u32, slug: &str) -> Option<String> {
+    let md = fs::read_to_string(book_root().join("src").join(format!("{slug}.md"))).unwrap();
+    let include = format!("{{{{#include ../../lessons/tests/snapshots/{slug}.snap:4:}}}}");
+    if !md.contains(&include) {
+        return Some(format!("chapter {number} must include its snapshot: {include}"));
     }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap"));
+    let Ok(snap) = fs::read_to_string(&path) else {
+        return Some(format!("chapter {number}: no snapshot {}", path.display()));
+    };
+    // Line 4 on is the output: lines 1-3 are insta's header.
+    let header: Vec<&str> = snap.lines().take(3).collect();
+    if !(header.len() == 3 && header[0] == "---" && header[1].starts_with("source:") && header[2] == "---") {
+        return Some(format!("chapter {number}: {slug}.snap's header is not 3 lines, the include's :4: is wrong"));
+    }
+    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    if !body.starts_with(&format!("Lesson {number}: ")) {
+        return Some(format!("chapter {number}: {slug}.snap is not lesson {number}'s output"));
+    }
+    if !html(&format!("{slug}.html")).contains(escape(body.trim_end()).as_str()) {
+        return Some(format!("chapter {number}'s page does not show its lesson's snapshot"));
+    }
+    None
 }
 
 #[test]
