@@ -1,0 +1,62 @@
+# Learn Apache Kafka with Rust: `just --list` shows every recipe.
+# Lessons run on an embedded Kafka cluster unless KAFKA_BOOTSTRAP_SERVERS is set.
+
+# List the recipes
+default:
+    @just --list
+
+# Run lesson N (the same number as its chapter), e.g. `just lesson 3`
+lesson N:
+    cargo run --release --quiet -- lesson {{N}}
+
+# Lesson 1: brokers, topics, partitions and replicas
+lesson-1: (lesson "1")
+
+# Lesson 2: the producer, serialization and keys
+lesson-2: (lesson "2")
+
+# Lesson 3: acks, what "delivered" means
+lesson-3: (lesson "3")
+
+# Lesson 4: the consumer, groups and offsets
+lesson-4: (lesson "4")
+
+# Lesson 5: independence, a durable buffer
+lesson-5: (lesson "5")
+
+# Lesson 6: strict order within one topic
+lesson-6: (lesson "6")
+
+# Lesson 7: order across topics, status events
+lesson-7: (lesson "7")
+
+# Run every lesson, in order
+lessons:
+    cargo run --release --quiet -- lessons
+
+# Run all the tests (the same command as the README and CI)
+test:
+    cargo test
+
+# Build the book into book/build (mdBook as a library: nothing to install)
+book:
+    cargo run --quiet --example build_book
+
+# Build the book and serve it at http://localhost:3000
+serve: book
+    @echo "Serving book/build at http://localhost:3000 (Ctrl-C to stop)"
+    python3 -m http.server 3000 --bind 127.0.0.1 --directory book/build
+
+# Start the real 3-broker Kafka cluster (Docker) and wait until it is healthy
+cluster-up:
+    docker compose up -d --wait
+    @echo "Kafka is up on localhost:9092, localhost:9093, localhost:9094."
+    @echo "Run a lesson on it: KAFKA_BOOTSTRAP_SERVERS=localhost:9092 just lesson-1"
+
+# Stop the real cluster and delete its data
+cluster-down:
+    docker compose down --volumes
+
+# Time each lesson on the embedded cluster against a measured floor
+bench:
+    cargo run --release --quiet -- bench
