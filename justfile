@@ -60,3 +60,23 @@ cluster-down:
 # Time each lesson on the embedded cluster against a measured floor
 bench:
     cargo run --release --quiet -- bench
+
+# Check your solution of exercise N (exercises/exN_*.rs), e.g. `just exercise 1`
+exercise N:
+    cargo run --release --quiet -- exercise {{N}}
+
+# A hint for exercise N
+hint N:
+    cargo run --release --quiet -- hint {{N}}
+
+# Your progress: which exercises pass
+exercises:
+    cargo run --release --quiet -- exercises
+
+# Teachers: copy the course to DIR for a student (exercises unsolved, no solutions)
+teacher-export DIR:
+    cargo run --release --quiet -- teacher export {{DIR}}
+
+# Teachers: check the student's copy at DIR and print a summary table
+teacher-check DIR:
+    cargo run --release --quiet -- teacher check {{DIR}}

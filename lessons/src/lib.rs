@@ -17,6 +17,8 @@ pub mod ch7_workflow;
 
 pub mod bench;
 pub mod workshop;
+pub mod exercises;
+pub mod teacher;
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;

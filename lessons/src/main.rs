@@ -5,6 +5,10 @@
 //! cargo run --release -- lessons      # run them all
 //! cargo run --release -- list         # what the lessons are
 //! cargo run --release -- bench        # time each lesson against a floor
+//! cargo run --release -- exercise 1   # check your solution of exercise 1
+//! cargo run --release -- hint 1       # a hint for exercise 1
+//! cargo run --release -- exercises    # which exercises pass
+//! cargo run --release -- teacher check ../student-copy   # a student's summary
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
 //! ```
 
@@ -12,8 +16,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use kafka_course::exercises::{self, Variant, EXERCISES};
 use kafka_course::kit::Narrator;
-use kafka_course::{bench, run_lesson, LESSONS};
+use kafka_course::{bench, run_lesson, teacher, LESSONS};
 
 #[derive(Parser)]
 #[command(name = "course", about = "Learn Apache Kafka with Rust: run the book's lessons")]
@@ -44,6 +49,29 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Check your solution of exercise N (in exercises/exN_*.rs).
+    Exercise {
+        number: u32,
+        /// Start over: put back the exercise's original file (your edits are lost).
+        #[arg(long)]
+        reset: bool,
+    },
+    /// A hint for exercise N.
+    Hint { number: u32 },
+    /// Your progress: which exercises pass.
+    Exercises,
+    /// For teachers: hand out a clean copy, check a student's copy.
+    #[command(subcommand)]
+    Teacher(TeacherCommand),
+}
+
+#[derive(Subcommand)]
+enum TeacherCommand {
+    /// Copy the course to DIR for a student: exercises unsolved, no solutions.
+    Export { dir: std::path::PathBuf },
+    /// Check the exercises of the student's copy at DIR with this copy's
+    /// checks, and print a summary table.
+    Check { dir: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -80,5 +108,50 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench { runs } => bench::run(runs).await,
+        Command::Exercise { number, reset } => {
+            let exercise = exercises::exercise(number)?;
+            if reset {
+                return reset_exercise(exercise);
+            }
+            exercises::quiet_panics();
+            let outcome = exercises::run(exercise, Variant::Student).await;
+            print!("{}", exercises::report(exercise, &outcome));
+            anyhow::ensure!(outcome.passed(), "exercise {number} is not solved yet");
+            Ok(())
+        }
+        Command::Hint { number } => {
+            let exercise = exercises::exercise(number)?;
+            println!("Hint for exercise {}: {}
+
+{}", exercise.number, exercise.title, exercise.hint);
+            Ok(())
+        }
+        Command::Exercises => {
+            exercises::quiet_panics();
+            let mut rows = Vec::new();
+            for e in EXERCISES {
+                rows.push((e, exercises::run(e, Variant::Student).await));
+            }
+            print!("{}", exercises::table(&rows));
+            Ok(())
+        }
+        Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
+        Command::Teacher(TeacherCommand::Check { dir }) => teacher::check(&dir),
     }
+}
+
+#[cfg(has_solutions)]
+fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
+    let path = exercises::reset(exercise)?;
+    println!("Exercise {} starts over: {} is back to its original state.", exercise.number, path.display());
+    Ok(())
+}
+
+#[cfg(not(has_solutions))]
+fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
+    anyhow::bail!(
+        "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
+        exercise.number,
+        exercise.slug
+    )
 }

@@ -64,7 +64,10 @@ fn recipes() -> Vec<(String, bool)> {
 fn justfile_has_every_documented_recipe_each_described() {
     let recipes = recipes();
     let mut wanted: Vec<String> = LESSONS.iter().map(|l| format!("lesson-{}", l.number)).collect();
-    wanted.extend(["lesson", "lessons", "test", "book", "serve", "cluster-up", "cluster-down", "bench"].map(String::from));
+    wanted.extend([
+        "lesson", "lessons", "test", "book", "serve", "cluster-up", "cluster-down", "bench", "exercise", "hint",
+        "exercises", "teacher-export", "teacher-check",
+    ].map(String::from));
     for name in &wanted {
         let recipe = recipes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("justfile has no recipe {name}"));
         assert!(recipe.1, "recipe {name} has no description for `just --list`");

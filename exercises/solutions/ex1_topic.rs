@@ -1,0 +1,31 @@
+//! Exercise 1 (chapter 1): a topic for a group of four consumers.
+//!
+//! The workshop runs four machine controllers. They form one consumer group
+//! and share the work of the topic `orders`. Create that topic so that:
+//!
+//! 1. each of the four controllers gets a share of the work, and
+//! 2. every partition has a copy on each of the cluster's 3 brokers, so
+//!    that two brokers can fail without losing a record.
+//!
+//! Edit the TODO lines below, then check your work: `just exercise 1`
+//! (or `cargo run --release -- exercise 1`). Stuck? `just hint 1`.
+
+use anyhow::Result;
+
+use crate::kit::Ctx;
+
+/// Create the topic `orders` and return its name (what `create_topic` returns).
+pub async fn create_orders_topic(ctx: &Ctx) -> Result<String> {
+    //@ starter: // TODO: how many partitions keep 4 consumers of one group busy?
+    //@ starter: let partitions = 1;
+    //@ starter: // TODO: how many copies of each partition survive 2 broker failures?
+    //@ starter: let replication_factor = 1;
+    //@ solution-begin
+    // A group gives each partition to exactly one of its members: with fewer
+    // partitions than members, some members get nothing to do.
+    let partitions = 4;
+    // f + 1 replicas survive f failed brokers: 3 replicas survive 2.
+    let replication_factor = 3;
+    //@ solution-end
+    ctx.create_topic("orders", partitions, replication_factor).await
+}

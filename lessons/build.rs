@@ -1,0 +1,76 @@
+//! Wires the exercises into the crate.
+//!
+//! * `exercises/exN_*.rs` (the files students edit) become
+//!   `kafka_course::exercises::student::exN_*`. `EXERCISES_DIR` can point at
+//!   another copy's `exercises/` folder: that is how a teacher checks a
+//!   student's work with the course's own checks.
+//! * If `exercises/solutions/` exists (the teacher's copy), the reference
+//!   solutions become `exercises::solution::*`, and the starters derived
+//!   from them (see src/exercises/starter.rs) become `exercises::starter::*`,
+//!   so `cargo test` can check that every solution passes and every starter
+//!   fails. A student's copy made by `course teacher export` has no solutions.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[path = "src/exercises/starter.rs"]
+mod starter;
+
+fn modules(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut found: Vec<(String, PathBuf)> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .filter_map(|p| Some((p.file_stem()?.to_str()?.to_string(), p)))
+                .filter(|(name, _)| name.starts_with("ex"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn module_list(mods: &[(String, PathBuf)]) -> String {
+    mods.iter()
+        .map(|(name, path)| format!("#[path = {:?}]\npub mod {name};\n", path.display().to_string()))
+        .collect()
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    println!("cargo::rerun-if-env-changed=EXERCISES_DIR");
+    println!("cargo::rustc-check-cfg=cfg(has_solutions)");
+    println!("cargo::rerun-if-changed=src/exercises/starter.rs");
+
+    let students = match std::env::var_os("EXERCISES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest.join("../exercises"),
+    };
+    let students = students.canonicalize().unwrap_or(students);
+    println!("cargo::rerun-if-changed={}", students.display());
+    for (_, path) in modules(&students) {
+        println!("cargo::rerun-if-changed={}", path.display());
+    }
+    fs::write(out.join("student_modules.rs"), module_list(&modules(&students))).unwrap();
+
+    let solutions_dir = manifest.join("../exercises/solutions");
+    let solutions = modules(&solutions_dir);
+    let mut starters = Vec::new();
+    if !solutions.is_empty() {
+        println!("cargo::rustc-cfg=has_solutions");
+        println!("cargo::rerun-if-changed={}", solutions_dir.display());
+        fs::create_dir_all(out.join("starters")).unwrap();
+        for (name, path) in &solutions {
+            println!("cargo::rerun-if-changed={}", path.display());
+            let source = fs::read_to_string(path).unwrap();
+            let starter = starter::starter_from_solution(&source)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let starter_path = out.join("starters").join(format!("{name}.rs"));
+            fs::write(&starter_path, starter).unwrap();
+            starters.push((name.clone(), starter_path));
+        }
+    }
+    fs::write(out.join("solution_modules.rs"), module_list(&solutions)).unwrap();
+    fs::write(out.join("starter_modules.rs"), module_list(&starters)).unwrap();
+}
