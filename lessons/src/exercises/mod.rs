@@ -226,7 +226,9 @@ pub fn table(rows: &[(&Exercise, Outcome)]) -> String {
     let mut s = String::from("exercise  chapter  result  what failed\n");
     for (e, o) in rows {
         let (result, what) = if o.passed() { ("pass", String::new()) } else { ("FAIL", o.first_failure()) };
-        s.push_str(&format!("{:>8}  {:>7}  {result:<6}  {what}\n", e.number, e.chapter));
+        let line = format!("{:>8}  {:>7}  {result:<6}  {what}", e.number, e.chapter);
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
     let solved = rows.iter().filter(|(_, o)| o.passed()).count();
     s.push_str(&format!("\n{solved} of {} exercises solved.\n", rows.len()));
