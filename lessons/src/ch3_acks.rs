@@ -47,7 +47,7 @@ pub const FAULT: RDKafkaRespErr = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_F
 pub const REPLICATION_FACTOR: i32 = 3;
 
 /// One `acks` setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Acks {
     Zero,
     One,
@@ -143,12 +143,15 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     say!(ctx, "The lesson runs one producer per setting and measures what each one waits");
     say!(ctx, "for, then what each one loses.");
 
-    let mut producers = Vec::new();
+    // The topics: one for timing, then one per setting for the fault part.
+    let timing = ctx.create_topic("acks-latency", 1, REPLICATION_FACTOR).await?;
+    let mut settings = Vec::new();
     for acks in Acks::SETTINGS {
-        producers.push((acks, producer(ctx, acks)?));
+        let topic = ctx.create_topic(&acks.topic(), 1, REPLICATION_FACTOR).await?;
+        settings.push(Setting { acks, producer: producer(ctx, acks)?, topic });
     }
-    let (latencies, pipelined) = latency(ctx, &producers).await?;
-    let (faults, runs) = faults(ctx, &producers).await?;
+    let (latencies, pipelined) = latency(ctx, &settings, &timing).await?;
+    let (faults, runs) = faults(ctx, &settings).await?;
 
     ctx.section("What \"delivered\" means");
     say!(ctx, "acks=0    the record left this process. Nothing says it was stored.");
@@ -160,6 +163,13 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     say!(ctx, "          alone: min.insync.replicas=2 makes the leader refuse writes then.");
 
     Ok(Report { rtt: ctx.mock().map(|_| RTT), latencies, pipelined, faults, runs })
+}
+
+/// One setting's producer, and the topic it writes to in the fault part.
+struct Setting {
+    acks: Acks,
+    producer: FutureProducer,
+    topic: String,
 }
 
 /// A producer with the given `acks`.
@@ -189,13 +199,12 @@ async fn send(producer: &FutureProducer, topic: &str, value: &str) -> Result<i64
 }
 
 /// Part 1: what each setting waits for.
-async fn latency(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(Vec<(Acks, Duration)>, Duration)> {
+async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section("What each setting waits for");
-    let topic = ctx.create_topic("acks-latency", 1, REPLICATION_FACTOR).await?;
-    for (acks, p) in producers {
+    for Setting { acks, producer: p, .. } in settings {
         // A first record connects the producer and fetches the topic's
         // metadata, so that what is timed below is the send alone.
-        send(p, &topic, "warm-up")
+        send(p, topic, "warm-up")
             .await
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("warm-up record with {}", acks.label()))?;
@@ -224,7 +233,7 @@ async fn latency(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(Vec
     say!(ctx, "setting   median wait per record");
 
     let mut latencies = Vec::new();
-    for (acks, p) in producers {
+    for Setting { acks, producer: p, .. } in settings {
         let mut samples = Vec::new();
         for i in 0..SAMPLES {
             // ANCHOR: timed_send
@@ -232,7 +241,7 @@ async fn latency(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(Vec
             // The future resolves when the delivery report arrives: with
             // acks=0 as soon as the request is written to the socket, with
             // acks=1 and acks=all when the leader's answer comes back.
-            let report = send(p, &topic, &format!("t{i}")).await;
+            let report = send(p, topic, &format!("t{i}")).await;
             let waited = started.elapsed();
             // ANCHOR_END: timed_send
             report.map_err(anyhow::Error::msg).with_context(|| format!("timed send with {}", acks.label()))?;
@@ -246,7 +255,7 @@ async fn latency(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(Vec
 
     // Nothing forces a producer to wait for one record before sending the
     // next: enqueue them all, then await all their delivery reports.
-    let all = &producers.iter().find(|(a, _)| *a == Acks::All).context("no acks=all producer")?.1;
+    let all = &settings.iter().find(|s| s.acks == Acks::All).context("no acks=all producer")?.producer;
     let started = Instant::now();
     // ANCHOR: pipelined
     let mut pending = Vec::new();
@@ -254,7 +263,7 @@ async fn latency(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(Vec
         let value = format!("p{i}");
         // send_result() only enqueues the record and returns the future of
         // its delivery report: the producer sends while we enqueue more.
-        let record = FutureRecord::<(), _>::to(&topic).payload(&value);
+        let record = FutureRecord::<(), _>::to(topic).payload(&value);
         pending.push(all.send_result(record).map_err(|(e, _)| e)?);
     }
     for delivery in futures::future::join_all(pending).await {
@@ -321,7 +330,7 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
 }
 
 /// Part 2: what each setting loses when the broker refuses writes.
-async fn faults(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(usize, Vec<Run>)> {
+async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
     ctx.section("A broker that refuses twice");
     let faults = if ctx.is_embedded() { FAULTS } else { 0 };
     say!(ctx, "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, three");
@@ -341,8 +350,7 @@ async fn faults(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(usiz
 
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
     let mut runs = Vec::new();
-    for (acks, producer) in producers {
-        let topic = ctx.create_topic(&acks.topic(), 1, REPLICATION_FACTOR).await?;
+    for Setting { acks, producer, topic } in settings {
         // ANCHOR: inject
         if let Some(mock) = ctx.mock() {
             // The next FAULTS Produce requests, whichever broker gets them,
@@ -352,15 +360,15 @@ async fn faults(ctx: &Ctx, producers: &[(Acks, FutureProducer)]) -> Result<(usiz
         let mut reports = Vec::new();
         for value in &sent {
             // One at a time: each record is its own Produce request.
-            reports.push(send(producer, &topic, value).await);
+            reports.push(send(producer, topic, value).await);
         }
         // ANCHOR_END: inject
         if let Some(mock) = ctx.mock() {
             mock.clear_request_errors(RDKafkaApiKey::Produce);
         }
-        runs.push(Run { acks: *acks, topic, sent: sent.clone(), reports, log: Vec::new() });
+        runs.push(Run { acks: *acks, topic: topic.clone(), sent: sent.clone(), reports, log: Vec::new() });
     }
-    let logs = read_back(ctx, producers, &runs).await?;
+    let logs = read_back(ctx, settings, &runs).await?;
     for (run, log) in runs.iter_mut().zip(logs) {
         run.log = log;
     }
@@ -425,14 +433,14 @@ fn offsets(list: &[i64]) -> String {
 
 /// The values stored in partition 0 of each run's topic, read back from the
 /// brokers, one list per run.
-async fn read_back(ctx: &Ctx, producers: &[(Acks, FutureProducer)], runs: &[Run]) -> Result<Vec<Vec<String>>> {
+async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<Vec<String>>> {
     // ANCHOR: read_back
     // First, how far each log goes: ask the partition's leader for its
     // watermarks through the producer's own connection. A broker handles a
     // connection's requests in order, so every Produce request the producer
     // wrote, even with acks=0, is handled before this question is.
     let mut ranges = Vec::new();
-    for ((_, producer), run) in producers.iter().zip(runs) {
+    for (Setting { producer, .. }, run) in settings.iter().zip(runs) {
         let watermarks = || producer.client().fetch_watermarks(&run.topic, 0, Duration::from_secs(5));
         let (low, mut high) = watermarks()?;
         if !ctx.is_embedded() {
