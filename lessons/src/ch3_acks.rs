@@ -449,7 +449,7 @@ fn offsets(list: &[i64]) -> String {
 /// The values stored in partition 0 of each run's topic, read back from the
 /// brokers, one list per run.
 async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<Vec<String>>> {
-    // ANCHOR: read_back
+    // ANCHOR: watermarks
     // First, how far each log goes: ask the partition's leader for its
     // watermarks through the producer's own connection. A broker handles a
     // connection's requests in order, so every Produce request the producer
@@ -472,6 +472,7 @@ async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<
         }
         ranges.push((low, high));
     }
+    // ANCHOR_END: watermarks
     // Then read every record from the low watermark (the first offset still
     // stored) up to the high one, assigning the partitions directly: no
     // consumer group is involved (librdkafka only wants a group.id).
@@ -503,6 +504,5 @@ async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<
             None => {}
         }
     }
-    // ANCHOR_END: read_back
     Ok(logs)
 }
