@@ -365,6 +365,7 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
 
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
     let mut runs = Vec::new();
+    let mut ranges = Vec::new();
     for Setting { acks, producer, topic } in settings {
         // ANCHOR: inject
         if let Some(mock) = ctx.mock() {
@@ -378,12 +379,15 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
             reports.push(send(producer, topic, value).await);
         }
         // ANCHOR_END: inject
+        // How far the log goes, asked now: the answer also tells that the
+        // broker has handled every record sent, before the next fault is set.
+        ranges.push(log_range(ctx, producer, topic).await?);
         if let Some(mock) = ctx.mock() {
             mock.clear_request_errors(RDKafkaApiKey::Produce);
         }
         runs.push(Run { acks: *acks, topic: topic.clone(), sent: sent.clone(), reports, log: Vec::new() });
     }
-    let logs = read_back(ctx, settings, &runs).await?;
+    let logs = read_logs(ctx, &runs, &ranges).await?;
     for (run, log) in runs.iter_mut().zip(logs) {
         run.log = log;
     }
@@ -446,33 +450,36 @@ fn offsets(list: &[i64]) -> String {
     }
 }
 
-/// The values stored in partition 0 of each run's topic, read back from the
-/// brokers, one list per run.
-async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<Vec<String>>> {
+/// The (low, high) watermarks of partition 0 of `topic`: where its log
+/// starts, and the offset just past its last committed record.
+async fn log_range(ctx: &Ctx, producer: &FutureProducer, topic: &str) -> Result<(i64, i64)> {
     // ANCHOR: watermarks
-    // First, how far each log goes: ask the partition's leader for its
-    // watermarks through the producer's own connection. A broker handles a
-    // connection's requests in order, so every Produce request the producer
-    // wrote, even with acks=0, is handled before this question is.
-    let mut ranges = Vec::new();
-    for (Setting { producer, .. }, run) in settings.iter().zip(runs) {
-        let watermarks = || producer.client().fetch_watermarks(&run.topic, 0, Duration::from_secs(5));
-        let (low, mut high) = watermarks()?;
-        if !ctx.is_embedded() {
-            // On a real cluster the high watermark moves only once the
-            // followers have copied the records: wait until it stops moving.
-            for _ in 0..25 {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                let (_, now) = watermarks()?;
-                if now == high {
-                    break;
-                }
-                high = now;
+    // Ask the partition's leader for its watermarks through the producer's
+    // own connection. A broker handles a connection's requests in order, so
+    // every Produce request this producer wrote, even with acks=0 (whose
+    // report comes as soon as the request is written to the socket), has
+    // been handled before this question is answered.
+    let watermarks = || producer.client().fetch_watermarks(topic, 0, Duration::from_secs(5));
+    let (low, mut high) = watermarks()?;
+    if !ctx.is_embedded() {
+        // On a real cluster the high watermark moves only once the
+        // followers have copied the records: wait until it stops moving.
+        for _ in 0..25 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let (_, now) = watermarks()?;
+            if now == high {
+                break;
             }
+            high = now;
         }
-        ranges.push((low, high));
     }
     // ANCHOR_END: watermarks
+    Ok((low, high))
+}
+
+/// The values stored in partition 0 of each run's topic between the given
+/// watermarks, read back from the brokers, one list per run.
+async fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec<String>>> {
     // Then read every record from the low watermark (the first offset still
     // stored) up to the high one, assigning the partitions directly: no
     // consumer group is involved (librdkafka only wants a group.id).
@@ -483,14 +490,14 @@ async fn read_back(ctx: &Ctx, settings: &[Setting], runs: &[Run]) -> Result<Vec<
         .create()
         .context("creating the reader")?;
     let mut tpl = TopicPartitionList::new();
-    for (run, (low, _)) in runs.iter().zip(&ranges) {
+    for (run, (low, _)) in runs.iter().zip(ranges) {
         tpl.add_partition_offset(&run.topic, 0, Offset::Offset(*low))?;
     }
     consumer.assign(&tpl)?;
     let mut logs = vec![Vec::new(); runs.len()];
     let mut next: Vec<i64> = ranges.iter().map(|(low, _)| *low).collect();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while next.iter().zip(&ranges).any(|(n, (_, high))| n < high) {
+    while next.iter().zip(ranges).any(|(n, (_, high))| n < high) {
         if Instant::now() > deadline {
             bail!("could not read the logs back within 10 s");
         }
