@@ -1,1 +1,95 @@
-// Tests of lesson ch3_acks: not written yet.
+//! Lesson 3: acks=0 waits for nothing and loses the refused records without
+//! knowing it; acks=1 and acks=all wait for the leader and lose nothing.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kafka_course::ch3_acks::{self, Acks, FAULTS, RECORDS};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::common::{assert_output, block_on, start};
+
+/// What librdkafka puts in a delivery report when it does not know the
+/// offset (RD_KAFKA_OFFSET_INVALID): the Java client says -1 instead.
+const UNKNOWN_OFFSET: i64 = -1001;
+
+#[test]
+fn lesson_3() {
+    block_on(async {
+        let ctx = start(3);
+        let report = ch3_acks::run(&ctx).await.expect("lesson 3 runs");
+        assert_output("ch3_acks", &ctx);
+
+        // Latency: acks=0 did not wait for the broker's answer, acks=1 did.
+        let latency: HashMap<Acks, Duration> = report.latencies.iter().copied().collect();
+        let rtt = report.rtt.expect("the embedded cluster injects a round-trip time");
+        assert!(latency[&Acks::Zero] < latency[&Acks::One], "acks=0 is faster than acks=1: {latency:?}");
+        assert!(latency[&Acks::Zero] < rtt / 2, "acks=0 waits for no round trip: {latency:?}");
+        assert!(latency[&Acks::One] >= rtt, "acks=1 waits for the broker's answer: {latency:?}");
+        assert!(latency[&Acks::All] >= rtt, "acks=all waits for the broker's answer: {latency:?}");
+        // Ten records sent without awaiting each one are not ten round trips.
+        assert!(report.pipelined < rtt * 3, "pipelined sends took {:?}", report.pipelined);
+
+        assert_eq!(report.faults, FAULTS);
+        let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
+        let by_acks: HashMap<Acks, &ch3_acks::Run> = report.runs.iter().map(|r| (r.acks, r)).collect();
+        assert_eq!(by_acks.len(), 3);
+
+        // Read each topic back independently of the lesson, with a reader of
+        // our own: the log is the truth, not the delivery reports.
+        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader-3").create().unwrap();
+        let topics: Vec<&str> = report.runs.iter().map(|r| r.topic.as_str()).collect();
+        let logs = read_all(&consumer, &topics);
+        for run in &report.runs {
+            assert_eq!(run.sent, sent);
+            assert_eq!(logs[&run.topic], run.log, "{:?}: the lesson's read-back", run.acks);
+        }
+
+        // acks=0: every record reported delivered, at an unknown offset, and
+        // exactly the records of the refused requests are missing from the log.
+        let zero = by_acks[&Acks::Zero];
+        assert_eq!(zero.reported_ok(), RECORDS, "acks=0 reports every record delivered");
+        assert!(zero.offsets().iter().all(|o| *o == UNKNOWN_OFFSET), "acks=0 offsets: {:?}", zero.offsets());
+        assert_eq!(zero.log, sent[FAULTS..].to_vec(), "acks=0 lost exactly the refused records");
+        assert_eq!(zero.lost(), sent[..FAULTS].to_vec());
+
+        // acks=1 and acks=all: the refusals were retried; everything is in
+        // the log, in order, once, at the offset its report gave.
+        for acks in [Acks::One, Acks::All] {
+            let run = by_acks[&acks];
+            assert_eq!(run.log, sent, "{acks:?} lost nothing");
+            let offsets: Vec<i64> = (0..RECORDS as i64).collect();
+            assert_eq!(run.offsets(), offsets, "{acks:?} offsets");
+            assert!(run.lost().is_empty());
+        }
+    });
+}
+
+/// Every value in partition 0 of each of `topics`, from its first offset to
+/// its high watermark, read with one consumer assigned to all of them.
+fn read_all(consumer: &BaseConsumer, topics: &[&str]) -> HashMap<String, Vec<String>> {
+    let mut tpl = TopicPartitionList::new();
+    let mut end = HashMap::new();
+    let mut next = HashMap::new();
+    for topic in topics {
+        let (low, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(5)).unwrap();
+        tpl.add_partition_offset(topic, 0, Offset::Offset(low)).unwrap();
+        end.insert(topic.to_string(), high);
+        next.insert(topic.to_string(), low);
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut values: HashMap<String, Vec<String>> = topics.iter().map(|t| (t.to_string(), Vec::new())).collect();
+    while next.iter().any(|(t, n)| *n < end[t]) {
+        match consumer.poll(Duration::from_secs(5)) {
+            Some(Ok(m)) => {
+                let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
+                values.get_mut(m.topic()).unwrap().push(value);
+                next.insert(m.topic().to_string(), m.offset() + 1);
+            }
+            Some(Err(e)) => panic!("reading back: {e}"),
+            None => panic!("stopped at {next:?} of {end:?}"),
+        }
+    }
+    values
+}
