@@ -1,9 +1,430 @@
-//! Lesson 2: not written yet.
+//! Lesson 2: the producer, from a typed Rust event to a record in a partition.
+//!
+//! A producer has two jobs before anything reaches a broker: turn the
+//! application's value into bytes (serialization), and choose the partition
+//! the record goes to (the partitioner, driven by the record's key). This
+//! lesson shows both, with the workshop's `MachineCommand` events:
+//!
+//! 1. one event serialized to JSON, byte by byte;
+//! 2. keyed records: every command of a lot lands in the lot's partition, and
+//!    each delivery report says where (partition, offset);
+//! 3. records without a key: spread over partitions at random, in "sticky"
+//!    runs, with nothing to keep them in order;
+//! 4. the same keys under librdkafka's default partitioner and under the Java
+//!    client's (murmur2), and on a topic with one more partition: a key picks
+//!    a partition only as long as the partitioner and the partition count
+//!    stay the same.
+//!
+//! Run it: `just lesson-2` or `cargo run --release -- lesson 2`.
 
-use anyhow::{bail, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use futures::future::try_join_all;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::Ctx;
+use crate::say;
+use crate::workshop::MachineCommand;
 
-pub async fn run(_ctx: &Ctx) -> Result<()> {
-    bail!("lesson 2 is not written yet")
+/// The topic of keyed commands (logical name).
+pub const TOPIC: &str = "machine-commands";
+/// Where the keyless records go, so they do not mix with the lots' commands.
+pub const KEYLESS_TOPIC: &str = "keyless-commands";
+/// The topics of the partitioner comparison: one with 3 partitions, one with 4.
+pub const ROUTING_TOPIC: &str = "routing";
+pub const ROUTING_TOPIC_4: &str = "routing-4";
+pub const PARTITIONS: i32 = 3;
+pub const REPLICATION_FACTOR: i32 = 3;
+
+/// The lots whose commands are written with their lot as key.
+pub const LOTS: [&str; 4] = ["lot-A", "lot-B", "lot-C", "lot-D"];
+/// How many keyless records each keyless experiment writes.
+pub const STICKY_RECORDS: usize = 12;
+pub const SPREAD_RECORDS: usize = 60;
+/// The keys whose partitions the two partitioners are asked for.
+pub const COMPARED_KEYS: [&str; 8] = ["lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H"];
+
+/// How long a single record may take to be delivered before the lesson fails.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the lesson observed, for tests to check beyond the printed text.
+#[derive(Debug)]
+pub struct Report {
+    /// The actual name of [`TOPIC`] on this cluster.
+    pub topic: String,
+    /// The JSON bytes of the event shown in the first section.
+    pub example_json: Vec<u8>,
+    /// Every keyed command, in send order, with its delivery report.
+    pub keyed: Vec<Sent>,
+    /// The events the lesson read back from the topic, by (partition, offset).
+    pub read_back: BTreeMap<(i32, i64), MachineCommand>,
+    /// Partitions used by keyless records with a 60 s sticky window.
+    pub sticky_partitions: BTreeSet<i32>,
+    /// Keyless records per partition without stickiness.
+    pub spread: BTreeMap<i32, usize>,
+    /// One per key of [`COMPARED_KEYS`].
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub command: MachineCommand,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Where one key went: under each partitioner, and on a 4-partition topic.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub key: String,
+    /// librdkafka's default partitioner (CRC32), 3 partitions.
+    pub consistent_random: i32,
+    /// `partitioner=murmur2_random`, the Java client's hash, 3 partitions.
+    pub murmur2_random: i32,
+    /// The default partitioner again, on a topic with 4 partitions.
+    pub consistent_random_4: i32,
+}
+
+pub async fn run(ctx: &Ctx) -> Result<Report> {
+    // Every topic the lesson uses, created before any client connects (see
+    // `create_topic` below for why that matters on the embedded cluster).
+    let topic = create_topic(ctx, TOPIC, PARTITIONS).await?;
+    let keyless_topic = create_topic(ctx, KEYLESS_TOPIC, PARTITIONS).await?;
+    let routing = create_topic(ctx, ROUTING_TOPIC, PARTITIONS).await?;
+    let routing_4 = create_topic(ctx, ROUTING_TOPIC_4, PARTITIONS + 1).await?;
+
+    ctx.section("A typed event becomes bytes");
+    let event = MachineCommand::step("lot-A", 1);
+    // ANCHOR: serialize
+    // Kafka stores bytes, not Rust values: the producer's first job is to
+    // serialize. serde_json turns the event into JSON text, as UTF-8 bytes.
+    let value: Vec<u8> = serde_json::to_vec(&event).context("serializing the event")?;
+    // The key is bytes too: the lot, so that all of a lot's commands share it.
+    let key: &[u8] = event.lot.as_bytes();
+    // ANCHOR_END: serialize
+    say!(ctx, "The event, as a Rust value:");
+    say!(ctx, "  {event:?}");
+    say!(ctx, "Its value, serialized to JSON ({} bytes):", value.len());
+    say!(ctx, "  {}", String::from_utf8_lossy(&value));
+    say!(ctx, "What the broker stores, byte by byte (first 16 of {}):", value.len());
+    say!(ctx, "  {} ...", hex(&value[..16]));
+    say!(ctx, "Its key, the lot ({} bytes): {}", key.len(), String::from_utf8_lossy(key));
+    say!(ctx, "Kafka never parses these bytes: only producers and consumers know they are JSON.");
+
+    ctx.section("Same key, same partition: the delivery reports");
+    // The default settings: librdkafka's `consistent_random` partitioner.
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .create()
+        .context("creating the producer")?;
+    learn_topic(&producer, &topic)?;
+    // Step by step: every lot's step 1, then every lot's step 2, ... so the
+    // lots' records are interleaved, as they would be in a busy workshop.
+    let commands: Vec<MachineCommand> =
+        (1..=3).flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
+    say!(ctx, "{} commands, keyed by lot, sent one after the other:", commands.len());
+    say!(ctx, "");
+    say!(ctx, "command           key    -> partition  offset");
+    let mut keyed = Vec::new();
+    for command in &commands {
+        // ANCHOR: produce_keyed
+        let json = serde_json::to_vec(command)?;
+        // No partition given: the partitioner hashes the key to pick one.
+        let record = FutureRecord::to(&topic).key(&command.lot).payload(&json);
+        // Awaiting the send gives the delivery report: the broker accepted the
+        // record, and says in which partition and at which offset it is stored.
+        let delivery = producer
+            .send(record, SEND_TIMEOUT)
+            .await
+            .map_err(|(e, _)| e)
+            .with_context(|| format!("producing {}", command.label()))?;
+        let (partition, offset) = (delivery.partition, delivery.offset);
+        // ANCHOR_END: produce_keyed
+        say!(ctx, "{:<17} {:<6} -> {partition:>9}  {offset:>6}", command.label(), command.lot);
+        keyed.push(Sent { command: command.clone(), partition, offset });
+    }
+    say!(ctx, "");
+    for lot in LOTS {
+        let sent: Vec<&Sent> = keyed.iter().filter(|s| s.command.lot == lot).collect();
+        let partitions: BTreeSet<i32> = sent.iter().map(|s| s.partition).collect();
+        let offsets: Vec<String> = sent.iter().map(|s| s.offset.to_string()).collect();
+        say!(
+            ctx,
+            "{lot}: {} commands, {}, offsets {} in send order.",
+            sent.len(),
+            where_(&partitions),
+            offsets.join(", ")
+        );
+    }
+    let consecutive = (0..PARTITIONS).all(|p| {
+        let offsets: Vec<i64> = keyed.iter().filter(|s| s.partition == p).map(|s| s.offset).collect();
+        offsets == (0..offsets.len() as i64).collect::<Vec<_>>()
+    });
+    say!(
+        ctx,
+        "In every partition the offsets {}.",
+        if consecutive { "are 0, 1, 2... in the order the records were sent" } else { "have gaps (unexpected!)" }
+    );
+
+    // Read the records back and deserialize them, as a consumer would.
+    let read_back = read_back(ctx, &topic, keyed.len()).await?;
+    let first = &keyed[0];
+    let all_equal = keyed.iter().all(|s| read_back.get(&(s.partition, s.offset)) == Some(&s.command));
+    say!(ctx, "");
+    say!(ctx, "Reading partition {} at offset {} back and deserializing it gives:", first.partition, first.offset);
+    match read_back.get(&(first.partition, first.offset)) {
+        Some(event) => say!(ctx, "  {event:?}"),
+        None => say!(ctx, "  nothing (unexpected!)"),
+    }
+    say!(
+        ctx,
+        "All {} records read back {} the events that were sent.",
+        read_back.len(),
+        if all_equal && read_back.len() == keyed.len() { "deserialize to" } else { "do NOT all match" }
+    );
+
+    ctx.section("No key: a random partition, in sticky runs");
+    say!(ctx, "A record without a key has no partition of its own. librdkafka draws one at");
+    say!(ctx, "random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that");
+    say!(ctx, "a burst of keyless records fills one batch. With that window set to 60 s:");
+    let sticky = send_keyless(ctx, &keyless_topic, "60000", STICKY_RECORDS).await?;
+    let sticky_partitions: BTreeSet<i32> = sticky.keys().copied().collect();
+    if sticky_partitions.len() == 1 {
+        say!(ctx, "  {STICKY_RECORDS} keyless records all landed in one partition (drawn at random: not shown).");
+    } else {
+        say!(ctx, "  {STICKY_RECORDS} keyless records landed in {} partitions.", sticky_partitions.len());
+    }
+    say!(ctx, "With the window set to 0, each keyless record gets a draw of its own:");
+    let spread = send_keyless(ctx, &keyless_topic, "0", SPREAD_RECORDS).await?;
+    say!(
+        ctx,
+        "  {SPREAD_RECORDS} keyless records landed in {} of the {PARTITIONS} partitions (how many in each varies).",
+        spread.len()
+    );
+    say!(ctx, "Either way, the commands of a lot sent without a key can land anywhere, and");
+    say!(ctx, "nothing keeps them in order. Give a key to whatever must stay in order.");
+
+    ctx.section("Two partitioners, one key");
+    // ANCHOR: murmur2
+    // The Java client hashes keys with murmur2; librdkafka's default,
+    // consistent_random, uses CRC32. This producer hashes like Java.
+    let java_like: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .set("partitioner", "murmur2_random")
+        .create()
+        .context("creating the murmur2 producer")?;
+    // ANCHOR_END: murmur2
+    for (p, t) in [(&producer, &routing), (&producer, &routing_4), (&java_like, &routing)] {
+        learn_topic(p, t)?;
+    }
+    let mut routes = Vec::new();
+    for key in COMPARED_KEYS {
+        let json = serde_json::to_vec(&MachineCommand::step(key, 1))?;
+        let partitions = try_join_all([
+            partition_of(&producer, &routing, key, &json),
+            partition_of(&java_like, &routing, key, &json),
+            partition_of(&producer, &routing_4, key, &json),
+        ])
+        .await
+        .with_context(|| format!("producing key {key}"))?;
+        routes.push(Route {
+            key: key.to_string(),
+            consistent_random: partitions[0],
+            murmur2_random: partitions[1],
+            consistent_random_4: partitions[2],
+        });
+    }
+    say!(ctx, "The same keys, written by a default producer and by one with");
+    say!(ctx, "partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,");
+    say!(ctx, "and by a default producer to a topic with {} partitions:", PARTITIONS + 1);
+    say!(ctx, "");
+    say!(ctx, "key     CRC32 (default)  murmur2 (Java)  CRC32, {} partitions", PARTITIONS + 1);
+    for r in &routes {
+        let mark = if r.consistent_random != r.murmur2_random { "  <- differ" } else { "" };
+        say!(
+            ctx,
+            "{:<7} {:>15}  {:>14}  {:>19}{mark}",
+            r.key,
+            r.consistent_random,
+            r.murmur2_random,
+            r.consistent_random_4
+        );
+    }
+    say!(ctx, "");
+    let differ: Vec<&str> =
+        routes.iter().filter(|r| r.consistent_random != r.murmur2_random).map(|r| r.key.as_str()).collect();
+    let moved: Vec<&str> =
+        routes.iter().filter(|r| r.consistent_random != r.consistent_random_4).map(|r| r.key.as_str()).collect();
+    say!(ctx, "The two partitioners put {} of the {} keys in different partitions:", differ.len(), routes.len());
+    say!(ctx, "  {}.", join(&differ));
+    say!(ctx, "A Rust and a Java producer, each with its default partitioner, writing the");
+    say!(ctx, "same lot to one topic would split it over two partitions: its commands would");
+    say!(ctx, "lose their order.");
+    say!(ctx, "With one more partition, {} of the {} keys go elsewhere: {}.", moved.len(), routes.len(), join(&moved));
+    say!(ctx, "Adding a partition to a topic moves such keys: their earlier records stay where");
+    say!(ctx, "they were, later ones go to another partition, and their order is lost.");
+    say!(ctx, "A key keeps its partition only while the partitioner and the partition count");
+    say!(ctx, "stay the same.");
+
+    Ok(Report {
+        topic,
+        example_json: value,
+        keyed,
+        read_back,
+        sticky_partitions,
+        spread,
+        routes,
+    })
+}
+
+/// `ctx.create_topic`, with a pause after each call to the embedded cluster.
+///
+/// The embedded cluster serves its admin calls on its own thread, woken by a
+/// byte written to a pipe. When a call follows the previous one's answer at
+/// once, its wake-up byte can be drained along with the previous one, and
+/// the call then waits for the thread's next 1-second tick. A few
+/// milliseconds between calls avoid that, and cost nothing on a real cluster.
+async fn create_topic(ctx: &Ctx, logical: &str, partitions: i32) -> Result<String> {
+    let Some(mock) = ctx.mock() else {
+        return ctx.create_topic(logical, partitions, REPLICATION_FACTOR).await;
+    };
+    let pause = || tokio::time::sleep(Duration::from_millis(5));
+    let name = ctx.name(logical);
+    pause().await;
+    mock.create_topic(&name, partitions, REPLICATION_FACTOR)
+        .with_context(|| format!("creating topic {logical}"))?;
+    // Leaders spread round-robin, as `Ctx::create_topic` does.
+    for p in 0..partitions {
+        pause().await;
+        mock.partition_leader(&name, p, Some(p % crate::kit::EMBEDDED_BROKERS + 1))?;
+    }
+    Ok(name)
+}
+
+/// Ask the cluster for `topic`'s partitions and their leaders.
+///
+/// A producer learns them by itself at its first send to a topic, but a new
+/// client can take up to a second or so to do it. Asking first keeps the
+/// lesson fast, and lets the partitioner see every partition from the first
+/// record on (the sticky partitioner moves on from a partition it cannot use).
+fn learn_topic(producer: &FutureProducer, topic: &str) -> Result<()> {
+    producer
+        .client()
+        .fetch_metadata(Some(topic), SEND_TIMEOUT)
+        .with_context(|| format!("fetching the metadata of {topic}"))?;
+    Ok(())
+}
+
+/// Send one keyed record and return the partition its delivery report names.
+async fn partition_of(producer: &FutureProducer, topic: &str, key: &str, value: &[u8]) -> Result<i32> {
+    let record = FutureRecord::to(topic).key(key).payload(value);
+    let delivery = producer.send(record, SEND_TIMEOUT).await.map_err(|(e, _)| e)?;
+    Ok(delivery.partition)
+}
+
+/// Write `count` keyless records with the given sticky window, and count how
+/// many landed in each partition (from the delivery reports).
+async fn send_keyless(ctx: &Ctx, topic: &str, sticky_ms: &str, count: usize) -> Result<BTreeMap<i32, usize>> {
+    // ANCHOR: keyless
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("sticky.partitioning.linger.ms", sticky_ms)
+        .create()
+        .context("creating the keyless producer")?;
+    let mut partitions = Vec::new();
+    let mut pending = Vec::new();
+    for i in 0..count {
+        let json = serde_json::to_vec(&MachineCommand::step(&format!("lot-K{i}"), 1))?;
+        // No .key(...): the record's key is null.
+        let record: FutureRecord<'_, (), _> = FutureRecord::to(topic).payload(&json);
+        // The partitioner runs as the record is enqueued, not when it is sent.
+        let delivery = producer.send_result(record).map_err(|(e, _)| e)?;
+        if i == 0 {
+            // Wait for the first one: until the producer is connected to a
+            // partition's leader, the sticky partitioner skips that partition.
+            partitions.push(partition_delivered(delivery).await?);
+        } else {
+            // Then enqueue the rest at once, a burst, before awaiting any.
+            pending.push(delivery);
+        }
+    }
+    // ANCHOR_END: keyless
+    for delivery in pending {
+        partitions.push(partition_delivered(delivery).await?);
+    }
+    let mut per_partition = BTreeMap::new();
+    for p in partitions {
+        *per_partition.entry(p).or_insert(0) += 1;
+    }
+    Ok(per_partition)
+}
+
+/// Wait (bounded) for a delivery report and return its partition.
+async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
+    let delivered = tokio::time::timeout(SEND_TIMEOUT, delivery)
+        .await
+        .context("waiting for a delivery report")?
+        .context("the producer was dropped")?
+        .map_err(|(e, _)| e)?;
+    Ok(delivered.partition)
+}
+
+/// Read `count` records from every partition of `topic`, from the beginning,
+/// and deserialize each value back into a `MachineCommand`.
+async fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
+    // assign() reads chosen partitions directly, without joining a group;
+    // librdkafka still wants a group.id, which is used for nothing here.
+    let consumer: StreamConsumer = ctx
+        .client_config()
+        .set("group.id", ctx.name("lesson-2-reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating the reader")?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    let mut events = BTreeMap::new();
+    while events.len() < count {
+        let message = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
+            Ok(m) => m.context("reading the records back")?,
+            Err(_) => bail!("only {} of {count} records read back after 10 s", events.len()),
+        };
+        // ANCHOR: deserialize
+        // The consumer gets the bytes back and must know what they are.
+        let bytes = message.payload().context("a record without a value")?;
+        let event: MachineCommand = serde_json::from_slice(bytes).context("deserializing a record")?;
+        // ANCHOR_END: deserialize
+        events.insert((message.partition(), message.offset()), event);
+    }
+    Ok(events)
+}
+
+/// "partition 1" or "partitions 0 and 2".
+fn where_(partitions: &BTreeSet<i32>) -> String {
+    let ids: Vec<String> = partitions.iter().map(|p| p.to_string()).collect();
+    match ids.len() {
+        1 => format!("all in partition {}", ids[0]),
+        _ => format!("in partitions {}", join(&ids.iter().map(String::as_str).collect::<Vec<_>>())),
+    }
+}
+
+/// "a", "a and b", "a, b and c"; "none" for an empty list.
+fn join(items: &[&str]) -> String {
+    match items {
+        [] => "none".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }

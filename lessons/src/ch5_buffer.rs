@@ -1,9 +1,429 @@
-//! Lesson 5: not written yet.
+//! Lesson 5: Kafka as a durable buffer between a producer and its consumers.
+//!
+//! A producer writes to a topic, not to a consumer: it neither knows nor
+//! cares whether anyone reads. This lesson writes the workshop's commands
+//! while no consumer exists at all, and lets the producer finish and close.
+//! Only then does a consumer group start; it finds every record waiting, and
+//! reads them in order within each partition. While it is away, more
+//! records arrive, and it picks up exactly those when it comes back. A
+//! second group, started last, still gets everything: reading removes
+//! nothing. What does remove records is retention, on a timer that ignores
+//! consumers entirely; the embedded cluster has none, and the lesson says
+//! how to watch it on a real cluster.
+//!
+//! Run it: `just lesson-5` or `cargo run --release -- lesson 5`.
 
-use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::Ctx;
+use crate::say;
+use crate::workshop::MachineCommand;
 
-pub async fn run(_ctx: &Ctx) -> Result<()> {
-    bail!("lesson 5 is not written yet")
+/// The topic (logical name).
+pub const TOPIC: &str = "machine-commands";
+pub const PARTITIONS: i32 = 3;
+pub const REPLICATION_FACTOR: i32 = 3;
+/// The consumer group of the machine controllers, which execute the commands.
+pub const CONTROLLER_GROUP: &str = "machine-controller";
+/// A second application, started last, that audits every command.
+pub const AUDIT_GROUP: &str = "quality-audit";
+/// Lots written before any consumer exists.
+pub const FIRST_LOTS: [&str; 4] = ["lot-A", "lot-B", "lot-C", "lot-D"];
+/// The topic of the retention demonstration: large records, 1 partition.
+pub const PHOTO_TOPIC: &str = "inspection-photos";
+pub const PHOTOS: usize = 12;
+pub const PHOTO_BYTES: usize = 512 * 1024;
+/// The group that reads the photos after the cap has deleted some.
+pub const ARCHIVE_GROUP: &str = "photo-archive";
+/// Lot written while the controllers are stopped.
+pub const LATER_LOT: &str = "lot-E";
+
+/// How long a consumer may take to receive what it expects before the lesson
+/// fails (it normally takes a fraction of a second).
+const RECEIVE_TIMEOUT: Duration = Duration::from_secs(15);
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the lesson observed, for tests to check beyond the printed text.
+#[derive(Debug)]
+pub struct Report {
+    /// The topic's actual name on this cluster.
+    pub topic: String,
+    /// The controller group's actual name.
+    pub controller_group: String,
+    /// Every record written, in send order, with its delivery report.
+    pub sent: Vec<Record>,
+    /// How many of `sent` were written before the first consumer started.
+    pub sent_before_consumers: usize,
+    /// The controller group's committed offsets before it ever ran
+    /// (`None`: no committed offset).
+    pub committed_before: BTreeMap<i32, Option<i64>>,
+    /// Low and high watermarks once the first records were written.
+    pub watermarks_before: BTreeMap<i32, (i64, i64)>,
+    /// What the controller group received in its first session, in arrival order.
+    pub first_session: Vec<Record>,
+    /// Its committed offsets after that session.
+    pub committed_after: BTreeMap<i32, Option<i64>>,
+    /// What it received when it came back, in arrival order.
+    pub second_session: Vec<Record>,
+    /// What the audit group received, in arrival order.
+    pub audit: Vec<Record>,
+    /// Low watermarks at the end: nothing was deleted by reading.
+    pub low_watermarks_after: BTreeMap<i32, i64>,
+    /// The embedded cluster's size cap at work (`None` on a real cluster).
+    pub retention: Option<Overflow>,
+}
+
+/// What happened to a partition written past the embedded cluster's size cap.
+#[derive(Debug)]
+pub struct Overflow {
+    pub topic: String,
+    /// Offsets of the photos written, in order.
+    pub written: Vec<i64>,
+    /// Low and high watermarks after writing, before any consumer.
+    pub low: i64,
+    pub high: i64,
+    /// Offsets the group started afterwards received, in order.
+    pub received: Vec<i64>,
+}
+
+/// One record: where it is and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub command: MachineCommand,
+}
+
+pub async fn run(ctx: &Ctx) -> Result<Report> {
+    let topic = create_topic(ctx, TOPIC, PARTITIONS).await?;
+    // The retention demonstration's topic, embedded cluster only (see `overflow`).
+    let photo_topic = match ctx.mock() {
+        Some(_) => Some(create_topic(ctx, PHOTO_TOPIC, 1).await?),
+        None => None,
+    };
+    let controller_group = ctx.name(CONTROLLER_GROUP);
+
+    ctx.section("A producer, and no consumer anywhere");
+    let committed_before = committed_offsets(ctx, &controller_group, &topic)?;
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" has {}: it has never read the topic.",
+        describe_committed(&committed_before)
+    );
+    let first: Vec<MachineCommand> =
+        (1..=3).flat_map(|step| FIRST_LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
+    let mut sent = produce_and_close(ctx, &topic, &first).await?;
+    let sent_before_consumers = sent.len();
+    say!(ctx, "The producer wrote {} commands ({} lots), got a delivery report for each,", sent.len(), FIRST_LOTS.len());
+    say!(ctx, "flushed, and closed. It never asked whether anyone would read them.");
+
+    ctx.section("What waits in the topic");
+    let watermarks_before = watermarks(ctx, &topic, PARTITIONS)?;
+    let waiting: i64 = watermarks_before.values().map(|(low, high)| high - low).sum();
+    say!(ctx, "partition  low  high  records stored");
+    for (p, (low, high)) in &watermarks_before {
+        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
+    }
+    say!(ctx, "{waiting} records are stored, and no producer or consumer is running.");
+    say!(ctx, "With no committed offset, a new group starts where auto.offset.reset says:");
+    say!(ctx, "\"earliest\" is the low watermark, the oldest record still stored.");
+
+    ctx.section("A consumer starts later");
+    let first_session = consume(ctx, CONTROLLER_GROUP, &topic, sent.len()).await?;
+    say!(ctx, "Group \"{CONTROLLER_GROUP}\" joined and received {} records:", first_session.len());
+    print_by_partition(ctx, &first_session);
+    say!(ctx, "{}", compare_order(&sent, &first_session));
+    let committed_after = committed_offsets(ctx, &controller_group, &topic)?;
+    say!(ctx, "It committed {} and stopped:", describe_committed(&committed_after));
+    say!(ctx, "in each partition, the offset of the next record to read.");
+
+    ctx.section("The producer goes on while the consumer is away");
+    let later = MachineCommand::sequence(LATER_LOT);
+    let more = produce_and_close(ctx, &topic, &later).await?;
+    let partition_e = more.first().map(|r| r.partition).unwrap_or_default();
+    say!(ctx, "A new producer wrote the {} commands of {LATER_LOT} (partition {partition_e}) and closed.", more.len());
+    sent.extend(more.iter().cloned());
+    // The group's lag: records written that it has not read yet.
+    let lag: i64 = watermarks(ctx, &topic, PARTITIONS)?
+        .iter()
+        .map(|(p, (_, high))| high - committed_after.get(p).copied().flatten().unwrap_or(0))
+        .sum();
+    say!(ctx, "Meanwhile the group's lag (records written, not yet read by it) is {lag}.");
+    let second_session = consume(ctx, CONTROLLER_GROUP, &topic, more.len()).await?;
+    say!(ctx, "Group \"{CONTROLLER_GROUP}\" came back and received {} records:", second_session.len());
+    print_by_partition(ctx, &second_session);
+    let resumed = second_session == more;
+    say!(
+        ctx,
+        "{}",
+        if resumed {
+            "Exactly the new ones: it resumed from its committed offsets, and the topic had\nkept what it missed."
+        } else {
+            "Not exactly the new ones (unexpected!)."
+        }
+    );
+
+    ctx.section("A second group, started last");
+    let audit = consume(ctx, AUDIT_GROUP, &topic, sent.len()).await?;
+    say!(ctx, "Group \"{AUDIT_GROUP}\" never ran before. It received {} records.", audit.len());
+    say!(ctx, "{}", compare_order(&sent, &audit));
+    let low_watermarks_after: BTreeMap<i32, i64> = watermarks(ctx, &topic, PARTITIONS)?.into_iter().map(|(p, (l, _))| (p, l)).collect();
+    let lows: Vec<String> = low_watermarks_after.values().map(|l| l.to_string()).collect();
+    say!(ctx, "Low watermarks after all this reading: {}. Reading removes nothing: each", lows.join(", "));
+    say!(ctx, "group only moves its own committed offsets.");
+
+    ctx.section("What does remove records: retention");
+    say!(ctx, "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes");
+    say!(ctx, "is set, up to that many bytes per partition. Older records are deleted whether");
+    say!(ctx, "or not anyone has read them: the buffer is durable, not endless.");
+    let retention = if let Some(photo_topic) = photo_topic {
+        Some(overflow(ctx, photo_topic).await?)
+    } else {
+        say!(ctx, "On a real cluster that takes minutes to days: chapter 5 of the book shows how to");
+        say!(ctx, "watch it on the docker-compose cluster.");
+        None
+    };
+
+    Ok(Report {
+        topic,
+        controller_group,
+        sent,
+        sent_before_consumers,
+        committed_before,
+        watermarks_before,
+        first_session,
+        committed_after,
+        second_session,
+        audit,
+        low_watermarks_after,
+        retention,
+    })
+}
+
+/// Embedded cluster only: write a partition past the embedded cluster's
+/// fixed size cap, and show that the oldest records are gone before any
+/// consumer existed.
+async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
+    say!(ctx, "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per");
+    say!(ctx, "partition, beyond which it drops the oldest batches. That is not how Kafka");
+    say!(ctx, "deletes (whole segment files, on a schedule: see the book), but the consequence");
+    say!(ctx, "for a consumer is the same:");
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .create()
+        .context("creating the photo producer")?;
+    let photo = vec![0u8; PHOTO_BYTES];
+    let mut written = Vec::new();
+    for i in 1..=PHOTOS {
+        let key = format!("part-{i:02}");
+        // Awaited one by one, so that each photo is a batch of its own.
+        let record = FutureRecord::to(&topic).key(&key).payload(&photo);
+        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
+        written.push(delivery.offset);
+    }
+    drop(producer);
+    let (low, high) = watermarks(ctx, &topic, 1)?.get(&0).copied().unwrap_or_default();
+    say!(
+        ctx,
+        "  {PHOTOS} photos of {} KiB written to \"{PHOTO_TOPIC}\" (1 partition), no consumer.",
+        PHOTO_BYTES / 1024
+    );
+    say!(ctx, "  Now: low watermark {low}, high watermark {high}. Offsets {} were deleted unread.", range(0, low));
+    let received = consume_offsets(ctx, ARCHIVE_GROUP, &topic, (high - low) as usize).await?;
+    say!(
+        ctx,
+        "  Group \"{ARCHIVE_GROUP}\" starts now (earliest), receives {} photos: offsets {}.",
+        received.len(),
+        range(received.first().copied().unwrap_or(0), received.last().map_or(0, |o| o + 1))
+    );
+    say!(ctx, "\"earliest\" is the oldest record still stored, not offset 0. A group whose");
+    say!(ctx, "committed offset falls below the low watermark jumps to it the same way: the");
+    say!(ctx, "records in between are lost to it, with no error. Watch the lag (chapter 4).");
+    Ok(Overflow { topic, written, low, high, received })
+}
+
+/// "0 and 1", "0 to 4", "none": the offsets from `from` up to `to` (excluded).
+fn range(from: i64, to: i64) -> String {
+    match to - from {
+        n if n <= 0 => "none".to_string(),
+        1 => from.to_string(),
+        2 => format!("{from} and {}", from + 1),
+        _ => format!("{from} to {}", to - 1),
+    }
+}
+
+/// Write `commands`, keyed by lot, then flush and drop the producer: when this
+/// returns, no producer is left.
+async fn produce_and_close(ctx: &Ctx, topic: &str, commands: &[MachineCommand]) -> Result<Vec<Record>> {
+    // ANCHOR: produce
+    let producer: FutureProducer = ctx.client_config().set("linger.ms", "0").create()?;
+    let mut written = Vec::new();
+    for command in commands {
+        let json = serde_json::to_vec(command)?;
+        let record = FutureRecord::to(topic).key(&command.lot).payload(&json);
+        // The delivery report comes from the partition's leader: the broker
+        // has the record. No consumer is involved in this exchange.
+        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
+        written.push(Record { partition: delivery.partition, offset: delivery.offset, command: command.clone() });
+    }
+    producer.flush(TIMEOUT)?;
+    drop(producer); // The producer is gone; its records stay in the topic.
+    // ANCHOR_END: produce
+    Ok(written)
+}
+
+/// Run one session of a consumer in `logical_group` and deserialize what it got.
+async fn consume(ctx: &Ctx, logical_group: &str, topic: &str, expected: usize) -> Result<Vec<Record>> {
+    session(ctx, logical_group, topic, expected, |m| {
+        let bytes = m.payload().unwrap_or_default();
+        let command: MachineCommand = serde_json::from_slice(bytes).context("deserializing a command")?;
+        Ok(Record { partition: m.partition(), offset: m.offset(), command })
+    })
+    .await
+}
+
+/// Run one session of a consumer in `logical_group` and keep only offsets.
+async fn consume_offsets(ctx: &Ctx, logical_group: &str, topic: &str, expected: usize) -> Result<Vec<i64>> {
+    session(ctx, logical_group, topic, expected, |m| Ok(m.offset())).await
+}
+
+/// One session of a consumer in `logical_group`: join, receive `expected`
+/// records, commit what was read, leave.
+async fn session<T>(
+    ctx: &Ctx,
+    logical_group: &str,
+    topic: &str,
+    expected: usize,
+    keep: impl Fn(&BorrowedMessage<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    // ANCHOR: consumer
+    let consumer: StreamConsumer = ctx
+        .consumer_config(logical_group)
+        // Where to start when the group has no committed offset: the oldest
+        // record still stored, rather than the default "latest" (only records
+        // written from now on), which would skip everything that waited.
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating the consumer")?;
+    consumer.subscribe(&[topic])?;
+    // ANCHOR_END: consumer
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + RECEIVE_TIMEOUT;
+    while received.len() < expected {
+        let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Ok(m) => m.context("consuming")?,
+            Err(_) => bail!(
+                "group {logical_group} received only {} of {expected} records in {RECEIVE_TIMEOUT:?}",
+                received.len()
+            ),
+        };
+        received.push(keep(&message)?);
+    }
+    // Commit the position (last offset read + 1) of every assigned partition,
+    // and wait for the broker to confirm it.
+    consumer.commit_consumer_state(CommitMode::Sync).context("committing")?;
+    Ok(received)
+}
+
+/// The group's committed offset on each partition of `topic`, asked from the
+/// group's coordinator by a client that does not join the group.
+fn committed_offsets(ctx: &Ctx, group: &str, topic: &str) -> Result<BTreeMap<i32, Option<i64>>> {
+    let probe: BaseConsumer = ctx.client_config().set("group.id", group).create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(topic, p);
+    }
+    let committed = probe.committed_offsets(tpl, TIMEOUT).context("fetching committed offsets")?;
+    Ok(committed
+        .elements_for_topic(topic)
+        .iter()
+        .map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { Some(o) } else { None }))
+        .collect())
+}
+
+/// Low and high watermark of each of the `partitions` partitions of `topic`.
+fn watermarks(ctx: &Ctx, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (i64, i64)>> {
+    let probe: BaseConsumer = ctx.client_config().create()?;
+    (0..partitions)
+        .map(|p| Ok((p, probe.fetch_watermarks(topic, p, TIMEOUT)?)))
+        .collect()
+}
+
+/// "no committed offset" or "committed offsets 3, 6, 3 (partitions 0, 1, 2)".
+fn describe_committed(committed: &BTreeMap<i32, Option<i64>>) -> String {
+    if committed.values().all(Option::is_none) {
+        return "no committed offset".to_string();
+    }
+    let offsets: Vec<String> =
+        committed.values().map(|o| o.map_or("none".to_string(), |o| o.to_string())).collect();
+    let parts: Vec<String> = committed.keys().map(|p| p.to_string()).collect();
+    format!("offsets {} (partitions {})", offsets.join(", "), parts.join(", "))
+}
+
+/// Records received, partition by partition, in the order they arrived.
+fn print_by_partition(ctx: &Ctx, records: &[Record]) {
+    for p in 0..PARTITIONS {
+        let in_p: Vec<&Record> = records.iter().filter(|r| r.partition == p).collect();
+        if in_p.is_empty() {
+            continue;
+        }
+        say!(ctx, "  partition {p}");
+        for r in in_p {
+            say!(ctx, "    offset {}  {}", r.offset, r.command.label());
+        }
+    }
+}
+
+/// Whether `received` holds every record of `sent`, and in each partition in
+/// the order they were sent.
+fn compare_order(sent: &[Record], received: &[Record]) -> String {
+    let same_set = {
+        let mut a: Vec<(i32, i64)> = sent.iter().map(|r| (r.partition, r.offset)).collect();
+        let mut b: Vec<(i32, i64)> = received.iter().map(|r| (r.partition, r.offset)).collect();
+        a.sort();
+        b.sort();
+        a == b
+    };
+    let in_order = (0..PARTITIONS).all(|p| {
+        let s: Vec<&Record> = sent.iter().filter(|r| r.partition == p).collect();
+        let r: Vec<&Record> = received.iter().filter(|r| r.partition == p).collect();
+        s == r
+    });
+    match (same_set, in_order) {
+        (true, true) => format!(
+            "That is every record written ({}), and in each partition in the order it was sent.",
+            sent.len()
+        ),
+        (true, false) => "Every record written, but NOT in the order sent (unexpected!).".to_string(),
+        _ => "NOT the records written (unexpected!).".to_string(),
+    }
+}
+
+/// `ctx.create_topic`, with a pause before each call to the embedded cluster:
+/// a call that follows the previous one's answer at once can lose its wake-up
+/// and wait a full second for the embedded cluster's next tick.
+async fn create_topic(ctx: &Ctx, logical: &str, partitions: i32) -> Result<String> {
+    let Some(mock) = ctx.mock() else {
+        return ctx.create_topic(logical, partitions, REPLICATION_FACTOR).await;
+    };
+    let pause = || tokio::time::sleep(Duration::from_millis(5));
+    let name = ctx.name(logical);
+    pause().await;
+    mock.create_topic(&name, partitions, REPLICATION_FACTOR)
+        .with_context(|| format!("creating topic {logical}"))?;
+    // Leaders spread round-robin, as `Ctx::create_topic` does.
+    for p in 0..partitions {
+        pause().await;
+        mock.partition_leader(&name, p, Some(p % crate::kit::EMBEDDED_BROKERS + 1))?;
+    }
+    Ok(name)
 }

@@ -1,1 +1,170 @@
-// Tests of lesson ch2_producer: not written yet.
+//! Lesson 2: serialization, keys and partitioners.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use kafka_course::ch2_producer::{self, COMPARED_KEYS, LOTS, PARTITIONS, SPREAD_RECORDS};
+use kafka_course::workshop::MachineCommand;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::common::{assert_output, block_on, start};
+
+#[test]
+fn lesson_2() {
+    block_on(async {
+        let ctx = start(2);
+        let report = ch2_producer::run(&ctx).await.expect("lesson 2 runs");
+        assert_output("ch2_producer", &ctx);
+
+        // The JSON shown is the serde serialization of the event, and parses back to it.
+        let event = MachineCommand::step("lot-A", 1);
+        assert_eq!(
+            String::from_utf8(report.example_json.clone()).unwrap(),
+            r#"{"lot":"lot-A","step":1,"machine":"M1","operation":"mill"}"#
+        );
+        assert_eq!(serde_json::from_slice::<MachineCommand>(&report.example_json).unwrap(), event);
+
+        // Every command of every lot was sent, and the same key always went to
+        // the same partition, the one CRC32 (librdkafka's default) gives.
+        assert_eq!(report.keyed.len(), LOTS.len() * 3);
+        let mut partition_of: HashMap<&str, i32> = HashMap::new();
+        for s in &report.keyed {
+            let p = *partition_of.entry(s.command.lot.as_str()).or_insert(s.partition);
+            assert_eq!(p, s.partition, "{} went to two partitions", s.command.lot);
+            assert_eq!(s.partition, crc32_partition(s.command.lot.as_bytes(), PARTITIONS), "{}", s.command.lot);
+        }
+
+        // Offsets are consecutive from 0 in each partition, in send order.
+        for p in 0..PARTITIONS {
+            let offsets: Vec<i64> = report.keyed.iter().filter(|s| s.partition == p).map(|s| s.offset).collect();
+            assert_eq!(offsets, (0..offsets.len() as i64).collect::<Vec<_>>(), "offsets of partition {p}");
+        }
+
+        // The lesson's read-back deserialized every record to the event sent there.
+        assert_eq!(report.read_back.len(), report.keyed.len());
+        for s in &report.keyed {
+            assert_eq!(report.read_back[&(s.partition, s.offset)], s.command);
+        }
+
+        // Independently of the lesson: read the topic, check every record's
+        // key, and that its JSON value round-trips to the event sent there.
+        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..PARTITIONS {
+            tpl.add_partition_offset(&report.topic, p, Offset::Beginning).unwrap();
+        }
+        consumer.assign(&tpl).unwrap();
+        let mut stored = BTreeMap::new();
+        while stored.len() < report.keyed.len() {
+            match consumer.poll(Duration::from_secs(5)) {
+                Some(Ok(m)) => {
+                    let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+                    let event: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                    assert_eq!(key, event.lot, "the key is the lot");
+                    stored.insert((m.partition(), m.offset()), event);
+                }
+                Some(Err(e)) => panic!("reading back: {e}"),
+                None => panic!("only {} of {} records read back", stored.len(), report.keyed.len()),
+            }
+        }
+        for s in &report.keyed {
+            assert_eq!(stored[&(s.partition, s.offset)], s.command);
+        }
+
+        // Keyless records: one partition with a long sticky window; more than
+        // one without stickiness (3 of 3 with 60 records, all but certainly).
+        assert_eq!(report.sticky_partitions.len(), 1, "sticky run: {:?}", report.sticky_partitions);
+        assert_eq!(report.spread.values().sum::<usize>(), SPREAD_RECORDS);
+        assert!(report.spread.len() > 1, "keyless records spread: {:?}", report.spread);
+
+        // The partitioners: consistent_random is CRC32 % n; murmur2_random is
+        // exactly what the Java client computes; and each is stable per key.
+        assert_eq!(report.routes.len(), COMPARED_KEYS.len());
+        for r in &report.routes {
+            let key = r.key.as_bytes();
+            assert_eq!(r.consistent_random, crc32_partition(key, PARTITIONS), "{}", r.key);
+            assert_eq!(r.consistent_random_4, crc32_partition(key, PARTITIONS + 1), "{}", r.key);
+            assert_eq!(r.murmur2_random, java_partition(key, PARTITIONS), "{}", r.key);
+            if let Some(&p) = partition_of.get(r.key.as_str()) {
+                assert_eq!(r.consistent_random, p, "{} moved between two default producers", r.key);
+            }
+        }
+        assert!(
+            report.routes.iter().any(|r| r.consistent_random != r.murmur2_random),
+            "the lesson claims the partitioners disagree on some keys"
+        );
+    });
+}
+
+/// The Java client's default partition for a keyed record:
+/// `Utils.toPositive(Utils.murmur2(keyBytes)) % numPartitions`.
+fn java_partition(key: &[u8], partitions: i32) -> i32 {
+    (murmur2(key) & 0x7fff_ffff) % partitions
+}
+
+/// Kafka's `org.apache.kafka.common.utils.Utils.murmur2`, transcribed from
+/// Java (ints wrap; `>>>` is a logical shift).
+fn murmur2(data: &[u8]) -> i32 {
+    let length = data.len() as i32;
+    let seed = 0x9747_b28c_u32 as i32;
+    let m: i32 = 0x5bd1_e995;
+    let r = 24;
+    let mut h = seed ^ length;
+    let length4 = data.len() / 4;
+    for i in 0..length4 {
+        let i4 = i * 4;
+        let mut k = (data[i4] as i32)
+            .wrapping_add((data[i4 + 1] as i32) << 8)
+            .wrapping_add((data[i4 + 2] as i32) << 16)
+            .wrapping_add((data[i4 + 3] as i32) << 24);
+        k = k.wrapping_mul(m);
+        k ^= ((k as u32) >> r) as i32;
+        k = k.wrapping_mul(m);
+        h = h.wrapping_mul(m);
+        h ^= k;
+    }
+    let tail = data.len() & !3;
+    let rest = data.len() % 4;
+    if rest == 3 {
+        h ^= (data[tail + 2] as i32) << 16;
+    }
+    if rest >= 2 {
+        h ^= (data[tail + 1] as i32) << 8;
+    }
+    if rest >= 1 {
+        h ^= data[tail] as i32;
+        h = h.wrapping_mul(m);
+    }
+    h ^= ((h as u32) >> 13) as i32;
+    h = h.wrapping_mul(m);
+    h ^= ((h as u32) >> 15) as i32;
+    h
+}
+
+/// librdkafka's `consistent_random` for a non-empty key: CRC-32 (IEEE) % n.
+fn crc32_partition(key: &[u8], partitions: i32) -> i32 {
+    (crc32(key) % partitions as u32) as i32
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for &byte in data {
+        crc ^= byte as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn the_hash_functions_match_known_values() {
+    // The standard CRC-32 check value.
+    assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    // Java-compatible murmur2 values from librdkafka's own unit test (rdmurmur2.c).
+    assert_eq!(murmur2(b"kafka") as u32, 0xd067_cf64);
+    assert_eq!(murmur2(b"giberish123456789") as u32, 0x8f55_2b0c);
+    assert_eq!(murmur2(b"1234") as u32, 0x9fc9_7b14);
+    assert_eq!(murmur2(b"") as u32, 0x106e_08d9);
+}
