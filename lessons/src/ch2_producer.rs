@@ -91,11 +91,11 @@ pub struct Route {
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
     // Every topic the lesson uses, created before any client connects (see
-    // `create_topic` below for why that matters on the embedded cluster).
-    let topic = create_topic(ctx, TOPIC, PARTITIONS).await?;
-    let keyless_topic = create_topic(ctx, KEYLESS_TOPIC, PARTITIONS).await?;
-    let routing = create_topic(ctx, ROUTING_TOPIC, PARTITIONS).await?;
-    let routing_4 = create_topic(ctx, ROUTING_TOPIC_4, PARTITIONS + 1).await?;
+    // the kit's `create_topic` for why that matters on the embedded cluster).
+    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let keyless_topic = ctx.create_topic(KEYLESS_TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let routing = ctx.create_topic(ROUTING_TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let routing_4 = ctx.create_topic(ROUTING_TOPIC_4, PARTITIONS + 1, REPLICATION_FACTOR).await?;
 
     ctx.section("A typed event becomes bytes");
     let event = MachineCommand::step("lot-A", 1);
@@ -283,29 +283,6 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     })
 }
 
-/// `ctx.create_topic`, with a pause after each call to the embedded cluster.
-///
-/// The embedded cluster serves its admin calls on its own thread, woken by a
-/// byte written to a pipe. When a call follows the previous one's answer at
-/// once, its wake-up byte can be drained along with the previous one, and
-/// the call then waits for the thread's next 1-second tick. A few
-/// milliseconds between calls avoid that, and cost nothing on a real cluster.
-async fn create_topic(ctx: &Ctx, logical: &str, partitions: i32) -> Result<String> {
-    let Some(mock) = ctx.mock() else {
-        return ctx.create_topic(logical, partitions, REPLICATION_FACTOR).await;
-    };
-    let pause = || tokio::time::sleep(Duration::from_millis(5));
-    let name = ctx.name(logical);
-    pause().await;
-    mock.create_topic(&name, partitions, REPLICATION_FACTOR)
-        .with_context(|| format!("creating topic {logical}"))?;
-    // Leaders spread round-robin, as `Ctx::create_topic` does.
-    for p in 0..partitions {
-        pause().await;
-        mock.partition_leader(&name, p, Some(p % crate::kit::EMBEDDED_BROKERS + 1))?;
-    }
-    Ok(name)
-}
 
 /// Ask the cluster for `topic`'s partitions and their leaders.
 ///

@@ -102,10 +102,10 @@ pub struct Record {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    let topic = create_topic(ctx, TOPIC, PARTITIONS).await?;
+    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
     // The retention demonstration's topic, embedded cluster only (see `overflow`).
     let photo_topic = match ctx.mock() {
-        Some(_) => Some(create_topic(ctx, PHOTO_TOPIC, 1).await?),
+        Some(_) => Some(ctx.create_topic(PHOTO_TOPIC, 1, REPLICATION_FACTOR).await?),
         None => None,
     };
     let controller_group = ctx.name(CONTROLLER_GROUP);
@@ -408,22 +408,3 @@ fn compare_order(sent: &[Record], received: &[Record]) -> String {
     }
 }
 
-/// `ctx.create_topic`, with a pause before each call to the embedded cluster:
-/// a call that follows the previous one's answer at once can lose its wake-up
-/// and wait a full second for the embedded cluster's next tick.
-async fn create_topic(ctx: &Ctx, logical: &str, partitions: i32) -> Result<String> {
-    let Some(mock) = ctx.mock() else {
-        return ctx.create_topic(logical, partitions, REPLICATION_FACTOR).await;
-    };
-    let pause = || tokio::time::sleep(Duration::from_millis(5));
-    let name = ctx.name(logical);
-    pause().await;
-    mock.create_topic(&name, partitions, REPLICATION_FACTOR)
-        .with_context(|| format!("creating topic {logical}"))?;
-    // Leaders spread round-robin, as `Ctx::create_topic` does.
-    for p in 0..partitions {
-        pause().await;
-        mock.partition_leader(&name, p, Some(p % crate::kit::EMBEDDED_BROKERS + 1))?;
-    }
-    Ok(name)
-}

@@ -169,6 +169,7 @@ impl Ctx {
         let name = self.name(logical);
         match &self.backend {
             Backend::Embedded(mock) => {
+                mock_pause().await;
                 mock.create_topic(&name, partitions, replication_factor)
                     .with_context(|| format!("creating topic {logical}"))?;
                 // Kafka spreads partition leaders over the brokers; the mock
@@ -176,6 +177,7 @@ impl Ctx {
                 // on broker 1, 1 on 2, ...) so every run prints the same.
                 for p in 0..partitions {
                     let leader = p % EMBEDDED_BROKERS.min(replication_factor) + 1;
+                    mock_pause().await;
                     mock.partition_leader(&name, p, Some(leader))?;
                 }
             }
@@ -213,6 +215,17 @@ impl Ctx {
         }
         bail!("topic {name} was created but its partitions have no leader after 5 s")
     }
+}
+
+/// Wait a moment before a control call to the embedded cluster.
+///
+/// The mock cluster's thread can miss the wake-up of a control request sent
+/// right after the previous one was answered; the request then waits for the
+/// thread's next 1-second tick. A few milliseconds between calls avoid it.
+/// Lessons that make several control calls in a row (fault injection) use
+/// this too; and they create their topics before their clients exist.
+pub async fn mock_pause() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
 }
 
 /// Collects what a lesson prints and, when running in a terminal, echoes it
