@@ -289,10 +289,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     say!(ctx, "committed offsets, so what one group reads takes nothing from another.");
 
     // ------------------------------------------------------------------
-    ctx.section("Committed offsets and lag");
+    ctx.section("Lag, and a member leaving");
     let mut lag_tables = Vec::new();
     let table = observer.lag()?;
-    show_lag(ctx, &table);
+    show_lag(ctx, "after the first batch", &table);
     lag_tables.push(table);
 
     say!(ctx, "");
@@ -313,7 +313,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     ensure!(written.iter().all(|(p, _)| *p == crash_partition), "one lot, one partition");
     say!(ctx, "");
     let table = observer.lag()?;
-    show_lag(ctx, &table);
+    show_lag(ctx, "after the second batch was written", &table);
     lag_tables.push(table);
 
     // ------------------------------------------------------------------
@@ -326,14 +326,16 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let (_, m) = next_message(&[&a], deadline).await?;
         let read = process(&producer, &dlt, &a, &m).await?;
         commit_next(&a.consumer, &m)?;
-        say!(ctx, "member-a: offset {} {}, commits offset {}", m.offset(), describe(&read.outcome), m.offset() + 1);
+        let (p, o) = (m.partition(), m.offset());
+        say!(ctx, "member-a: partition {p} offset {o} {}, commits offset {}", describe(&read.outcome), o + 1);
         processed.push(m.offset());
     }
     // ...executes the second one, and crashes before committing it.
     {
         let (_, m) = next_message(&[&a], deadline).await?;
         let read = process(&producer, &dlt, &a, &m).await?;
-        say!(ctx, "member-a: offset {} {}, then crashes before committing", m.offset(), describe(&read.outcome));
+        let (p, o) = (m.partition(), m.offset());
+        say!(ctx, "member-a: partition {p} offset {o} {}, then crashes before committing", describe(&read.outcome));
         processed.push(m.offset());
     }
     // With enable.auto.commit=false nothing is committed behind our back:
@@ -347,7 +349,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .and_then(|l| l.committed)
         .context("no committed offset for the crashed partition")?;
     say!(ctx, "");
-    show_lag(ctx, &table);
+    show_lag(ctx, "after the crash", &table);
     lag_tables.push(table);
 
     say!(ctx, "");
@@ -372,11 +374,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     }
     let twice: Vec<i64> = processed.iter().copied().filter(|o| reread.contains(o)).collect();
     let skipped = written.iter().filter(|(_, o)| !processed.contains(o) && !reread.contains(o)).count();
-    say!(ctx, "Processed twice: offset(s) {twice:?}, done after the last commit and before the");
-    say!(ctx, "crash. That is at-least-once delivery. Skipped: {skipped} record(s).");
+    let twice: Vec<String> = twice.iter().map(|o| o.to_string()).collect();
+    say!(ctx, "Processed twice: offset {}, done after the last commit and before the crash.", twice.join(", "));
+    say!(ctx, "That is at-least-once delivery. Skipped: {skipped} records.");
     say!(ctx, "");
     let table = observer.lag()?;
-    show_lag(ctx, &table);
+    show_lag(ctx, "after the restart caught up", &table);
     lag_tables.push(table);
 
     // ------------------------------------------------------------------
@@ -391,7 +394,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     drop(m);
     say!(ctx, "Group \"{LATE_GROUP}\" has no committed offset and auto.offset.reset=latest.");
     say!(ctx, "After it joined, one more command was written ({}).", cmd.label());
-    say!(ctx, "The first record it read: partition {} offset {}.", first_read.0, first_read.1);
+    let (p, o) = first_read;
+    let at_end = if high_watermarks.get(&p) == Some(&o) { ", the high watermark when it joined" } else { "" };
+    say!(ctx, "The first record it read: partition {p} offset {o}{at_end}.");
     let skipped: i64 = high_watermarks.values().sum();
     say!(ctx, "It started at the end of each partition and never saw the {skipped} records before;");
     say!(ctx, "\"{AUDIT_GROUP}\" (earliest) started at offset 0 and read them all.");
@@ -684,14 +689,15 @@ impl LagObserver {
     // ANCHOR_END: lag
 }
 
-fn show_lag(ctx: &Ctx, rows: &[Lag]) {
-    say!(ctx, "group \"{GROUP}\"  partition  high watermark  committed  lag");
+fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
+    say!(ctx, "Lag of group \"{GROUP}\", {when}:");
+    say!(ctx, "  partition  high watermark  committed offset  lag");
     for r in rows {
         let committed = r.committed.map(|c| c.to_string()).unwrap_or_else(|| "none".into());
-        say!(ctx, "{:>27}  {:>14}  {:>9}  {:>3}", r.partition, r.high_watermark, committed, r.lag);
+        say!(ctx, "  {:>9}  {:>14}  {:>16}  {:>3}", r.partition, r.high_watermark, committed, r.lag);
     }
     let total: i64 = rows.iter().map(|r| r.lag).sum();
-    say!(ctx, "{:>27}  {:>14}  {:>9}  {:>3}", "total", "", "", total);
+    say!(ctx, "  {:>9}  {:>14}  {:>16}  {:>3}", "total", "", "", total);
 }
 
 fn describe(outcome: &Result<MachineCommand, String>) -> String {
