@@ -338,8 +338,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         say!(ctx, "member-a: partition {p} offset {o} {}, then crashes before committing", describe(&read.outcome));
         processed.push(m.offset());
     }
-    // With enable.auto.commit=false nothing is committed behind our back:
-    // dropping the consumer loses exactly what a crash loses.
+    // The process dies here. With enable.auto.commit=false nothing is
+    // committed behind our back, so closing the consumer now loses exactly
+    // what a crash loses: the work done since the last commit. (One
+    // difference: a crashed process cannot tell the group it left.)
     leave(a).await?;
     // ANCHOR_END: crash
     let table = observer.lag()?;
