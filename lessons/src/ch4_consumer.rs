@@ -62,6 +62,8 @@ pub const MALFORMED: [(usize, &str, &str); 3] = [
 
 /// Every wait of the lesson is bounded by this.
 const WAIT: Duration = Duration::from_secs(10);
+/// While a group rebalances, the lesson looks at the assignments this often.
+const LOOK_EVERY: Duration = Duration::from_millis(20);
 
 /// What the lesson observed, for tests to check beyond the printed text.
 #[derive(Debug)]
@@ -72,6 +74,8 @@ pub struct Report {
     pub produced: Vec<Produced>,
     /// After both members joined: member name -> its partitions.
     pub assignment: BTreeMap<String, Vec<i32>>,
+    /// While member-b joined, how many looks found a partition with two owners.
+    pub overlaps: usize,
     /// What the two members read from the first batch, in the order they read it.
     pub group_reads: Vec<Read>,
     /// What the second group read.
@@ -171,7 +175,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     settle(&[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     say!(ctx, "member-a joins alone: member-a has {}", show_set(&assigned(&a)?));
     let b = join(ctx, GROUP, "member-b", &topic, "earliest")?;
-    settle(&[&a, &b], |sets| is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())).await?;
+    let overlaps = settle(&[&a, &b], |sets| is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())).await?;
     say!(ctx, "member-b joins, and the group rebalances:");
     say!(ctx, "  member-a has {}, member-b has {}", show_set(&assigned(&a)?), show_set(&assigned(&b)?));
     let assignment: BTreeMap<String, Vec<i32>> =
@@ -183,8 +187,15 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     } else {
         say!(ctx, "The assignment does NOT give each partition to exactly one member: {sets:?}");
     }
-    say!(ctx, "The broker computed this split (KIP-848 protocol). Before member-b could get a");
-    say!(ctx, "partition, member-a had to give it up: never two owners at once.");
+    say!(ctx, "The broker computed this split (KIP-848 protocol).");
+    if overlaps == 0 {
+        let ms = LOOK_EVERY.as_millis();
+        say!(ctx, "Checked about every {ms} ms during the rebalance: no partition was ever held by");
+        say!(ctx, "both members. member-a released {} before member-b got them.", show_set(&assignment["member-b"]));
+    } else {
+        let ms = LOOK_EVERY.as_millis();
+        say!(ctx, "Checked about every {ms} ms during the rebalance: {overlaps} time(s) a partition was held by both.");
+    }
 
     // ------------------------------------------------------------------
     ctx.section("Commands, and a few malformed records");
@@ -259,9 +270,25 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         say!(ctx, "  error: {}", d.error);
         say!(ctx, "  bytes: {}", String::from_utf8_lossy(&d.payload));
     }
+    // Check what the topic holds: all of it (the high watermark), only bad
+    // records, and exactly the ones the members found malformed.
+    let (_, dlt_size) = dlt_reader.consumer.fetch_watermarks(&dlt, 0, WAIT)?;
+    let sources: BTreeSet<(i32, i64)> = dead_letters.iter().map(|d| (d.source_partition, d.source_offset)).collect();
+    let found_bad: BTreeSet<(i32, i64)> =
+        group_reads.iter().filter(|r| r.outcome.is_err()).map(|r| (r.partition, r.offset)).collect();
+    let none_good = dead_letters.iter().all(|d| deserialize(Some(&d.payload)).is_err());
     say!(ctx, "");
-    say!(ctx, "Each bad record is kept with its original bytes and the reason, to fix and replay");
-    say!(ctx, "later. None was dropped silently, and the dead-letter topic holds no good command.");
+    say!(ctx, "Each is kept with its original bytes and the reason, to fix and replay later.");
+    if dlt_size as usize == dead_letters.len() && sources == found_bad {
+        say!(ctx, "The topic holds {dlt_size} records: exactly the malformed ones, each once.");
+    } else {
+        say!(ctx, "The topic holds {dlt_size} records, NOT exactly the {} malformed ones.", found_bad.len());
+    }
+    if none_good {
+        say!(ctx, "None of them deserializes: no good command was set aside by mistake.");
+    } else {
+        say!(ctx, "Some of them DO deserialize: a good command was set aside by mistake.");
+    }
 
     // ------------------------------------------------------------------
     ctx.section("A second group reads everything again");
@@ -285,8 +312,11 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     }
     let audit_good = audit_reads.iter().filter(|r| r.outcome.is_ok()).count();
     say!(ctx, "");
-    say!(ctx, "{} records ({audit_good} commands): all of them, again. Each group has its own", audit_reads.len());
-    say!(ctx, "committed offsets, so what one group reads takes nothing from another.");
+    let audit_positions: BTreeSet<(i32, i64)> = audit_reads.iter().map(|r| (r.partition, r.offset)).collect();
+    let produced_positions: BTreeSet<(i32, i64)> = produced.iter().map(|p| (p.partition, p.offset)).collect();
+    let which = if audit_positions == produced_positions { "every record written" } else { "NOT every record" };
+    say!(ctx, "{} records ({audit_good} commands): {which}, again. Each group has", audit_reads.len());
+    say!(ctx, "its own committed offsets, so what one group reads takes nothing from another.");
 
     // ------------------------------------------------------------------
     ctx.section("Lag, and a member leaving");
@@ -400,8 +430,8 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let at_end = if high_watermarks.get(&p) == Some(&o) { ", the high watermark when it joined" } else { "" };
     say!(ctx, "The first record it read: partition {p} offset {o}{at_end}.");
     let skipped: i64 = high_watermarks.values().sum();
-    say!(ctx, "It started at the end of each partition and never saw the {skipped} records before;");
-    say!(ctx, "\"{AUDIT_GROUP}\" (earliest) started at offset 0 and read them all.");
+    say!(ctx, "Before that it had reached the end of all {PARTITIONS} partitions without reading any of");
+    say!(ctx, "the {skipped} records already there. \"{AUDIT_GROUP}\" (earliest) started at offset 0.");
 
     close_all(vec![restarted, audit, late, dlt_reader]).await?;
     Ok(Report {
@@ -409,6 +439,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         dlt,
         produced,
         assignment,
+        overlaps,
         group_reads,
         audit_reads,
         dead_letters,
@@ -490,13 +521,19 @@ async fn next_message<'m>(members: &[&'m Member], deadline: Instant) -> Result<(
 }
 
 /// Keep the members polling (a consumer takes part in rebalances while it
-/// polls) until their assignments satisfy `done`.
-async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Result<()> {
+/// polls) until their assignments satisfy `done`. Returns how many times,
+/// looking along the way, it saw a partition assigned to two members.
+async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Result<usize> {
     let deadline = Instant::now() + WAIT;
+    let mut overlaps = 0;
     loop {
         let sets = members.iter().map(|m| assigned(m)).collect::<Result<Vec<_>>>()?;
+        let all: Vec<i32> = sets.iter().flatten().copied().collect();
+        if all.len() != all.iter().collect::<BTreeSet<_>>().len() {
+            overlaps += 1;
+        }
         if done(&sets) {
-            return Ok(());
+            return Ok(overlaps);
         }
         ensure!(Instant::now() < deadline, "the group did not settle within {WAIT:?}: {sets:?}");
         // A member learns about a rebalance from the answer to its next
@@ -511,7 +548,7 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
             m.consumer.subscribe(&names)?;
         }
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
-        if let Ok((message, i, _)) = timeout(Duration::from_millis(20), select_all(receives)).await {
+        if let Ok((message, i, _)) = timeout(LOOK_EVERY, select_all(receives)).await {
             let m = message?;
             bail!("{} received a record while the group was forming: offset {}", members[i].name, m.offset());
         }

@@ -41,6 +41,7 @@ fn lesson_4() {
             }
         }
         assert_eq!(owner.keys().copied().collect::<Vec<_>>(), (0..PARTITIONS).collect::<Vec<_>>());
+        assert_eq!(report.overlaps, 0, "a partition had two owners during the rebalance");
 
         // Together the two members read every record exactly once, each from
         // its own partitions, and every good record deserialized.
