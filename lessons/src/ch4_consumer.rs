@@ -714,13 +714,13 @@ impl LagObserver {
         let mut rows = Vec::new();
         for p in 0..PARTITIONS {
             // ...and each partition's high watermark (a ListOffsets request).
-            let (_low, high) = self.consumer.fetch_watermarks(&self.topic, p, WAIT)?;
+            let (low, high) = self.consumer.fetch_watermarks(&self.topic, p, WAIT)?;
             let committed = match committed.find_partition(&self.topic, p).map(|e| e.offset()) {
                 Some(Offset::Offset(n)) => Some(n),
                 _ => None, // the group never committed this partition
             };
-            // Nothing committed: count every record kept (low watermark 0 here).
-            let lag = high - committed.unwrap_or(0);
+            // Nothing committed yet: every record still kept is waiting.
+            let lag = high - committed.unwrap_or(low);
             rows.push(Lag { partition: p, high_watermark: high, committed, lag });
         }
         Ok(rows)
