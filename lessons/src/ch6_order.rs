@@ -217,8 +217,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let lot_partition = idempotent.deliveries[0].1;
     controller(ctx, &topic_idempotent, 1, Some(CRASH_AFTER_STEP), &mut workshop, &mut received).await?;
     let committed_after_crash = committed_offset(ctx, &topic_idempotent, lot_partition)?;
-    say!(ctx, "The group's committed offset is still {committed_after_crash}: the work on offset {} is done, but", committed_after_crash);
-    say!(ctx, "Kafka does not know it.");
+    let crashed_at = received.last().map(|r| r.offset).context("the controller received nothing")?;
+    say!(ctx, "The group's committed offset is still {committed_after_crash}: the work on offset {crashed_at} is done,");
+    say!(ctx, "but Kafka does not know it.");
 
     say!(ctx, "");
     say!(ctx, "[session 2: the controller restarts in the same group]");
