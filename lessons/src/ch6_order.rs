@@ -252,11 +252,11 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     })
 }
 
-// ANCHOR: producer
 /// A producer that sends each record in its own request (`linger.ms=0`,
 /// `batch.num.messages=1`) and keeps up to five requests in flight: the
 /// pipelining that makes a producer fast, and that lets retries reorder.
 fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> {
+    // ANCHOR: producer
     let producer: FutureProducer = ctx
         .client_config()
         .set("enable.idempotence", idempotent.to_string())
