@@ -6,9 +6,10 @@
 //! another): each machine's consumer goes at its own pace.
 //!
 //! 1. **The naive plant**: a planner sends M1, M2 and M3 of each lot at once,
-//!    and each machine acts on whatever it reads. On the embedded cluster the
-//!    broker leading `m1-commands` answers slowly, and the lots are drilled
-//!    and polished before they are milled.
+//!    in that order, and each machine acts on whatever it reads. The M1
+//!    machine is busy for a while, the M2 machine a little less (the lesson
+//!    holds them back so the run is reproducible), and the lots are polished
+//!    and drilled before they are milled.
 //! 2. **Status events**: each machine publishes `{lot, machine, step, done}`
 //!    to `machine-status` when it has finished, and the workflow sends the
 //!    next step's command only when it reads that event. The application,
@@ -180,7 +181,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 }
 
 /// The two runs, while the machines run beside them. Returns the naive
-/// run's execution order (embedded cluster only).
+/// run's execution order.
 async fn story(
     ctx: &Ctx,
     command_topics: &[String],
@@ -223,31 +224,26 @@ async fn story(
     wait_until(plant, "M2 to run its commands", |p| p.handled[1] == p.sent[1]).await?;
     set_hold(plant, [false, false, false]).await?;
     wait_until(plant, "M1 to run its commands", |p| p.handled[0] == p.sent[0]).await?;
-    let naive = {
-        {
-            let executed: Vec<(String, u32)> =
-                plant.borrow().workshop.effects.iter().map(|c| (c.lot.clone(), c.step)).collect();
-            say!(ctx, "");
-            say!(ctx, "The machines executed, in this order:");
-            for (lot, step) in &executed {
-                say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
-            }
-            for lot in NAIVE_LOTS {
-                let order: Vec<u32> = executed.iter().filter(|(l, _)| l == lot).map(|(_, s)| *s).collect();
-                let names: Vec<&str> = order.iter().map(|s| STEPS[*s as usize - 1].0).collect();
-                if order.windows(2).all(|w| w[0] < w[1]) {
-                    say!(ctx, "{lot}: {} (in order, by luck).", names.join(", "));
-                } else {
-                    say!(ctx, "{lot}: {}: OUT OF ORDER.", names.join(", "));
-                }
-            }
-            say!(ctx, "Every command was written in the right order, and every machine read its own");
-            say!(ctx, "topic in order. Nothing orders records across topics: each topic's partitions");
-            say!(ctx, "are independent logs, read at their own pace. (The same holds across the");
-            say!(ctx, "partitions of one topic.) Replication has nothing to do with it.");
-            executed
+    let executed: Vec<(String, u32)> =
+        plant.borrow().workshop.effects.iter().map(|c| (c.lot.clone(), c.step)).collect();
+    say!(ctx, "");
+    say!(ctx, "The machines executed, in this order:");
+    for (lot, step) in &executed {
+        say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
+    }
+    for lot in NAIVE_LOTS {
+        let order: Vec<u32> = executed.iter().filter(|(l, _)| l == lot).map(|(_, s)| *s).collect();
+        let names: Vec<&str> = order.iter().map(|s| STEPS[*s as usize - 1].0).collect();
+        if order.windows(2).all(|w| w[0] < w[1]) {
+            say!(ctx, "{lot}: {} (in order, by luck).", names.join(", "));
+        } else {
+            say!(ctx, "{lot}: {}: OUT OF ORDER.", names.join(", "));
         }
-    };
+    }
+    say!(ctx, "Every command was written in the right order, and every machine read its own");
+    say!(ctx, "topic in order. Nothing orders records across topics: each topic's partitions");
+    say!(ctx, "are independent logs, read at their own pace. (The same holds across the");
+    say!(ctx, "partitions of one topic.) Replication has nothing to do with it.");
 
     // ---- 2. Status events ---------------------------------------------------
     ctx.section("Status events: the workflow enforces the order");
@@ -272,7 +268,7 @@ async fn story(
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
     workflow_consumer.subscribe(&[status_topic])?;
     workflow(ctx, workflow_consumer, 2, false, command_topics, producer, plant).await?;
-    Ok(naive)
+    Ok(executed)
 }
 
 /// Make each machine busy (true) or free (false), and wait until the
