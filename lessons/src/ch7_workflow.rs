@@ -1,9 +1,509 @@
-//! Lesson 7: not written yet.
+//! Lesson 7: order across topics, enforced by status events.
+//!
+//! Each machine tool reads its own topic: `m1-commands`, `m2-commands`,
+//! `m3-commands`. Kafka orders records inside one partition only, so nothing
+//! orders a lot's M1 command (in one topic) before its M2 command (in
+//! another): each machine's consumer goes at its own pace.
+//!
+//! 1. **The naive plant**: a planner sends M1, M2 and M3 of each lot at once,
+//!    in that order, and each machine acts on whatever it reads. The M1
+//!    machine is busy for a while, the M2 machine a little less (the lesson
+//!    holds them back so the run is reproducible), and the lots are polished
+//!    and drilled before they are milled.
+//! 2. **Status events**: each machine publishes `{lot, machine, step, done}`
+//!    to `machine-status` when it has finished, and the workflow sends the
+//!    next step's command only when it reads that event. The application,
+//!    not Kafka, enforces the order.
+//! 3. **A crash in the middle**: the workflow crashes after sending a command
+//!    but before committing the status event that triggered it. It restarts,
+//!    reads the event again and sends the command again; the machine, which
+//!    remembers what it did, skips it. No step is skipped, none is done twice.
+//!
+//! Run it: `just lesson-7` or `cargo run --release -- lesson 7`.
 
-use anyhow::{bail, Result};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::time::Duration;
 
+use anyhow::{anyhow, bail, Context as _, Result};
+use futures::future::try_join_all;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::time::{sleep, timeout, Instant};
+
+use crate::ch6_order::{Outcome, Workshop};
 use crate::kit::Ctx;
+use crate::say;
+use crate::workshop::{MachineCommand, STEPS};
 
-pub async fn run(_ctx: &Ctx) -> Result<()> {
-    bail!("lesson 7 is not written yet")
+/// One command topic per machine: M1's, M2's, M3's.
+pub const COMMAND_TOPICS: [&str; 3] = ["m1-commands", "m2-commands", "m3-commands"];
+/// Where machines report finished work.
+pub const STATUS_TOPIC: &str = "machine-status";
+/// The lots of the naive run, and of the run with status events.
+pub const NAIVE_LOTS: [&str; 2] = ["lot-A", "lot-B"];
+pub const WORKFLOW_LOTS: [&str; 2] = ["lot-C", "lot-D"];
+/// The consumer group of the workflow (each machine has its own group too).
+pub const WORKFLOW_GROUP: &str = "workflow";
+/// How long any single wait of the lesson may take before it gives up.
+const WAIT: Duration = Duration::from_secs(10);
+
+// ANCHOR: status_event
+/// What a machine publishes to `machine-status` when it has finished a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineStatus {
+    pub lot: String,
+    pub machine: String,
+    pub step: u32,
+    pub done: bool,
+}
+// ANCHOR_END: status_event
+
+/// What the lesson observed, for tests to check beyond the printed text.
+#[derive(Debug)]
+pub struct Report {
+    /// Actual topic names on this cluster: m1, m2, m3 commands, then status.
+    pub command_topics: Vec<String>,
+    pub status_topic: String,
+    /// The naive run: (lot, step) in the order the machines executed them.
+    pub naive_executed: Vec<(String, u32)>,
+    /// Every command a machine received in the status-event run, in the
+    /// order that machine received it.
+    pub received: Vec<(MachineCommand, Outcome)>,
+    /// What the machines actually did in the status-event run, in order.
+    pub effects: Vec<MachineCommand>,
+    /// Every status event the workflow handled, over both sessions.
+    pub handled: Vec<Handled>,
+}
+
+/// One status event handled by the workflow.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    /// 1: before the crash, 2: after the restart.
+    pub session: u32,
+    pub offset: i64,
+    pub status: MachineStatus,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The next step's command was sent (and acknowledged).
+    Sent(MachineCommand),
+    /// This status was already acted on in this session: ignored.
+    IgnoredDuplicate,
+    /// The last step is done: the lot is finished.
+    Finished,
+}
+
+/// State shared by the lesson's concurrent tasks (all on one thread).
+#[derive(Default)]
+struct Plant {
+    workshop: Workshop,
+    /// Machines publish status events (the second run) or not (the first).
+    publish_status: bool,
+    /// Per machine: commands sent to its topic, and commands it handled.
+    sent: [usize; 3],
+    handled: [usize; 3],
+    /// Per machine: the group has given its consumer the partition.
+    ready: [bool; 3],
+    /// Per machine: the lesson wants it busy; it is busy (takes no command).
+    hold: [bool; 3],
+    held: [bool; 3],
+    /// Status events published, and the workflow's position in them.
+    published: i64,
+    status_position: i64,
+    received: Vec<(MachineCommand, Outcome)>,
+    handled_events: Vec<Handled>,
+    finished: BTreeSet<String>,
+}
+
+impl Plant {
+
+    /// Every lot finished, every command handled, every status event read.
+    fn quiet(&self) -> bool {
+        WORKFLOW_LOTS.iter().all(|l| self.finished.contains(*l))
+            && self.sent == self.handled
+            && self.status_position == self.published
+    }
+}
+
+pub async fn run(ctx: &Ctx) -> Result<Report> {
+    ctx.section("Three machines, three topics");
+    let mut command_topics = Vec::new();
+    for logical in COMMAND_TOPICS {
+        command_topics.push(ctx.create_topic(logical, 1, 3).await?);
+    }
+    let status_topic = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
+    say!(ctx, "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".", COMMAND_TOPICS[0], COMMAND_TOPICS[1], COMMAND_TOPICS[2]);
+    say!(ctx, "Each is a consumer group of its own, runs one command at a time, commits after");
+    say!(ctx, "the work, and remembers what it has done (chapter 6).");
+
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .set("enable.idempotence", "true")
+        .create()
+        .context("creating the producer")?;
+
+    let plant = RefCell::new(Plant::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let machines = try_join_all((0..3).map(|k| machine(ctx, k, &command_topics[k], &producer, &status_topic, &plant, stop_rx.clone())));
+    let story = async {
+        let result = story(ctx, &command_topics, &status_topic, &producer, &plant).await;
+        let _ = stop_tx.send(true);
+        result
+    };
+    let (machines, naive) = tokio::join!(machines, story);
+    let naive_executed = naive?;
+    // Closing a consumer (it leaves its group) takes a round of requests:
+    // close the three machines' consumers side by side.
+    std::thread::scope(|s| {
+        for consumer in machines? {
+            s.spawn(move || drop(consumer));
+        }
+        anyhow::Ok(())
+    })?;
+
+    let plant = plant.into_inner();
+    report_workflow(ctx, &plant);
+    Ok(Report {
+        command_topics,
+        status_topic,
+        naive_executed,
+        received: plant.received,
+        effects: plant.workshop.effects.into_iter().filter(|c| WORKFLOW_LOTS.contains(&c.lot.as_str())).collect(),
+        handled: plant.handled_events,
+    })
+}
+
+/// The two runs, while the machines run beside them. Returns the naive
+/// run's execution order.
+async fn story(
+    ctx: &Ctx,
+    command_topics: &[String],
+    status_topic: &str,
+    producer: &FutureProducer,
+    plant: &RefCell<Plant>,
+) -> Result<Vec<(String, u32)>> {
+    // The workflow's consumer joins its group now, while the plant runs.
+    let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
+    workflow_consumer.subscribe(&[status_topic])?;
+    wait_until(plant, "the machines to join their groups", |p| p.ready.iter().all(|r| *r)).await?;
+
+    // ---- 1. The naive plant -------------------------------------------------
+    ctx.section("The naive plant: each machine acts on what it reads");
+    say!(ctx, "The planner sends M1, M2 and M3 of {} and {}, in that order, each to its", NAIVE_LOTS[0], NAIVE_LOTS[1]);
+    say!(ctx, "machine's topic; each command is appended to its topic's log at once. But the");
+    say!(ctx, "M1 machine is busy with a long job and takes new work late, and the M2 machine");
+    say!(ctx, "a little less. The lesson makes this reproducible: M1 and M2 take no command");
+    say!(ctx, "until M3 has done its work; then M2 takes its commands; then M1.");
+    // ANCHOR: busy_machines
+    // M1 and M2 are busy: they take no command for now.
+    set_hold(plant, [true, true, false]).await?;
+    // ANCHOR_END: busy_machines
+    // ANCHOR: naive_planner
+    // The naive planner: all three steps at once, in the right order.
+    let mut pending = Vec::new();
+    for lot in NAIVE_LOTS {
+        for cmd in MachineCommand::sequence(lot) {
+            let k = cmd.step as usize - 1;
+            pending.push(send_command(producer, &command_topics[k], &cmd)?);
+            plant.borrow_mut().sent[k] += 1;
+        }
+    }
+    // ANCHOR_END: naive_planner
+    for delivery in pending {
+        await_delivery(delivery).await?;
+    }
+    wait_until(plant, "M3 to run its commands", |p| p.handled[2] == p.sent[2]).await?;
+    set_hold(plant, [true, false, false]).await?;
+    wait_until(plant, "M2 to run its commands", |p| p.handled[1] == p.sent[1]).await?;
+    set_hold(plant, [false, false, false]).await?;
+    wait_until(plant, "M1 to run its commands", |p| p.handled[0] == p.sent[0]).await?;
+    let executed: Vec<(String, u32)> =
+        plant.borrow().workshop.effects.iter().map(|c| (c.lot.clone(), c.step)).collect();
+    say!(ctx, "");
+    say!(ctx, "The machines executed, in this order:");
+    for (lot, step) in &executed {
+        say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
+    }
+    for lot in NAIVE_LOTS {
+        let order: Vec<u32> = executed.iter().filter(|(l, _)| l == lot).map(|(_, s)| *s).collect();
+        let names: Vec<&str> = order.iter().map(|s| STEPS[*s as usize - 1].0).collect();
+        if order.windows(2).all(|w| w[0] < w[1]) {
+            say!(ctx, "{lot}: {} (in order, by luck).", names.join(", "));
+        } else {
+            say!(ctx, "{lot}: {}: OUT OF ORDER.", names.join(", "));
+        }
+    }
+    say!(ctx, "Every command was written in the right order, and every machine read its own");
+    say!(ctx, "topic in order. Nothing orders records across topics: each topic's partitions");
+    say!(ctx, "are independent logs, read at their own pace. (The same holds across the");
+    say!(ctx, "partitions of one topic.) Replication has nothing to do with it.");
+
+    // ---- 2. Status events ---------------------------------------------------
+    ctx.section("Status events: the workflow enforces the order");
+    say!(ctx, "Now each machine publishes {{lot, machine, step, done}} to \"{STATUS_TOPIC}\" when it");
+    say!(ctx, "has finished. The workflow sends only M1; it sends a lot's next step when it reads");
+    say!(ctx, "that the previous step is done, and commits the status event's offset only after");
+    say!(ctx, "the next command is acknowledged. A repeated status event is ignored.");
+    plant.borrow_mut().publish_status = true;
+    for lot in WORKFLOW_LOTS {
+        let cmd = MachineCommand::step(lot, 1);
+        let delivery = send_command(producer, &command_topics[0], &cmd)?;
+        plant.borrow_mut().sent[0] += 1;
+        await_delivery(delivery).await?;
+    }
+    say!(ctx, "The workflow sent {} and {}.", MachineCommand::step(WORKFLOW_LOTS[0], 1).label(), MachineCommand::step(WORKFLOW_LOTS[1], 1).label());
+
+    say!(ctx, "");
+    say!(ctx, "[workflow, session 1]");
+    workflow(ctx, workflow_consumer, 1, true, command_topics, producer, plant).await?;
+    say!(ctx, "");
+    say!(ctx, "[workflow, session 2: restarted in group \"{WORKFLOW_GROUP}\"]");
+    let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
+    workflow_consumer.subscribe(&[status_topic])?;
+    workflow(ctx, workflow_consumer, 2, false, command_topics, producer, plant).await?;
+    Ok(executed)
+}
+
+/// Make each machine busy (true) or free (false), and wait until the
+/// machines have noticed.
+async fn set_hold(plant: &RefCell<Plant>, hold: [bool; 3]) -> Result<()> {
+    plant.borrow_mut().hold = hold;
+    wait_until(plant, "the machines to become busy or free", |p| p.held == p.hold).await
+}
+
+/// One machine: consume its topic, execute, publish a status event (in the
+/// second run), commit. Runs until `stop`.
+async fn machine(
+    ctx: &Ctx,
+    k: usize,
+    topic: &str,
+    producer: &FutureProducer,
+    status_topic: &str,
+    plant: &RefCell<Plant>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<StreamConsumer> {
+    let name = STEPS[k].0;
+    let consumer: StreamConsumer = consumer(ctx, &format!("machine-{name}"))?;
+    consumer.subscribe(&[topic])?;
+    loop {
+        let msg = tokio::select! {
+            // A busy machine does not take its next command (its consumer
+            // still fetches in the background; the records wait in memory).
+            msg = consumer.recv(), if !plant.borrow().held[k] => msg?,
+            // Every few milliseconds, see whether the machine is ready, and
+            // whether the lesson wants it busy.
+            _ = sleep(Duration::from_millis(2)) => {
+                let assigned = consumer.assignment()?.count() > 0;
+                let mut p = plant.borrow_mut();
+                p.ready[k] = assigned;
+                p.held[k] = p.hold[k];
+                continue;
+            }
+            _ = stop.changed() => return Ok(consumer),
+        };
+        let cmd: MachineCommand = decode(&msg)?;
+        // ANCHOR: machine
+        // 1. Do the work (or skip it: the machine remembers what it did).
+        let outcome = plant.borrow_mut().workshop.execute(&cmd);
+        // 2. Say it is done, also when it was done before: the first report
+        //    may have been lost in a crash, and the workflow ignores repeats.
+        if plant.borrow().publish_status {
+            let status = MachineStatus { lot: cmd.lot.clone(), machine: cmd.machine.clone(), step: cmd.step, done: true };
+            let value = serde_json::to_string(&status)?;
+            let record = FutureRecord::to(status_topic).key(&status.lot).payload(&value);
+            producer.send(record, WAIT).await.map_err(|(e, _)| e).context("publishing a status event")?;
+            plant.borrow_mut().published += 1;
+        }
+        // 3. Only then commit the command.
+        consumer.store_offset_from_message(&msg)?;
+        consumer.commit_consumer_state(CommitMode::Async)?;
+        // ANCHOR_END: machine
+        let mut p = plant.borrow_mut();
+        if p.publish_status {
+            p.received.push((cmd, outcome));
+        }
+        p.handled[k] += 1;
+    }
+}
+
+/// One session of the workflow: read status events, send next steps.
+/// With `crash`, it "crashes" after acting on its first event, before
+/// committing it.
+async fn workflow(
+    ctx: &Ctx,
+    consumer: StreamConsumer,
+    session: u32,
+    crash: bool,
+    command_topics: &[String],
+    producer: &FutureProducer,
+    plant: &RefCell<Plant>,
+) -> Result<()> {
+    // What this session has acted on. A restart forgets it: after a crash,
+    // an event is acted on again, and the machine absorbs the repeat.
+    let mut acted: BTreeSet<(String, u32)> = BTreeSet::new();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let msg = timeout(deadline.saturating_duration_since(Instant::now()), consumer.recv())
+            .await
+            .map_err(|_| anyhow!("the workflow did not finish within {WAIT:?}"))??;
+        let status: MachineStatus = decode(&msg)?;
+        // ANCHOR: workflow
+        let action = if !acted.insert((status.lot.clone(), status.step)) {
+            Action::IgnoredDuplicate
+        } else if status.step as usize == STEPS.len() {
+            Action::Finished
+        } else {
+            // The previous step is done: send the next one, and wait until
+            // the command is safely in its topic.
+            let next = MachineCommand::step(&status.lot, status.step + 1);
+            let k = next.step as usize - 1;
+            let delivery = send_command(producer, &command_topics[k], &next)?;
+            plant.borrow_mut().sent[k] += 1;
+            await_delivery(delivery).await?;
+            Action::Sent(next)
+        };
+        // ANCHOR_END: workflow
+        if action == Action::Finished {
+            plant.borrow_mut().finished.insert(status.lot.clone());
+        }
+        let handled = Handled { session, offset: msg.offset(), status, action };
+        if crash {
+            say!(ctx, "{}", describe(&handled));
+            say!(ctx, "CRASH after sending the command, before committing offset {}.", msg.offset());
+            plant.borrow_mut().handled_events.push(handled);
+            return Ok(());
+        }
+        if session == 2 && plant.borrow().handled_events.iter().all(|h| h.session != 2) {
+            say!(ctx, "Its first event is offset {}, the one it crashed on: that offset was never", msg.offset());
+            say!(ctx, "committed. The lots' progress in this session, step by step:");
+        }
+        // ANCHOR: workflow_commit
+        // Only now is the status event dealt with: commit it.
+        consumer.store_offset_from_message(&msg)?;
+        consumer.commit_consumer_state(CommitMode::Sync)?;
+        // ANCHOR_END: workflow_commit
+        let mut p = plant.borrow_mut();
+        p.handled_events.push(handled);
+        p.status_position = msg.offset() + 1;
+        if p.quiet() {
+            return Ok(());
+        }
+    }
+}
+
+fn describe(h: &Handled) -> String {
+    let event = format!("{} {} done", h.status.lot, h.status.machine);
+    match &h.action {
+        Action::Sent(cmd) => format!("offset {}: {event} -> sent {} to \"{}\"", h.offset, cmd.label(), COMMAND_TOPICS[cmd.step as usize - 1]),
+        Action::IgnoredDuplicate => format!("offset {}: {event} -> already acted on: ignored", h.offset),
+        Action::Finished => format!("offset {}: {event} -> lot finished", h.offset),
+    }
+}
+
+/// Session 2's work, lot by lot and step by step (within a lot, the steps
+/// are causally ordered; across lots the interleaving varies from run to
+/// run, so it is not printed), then the machines' record.
+fn report_workflow(ctx: &Ctx, plant: &Plant) {
+    for lot in WORKFLOW_LOTS {
+        say!(ctx, "{lot}:");
+        for step in 1..=STEPS.len() as u32 {
+            let events: Vec<&Handled> =
+                plant.handled_events.iter().filter(|h| h.session == 2 && h.status.lot == lot && h.status.step == step).collect();
+            let machine = STEPS[step as usize - 1].0;
+            let sent = events.iter().filter(|h| matches!(h.action, Action::Sent(_))).count();
+            let ignored = events.iter().filter(|h| h.action == Action::IgnoredDuplicate).count();
+            let finished = events.iter().any(|h| h.action == Action::Finished);
+            let mut what = Vec::new();
+            if sent > 0 {
+                let next = MachineCommand::step(lot, step + 1);
+                let again = plant.handled_events.iter().any(|h| h.session == 1 && h.action == Action::Sent(next.clone()));
+                what.push(format!("sent {}{}", next.label(), if again { " (again)" } else { "" }));
+            }
+            if ignored > 0 {
+                what.push(format!("{ignored} repeat ignored"));
+            }
+            if finished {
+                what.push("lot finished".to_string());
+            }
+            say!(ctx, "  {machine} done, read {}x -> {}", events.len(), what.join("; "));
+        }
+    }
+
+    say!(ctx, "");
+    say!(ctx, "What the machines did in this run:");
+    for lot in WORKFLOW_LOTS {
+        let did: Vec<&str> =
+            plant.workshop.effects.iter().filter(|c| c.lot == lot).map(|c| c.machine.as_str()).collect();
+        let skipped: Vec<String> = plant
+            .received
+            .iter()
+            .filter(|(c, o)| c.lot == lot && *o == Outcome::AlreadyDone)
+            .map(|(c, _)| c.machine.clone())
+            .collect();
+        let in_order = did == STEPS.iter().map(|s| s.0).collect::<Vec<_>>();
+        let verdict = if in_order { "each step once, in order" } else { "NOT each step once in order" };
+        let skip = if skipped.is_empty() { String::new() } else { format!("; skipped a repeated {}", skipped.join(", ")) };
+        say!(ctx, "  {lot}: {} ({verdict}{skip})", did.join(", "));
+    }
+    let repeats = plant.received.iter().filter(|(_, o)| *o == Outcome::AlreadyDone).count();
+    let ignored = plant.handled_events.iter().filter(|h| h.action == Action::IgnoredDuplicate).count();
+    say!(ctx, "The crash cost {repeats} repeated command(s), which the machines skipped, and {ignored} repeated");
+    say!(ctx, "status event(s), which the workflow ignored. Had the workflow committed before");
+    say!(ctx, "sending, the crash would have lost the command and stalled the lot.");
+    say!(ctx, "Other ways to order a workflow: put all its steps in one topic under one key");
+    say!(ctx, "(chapter 6). Transactions make writes to several topics atomic; they do not");
+    say!(ctx, "order them.");
+}
+
+/// A consumer in `group` that commits only what the program stores.
+fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
+    ctx.consumer_config(group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        // A real broker answers a waiting fetch as soon as data arrives; the
+        // embedded one waits out fetch.wait.max.ms, so keep it short.
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .with_context(|| format!("creating the consumer of group {group}"))
+}
+
+fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<rdkafka::producer::DeliveryFuture> {
+    let value = serde_json::to_string(cmd)?;
+    let record = FutureRecord::to(topic).key(&cmd.lot).payload(&value);
+    producer.send_result(record).map_err(|(e, _)| e).with_context(|| format!("sending {}", cmd.label()))
+}
+
+async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
+    timeout(WAIT, delivery)
+        .await
+        .map_err(|_| anyhow!("no delivery report after {WAIT:?}"))?
+        .context("producer dropped")?
+        .map_err(|(e, _)| e)
+        .context("delivering a command")?;
+    Ok(())
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
+    let payload = m.payload().ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+    serde_json::from_slice(payload).with_context(|| format!("decoding the record at offset {}", m.offset()))
+}
+
+/// Wait (bounded) until `done` holds of the plant.
+async fn wait_until(plant: &RefCell<Plant>, what: &str, done: impl Fn(&Plant) -> bool) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while !done(&plant.borrow()) {
+        if Instant::now() > deadline {
+            bail!("gave up waiting for {what} after {WAIT:?}");
+        }
+        sleep(Duration::from_millis(2)).await;
+    }
+    Ok(())
 }

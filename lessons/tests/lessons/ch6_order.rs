@@ -1,1 +1,95 @@
-// Tests of lesson ch6_order: not written yet.
+//! Lesson 6: retries reorder a lot's commands without idempotence and keep
+//! them in order with it; the controller survives a crash between the work
+//! and the commit, and every command takes effect exactly once, in order.
+
+use std::time::Duration;
+
+use kafka_course::ch6_order::{self, Outcome, CRASH_AFTER_STEP, GROUP, LOT};
+use kafka_course::kit::Ctx;
+use kafka_course::workshop::MachineCommand;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::common::{assert_output, block_on, start};
+
+/// Read one partition from offset 0 to its high watermark, with our own
+/// consumer: what is really stored, independently of the lesson.
+fn stored(ctx: &Ctx, topic: &str, partition: i32) -> Vec<MachineCommand> {
+    let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
+    let (low, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(5)).unwrap();
+    assert_eq!(low, 0);
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Beginning).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut log = Vec::new();
+    while (log.len() as i64) < high {
+        let m = consumer.poll(Duration::from_secs(5)).expect("a record within 5 s").unwrap();
+        assert_eq!(m.key(), Some(LOT.as_bytes()), "the key is the lot");
+        log.push(serde_json::from_slice(m.payload().unwrap()).unwrap());
+    }
+    log
+}
+
+#[test]
+fn lesson_6() {
+    block_on(async {
+        let ctx = start(6);
+        let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
+        assert_output("ch6_order", &ctx);
+        let sequence = MachineCommand::sequence(LOT);
+
+        // One key, one partition: every command of the lot went to the same one.
+        let plain = report.plain.as_ref().expect("the embedded cluster runs the fault demo");
+        for run in [plain, &report.idempotent] {
+            let partition = run.deliveries[0].1;
+            assert!(run.deliveries.iter().all(|d| d.1 == partition), "{:?}", run.deliveries);
+            let sent: Vec<&MachineCommand> = run.deliveries.iter().map(|d| &d.0).collect();
+            assert_eq!(sent, sequence.iter().collect::<Vec<_>>(), "sent in order");
+        }
+
+        // Without idempotence, the retry reordered the log: all three are
+        // there once, but not in order, and M1 is no longer first.
+        let partition = plain.deliveries[0].1;
+        let plain_log = stored(&ctx, &report.topic_plain, partition);
+        assert_eq!(plain_log, plain.log, "the lesson shows what is stored");
+        assert_eq!(plain_log.len(), sequence.len());
+        for cmd in &sequence {
+            assert_eq!(plain_log.iter().filter(|c| *c == cmd).count(), 1, "{} once", cmd.label());
+        }
+        assert_ne!(plain_log, sequence, "the non-idempotent log is out of order");
+        assert_ne!(plain_log[0], sequence[0], "M1 was overtaken");
+        assert!(!ch6_order::is_in_order(&plain_log));
+
+        // With idempotence, the same fault left the log in order, each once.
+        let partition = report.idempotent.deliveries[0].1;
+        let idempotent_log = stored(&ctx, &report.topic_idempotent, partition);
+        assert_eq!(idempotent_log, sequence, "the idempotent log is in order");
+        assert_eq!(report.idempotent.log, sequence);
+        let offsets: Vec<i64> = report.idempotent.deliveries.iter().map(|d| d.2).collect();
+        assert_eq!(offsets, vec![0, 1, 2]);
+
+        // The crash: session 1 did steps up to CRASH_AFTER_STEP and committed
+        // all but the last; session 2 got that one again and skipped it.
+        let crash_offset = i64::from(CRASH_AFTER_STEP) - 1;
+        assert_eq!(report.committed_after_crash, crash_offset, "the crashed step was not committed");
+        let session1: Vec<(i64, Outcome)> =
+            report.received.iter().filter(|r| r.session == 1).map(|r| (r.offset, r.outcome)).collect();
+        let session2: Vec<(i64, Outcome)> =
+            report.received.iter().filter(|r| r.session == 2).map(|r| (r.offset, r.outcome)).collect();
+        assert_eq!(session1, (0..=crash_offset).map(|o| (o, Outcome::Done)).collect::<Vec<_>>());
+        assert_eq!(session2[0], (crash_offset, Outcome::AlreadyDone), "redelivered and skipped");
+        assert!(session2[1..].iter().all(|(_, o)| *o == Outcome::Done));
+        assert_eq!(session2.last().unwrap().0, sequence.len() as i64 - 1, "session 2 reached the end");
+
+        // Every command executed exactly once in effect, in order.
+        assert_eq!(report.effects, sequence);
+
+        // And the group's committed offset, read independently, is past the end.
+        let probe: BaseConsumer = ctx.consumer_config(GROUP).create().unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&report.topic_idempotent, partition);
+        let committed = probe.committed_offsets(tpl, Duration::from_secs(5)).unwrap();
+        let offset = committed.find_partition(&report.topic_idempotent, partition).unwrap().offset();
+        assert_eq!(offset, Offset::Offset(sequence.len() as i64));
+    });
+}
