@@ -1,0 +1,40 @@
+//! Exercise 2 (chapter 2): every command of a lot in one partition, as JSON.
+//!
+//! The machine controllers read the topic `machine-commands` and must run the
+//! steps of each lot in order: mill (M1), then drill (M2), then polish (M3).
+//! They turn every record's value back into a `MachineCommand` with
+//! `serde_json`. Write the function that makes the record of a command, its
+//! key and its value, so that:
+//!
+//! 1. all the commands of a lot land in the same partition, and so are read
+//!    in the order they were sent;
+//! 2. different lots can still land in different partitions (the workshop
+//!    works on several lots at once);
+//! 3. the value is the command, serialized as JSON.
+//!
+//! The checks send several lots' commands through a producer with your
+//! function, to a topic with 3 partitions, and read them back.
+//!
+//! Edit the TODO lines below, then check your work: `just exercise 2`
+//! (or `cargo run --release -- exercise 2`). Stuck? `just hint 2`.
+
+use crate::workshop::MachineCommand;
+
+/// The key and the value of the record that carries `command`.
+/// A key of `None` makes a record without a key.
+pub fn to_record(command: &MachineCommand) -> (Option<String>, Vec<u8>) {
+    //@ starter: // TODO: which key sends all the commands of a lot to the same partition?
+    //@ starter: let key = Some(command.machine.clone());
+    //@ starter: // TODO: the controllers read the value with serde_json.
+    //@ starter: let value = command.label().into_bytes();
+    //@ solution-begin
+    // Equal keys hash to the same partition, and a partition keeps the order
+    // in which records were written: the lot is what a lot's commands share,
+    // and what differs between lots.
+    let key = Some(command.lot.clone());
+    // Kafka stores bytes: serialize the command the way the consumers
+    // deserialize it. (Serializing this struct to JSON cannot fail.)
+    let value = serde_json::to_vec(command).expect("a MachineCommand serializes to JSON");
+    //@ solution-end
+    (key, value)
+}
