@@ -21,6 +21,8 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::RDKafkaErrorCode;
@@ -195,6 +197,56 @@ impl Ctx {
             }
         }
         Ok(name)
+    }
+
+    /// Every record stored in `topic` (all its partitions, from the low to
+    /// the high watermark), read back from the brokers in (partition, offset)
+    /// order. Lessons and tests use it to check what the log really holds,
+    /// rather than what a producer was told.
+    ///
+    /// It assigns the partitions directly, outside any consumer group
+    /// (librdkafka still wants a group.id, which is used for nothing here),
+    /// and starts at the low watermark, not `Offset::Beginning`, which would
+    /// cost an extra offset lookup. Bounded: an error after 10 s.
+    pub fn read_topic(&self, topic: &str) -> Result<Vec<OwnedMessage>> {
+        let reader: BaseConsumer = self
+            .client_config()
+            .set("group.id", self.name("kit-reader"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .context("creating a reader")?;
+        let metadata = reader.fetch_metadata(Some(topic), CONNECT_TIMEOUT)?;
+        let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions()).map(|p| p.id()).collect();
+        anyhow::ensure!(!partitions.is_empty(), "topic {topic} has no partitions");
+        let mut tpl = TopicPartitionList::new();
+        let mut next = std::collections::BTreeMap::new();
+        for p in partitions {
+            let (low, high) = reader.fetch_watermarks(topic, p, CONNECT_TIMEOUT)?;
+            if high > low {
+                tpl.add_partition_offset(topic, p, Offset::Offset(low))?;
+                next.insert(p, (low, high));
+            }
+        }
+        let mut records = Vec::new();
+        if next.is_empty() {
+            return Ok(records);
+        }
+        reader.assign(&tpl)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while next.values().any(|(n, high)| n < high) {
+            if std::time::Instant::now() > deadline {
+                bail!("reading {topic} back: stopped at {next:?} (next offset, high watermark) after 10 s");
+            }
+            if let Some(m) = reader.poll(Duration::from_millis(100)) {
+                let m = m.with_context(|| format!("reading {topic} back"))?;
+                if let Some((n, _)) = next.get_mut(&m.partition()) {
+                    *n = m.offset() + 1;
+                }
+                records.push(m.detach());
+            }
+        }
+        records.sort_by_key(|m| (m.partition(), m.offset()));
+        Ok(records)
     }
 
     /// A real cluster creates topics asynchronously: wait until every

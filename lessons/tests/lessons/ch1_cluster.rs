@@ -1,11 +1,9 @@
 //! Lesson 1: a topic is several independent ordered logs; a key picks one.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use kafka_course::ch1_cluster::{self, PARTITIONS, RECORDS, REPLICATION_FACTOR};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
 
@@ -44,26 +42,13 @@ fn lesson_1() {
 
         // Read the logs back independently of the lesson: each record sits at
         // the partition and offset its delivery report gave.
-        // assign() reads chosen partitions directly, outside any group rebalancing;
-        // librdkafka still wants a group.id, used for nothing here.
-        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..PARTITIONS {
-            tpl.add_partition_offset(&report.topic, p, Offset::Beginning).unwrap();
-        }
-        consumer.assign(&tpl).unwrap();
         let mut stored = HashMap::new();
-        while stored.len() < RECORDS.len() {
-            match consumer.poll(Duration::from_secs(5)) {
-                Some(Ok(m)) => {
-                    let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-                    let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
-                    stored.insert((m.partition(), m.offset()), (key, value));
-                }
-                Some(Err(e)) => panic!("reading back: {e}"),
-                None => panic!("only {} of {} records read back", stored.len(), RECORDS.len()),
-            }
+        for m in ctx.read_topic(&report.topic).unwrap() {
+            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+            let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
+            stored.insert((m.partition(), m.offset()), (key, value));
         }
+        assert_eq!(stored.len(), RECORDS.len());
         for d in &report.deliveries {
             assert_eq!(stored[&(d.partition, d.offset)], (d.key.clone(), d.value.clone()));
         }

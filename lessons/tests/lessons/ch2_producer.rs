@@ -1,12 +1,10 @@
 //! Lesson 2: serialization, keys and partitioners.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use kafka_course::ch2_producer::{self, COMPARED_KEYS, LOTS, PARTITIONS, SPREAD_RECORDS};
 use kafka_course::workshop::MachineCommand;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
 
@@ -49,25 +47,14 @@ fn lesson_2() {
 
         // Independently of the lesson: read the topic, check every record's
         // key, and that its JSON value round-trips to the event sent there.
-        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..PARTITIONS {
-            tpl.add_partition_offset(&report.topic, p, Offset::Beginning).unwrap();
-        }
-        consumer.assign(&tpl).unwrap();
         let mut stored = BTreeMap::new();
-        while stored.len() < report.keyed.len() {
-            match consumer.poll(Duration::from_secs(5)) {
-                Some(Ok(m)) => {
-                    let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-                    let event: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
-                    assert_eq!(key, event.lot, "the key is the lot");
-                    stored.insert((m.partition(), m.offset()), event);
-                }
-                Some(Err(e)) => panic!("reading back: {e}"),
-                None => panic!("only {} of {} records read back", stored.len(), report.keyed.len()),
-            }
+        for m in ctx.read_topic(&report.topic).unwrap() {
+            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+            let event: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            assert_eq!(key, event.lot, "the key is the lot");
+            stored.insert((m.partition(), m.offset()), event);
         }
+        assert_eq!(stored.len(), report.keyed.len());
         for s in &report.keyed {
             assert_eq!(stored[&(s.partition, s.offset)], s.command);
         }

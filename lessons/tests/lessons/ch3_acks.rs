@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kafka_course::ch3_acks::{self, Acks, FAULTS, RECORDS};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use kafka_course::kit::Ctx;
+use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
 
@@ -38,9 +38,8 @@ fn lesson_3() {
 
         // Read each topic back independently of the lesson, with a reader of
         // our own: the log is the truth, not the delivery reports.
-        let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader-3").create().unwrap();
         let topics: Vec<&str> = report.runs.iter().map(|r| r.topic.as_str()).collect();
-        let logs = read_all(&consumer, &topics);
+        let logs = read_all(&ctx, &topics);
         for run in &report.runs {
             assert_eq!(run.sent, sent);
             assert_eq!(logs[&run.topic], run.log, "{:?}: the lesson's read-back", run.acks);
@@ -66,30 +65,19 @@ fn lesson_3() {
     });
 }
 
-/// Every value in partition 0 of each of `topics`, from its first offset to
-/// its high watermark, read with one consumer assigned to all of them.
-fn read_all(consumer: &BaseConsumer, topics: &[&str]) -> HashMap<String, Vec<String>> {
-    let mut tpl = TopicPartitionList::new();
-    let mut end = HashMap::new();
-    let mut next = HashMap::new();
-    for topic in topics {
-        let (low, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(5)).unwrap();
-        tpl.add_partition_offset(topic, 0, Offset::Offset(low)).unwrap();
-        end.insert(topic.to_string(), high);
-        next.insert(topic.to_string(), low);
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut values: HashMap<String, Vec<String>> = topics.iter().map(|t| (t.to_string(), Vec::new())).collect();
-    while next.iter().any(|(t, n)| *n < end[t]) {
-        match consumer.poll(Duration::from_secs(5)) {
-            Some(Ok(m)) => {
-                let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
-                values.get_mut(m.topic()).unwrap().push(value);
-                next.insert(m.topic().to_string(), m.offset() + 1);
-            }
-            Some(Err(e)) => panic!("reading back: {e}"),
-            None => panic!("stopped at {next:?} of {end:?}"),
-        }
-    }
-    values
+/// Every value in partition 0 of each of `topics`, read with the kit's
+/// reader (not the lesson's).
+fn read_all(ctx: &Ctx, topics: &[&str]) -> HashMap<String, Vec<String>> {
+    topics
+        .iter()
+        .map(|topic| {
+            let records = ctx.read_topic(topic).unwrap();
+            let values = records
+                .iter()
+                .filter(|m| m.partition() == 0)
+                .map(|m| String::from_utf8(m.payload().unwrap().to_vec()).unwrap())
+                .collect();
+            (topic.to_string(), values)
+        })
+        .collect()
 }

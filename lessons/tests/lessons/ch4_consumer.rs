@@ -108,17 +108,8 @@ fn lesson_4() {
         // their original bytes, source position and a reason; no good record.
         let (low, high) = checker.fetch_watermarks(&report.dlt, 0, Duration::from_secs(5)).unwrap();
         assert_eq!((low, high), (0, MALFORMED.len() as i64), "the dead-letter topic holds only the malformed records");
-        let reader: BaseConsumer = ctx.client_config().set("group.id", "test-dlt-reader").create().unwrap();
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&report.dlt, 0, Offset::Beginning).unwrap();
-        reader.assign(&tpl).unwrap();
         let mut on_dlt = BTreeMap::new();
-        while on_dlt.len() < MALFORMED.len() {
-            let m = match reader.poll(Duration::from_secs(5)) {
-                Some(Ok(m)) => m,
-                Some(Err(e)) => panic!("reading the dead-letter topic: {e}"),
-                None => panic!("only {} dead letters read back", on_dlt.len()),
-            };
+        for m in ctx.read_topic(&report.dlt).unwrap() {
             let payload = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
             assert!(deserialize(Some(payload.as_bytes())).is_err(), "a good command on the DLT: {payload}");
             let headers = m.headers().expect("dead letters carry headers");

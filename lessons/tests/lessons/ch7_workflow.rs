@@ -13,19 +13,10 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::common::{assert_output, block_on, start};
 
-/// Every record of partition 0 of `topic`, decoded, read with our own consumer.
+/// Every record of partition 0 of `topic`, decoded, read with the kit's reader.
 fn stored<T: serde::de::DeserializeOwned>(ctx: &Ctx, topic: &str) -> Vec<T> {
-    let consumer: BaseConsumer = ctx.client_config().set("group.id", "test-reader").create().unwrap();
-    let (_, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(5)).unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
-    consumer.assign(&tpl).unwrap();
-    let mut records = Vec::new();
-    while (records.len() as i64) < high {
-        let m = consumer.poll(Duration::from_secs(5)).expect("a record within 5 s").unwrap();
-        records.push(serde_json::from_slice(m.payload().unwrap()).unwrap());
-    }
-    records
+    let records = ctx.read_topic(topic).unwrap();
+    records.iter().filter(|m| m.partition() == 0).map(|m| serde_json::from_slice(m.payload().unwrap()).unwrap()).collect()
 }
 
 #[test]
