@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -349,24 +349,10 @@ pub fn is_in_order(log: &[MachineCommand]) -> bool {
     log.iter().enumerate().all(|(i, c)| c.step == i as u32 + 1)
 }
 
-/// Every record of one partition, from offset 0 to the high watermark,
-/// read with `assign` (no group, nothing committed).
+/// Every command stored in one partition, in offset order, read back with
+/// the kit's reader (no group, nothing committed).
 pub fn read_partition(ctx: &Ctx, topic: &str, partition: i32) -> Result<Vec<MachineCommand>> {
-    // librdkafka wants a group.id even for assign(); it is used for nothing here.
-    let reader: BaseConsumer = ctx.client_config().set("group.id", ctx.name("log-reader")).create()?;
-    let (_, high) = reader.fetch_watermarks(topic, partition, WAIT)?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, partition, Offset::Beginning)?;
-    reader.assign(&tpl)?;
-    let mut log = Vec::new();
-    while (log.len() as i64) < high {
-        match reader.poll(WAIT) {
-            Some(Ok(m)) => log.push(decode(&m)?),
-            Some(Err(e)) => return Err(e).context("reading the log back"),
-            None => bail!("read {} of {high} records of {topic}/{partition} in {WAIT:?}", log.len()),
-        }
-    }
-    Ok(log)
+    ctx.read_topic(topic)?.iter().filter(|m| m.partition() == partition).map(decode).collect()
 }
 
 fn decode(m: &impl Message) -> Result<MachineCommand> {
