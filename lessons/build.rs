@@ -32,7 +32,12 @@ fn modules(dir: &Path) -> Vec<(String, PathBuf)> {
 
 fn module_list(mods: &[(String, PathBuf)]) -> String {
     mods.iter()
-        .map(|(name, path)| format!("#[path = {:?}]\npub mod {name};\n", path.display().to_string()))
+        .map(|(name, path)| {
+            format!(
+                "#[path = {:?}]\npub mod {name};\n",
+                path.display().to_string()
+            )
+        })
         .collect()
 }
 
@@ -52,7 +57,11 @@ fn main() {
     for (_, path) in modules(&students) {
         println!("cargo::rerun-if-changed={}", path.display());
     }
-    fs::write(out.join("student_modules.rs"), module_list(&modules(&students))).unwrap();
+    fs::write(
+        out.join("student_modules.rs"),
+        module_list(&modules(&students)),
+    )
+    .unwrap();
 
     let solutions_dir = manifest.join("../exercises/solutions");
     let solutions = modules(&solutions_dir);

@@ -12,6 +12,9 @@ fn main() -> anyhow::Result<()> {
     }
     book.build()?;
     let out = root.join(&book.config.build.build_dir).join("index.html");
-    println!("Built the book: open {}", out.canonicalize().unwrap_or(out).display());
+    println!(
+        "Built the book: open {}",
+        out.canonicalize().unwrap_or(out).display()
+    );
     Ok(())
 }

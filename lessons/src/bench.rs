@@ -22,10 +22,16 @@ pub async fn floor_round_trip() -> Result<()> {
     let topic = ctx.create_topic("floor", 1, 3).await?;
     let producer: FutureProducer = ctx.client_config().create()?;
     producer
-        .send(FutureRecord::to(&topic).key("k").payload("v"), Duration::from_secs(5))
+        .send(
+            FutureRecord::to(&topic).key("k").payload("v"),
+            Duration::from_secs(5),
+        )
         .await
         .map_err(|(e, _)| e)?;
-    let consumer: StreamConsumer = ctx.consumer_config("floor").set("auto.offset.reset", "earliest").create()?;
+    let consumer: StreamConsumer = ctx
+        .consumer_config("floor")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
     consumer.subscribe(&[&topic])?;
     let first = tokio::time::timeout(Duration::from_secs(10), consumer.stream().next())
         .await
@@ -49,7 +55,10 @@ pub async fn run(runs: usize) -> Result<()> {
     }
     let floor = median(floor);
     println!("Median of {runs} run(s) per lesson, embedded cluster, this build.");
-    println!("floor (produce one, consume one in a group): {:.3} s", floor.as_secs_f64());
+    println!(
+        "floor (produce one, consume one in a group): {:.3} s",
+        floor.as_secs_f64()
+    );
     println!();
     println!("lesson  time (s)  x floor");
     let mut failed = 0;
@@ -71,7 +80,12 @@ pub async fn run(runs: usize) -> Result<()> {
             }
             None => {
                 let t = median(times);
-                println!("{:>6}  {:>8.3}  {:>7.1}", lesson.number, t.as_secs_f64(), t.as_secs_f64() / floor.as_secs_f64());
+                println!(
+                    "{:>6}  {:>8.3}  {:>7.1}",
+                    lesson.number,
+                    t.as_secs_f64(),
+                    t.as_secs_f64() / floor.as_secs_f64()
+                );
             }
         }
     }

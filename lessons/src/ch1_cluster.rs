@@ -74,7 +74,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // ANCHOR: create_topic
     // A topic is created with a partition count and a replication factor:
     // 3 partitions, and 3 copies (replicas) of each, on 3 different brokers.
-    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let topic = ctx
+        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
     // ANCHOR_END: create_topic
 
     let producer: FutureProducer = ctx
@@ -108,21 +110,48 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // ANCHOR_END: metadata
 
     let ids: Vec<String> = brokers.iter().map(|b| format!("broker {b}")).collect();
-    say!(ctx, "The cluster has {} brokers: {}.", brokers.len(), ids.join(", "));
+    say!(
+        ctx,
+        "The cluster has {} brokers: {}.",
+        brokers.len(),
+        ids.join(", ")
+    );
     say!(ctx, "Created topic \"{TOPIC}\": {PARTITIONS} partitions, replication factor {REPLICATION_FACTOR}.");
     say!(ctx, "");
     say!(ctx, "partition  leader  replicas   in-sync replicas (ISR)");
     for p in &partitions {
-        say!(ctx, "{:>9}  {:>6}  {:<9}  {}", p.id, p.leader, list(&p.replicas), list(&p.isr));
+        say!(
+            ctx,
+            "{:>9}  {:>6}  {:<9}  {}",
+            p.id,
+            p.leader,
+            list(&p.replicas),
+            list(&p.isr)
+        );
     }
     say!(ctx, "");
-    say!(ctx, "Each partition has {REPLICATION_FACTOR} replicas (copies of its log), one per broker.");
-    say!(ctx, "One replica is the leader: producers write to it and consumers read from it.");
-    say!(ctx, "The others are followers that copy the leader. The leaders are spread over");
-    say!(ctx, "the brokers, so every broker takes a share of the work.");
+    say!(
+        ctx,
+        "Each partition has {REPLICATION_FACTOR} replicas (copies of its log), one per broker."
+    );
+    say!(
+        ctx,
+        "One replica is the leader: producers write to it and consumers read from it."
+    );
+    say!(
+        ctx,
+        "The others are followers that copy the leader. The leaders are spread over"
+    );
+    say!(
+        ctx,
+        "the brokers, so every broker takes a share of the work."
+    );
 
     ctx.section("Writing keyed records");
-    say!(ctx, "Each record has a key (the lot) and a value (a machine-tool command).");
+    say!(
+        ctx,
+        "Each record has a key (the lot) and a value (a machine-tool command)."
+    );
     say!(ctx, "");
     say!(ctx, "key    value      -> partition  offset");
     let mut deliveries = Vec::new();
@@ -140,7 +169,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let (partition, offset) = (delivered.partition, delivered.offset);
         // ANCHOR_END: produce
         say!(ctx, "{key:<6} {value:<10} -> {partition:>9}  {offset:>6}");
-        deliveries.push(Delivery { key: key.to_string(), value: value.to_string(), partition, offset });
+        deliveries.push(Delivery {
+            key: key.to_string(),
+            value: value.to_string(),
+            partition,
+            offset,
+        });
     }
 
     ctx.section("One topic, three independent logs");
@@ -151,12 +185,17 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         // watermark is one past the last record copied to every in-sync
         // replica: consumers read up to there. Here nothing is left to copy,
         // so it is also the offset the next record will get.
-        let (low, high) = producer
-            .client()
-            .fetch_watermarks(&topic, p.id, Duration::from_secs(5))?;
+        let (low, high) =
+            producer
+                .client()
+                .fetch_watermarks(&topic, p.id, Duration::from_secs(5))?;
         // ANCHOR_END: watermarks
         watermarks.insert(p.id, (low, high));
-        say!(ctx, "partition {} (low watermark {low}, high watermark {high})", p.id);
+        say!(
+            ctx,
+            "partition {} (low watermark {low}, high watermark {high})",
+            p.id
+        );
         for d in deliveries.iter().filter(|d| d.partition == p.id) {
             say!(ctx, "  offset {}  {:<6} {}", d.offset, d.key, d.value);
         }
@@ -165,19 +204,43 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // Keys are hashed onto partitions: there are usually more keys than
     // partitions, so several keys share one. Say which, from what happened.
     for p in &partitions {
-        let mut keys: Vec<&str> = deliveries.iter().filter(|d| d.partition == p.id).map(|d| d.key.as_str()).collect();
+        let mut keys: Vec<&str> = deliveries
+            .iter()
+            .filter(|d| d.partition == p.id)
+            .map(|d| d.key.as_str())
+            .collect();
         keys.dedup();
         keys.sort();
         keys.dedup();
         if keys.len() > 1 {
-            say!(ctx, "{} share partition {}: a partition holds many keys, a key has one partition.", keys.join(" and "), p.id);
+            say!(
+                ctx,
+                "{} share partition {}: a partition holds many keys, a key has one partition.",
+                keys.join(" and "),
+                p.id
+            );
         }
     }
-    say!(ctx, "Offsets count from 0 in each partition separately: an offset means nothing");
-    say!(ctx, "without its partition. Every record of a lot is in one partition, in the");
-    say!(ctx, "order it was written. Records of different partitions have no order at all.");
+    say!(
+        ctx,
+        "Offsets count from 0 in each partition separately: an offset means nothing"
+    );
+    say!(
+        ctx,
+        "without its partition. Every record of a lot is in one partition, in the"
+    );
+    say!(
+        ctx,
+        "order it was written. Records of different partitions have no order at all."
+    );
 
-    Ok(Report { topic, brokers, partitions, deliveries, watermarks })
+    Ok(Report {
+        topic,
+        brokers,
+        partitions,
+        deliveries,
+        watermarks,
+    })
 }
 
 fn sorted(ids: &[i32]) -> Vec<i32> {

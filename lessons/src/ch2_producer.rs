@@ -46,7 +46,9 @@ pub const LOTS: [&str; 4] = ["lot-A", "lot-B", "lot-C", "lot-D"];
 pub const STICKY_RECORDS: usize = 12;
 pub const SPREAD_RECORDS: usize = 60;
 /// The keys whose partitions the two partitioners are asked for.
-pub const COMPARED_KEYS: [&str; 8] = ["lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H"];
+pub const COMPARED_KEYS: [&str; 8] = [
+    "lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H",
+];
 
 /// How long a single record may take to be delivered before the lesson fails.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,10 +94,18 @@ pub struct Route {
 pub async fn run(ctx: &Ctx) -> Result<Report> {
     // Every topic the lesson uses, created before any client connects (see
     // the kit's `create_topic` for why that matters on the embedded cluster).
-    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
-    let keyless_topic = ctx.create_topic(KEYLESS_TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
-    let routing = ctx.create_topic(ROUTING_TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
-    let routing_4 = ctx.create_topic(ROUTING_TOPIC_4, PARTITIONS + 1, REPLICATION_FACTOR).await?;
+    let topic = ctx
+        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
+    let keyless_topic = ctx
+        .create_topic(KEYLESS_TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
+    let routing = ctx
+        .create_topic(ROUTING_TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
+    let routing_4 = ctx
+        .create_topic(ROUTING_TOPIC_4, PARTITIONS + 1, REPLICATION_FACTOR)
+        .await?;
 
     ctx.section("A typed event becomes bytes");
     let event = MachineCommand::step("lot-A", 1);
@@ -108,12 +118,28 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // ANCHOR_END: serialize
     say!(ctx, "The event, as a Rust value:");
     say!(ctx, "  {event:?}");
-    say!(ctx, "Its value, serialized to JSON ({} bytes):", value.len());
+    say!(
+        ctx,
+        "Its value, serialized to JSON ({} bytes):",
+        value.len()
+    );
     say!(ctx, "  {}", String::from_utf8_lossy(&value));
-    say!(ctx, "What the broker stores, byte by byte (first 16 of {}):", value.len());
+    say!(
+        ctx,
+        "What the broker stores, byte by byte (first 16 of {}):",
+        value.len()
+    );
     say!(ctx, "  {} ...", hex(&value[..16]));
-    say!(ctx, "Its key, the lot ({} bytes): {}", key.len(), String::from_utf8_lossy(key));
-    say!(ctx, "Kafka never parses these bytes: only producers and consumers know they are JSON.");
+    say!(
+        ctx,
+        "Its key, the lot ({} bytes): {}",
+        key.len(),
+        String::from_utf8_lossy(key)
+    );
+    say!(
+        ctx,
+        "Kafka never parses these bytes: only producers and consumers know they are JSON."
+    );
 
     ctx.section("Same key, same partition: the delivery reports");
     // The default settings: librdkafka's `consistent_random` partitioner.
@@ -125,9 +151,14 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     learn_topic(&producer, &topic)?;
     // Step by step: every lot's step 1, then every lot's step 2, ... so the
     // lots' records are interleaved, as they would be in a busy workshop.
-    let commands: Vec<MachineCommand> =
-        (1..=3).flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
-    say!(ctx, "{} commands, keyed by lot, sent one after the other:", commands.len());
+    let commands: Vec<MachineCommand> = (1..=3)
+        .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
+        .collect();
+    say!(
+        ctx,
+        "{} commands, keyed by lot, sent one after the other:",
+        commands.len()
+    );
     say!(ctx, "");
     say!(ctx, "command           key    -> partition  offset");
     let mut keyed = Vec::new();
@@ -145,8 +176,17 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             .with_context(|| format!("producing {}", command.label()))?;
         let (partition, offset) = (delivery.partition, delivery.offset);
         // ANCHOR_END: produce_keyed
-        say!(ctx, "{:<17} {:<6} -> {partition:>9}  {offset:>6}", command.label(), command.lot);
-        keyed.push(Sent { command: command.clone(), partition, offset });
+        say!(
+            ctx,
+            "{:<17} {:<6} -> {partition:>9}  {offset:>6}",
+            command.label(),
+            command.lot
+        );
+        keyed.push(Sent {
+            command: command.clone(),
+            partition,
+            offset,
+        });
     }
     say!(ctx, "");
     for lot in LOTS {
@@ -162,21 +202,36 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
     }
     let consecutive = (0..PARTITIONS).all(|p| {
-        let offsets: Vec<i64> = keyed.iter().filter(|s| s.partition == p).map(|s| s.offset).collect();
+        let offsets: Vec<i64> = keyed
+            .iter()
+            .filter(|s| s.partition == p)
+            .map(|s| s.offset)
+            .collect();
         offsets == (0..offsets.len() as i64).collect::<Vec<_>>()
     });
     say!(
         ctx,
         "In every partition the offsets {}.",
-        if consecutive { "are 0, 1, 2... in the order the records were sent" } else { "have gaps (unexpected!)" }
+        if consecutive {
+            "are 0, 1, 2... in the order the records were sent"
+        } else {
+            "have gaps (unexpected!)"
+        }
     );
 
     // Read the records back and deserialize them, as a consumer would.
     let read_back = read_back(ctx, &topic, keyed.len()).await?;
     let first = &keyed[0];
-    let all_equal = keyed.iter().all(|s| read_back.get(&(s.partition, s.offset)) == Some(&s.command));
+    let all_equal = keyed
+        .iter()
+        .all(|s| read_back.get(&(s.partition, s.offset)) == Some(&s.command));
     say!(ctx, "");
-    say!(ctx, "Reading partition {} at offset {} back and deserializing it gives:", first.partition, first.offset);
+    say!(
+        ctx,
+        "Reading partition {} at offset {} back and deserializing it gives:",
+        first.partition,
+        first.offset
+    );
     match read_back.get(&(first.partition, first.offset)) {
         Some(event) => say!(ctx, "  {event:?}"),
         None => say!(ctx, "  nothing (unexpected!)"),
@@ -185,29 +240,55 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "All {} records read back {} the events that were sent.",
         read_back.len(),
-        if all_equal && read_back.len() == keyed.len() { "deserialize to" } else { "do NOT all match" }
+        if all_equal && read_back.len() == keyed.len() {
+            "deserialize to"
+        } else {
+            "do NOT all match"
+        }
     );
 
     ctx.section("No key: a random partition, in sticky runs");
-    say!(ctx, "A record without a key has no partition of its own. librdkafka draws one at");
-    say!(ctx, "random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that");
-    say!(ctx, "a burst of keyless records fills one batch. With that window set to 60 s:");
+    say!(
+        ctx,
+        "A record without a key has no partition of its own. librdkafka draws one at"
+    );
+    say!(
+        ctx,
+        "random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that"
+    );
+    say!(
+        ctx,
+        "a burst of keyless records fills one batch. With that window set to 60 s:"
+    );
     let sticky = send_keyless(ctx, &keyless_topic, "60000", STICKY_RECORDS).await?;
     let sticky_partitions: BTreeSet<i32> = sticky.keys().copied().collect();
     if sticky_partitions.len() == 1 {
         say!(ctx, "  {STICKY_RECORDS} keyless records all landed in one partition (drawn at random: not shown).");
     } else {
-        say!(ctx, "  {STICKY_RECORDS} keyless records landed in {} partitions.", sticky_partitions.len());
+        say!(
+            ctx,
+            "  {STICKY_RECORDS} keyless records landed in {} partitions.",
+            sticky_partitions.len()
+        );
     }
-    say!(ctx, "With the window set to 0, each keyless record gets a draw of its own:");
+    say!(
+        ctx,
+        "With the window set to 0, each keyless record gets a draw of its own:"
+    );
     let spread = send_keyless(ctx, &keyless_topic, "0", SPREAD_RECORDS).await?;
     say!(
         ctx,
         "  {SPREAD_RECORDS} keyless records landed in {} of the {PARTITIONS} partitions (how many in each varies).",
         spread.len()
     );
-    say!(ctx, "Either way, the commands of a lot sent without a key can land anywhere, and");
-    say!(ctx, "nothing keeps them in order. Give a key to whatever must stay in order.");
+    say!(
+        ctx,
+        "Either way, the commands of a lot sent without a key can land anywhere, and"
+    );
+    say!(
+        ctx,
+        "nothing keeps them in order. Give a key to whatever must stay in order."
+    );
 
     ctx.section("Two partitioners, one key");
     // ANCHOR: murmur2
@@ -220,7 +301,11 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .create()
         .context("creating the murmur2 producer")?;
     // ANCHOR_END: murmur2
-    for (p, t) in [(&producer, &routing), (&producer, &routing_4), (&java_like, &routing)] {
+    for (p, t) in [
+        (&producer, &routing),
+        (&producer, &routing_4),
+        (&java_like, &routing),
+    ] {
         learn_topic(p, t)?;
     }
     let mut routes = Vec::new();
@@ -240,13 +325,31 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             consistent_random_4: partitions[2],
         });
     }
-    say!(ctx, "The same keys, written by a default producer and by one with");
-    say!(ctx, "partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,");
-    say!(ctx, "and by a default producer to a topic with {} partitions:", PARTITIONS + 1);
+    say!(
+        ctx,
+        "The same keys, written by a default producer and by one with"
+    );
+    say!(
+        ctx,
+        "partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,"
+    );
+    say!(
+        ctx,
+        "and by a default producer to a topic with {} partitions:",
+        PARTITIONS + 1
+    );
     say!(ctx, "");
-    say!(ctx, "key     CRC32 (default)  murmur2 (Java)  CRC32, {} partitions", PARTITIONS + 1);
+    say!(
+        ctx,
+        "key     CRC32 (default)  murmur2 (Java)  CRC32, {} partitions",
+        PARTITIONS + 1
+    );
     for r in &routes {
-        let mark = if r.consistent_random != r.murmur2_random { "  <- differ" } else { "" };
+        let mark = if r.consistent_random != r.murmur2_random {
+            "  <- differ"
+        } else {
+            ""
+        };
         say!(
             ctx,
             "{:<7} {:>15}  {:>14}  {:>19}{mark}",
@@ -257,19 +360,51 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
     }
     say!(ctx, "");
-    let differ: Vec<&str> =
-        routes.iter().filter(|r| r.consistent_random != r.murmur2_random).map(|r| r.key.as_str()).collect();
-    let moved: Vec<&str> =
-        routes.iter().filter(|r| r.consistent_random != r.consistent_random_4).map(|r| r.key.as_str()).collect();
-    say!(ctx, "The two partitioners put {} of the {} keys in different partitions:", differ.len(), routes.len());
+    let differ: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.consistent_random != r.murmur2_random)
+        .map(|r| r.key.as_str())
+        .collect();
+    let moved: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.consistent_random != r.consistent_random_4)
+        .map(|r| r.key.as_str())
+        .collect();
+    say!(
+        ctx,
+        "The two partitioners put {} of the {} keys in different partitions:",
+        differ.len(),
+        routes.len()
+    );
     say!(ctx, "  {}.", join(&differ));
-    say!(ctx, "A Rust and a Java producer, each with its default partitioner, writing the");
-    say!(ctx, "same lot to one topic would split it over two partitions: its commands would");
+    say!(
+        ctx,
+        "A Rust and a Java producer, each with its default partitioner, writing the"
+    );
+    say!(
+        ctx,
+        "same lot to one topic would split it over two partitions: its commands would"
+    );
     say!(ctx, "lose their order.");
-    say!(ctx, "With one more partition, {} of the {} keys go elsewhere: {}.", moved.len(), routes.len(), join(&moved));
-    say!(ctx, "Adding a partition to a topic moves such keys: their earlier records stay where");
-    say!(ctx, "they were, later ones go to another partition, and their order is lost.");
-    say!(ctx, "A key keeps its partition only while the partitioner and the partition count");
+    say!(
+        ctx,
+        "With one more partition, {} of the {} keys go elsewhere: {}.",
+        moved.len(),
+        routes.len(),
+        join(&moved)
+    );
+    say!(
+        ctx,
+        "Adding a partition to a topic moves such keys: their earlier records stay where"
+    );
+    say!(
+        ctx,
+        "they were, later ones go to another partition, and their order is lost."
+    );
+    say!(
+        ctx,
+        "A key keeps its partition only while the partitioner and the partition count"
+    );
     say!(ctx, "stay the same.");
 
     Ok(Report {
@@ -282,7 +417,6 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         routes,
     })
 }
-
 
 /// Ask the cluster for `topic`'s partitions and their leaders.
 ///
@@ -299,15 +433,28 @@ fn learn_topic(producer: &FutureProducer, topic: &str) -> Result<()> {
 }
 
 /// Send one keyed record and return the partition its delivery report names.
-async fn partition_of(producer: &FutureProducer, topic: &str, key: &str, value: &[u8]) -> Result<i32> {
+async fn partition_of(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    value: &[u8],
+) -> Result<i32> {
     let record = FutureRecord::to(topic).key(key).payload(value);
-    let delivery = producer.send(record, SEND_TIMEOUT).await.map_err(|(e, _)| e)?;
+    let delivery = producer
+        .send(record, SEND_TIMEOUT)
+        .await
+        .map_err(|(e, _)| e)?;
     Ok(delivery.partition)
 }
 
 /// Write `count` keyless records with the given sticky window, and count how
 /// many landed in each partition (from the delivery reports).
-async fn send_keyless(ctx: &Ctx, topic: &str, sticky_ms: &str, count: usize) -> Result<BTreeMap<i32, usize>> {
+async fn send_keyless(
+    ctx: &Ctx,
+    topic: &str,
+    sticky_ms: &str,
+    count: usize,
+) -> Result<BTreeMap<i32, usize>> {
     // ANCHOR: keyless
     let producer: FutureProducer = ctx
         .client_config()
@@ -354,7 +501,11 @@ async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
 
 /// Read `count` records from every partition of `topic`, from the beginning,
 /// and deserialize each value back into a `MachineCommand`.
-async fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
+async fn read_back(
+    ctx: &Ctx,
+    topic: &str,
+    count: usize,
+) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
     // assign() reads chosen partitions directly, without joining a group;
     // librdkafka still wants a group.id, which is used for nothing here.
     let consumer: StreamConsumer = ctx
@@ -372,12 +523,16 @@ async fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32
     while events.len() < count {
         let message = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
             Ok(m) => m.context("reading the records back")?,
-            Err(_) => bail!("only {} of {count} records read back after 10 s", events.len()),
+            Err(_) => bail!(
+                "only {} of {count} records read back after 10 s",
+                events.len()
+            ),
         };
         // ANCHOR: deserialize
         // The consumer gets the bytes back and must know what they are.
         let bytes = message.payload().context("a record without a value")?;
-        let event: MachineCommand = serde_json::from_slice(bytes).context("deserializing a record")?;
+        let event: MachineCommand =
+            serde_json::from_slice(bytes).context("deserializing a record")?;
         // ANCHOR_END: deserialize
         events.insert((message.partition(), message.offset()), event);
     }
@@ -389,7 +544,10 @@ fn where_(partitions: &BTreeSet<i32>) -> String {
     let ids: Vec<String> = partitions.iter().map(|p| p.to_string()).collect();
     match ids.len() {
         1 => format!("all in partition {}", ids[0]),
-        _ => format!("in partitions {}", join(&ids.iter().map(String::as_str).collect::<Vec<_>>())),
+        _ => format!(
+            "in partitions {}",
+            join(&ids.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
     }
 }
 
@@ -403,5 +561,9 @@ fn join(items: &[&str]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

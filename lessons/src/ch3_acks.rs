@@ -115,60 +115,130 @@ impl Run {
 
     /// The records sent that are not in the log.
     pub fn lost(&self) -> Vec<String> {
-        self.sent.iter().filter(|v| !self.log.contains(v)).cloned().collect()
+        self.sent
+            .iter()
+            .filter(|v| !self.log.contains(v))
+            .cloned()
+            .collect()
     }
 
     /// The offsets the successful delivery reports gave.
     pub fn offsets(&self) -> Vec<i64> {
-        self.reports.iter().filter_map(|r| r.as_ref().ok().copied()).collect()
+        self.reports
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect()
     }
 
     /// Whether the log is exactly what was sent, and every record sits at
     /// the offset its delivery report gave.
     pub fn all_in_place(&self) -> bool {
         self.log == self.sent
-            && self.reports.iter().zip(&self.sent).all(|(report, value)| match report {
-                Ok(offset) => *offset >= 0 && self.log.get(*offset as usize) == Some(value),
-                Err(_) => false,
-            })
+            && self
+                .reports
+                .iter()
+                .zip(&self.sent)
+                .all(|(report, value)| match report {
+                    Ok(offset) => *offset >= 0 && self.log.get(*offset as usize) == Some(value),
+                    Err(_) => false,
+                })
     }
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
     ctx.section("Three settings, three promises");
-    say!(ctx, "A producer's acks setting says when the partition leader may answer \"written\":");
-    say!(ctx, "  acks=0    never: the producer does not wait for any answer from the broker");
-    say!(ctx, "  acks=1    once the leader has appended the record to its own log");
-    say!(ctx, "  acks=all  once every replica in the in-sync set (ISR) has the record");
-    say!(ctx, "The lesson runs one producer per setting and measures what each one waits");
+    say!(
+        ctx,
+        "A producer's acks setting says when the partition leader may answer \"written\":"
+    );
+    say!(
+        ctx,
+        "  acks=0    never: the producer does not wait for any answer from the broker"
+    );
+    say!(
+        ctx,
+        "  acks=1    once the leader has appended the record to its own log"
+    );
+    say!(
+        ctx,
+        "  acks=all  once every replica in the in-sync set (ISR) has the record"
+    );
+    say!(
+        ctx,
+        "The lesson runs one producer per setting and measures what each one waits"
+    );
     say!(ctx, "for, then what each one loses.");
 
     // The topics: one for timing, then one per setting for the fault part.
-    let timing = ctx.create_topic("acks-latency", 1, REPLICATION_FACTOR).await?;
+    let timing = ctx
+        .create_topic("acks-latency", 1, REPLICATION_FACTOR)
+        .await?;
     let mut settings = Vec::new();
     for acks in Acks::SETTINGS {
-        let topic = ctx.create_topic(&acks.topic(), 1, REPLICATION_FACTOR).await?;
-        settings.push(Setting { acks, producer: producer(ctx, acks)?, topic });
+        let topic = ctx
+            .create_topic(&acks.topic(), 1, REPLICATION_FACTOR)
+            .await?;
+        settings.push(Setting {
+            acks,
+            producer: producer(ctx, acks)?,
+            topic,
+        });
     }
     let (latencies, pipelined) = latency(ctx, &settings, &timing).await?;
     let (faults, runs) = faults(ctx, &settings).await?;
 
     ctx.section("What \"delivered\" means");
-    say!(ctx, "acks=0    the record left this process. Nothing says it was stored.");
-    say!(ctx, "acks=1    the leader stored it. If the leader dies before a follower copies it,");
-    say!(ctx, "          a follower still in the ISR, but without the record, can become leader:");
-    say!(ctx, "          the record is gone, though it was acknowledged.");
+    say!(
+        ctx,
+        "acks=0    the record left this process. Nothing says it was stored."
+    );
+    say!(
+        ctx,
+        "acks=1    the leader stored it. If the leader dies before a follower copies it,"
+    );
+    say!(
+        ctx,
+        "          a follower still in the ISR, but without the record, can become leader:"
+    );
+    say!(
+        ctx,
+        "          the record is gone, though it was acknowledged."
+    );
     if ctx.is_embedded() {
-        say!(ctx, "          The embedded cluster keeps one copy per partition, so it cannot show");
-        say!(ctx, "          this: chapter 3 of the book gives the steps on a real cluster.");
+        say!(
+            ctx,
+            "          The embedded cluster keeps one copy per partition, so it cannot show"
+        );
+        say!(
+            ctx,
+            "          this: chapter 3 of the book gives the steps on a real cluster."
+        );
     } else {
-        say!(ctx, "          Chapter 3 of the book gives the steps to see it on this cluster.");
+        say!(
+            ctx,
+            "          Chapter 3 of the book gives the steps to see it on this cluster."
+        );
     }
-    say!(ctx, "acks=all  every replica in the ISR stored it. The ISR can shrink to the leader");
-    say!(ctx, "          alone: with min.insync.replicas=2 the leader then refuses acks=all");
-    say!(ctx, "          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes.");
+    say!(
+        ctx,
+        "acks=all  every replica in the ISR stored it. The ISR can shrink to the leader"
+    );
+    say!(
+        ctx,
+        "          alone: with min.insync.replicas=2 the leader then refuses acks=all"
+    );
+    say!(
+        ctx,
+        "          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes."
+    );
 
-    Ok(Report { rtt: ctx.mock().map(|_| RTT), latencies, pipelined, faults, runs })
+    Ok(Report {
+        rtt: ctx.mock().map(|_| RTT),
+        latencies,
+        pipelined,
+        faults,
+        runs,
+    })
 }
 
 /// One setting's producer, and the topic it writes to in the fault part.
@@ -198,16 +268,26 @@ fn producer(ctx: &Ctx, acks: Acks) -> Result<FutureProducer> {
 /// gives, or the error.
 async fn send(producer: &FutureProducer, topic: &str, value: &str) -> Result<i64, String> {
     producer
-        .send(FutureRecord::<(), _>::to(topic).payload(value), Duration::from_secs(10))
+        .send(
+            FutureRecord::<(), _>::to(topic).payload(value),
+            Duration::from_secs(10),
+        )
         .await
         .map(|delivery| delivery.offset)
         .map_err(|(e, _)| e.to_string())
 }
 
 /// Part 1: what each setting waits for.
-async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(Acks, Duration)>, Duration)> {
+async fn latency(
+    ctx: &Ctx,
+    settings: &[Setting],
+    topic: &str,
+) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section("What each setting waits for");
-    for Setting { acks, producer: p, .. } in settings {
+    for Setting {
+        acks, producer: p, ..
+    } in settings
+    {
         // A first record connects the producer and fetches the topic's
         // metadata, so that what is timed below is the send alone.
         send(p, topic, "warm-up")
@@ -225,21 +305,41 @@ async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(A
     // ANCHOR_END: rtt
     match ctx.mock() {
         Some(_) => {
-            say!(ctx, "Every broker of the embedded cluster now answers {} ms late, as if it were", RTT.as_millis());
-            say!(ctx, "across a network: a round trip to a broker costs {} ms.", RTT.as_millis());
+            say!(
+                ctx,
+                "Every broker of the embedded cluster now answers {} ms late, as if it were",
+                RTT.as_millis()
+            );
+            say!(
+                ctx,
+                "across a network: a round trip to a broker costs {} ms.",
+                RTT.as_millis()
+            );
         }
         None => {
-            say!(ctx, "(On a real cluster no delay is injected: the timings below are raw, in");
+            say!(
+                ctx,
+                "(On a real cluster no delay is injected: the timings below are raw, in"
+            );
             say!(ctx, "milliseconds, and change from run to run.)");
         }
     }
-    say!(ctx, "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,");
-    say!(ctx, "awaiting each delivery report before sending the next.");
+    say!(
+        ctx,
+        "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,"
+    );
+    say!(
+        ctx,
+        "awaiting each delivery report before sending the next."
+    );
     say!(ctx, "");
     say!(ctx, "setting   median wait per record");
 
     let mut latencies = Vec::new();
-    for Setting { acks, producer: p, .. } in settings {
+    for Setting {
+        acks, producer: p, ..
+    } in settings
+    {
         let mut samples = Vec::new();
         for i in 0..SAMPLES {
             // ANCHOR: timed_send
@@ -250,7 +350,9 @@ async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(A
             let report = send(p, topic, &format!("t{i}")).await;
             let waited = started.elapsed();
             // ANCHOR_END: timed_send
-            report.map_err(anyhow::Error::msg).with_context(|| format!("timed send with {}", acks.label()))?;
+            report
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("timed send with {}", acks.label()))?;
             samples.push(waited);
         }
         samples.sort();
@@ -261,7 +363,11 @@ async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(A
 
     // Nothing forces a producer to wait for one record before sending the
     // next: enqueue them all, then await all their delivery reports.
-    let all = &settings.iter().find(|s| s.acks == Acks::All).context("no acks=all producer")?.producer;
+    let all = &settings
+        .iter()
+        .find(|s| s.acks == Acks::All)
+        .context("no acks=all producer")?
+        .producer;
     let started = Instant::now();
     // ANCHOR: pipelined
     let mut pending = Vec::new();
@@ -281,48 +387,107 @@ async fn latency(ctx: &Ctx, settings: &[Setting], topic: &str) -> Result<(Vec<(A
         mock.broker_round_trip_time(-1, Duration::ZERO)?;
     }
 
-    let wait = |acks: Acks| latencies.iter().find(|(a, _)| *a == acks).map(|(_, d)| *d).unwrap_or_default();
+    let wait = |acks: Acks| {
+        latencies
+            .iter()
+            .find(|(a, _)| *a == acks)
+            .map(|(_, d)| *d)
+            .unwrap_or_default()
+    };
     let (w0, w1, wall) = (wait(Acks::Zero), wait(Acks::One), wait(Acks::All));
     say!(ctx, "");
     if faster(ctx, w0, w1) {
-        say!(ctx, "acks=0 did not wait for the broker: its report came as soon as the record was");
-        say!(ctx, "sent. acks=1 and acks=all waited for the leader's answer.");
+        say!(
+            ctx,
+            "acks=0 did not wait for the broker: its report came as soon as the record was"
+        );
+        say!(
+            ctx,
+            "sent. acks=1 and acks=all waited for the leader's answer."
+        );
     } else {
-        say!(ctx, "acks=0 was not measurably faster than acks=1 in this run.");
+        say!(
+            ctx,
+            "acks=0 was not measurably faster than acks=1 in this run."
+        );
     }
     match ctx.mock() {
         Some(_) if rounded(ctx, w1) == rounded(ctx, wall) => {
-            say!(ctx, "acks=1 and acks=all cost the same here, and that is the embedded cluster's");
-            say!(ctx, "doing: it keeps one copy of each partition (its followers are names in the");
-            say!(ctx, "metadata, without logs), so the leader has no follower to wait for. On a real");
-            say!(ctx, "cluster acks=all also waits until the followers in the ISR have copied the");
-            say!(ctx, "record: about one more round trip, between the leader and its followers.");
+            say!(
+                ctx,
+                "acks=1 and acks=all cost the same here, and that is the embedded cluster's"
+            );
+            say!(
+                ctx,
+                "doing: it keeps one copy of each partition (its followers are names in the"
+            );
+            say!(
+                ctx,
+                "metadata, without logs), so the leader has no follower to wait for. On a real"
+            );
+            say!(
+                ctx,
+                "cluster acks=all also waits until the followers in the ISR have copied the"
+            );
+            say!(
+                ctx,
+                "record: about one more round trip, between the leader and its followers."
+            );
         }
         Some(_) => {
-            say!(ctx, "acks=1 and acks=all differ in this run although the embedded cluster keeps");
-            say!(ctx, "a single copy of each partition: something else slowed one of them down.");
+            say!(
+                ctx,
+                "acks=1 and acks=all differ in this run although the embedded cluster keeps"
+            );
+            say!(
+                ctx,
+                "a single copy of each partition: something else slowed one of them down."
+            );
         }
         None if wall > w1 => {
-            say!(ctx, "acks=all waited longer than acks=1: its leader answered only once the");
+            say!(
+                ctx,
+                "acks=all waited longer than acks=1: its leader answered only once the"
+            );
             say!(ctx, "followers in the ISR had copied the record.");
         }
         None => {
-            say!(ctx, "acks=all was not slower than acks=1 in this run, though on a real cluster it");
-            say!(ctx, "also waits for the followers in the ISR. Run it again to compare.");
+            say!(
+                ctx,
+                "acks=all was not slower than acks=1 in this run, though on a real cluster it"
+            );
+            say!(
+                ctx,
+                "also waits for the followers in the ISR. Run it again to compare."
+            );
         }
     }
     say!(ctx, "");
-    say!(ctx, "Waiting for each record before sending the next is the slowest way to produce:");
-    say!(ctx, "with acks=all, {RECORDS} records enqueued without waiting took {} in all. The", shown(ctx, pipelined));
-    say!(ctx, "producer keeps sending while earlier records wait for their answer. acks says");
-    say!(ctx, "when a record counts as written; it does not make records go one at a time.");
+    say!(
+        ctx,
+        "Waiting for each record before sending the next is the slowest way to produce:"
+    );
+    say!(
+        ctx,
+        "with acks=all, {RECORDS} records enqueued without waiting took {} in all. The",
+        shown(ctx, pipelined)
+    );
+    say!(
+        ctx,
+        "producer keeps sending while earlier records wait for their answer. acks says"
+    );
+    say!(
+        ctx,
+        "when a record counts as written; it does not make records go one at a time."
+    );
     Ok((latencies, pipelined))
 }
 
 /// A measured duration in whole round trips on the embedded cluster (where
 /// one round trip is [`RTT`]); `None` on a real cluster.
 fn rounded(ctx: &Ctx, d: Duration) -> Option<u64> {
-    ctx.mock().map(|_| (d.as_secs_f64() / RTT.as_secs_f64()).round() as u64)
+    ctx.mock()
+        .map(|_| (d.as_secs_f64() / RTT.as_secs_f64()).round() as u64)
 }
 
 /// Whether `a` is shorter than `b`: by whole round trips on the embedded
@@ -348,25 +513,61 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
 async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
     ctx.section("A broker that refuses twice");
     let faults = if ctx.is_embedded() { FAULTS } else { 0 };
-    say!(ctx, "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, three");
-    say!(ctx, "replicas) and sends m0..m{}, one record at a time.", RECORDS - 1);
+    say!(
+        ctx,
+        "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, three"
+    );
+    say!(
+        ctx,
+        "replicas) and sends m0..m{}, one record at a time.",
+        RECORDS - 1
+    );
     if faults > 0 {
-        say!(ctx, "Before each producer starts, the embedded cluster is told to refuse the next");
-        say!(ctx, "{faults} Produce requests with NOT_LEADER_FOR_PARTITION, the error a broker gives");
-        say!(ctx, "when it does not lead the partition, as happens while leadership moves.");
+        say!(
+            ctx,
+            "Before each producer starts, the embedded cluster is told to refuse the next"
+        );
+        say!(
+            ctx,
+            "{faults} Produce requests with NOT_LEADER_FOR_PARTITION, the error a broker gives"
+        );
+        say!(
+            ctx,
+            "when it does not lead the partition, as happens while leadership moves."
+        );
     } else {
-        say!(ctx, "A real cluster cannot be told to refuse requests, so here this part runs");
-        say!(ctx, "without a fault. To see acks=0 lose records, run the lesson on the embedded");
-        say!(ctx, "cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged");
-        say!(ctx, "records when a leader dies, follow the steps in the book's chapter 3.");
+        say!(
+            ctx,
+            "A real cluster cannot be told to refuse requests, so here this part runs"
+        );
+        say!(
+            ctx,
+            "without a fault. To see acks=0 lose records, run the lesson on the embedded"
+        );
+        say!(
+            ctx,
+            "cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged"
+        );
+        say!(
+            ctx,
+            "records when a leader dies, follow the steps in the book's chapter 3."
+        );
     }
-    say!(ctx, "Then the lesson reads each log back: the delivery reports are what each");
+    say!(
+        ctx,
+        "Then the lesson reads each log back: the delivery reports are what each"
+    );
     say!(ctx, "producer was told, the log is what the broker kept.");
 
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
     let mut runs = Vec::new();
     let mut ranges = Vec::new();
-    for Setting { acks, producer, topic } in settings {
+    for Setting {
+        acks,
+        producer,
+        topic,
+    } in settings
+    {
         // ANCHOR: inject
         if let Some(mock) = ctx.mock() {
             // The next FAULTS Produce requests, whichever broker gets them,
@@ -385,7 +586,13 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
         if let Some(mock) = ctx.mock() {
             mock.clear_request_errors(RDKafkaApiKey::Produce);
         }
-        runs.push(Run { acks: *acks, topic: topic.clone(), sent: sent.clone(), reports, log: Vec::new() });
+        runs.push(Run {
+            acks: *acks,
+            topic: topic.clone(),
+            sent: sent.clone(),
+            reports,
+            log: Vec::new(),
+        });
     }
     let logs = read_logs(ctx, &runs, &ranges).await?;
     for (run, log) in runs.iter_mut().zip(logs) {
@@ -393,7 +600,10 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
     }
 
     say!(ctx, "");
-    say!(ctx, "setting   reported delivered  offsets reported  records in the log  lost");
+    say!(
+        ctx,
+        "setting   reported delivered  offsets reported  records in the log  lost"
+    );
     for r in &runs {
         let lost = r.lost();
         say!(
@@ -403,7 +613,11 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
             format!("{} of {}", r.reported_ok(), r.sent.len()),
             offsets(&r.offsets()),
             r.log.len(),
-            if lost.is_empty() { "none".to_string() } else { lost.join(" ") }
+            if lost.is_empty() {
+                "none".to_string()
+            } else {
+                lost.join(" ")
+            }
         );
     }
     say!(ctx, "");
@@ -412,28 +626,67 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
         let offsets = r.offsets();
         let all_reported = r.reported_ok() == r.sent.len();
         if all_reported && r.all_in_place() {
-            say!(ctx, "{}: nothing lost. Every record is in the log, in order, at the offset its", r.acks.label());
+            say!(
+                ctx,
+                "{}: nothing lost. Every record is in the log, in order, at the offset its",
+                r.acks.label()
+            );
             if faults > 0 {
-                say!(ctx, "report gave: the producer read the broker's refusals and sent again.");
+                say!(
+                    ctx,
+                    "report gave: the producer read the broker's refusals and sent again."
+                );
             } else {
                 say!(ctx, "report gave.");
             }
         } else if all_reported && offsets.iter().all(|o| *o < 0) {
             let first = offsets.first().copied().unwrap_or_default();
             if lost.is_empty() {
-                say!(ctx, "{}: nothing lost this time, but only reading the log back tells:", r.acks.label());
-                say!(ctx, "its reports give offset {first}, librdkafka's \"invalid offset\": unknown.");
+                say!(
+                    ctx,
+                    "{}: nothing lost this time, but only reading the log back tells:",
+                    r.acks.label()
+                );
+                say!(
+                    ctx,
+                    "its reports give offset {first}, librdkafka's \"invalid offset\": unknown."
+                );
             } else {
-                say!(ctx, "{} reported all {} records delivered, yet {} never reached the log,",
-                    r.acks.label(), r.sent.len(), lost.join(" and "));
-                say!(ctx, "which holds {}. With acks=0 the producer reads no answer,", r.log.join(" "));
-                say!(ctx, "so the refusals went unseen and nothing was retried. Its reports give");
-                say!(ctx, "offset {first}, librdkafka's \"invalid offset\": the producer never learns");
+                say!(
+                    ctx,
+                    "{} reported all {} records delivered, yet {} never reached the log,",
+                    r.acks.label(),
+                    r.sent.len(),
+                    lost.join(" and ")
+                );
+                say!(
+                    ctx,
+                    "which holds {}. With acks=0 the producer reads no answer,",
+                    r.log.join(" ")
+                );
+                say!(
+                    ctx,
+                    "so the refusals went unseen and nothing was retried. Its reports give"
+                );
+                say!(
+                    ctx,
+                    "offset {first}, librdkafka's \"invalid offset\": the producer never learns"
+                );
                 say!(ctx, "where, or whether, a record was stored.");
             }
         } else {
-            say!(ctx, "{}: {} of {} reported delivered; lost: {}.", r.acks.label(), r.reported_ok(), r.sent.len(),
-                if lost.is_empty() { "none".to_string() } else { lost.join(" ") });
+            say!(
+                ctx,
+                "{}: {} of {} reported delivered; lost: {}.",
+                r.acks.label(),
+                r.reported_ok(),
+                r.sent.len(),
+                if lost.is_empty() {
+                    "none".to_string()
+                } else {
+                    lost.join(" ")
+                }
+            );
         }
     }
     Ok((faults, runs))
@@ -443,10 +696,18 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
 /// negative value, the list otherwise.
 fn offsets(list: &[i64]) -> String {
     match (list.first(), list.last()) {
-        (Some(first), Some(_)) if *first < 0 && list.iter().all(|o| o == first) => format!("{first} (unknown)"),
-        (Some(first), Some(last)) if list.windows(2).all(|w| w[1] == w[0] + 1) => format!("{first}..{last}"),
+        (Some(first), Some(_)) if *first < 0 && list.iter().all(|o| o == first) => {
+            format!("{first} (unknown)")
+        }
+        (Some(first), Some(last)) if list.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{first}..{last}")
+        }
         (None, _) | (_, None) => "none".to_string(),
-        _ => list.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(","),
+        _ => list
+            .iter()
+            .map(|o| o.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }
 
@@ -459,7 +720,11 @@ async fn log_range(ctx: &Ctx, producer: &FutureProducer, topic: &str) -> Result<
     // every Produce request this producer wrote, even with acks=0 (whose
     // report comes as soon as the request is written to the socket), has
     // been handled before this question is answered.
-    let watermarks = || producer.client().fetch_watermarks(topic, 0, Duration::from_secs(5));
+    let watermarks = || {
+        producer
+            .client()
+            .fetch_watermarks(topic, 0, Duration::from_secs(5))
+    };
     let (low, mut high) = watermarks()?;
     if !ctx.is_embedded() {
         // On a real cluster the high watermark moves only once the
@@ -503,7 +768,10 @@ async fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                let i = runs.iter().position(|r| r.topic == m.topic()).context("a record from another topic")?;
+                let i = runs
+                    .iter()
+                    .position(|r| r.topic == m.topic())
+                    .context("a record from another topic")?;
                 logs[i].push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
                 next[i] = m.offset() + 1;
             }

@@ -55,7 +55,11 @@ pub const MALFORMED: [(usize, &str, &str); 3] = [
     // Plain text, from a producer that never switched to JSON.
     (2, "lot-B", "M2 drill"),
     // JSON, but the step is a string where a number is expected.
-    (6, "lot-C", r#"{"lot":"lot-C","step":"two","machine":"M2","operation":"drill"}"#),
+    (
+        6,
+        "lot-C",
+        r#"{"lot":"lot-C","step":"two","machine":"M2","operation":"drill"}"#,
+    ),
     // JSON with a field missing.
     (10, "lot-D", r#"{"lot":"lot-D","step":3,"machine":"M3"}"#),
 ];
@@ -157,7 +161,9 @@ pub struct Member {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let topic = ctx
+        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
     let dlt = ctx.create_topic(DLT, 1, REPLICATION_FACTOR).await?;
     let producer: FutureProducer = ctx
         .client_config()
@@ -168,30 +174,63 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     // ------------------------------------------------------------------
     ctx.section("One group, two members");
-    say!(ctx, "Group \"{GROUP}\" executes the commands of topic \"{TOPIC}\" ({PARTITIONS} partitions).");
-    say!(ctx, "Its members join before any command is written, as a running service would.");
+    say!(
+        ctx,
+        "Group \"{GROUP}\" executes the commands of topic \"{TOPIC}\" ({PARTITIONS} partitions)."
+    );
+    say!(
+        ctx,
+        "Its members join before any command is written, as a running service would."
+    );
     say!(ctx, "");
     let a = join(ctx, GROUP, "member-a", &topic, "earliest")?;
     settle(&[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
-    say!(ctx, "member-a joins alone: member-a has {}", show_set(&assigned(&a)?));
+    say!(
+        ctx,
+        "member-a joins alone: member-a has {}",
+        show_set(&assigned(&a)?)
+    );
     let b = join(ctx, GROUP, "member-b", &topic, "earliest")?;
-    let overlaps = settle(&[&a, &b], |sets| is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())).await?;
+    let overlaps = settle(&[&a, &b], |sets| {
+        is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())
+    })
+    .await?;
     say!(ctx, "member-b joins, and the group rebalances:");
-    say!(ctx, "  member-a has {}, member-b has {}", show_set(&assigned(&a)?), show_set(&assigned(&b)?));
-    let assignment: BTreeMap<String, Vec<i32>> =
-        [&a, &b].iter().map(|m| Ok((m.name.clone(), assigned(m)?))).collect::<Result<_>>()?;
+    say!(
+        ctx,
+        "  member-a has {}, member-b has {}",
+        show_set(&assigned(&a)?),
+        show_set(&assigned(&b)?)
+    );
+    let assignment: BTreeMap<String, Vec<i32>> = [&a, &b]
+        .iter()
+        .map(|m| Ok((m.name.clone(), assigned(m)?)))
+        .collect::<Result<_>>()?;
     let sets: Vec<Vec<i32>> = assignment.values().cloned().collect();
     say!(ctx, "");
     if is_partitioned(&sets) {
-        say!(ctx, "Each of the {PARTITIONS} partitions belongs to exactly one member.");
+        say!(
+            ctx,
+            "Each of the {PARTITIONS} partitions belongs to exactly one member."
+        );
     } else {
-        say!(ctx, "The assignment does NOT give each partition to exactly one member: {sets:?}");
+        say!(
+            ctx,
+            "The assignment does NOT give each partition to exactly one member: {sets:?}"
+        );
     }
     say!(ctx, "The broker computed this split (KIP-848 protocol).");
     if overlaps == 0 {
         let ms = LOOK_EVERY.as_millis();
-        say!(ctx, "Checked about every {ms} ms during the rebalance: no partition was ever held by");
-        say!(ctx, "both members. member-a released {} before member-b got them.", show_set(&assignment["member-b"]));
+        say!(
+            ctx,
+            "Checked about every {ms} ms during the rebalance: no partition was ever held by"
+        );
+        say!(
+            ctx,
+            "both members. member-a released {} before member-b got them.",
+            show_set(&assignment["member-b"])
+        );
     } else {
         let ms = LOOK_EVERY.as_millis();
         say!(ctx, "Checked about every {ms} ms during the rebalance: {overlaps} time(s) a partition was held by both.");
@@ -199,7 +238,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     // ------------------------------------------------------------------
     ctx.section("Commands, and a few malformed records");
-    let mut good: Vec<MachineCommand> = FIRST_LOTS.iter().flat_map(|lot| MachineCommand::sequence(lot)).collect();
+    let mut good: Vec<MachineCommand> = FIRST_LOTS
+        .iter()
+        .flat_map(|lot| MachineCommand::sequence(lot))
+        .collect();
     // Interleave the lots (A1 B1 C1 D1 A2 ...), as commands arrive in a workshop.
     good.sort_by_key(|c| c.step);
     let mut to_send: Vec<(String, String, bool)> = Vec::new();
@@ -214,17 +256,35 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let mut produced = Vec::new();
     for (key, payload, is_good) in to_send {
         let (partition, offset) = send(&producer, &topic, &key, payload.as_bytes()).await?;
-        produced.push(Produced { key, payload, partition, offset, good: is_good });
+        produced.push(Produced {
+            key,
+            payload,
+            partition,
+            offset,
+            good: is_good,
+        });
     }
     say!(ctx, "partition offset  key    value");
     let mut by_position = produced.clone();
     by_position.sort_by_key(|p| (p.partition, p.offset));
     for p in &by_position {
-        say!(ctx, "{:>9} {:>6}  {:<6} {}", p.partition, p.offset, p.key, p.payload);
+        say!(
+            ctx,
+            "{:>9} {:>6}  {:<6} {}",
+            p.partition,
+            p.offset,
+            p.key,
+            p.payload
+        );
     }
     let bad = produced.iter().filter(|p| !p.good).count();
     say!(ctx, "");
-    say!(ctx, "{} records: {} commands in JSON, and {bad} that are not a valid command.", produced.len(), produced.len() - bad);
+    say!(
+        ctx,
+        "{} records: {} commands in JSON, and {bad} that are not a valid command.",
+        produced.len(),
+        produced.len() - bad
+    );
 
     // ------------------------------------------------------------------
     ctx.section("The members read, deserialize, dead-letter and commit");
@@ -244,20 +304,40 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // The two members read concurrently: show what each read, sorted, so
     // the printout does not depend on which one was faster.
     let mut shown = group_reads.clone();
-    shown.sort_by(|x, y| (&x.member, x.partition, x.offset).cmp(&(&y.member, y.partition, y.offset)));
+    shown.sort_by(|x, y| {
+        (&x.member, x.partition, x.offset).cmp(&(&y.member, y.partition, y.offset))
+    });
     for r in &shown {
-        say!(ctx, "{}  partition {} offset {}  {}", r.member, r.partition, r.offset, describe(&r.outcome));
+        say!(
+            ctx,
+            "{}  partition {} offset {}  {}",
+            r.member,
+            r.partition,
+            r.offset,
+            describe(&r.outcome)
+        );
     }
     say!(ctx, "");
     for (name, partitions) in &assignment {
         let mine = group_reads.iter().filter(|r| &r.member == name);
         let own = mine.clone().all(|r| partitions.contains(&r.partition));
         let n = mine.count();
-        let whose = if own { "all from its own" } else { "NOT all from its" };
-        say!(ctx, "{name} read {n} records, {whose} {}.", show_set(partitions));
+        let whose = if own {
+            "all from its own"
+        } else {
+            "NOT all from its"
+        };
+        say!(
+            ctx,
+            "{name} read {n} records, {whose} {}.",
+            show_set(partitions)
+        );
     }
     let malformed = group_reads.iter().filter(|r| r.outcome.is_err()).count();
-    say!(ctx, "The {malformed} malformed records went to \"{DLT}\", and the members went on.");
+    say!(
+        ctx,
+        "The {malformed} malformed records went to \"{DLT}\", and the members went on."
+    );
 
     // ------------------------------------------------------------------
     ctx.section("The dead-letter topic");
@@ -266,28 +346,59 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // Two members wrote to it concurrently: show it in source order.
     dead_letters.sort_by_key(|d| (d.source_partition, d.source_offset));
     for d in &dead_letters {
-        say!(ctx, "from {} partition {} offset {}, key {}:", TOPIC, d.source_partition, d.source_offset, d.key);
+        say!(
+            ctx,
+            "from {} partition {} offset {}, key {}:",
+            TOPIC,
+            d.source_partition,
+            d.source_offset,
+            d.key
+        );
         say!(ctx, "  error: {}", d.error);
         say!(ctx, "  bytes: {}", String::from_utf8_lossy(&d.payload));
     }
     // Check what the topic holds: all of it (the high watermark), only bad
     // records, and exactly the ones the members found malformed.
     let (_, dlt_size) = dlt_reader.consumer.fetch_watermarks(&dlt, 0, WAIT)?;
-    let sources: BTreeSet<(i32, i64)> = dead_letters.iter().map(|d| (d.source_partition, d.source_offset)).collect();
-    let found_bad: BTreeSet<(i32, i64)> =
-        group_reads.iter().filter(|r| r.outcome.is_err()).map(|r| (r.partition, r.offset)).collect();
-    let none_good = dead_letters.iter().all(|d| deserialize(Some(&d.payload)).is_err());
+    let sources: BTreeSet<(i32, i64)> = dead_letters
+        .iter()
+        .map(|d| (d.source_partition, d.source_offset))
+        .collect();
+    let found_bad: BTreeSet<(i32, i64)> = group_reads
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    let none_good = dead_letters
+        .iter()
+        .all(|d| deserialize(Some(&d.payload)).is_err());
     say!(ctx, "");
-    say!(ctx, "Each is kept with its original bytes and the reason, to fix and replay later.");
+    say!(
+        ctx,
+        "Each is kept with its original bytes and the reason, to fix and replay later."
+    );
     if dlt_size as usize == dead_letters.len() && sources == found_bad {
-        say!(ctx, "The topic holds {dlt_size} records: exactly the malformed ones, each once.");
+        say!(
+            ctx,
+            "The topic holds {dlt_size} records: exactly the malformed ones, each once."
+        );
     } else {
-        say!(ctx, "The topic holds {dlt_size} records, NOT exactly the {} malformed ones.", found_bad.len());
+        say!(
+            ctx,
+            "The topic holds {dlt_size} records, NOT exactly the {} malformed ones.",
+            found_bad.len()
+        );
     }
     if none_good {
-        say!(ctx, "None of them deserializes: no good command was set aside by mistake.");
+        say!(
+            ctx,
+            "None of them deserializes: no good command was set aside by mistake."
+        );
     } else {
-        say!(ctx, "Some of them DO deserialize: a good command was set aside by mistake.");
+        say!(
+            ctx,
+            "Some of them DO deserialize: a good command was set aside by mistake."
+        );
     }
 
     // ------------------------------------------------------------------
@@ -306,17 +417,43 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         commit_next(&member.consumer, &m)?;
     }
     for p in 0..PARTITIONS {
-        let offsets: Vec<i64> = audit_reads.iter().filter(|r| r.partition == p).map(|r| r.offset).collect();
-        let first = offsets.first().map(|o| o.to_string()).unwrap_or_else(|| "-".into());
-        say!(ctx, "group \"{AUDIT_GROUP}\" read {} records of partition {p}, from offset {first}", offsets.len());
+        let offsets: Vec<i64> = audit_reads
+            .iter()
+            .filter(|r| r.partition == p)
+            .map(|r| r.offset)
+            .collect();
+        let first = offsets
+            .first()
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "-".into());
+        say!(
+            ctx,
+            "group \"{AUDIT_GROUP}\" read {} records of partition {p}, from offset {first}",
+            offsets.len()
+        );
     }
     let audit_good = audit_reads.iter().filter(|r| r.outcome.is_ok()).count();
     say!(ctx, "");
-    let audit_positions: BTreeSet<(i32, i64)> = audit_reads.iter().map(|r| (r.partition, r.offset)).collect();
-    let produced_positions: BTreeSet<(i32, i64)> = produced.iter().map(|p| (p.partition, p.offset)).collect();
-    let which = if audit_positions == produced_positions { "every record written" } else { "NOT every record" };
-    say!(ctx, "{} records ({audit_good} commands): {which}, again. Each group has", audit_reads.len());
-    say!(ctx, "its own committed offsets, so what one group reads takes nothing from another.");
+    let audit_positions: BTreeSet<(i32, i64)> = audit_reads
+        .iter()
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    let produced_positions: BTreeSet<(i32, i64)> =
+        produced.iter().map(|p| (p.partition, p.offset)).collect();
+    let which = if audit_positions == produced_positions {
+        "every record written"
+    } else {
+        "NOT every record"
+    };
+    say!(
+        ctx,
+        "{} records ({audit_good} commands): {which}, again. Each group has",
+        audit_reads.len()
+    );
+    say!(
+        ctx,
+        "its own committed offsets, so what one group reads takes nothing from another."
+    );
 
     // ------------------------------------------------------------------
     ctx.section("Lag, and a member leaving");
@@ -326,7 +463,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     lag_tables.push(table);
 
     say!(ctx, "");
-    say!(ctx, "member-b leaves the group (it shuts down cleanly), and the group rebalances:");
+    say!(
+        ctx,
+        "member-b leaves the group (it shuts down cleanly), and the group rebalances:"
+    );
     let b_left = leave(b);
     settle(&[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     say!(ctx, "  member-a now has {}", show_set(&assigned(&a)?));
@@ -335,12 +475,25 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     say!(ctx, "");
     let mut written = Vec::new();
     for cmd in MachineCommand::sequence(SECOND_LOT) {
-        let (partition, offset) = send(&producer, &topic, &cmd.lot, serde_json::to_string(&cmd)?.as_bytes()).await?;
-        say!(ctx, "new command: partition {partition} offset {offset}  {}", cmd.label());
+        let (partition, offset) = send(
+            &producer,
+            &topic,
+            &cmd.lot,
+            serde_json::to_string(&cmd)?.as_bytes(),
+        )
+        .await?;
+        say!(
+            ctx,
+            "new command: partition {partition} offset {offset}  {}",
+            cmd.label()
+        );
         written.push((partition, offset));
     }
     let crash_partition = written[0].0;
-    ensure!(written.iter().all(|(p, _)| *p == crash_partition), "one lot, one partition");
+    ensure!(
+        written.iter().all(|(p, _)| *p == crash_partition),
+        "one lot, one partition"
+    );
     say!(ctx, "");
     let table = observer.lag()?;
     show_lag(ctx, "after the second batch was written", &table);
@@ -357,7 +510,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let read = process(&producer, &dlt, &a, &m).await?;
         commit_next(&a.consumer, &m)?;
         let (p, o) = (m.partition(), m.offset());
-        say!(ctx, "member-a: partition {p} offset {o} {}, commits offset {}", describe(&read.outcome), o + 1);
+        say!(
+            ctx,
+            "member-a: partition {p} offset {o} {}, commits offset {}",
+            describe(&read.outcome),
+            o + 1
+        );
         processed.push(m.offset());
     }
     // ...executes the second one, and crashes before committing it.
@@ -365,7 +523,11 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let (_, m) = next_message(&[&a], deadline).await?;
         let read = process(&producer, &dlt, &a, &m).await?;
         let (p, o) = (m.partition(), m.offset());
-        say!(ctx, "member-a: partition {p} offset {o} {}, then crashes before committing", describe(&read.outcome));
+        say!(
+            ctx,
+            "member-a: partition {p} offset {o} {}, then crashes before committing",
+            describe(&read.outcome)
+        );
         processed.push(m.offset());
     }
     // The process dies here. With enable.auto.commit=false nothing is
@@ -393,22 +555,52 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let (member, m) = next_message(&[&restarted], deadline).await?;
         let read = process(&producer, &dlt, member, &m).await?;
         commit_next(&member.consumer, &m)?;
-        let again = if processed.contains(&m.offset()) { "  <- again" } else { "" };
-        say!(ctx, "member-a: partition {} offset {} {}{again}", m.partition(), m.offset(), describe(&read.outcome));
+        let again = if processed.contains(&m.offset()) {
+            "  <- again"
+        } else {
+            ""
+        };
+        say!(
+            ctx,
+            "member-a: partition {} offset {} {}{again}",
+            m.partition(),
+            m.offset(),
+            describe(&read.outcome)
+        );
         reread.push(m.offset());
     }
     say!(ctx, "");
     let first = reread[0];
     if first == committed_at_crash {
-        say!(ctx, "It started at offset {first}, the committed offset: the next record to read.");
+        say!(
+            ctx,
+            "It started at offset {first}, the committed offset: the next record to read."
+        );
     } else {
-        say!(ctx, "It started at offset {first}, NOT at the committed offset {committed_at_crash}.");
+        say!(
+            ctx,
+            "It started at offset {first}, NOT at the committed offset {committed_at_crash}."
+        );
     }
-    let twice: Vec<i64> = processed.iter().copied().filter(|o| reread.contains(o)).collect();
-    let skipped = written.iter().filter(|(_, o)| !processed.contains(o) && !reread.contains(o)).count();
+    let twice: Vec<i64> = processed
+        .iter()
+        .copied()
+        .filter(|o| reread.contains(o))
+        .collect();
+    let skipped = written
+        .iter()
+        .filter(|(_, o)| !processed.contains(o) && !reread.contains(o))
+        .count();
     let twice: Vec<String> = twice.iter().map(|o| o.to_string()).collect();
-    say!(ctx, "Processed twice: offset {}, done after the last commit and before the crash.", twice.join(", "));
-    say!(ctx, "That is at-least-once delivery. Skipped: {skipped} records.");
+    say!(
+        ctx,
+        "Processed twice: offset {}, done after the last commit and before the crash.",
+        twice.join(", ")
+    );
+    say!(
+        ctx,
+        "That is at-least-once delivery. Skipped: {skipped} records."
+    );
     say!(ctx, "");
     let table = observer.lag()?;
     show_lag(ctx, "after the restart caught up", &table);
@@ -416,22 +608,53 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     // ------------------------------------------------------------------
     ctx.section("Where a new group starts: auto.offset.reset");
-    let high_watermarks: BTreeMap<i32, i64> = lag_tables.last().unwrap().iter().map(|l| (l.partition, l.high_watermark)).collect();
+    let high_watermarks: BTreeMap<i32, i64> = lag_tables
+        .last()
+        .unwrap()
+        .iter()
+        .map(|l| (l.partition, l.high_watermark))
+        .collect();
     let late = join_late(ctx, &topic)?;
     wait_at_end(&late).await?;
     let cmd = MachineCommand::step(LAST_LOT, 1);
-    let late_written = send(&producer, &topic, &cmd.lot, serde_json::to_string(&cmd)?.as_bytes()).await?;
+    let late_written = send(
+        &producer,
+        &topic,
+        &cmd.lot,
+        serde_json::to_string(&cmd)?.as_bytes(),
+    )
+    .await?;
     let (_, m) = next_message(&[&late], Instant::now() + WAIT).await?;
     let first_read = (m.partition(), m.offset());
     drop(m);
-    say!(ctx, "Group \"{LATE_GROUP}\" has no committed offset and auto.offset.reset=latest.");
-    say!(ctx, "After it joined, one more command was written ({}).", cmd.label());
+    say!(
+        ctx,
+        "Group \"{LATE_GROUP}\" has no committed offset and auto.offset.reset=latest."
+    );
+    say!(
+        ctx,
+        "After it joined, one more command was written ({}).",
+        cmd.label()
+    );
     let (p, o) = first_read;
-    let at_end = if high_watermarks.get(&p) == Some(&o) { ", the high watermark when it joined" } else { "" };
-    say!(ctx, "The first record it read: partition {p} offset {o}{at_end}.");
+    let at_end = if high_watermarks.get(&p) == Some(&o) {
+        ", the high watermark when it joined"
+    } else {
+        ""
+    };
+    say!(
+        ctx,
+        "The first record it read: partition {p} offset {o}{at_end}."
+    );
     let skipped: i64 = high_watermarks.values().sum();
-    say!(ctx, "Before that it had reached the end of all {PARTITIONS} partitions without reading any of");
-    say!(ctx, "the {skipped} records already there. \"{AUDIT_GROUP}\" (earliest) started at offset 0.");
+    say!(
+        ctx,
+        "Before that it had reached the end of all {PARTITIONS} partitions without reading any of"
+    );
+    say!(
+        ctx,
+        "the {skipped} records already there. \"{AUDIT_GROUP}\" (earliest) started at offset 0."
+    );
 
     close_all(vec![restarted, audit, late, dlt_reader]).await?;
     Ok(Report {
@@ -451,7 +674,11 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             committed_at_crash,
             reread,
         },
-        late: Late { high_watermarks, written: late_written, first_read },
+        late: Late {
+            high_watermarks,
+            written: late_written,
+            first_read,
+        },
     })
 }
 
@@ -475,7 +702,10 @@ fn join(ctx: &Ctx, group: &str, name: &str, topic: &str, reset: &str) -> Result<
         .with_context(|| format!("creating consumer {name}"))?;
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer_config
-    Ok(Member { name: name.to_string(), consumer })
+    Ok(Member {
+        name: name.to_string(),
+        consumer,
+    })
 }
 
 /// The late group's member: it starts at the end, and reports when it gets
@@ -490,7 +720,10 @@ fn join_late(ctx: &Ctx, topic: &str) -> Result<Member> {
         .create()
         .context("creating the late group's consumer")?;
     consumer.subscribe(&[topic])?;
-    Ok(Member { name: "dashboard".to_string(), consumer })
+    Ok(Member {
+        name: "dashboard".to_string(),
+        consumer,
+    })
 }
 
 /// Wait until the member has reached the end of every partition.
@@ -502,16 +735,26 @@ async fn wait_at_end(member: &Member) -> Result<()> {
             Ok(Err(KafkaError::PartitionEOF(p))) => {
                 at_end.insert(p);
             }
-            Ok(Ok(m)) => bail!("{} read a record before any was written: offset {}", member.name, m.offset()),
+            Ok(Ok(m)) => bail!(
+                "{} read a record before any was written: offset {}",
+                member.name,
+                m.offset()
+            ),
             Ok(Err(e)) => return Err(e).context("waiting for the end of the partitions"),
-            Err(_) => bail!("{} did not reach the end of the partitions within {WAIT:?}", member.name),
+            Err(_) => bail!(
+                "{} did not reach the end of the partitions within {WAIT:?}",
+                member.name
+            ),
         }
     }
     Ok(())
 }
 
 /// The next message any of `members` receives, and which member got it.
-async fn next_message<'m>(members: &[&'m Member], deadline: Instant) -> Result<(&'m Member, BorrowedMessage<'m>)> {
+async fn next_message<'m>(
+    members: &[&'m Member],
+    deadline: Instant,
+) -> Result<(&'m Member, BorrowedMessage<'m>)> {
     let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
     match timeout_at(deadline, select_all(receives)).await {
         Ok((Ok(message), i, _)) => Ok((members[i], message)),
@@ -527,7 +770,10 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
     let deadline = Instant::now() + WAIT;
     let mut overlaps = 0;
     loop {
-        let sets = members.iter().map(|m| assigned(m)).collect::<Result<Vec<_>>>()?;
+        let sets = members
+            .iter()
+            .map(|m| assigned(m))
+            .collect::<Result<Vec<_>>>()?;
         let all: Vec<i32> = sets.iter().flatten().copied().collect();
         if all.len() != all.iter().collect::<BTreeSet<_>>().len() {
             overlaps += 1;
@@ -535,7 +781,10 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
         if done(&sets) {
             return Ok(overlaps);
         }
-        ensure!(Instant::now() < deadline, "the group did not settle within {WAIT:?}: {sets:?}");
+        ensure!(
+            Instant::now() < deadline,
+            "the group did not settle within {WAIT:?}: {sets:?}"
+        );
         // A member learns about a rebalance from the answer to its next
         // heartbeat, and the embedded cluster asks for one every 3 s (a real
         // broker: group.consumer.heartbeat.interval.ms, 5 s). Subscribing
@@ -550,7 +799,11 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
         if let Ok((message, i, _)) = timeout(LOOK_EVERY, select_all(receives)).await {
             let m = message?;
-            bail!("{} received a record while the group was forming: offset {}", members[i].name, m.offset());
+            bail!(
+                "{} received a record while the group was forming: offset {}",
+                members[i].name,
+                m.offset()
+            );
         }
     }
 }
@@ -597,7 +850,12 @@ pub fn deserialize(payload: Option<&[u8]>) -> Result<MachineCommand, String> {
 
 /// Deserialize one record and "execute" it, or send it to the dead-letter
 /// topic if it is not a valid command. Returns what happened.
-async fn process(producer: &FutureProducer, dlt: &str, member: &Member, m: &BorrowedMessage<'_>) -> Result<Read> {
+async fn process(
+    producer: &FutureProducer,
+    dlt: &str,
+    member: &Member,
+    m: &BorrowedMessage<'_>,
+) -> Result<Read> {
     // ANCHOR: process
     let outcome = deserialize(m.payload());
     if let Err(reason) = &outcome {
@@ -609,10 +867,22 @@ async fn process(producer: &FutureProducer, dlt: &str, member: &Member, m: &Borr
         let partition = m.partition().to_string();
         let offset = m.offset().to_string();
         let headers = OwnedHeaders::new()
-            .insert(Header { key: "dlt.error", value: Some(reason.as_str()) })
-            .insert(Header { key: "dlt.topic", value: Some(m.topic()) })
-            .insert(Header { key: "dlt.partition", value: Some(partition.as_str()) })
-            .insert(Header { key: "dlt.offset", value: Some(offset.as_str()) });
+            .insert(Header {
+                key: "dlt.error",
+                value: Some(reason.as_str()),
+            })
+            .insert(Header {
+                key: "dlt.topic",
+                value: Some(m.topic()),
+            })
+            .insert(Header {
+                key: "dlt.partition",
+                value: Some(partition.as_str()),
+            })
+            .insert(Header {
+                key: "dlt.offset",
+                value: Some(offset.as_str()),
+            });
         let mut record = FutureRecord::<[u8], [u8]>::to(dlt).headers(headers);
         if let Some(key) = m.key() {
             record = record.key(key);
@@ -627,7 +897,12 @@ async fn process(producer: &FutureProducer, dlt: &str, member: &Member, m: &Borr
             .context("writing to the dead-letter topic")?;
     }
     // ANCHOR_END: process
-    Ok(Read { member: member.name.clone(), partition: m.partition(), offset: m.offset(), outcome })
+    Ok(Read {
+        member: member.name.clone(),
+        partition: m.partition(),
+        offset: m.offset(),
+        outcome,
+    })
 }
 
 // ANCHOR: commit
@@ -637,12 +912,19 @@ fn commit_next(consumer: &StreamConsumer, m: &BorrowedMessage<'_>) -> Result<()>
     offsets.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1))?;
     // Sync: wait until the broker has stored it. (`commit_message(m, ..)`
     // does the same +1 for you.)
-    consumer.commit(&offsets, CommitMode::Sync).context("committing")?;
+    consumer
+        .commit(&offsets, CommitMode::Sync)
+        .context("committing")?;
     Ok(())
 }
 // ANCHOR_END: commit
 
-async fn send(producer: &FutureProducer, topic: &str, key: &str, payload: &[u8]) -> Result<(i32, i64)> {
+async fn send(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+) -> Result<(i32, i64)> {
     let delivered = producer
         .send(FutureRecord::to(topic).key(key).payload(payload), WAIT)
         .await
@@ -655,14 +937,20 @@ async fn send(producer: &FutureProducer, topic: &str, key: &str, payload: &[u8])
 /// any group: assign() names the partitions instead of subscribing.
 fn dlt_reader(ctx: &Ctx, topic: &str) -> Result<Member> {
     // librdkafka still wants a group.id for assign(); it commits nothing here.
-    let consumer: StreamConsumer = ctx.client_config().set("group.id", ctx.name("dlt-reader")).create()?;
+    let consumer: StreamConsumer = ctx
+        .client_config()
+        .set("group.id", ctx.name("dlt-reader"))
+        .create()?;
     // Learn who leads the partition first; without it, librdkafka would look
     // up the partition's first offset only on a retry, 500 ms later.
     consumer.fetch_metadata(Some(topic), WAIT)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
     consumer.assign(&tpl)?;
-    Ok(Member { name: "dlt-reader".to_string(), consumer })
+    Ok(Member {
+        name: "dlt-reader".to_string(),
+        consumer,
+    })
 }
 
 /// Read `count` records of the dead-letter topic.
@@ -670,7 +958,9 @@ async fn read_dead_letters(reader: &Member, count: usize) -> Result<Vec<DeadLett
     let reader = &reader.consumer;
     let mut out = Vec::new();
     while out.len() < count {
-        let m = timeout(WAIT, reader.recv()).await.context("reading the dead-letter topic")??;
+        let m = timeout(WAIT, reader.recv())
+            .await
+            .context("reading the dead-letter topic")??;
         let header = |name: &str| -> String {
             m.headers()
                 .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
@@ -678,7 +968,10 @@ async fn read_dead_letters(reader: &Member, count: usize) -> Result<Vec<DeadLett
                 .unwrap_or_default()
         };
         out.push(DeadLetter {
-            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
+            key: m
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
             payload: m.payload().unwrap_or_default().to_vec(),
             source_topic: header("dlt.topic"),
             source_partition: header("dlt.partition").parse().unwrap_or(-1),
@@ -698,8 +991,14 @@ struct LagObserver {
 
 impl LagObserver {
     fn new(ctx: &Ctx, group: &str, topic: &str) -> Result<LagObserver> {
-        let consumer = ctx.client_config().set("group.id", ctx.name(group)).create()?;
-        Ok(LagObserver { consumer, topic: topic.to_string() })
+        let consumer = ctx
+            .client_config()
+            .set("group.id", ctx.name(group))
+            .create()?;
+        Ok(LagObserver {
+            consumer,
+            topic: topic.to_string(),
+        })
     }
 
     // ANCHOR: lag
@@ -721,7 +1020,12 @@ impl LagObserver {
             };
             // Nothing committed yet: every record still kept is waiting.
             let lag = high - committed.unwrap_or(low);
-            rows.push(Lag { partition: p, high_watermark: high, committed, lag });
+            rows.push(Lag {
+                partition: p,
+                high_watermark: high,
+                committed,
+                lag,
+            });
         }
         Ok(rows)
     }
@@ -732,11 +1036,28 @@ fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
     say!(ctx, "Lag of group \"{GROUP}\", {when}:");
     say!(ctx, "  partition  high watermark  committed offset  lag");
     for r in rows {
-        let committed = r.committed.map(|c| c.to_string()).unwrap_or_else(|| "none".into());
-        say!(ctx, "  {:>9}  {:>14}  {:>16}  {:>3}", r.partition, r.high_watermark, committed, r.lag);
+        let committed = r
+            .committed
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "none".into());
+        say!(
+            ctx,
+            "  {:>9}  {:>14}  {:>16}  {:>3}",
+            r.partition,
+            r.high_watermark,
+            committed,
+            r.lag
+        );
     }
     let total: i64 = rows.iter().map(|r| r.lag).sum();
-    say!(ctx, "  {:>9}  {:>14}  {:>16}  {:>3}", "total", "", "", total);
+    say!(
+        ctx,
+        "  {:>9}  {:>14}  {:>16}  {:>3}",
+        "total",
+        "",
+        "",
+        total
+    );
 }
 
 fn describe(outcome: &Result<MachineCommand, String>) -> String {

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::Ctx;
@@ -102,7 +102,9 @@ pub struct Record {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    let topic = ctx.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR).await?;
+    let topic = ctx
+        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
     // The retention demonstration's topic, embedded cluster only (see `overflow`).
     let photo_topic = match ctx.mock() {
         Some(_) => Some(ctx.create_topic(PHOTO_TOPIC, 1, REPLICATION_FACTOR).await?),
@@ -117,47 +119,94 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         "Group \"{CONTROLLER_GROUP}\" has {}: it has never read the topic.",
         describe_committed(&committed_before)
     );
-    let first: Vec<MachineCommand> =
-        (1..=3).flat_map(|step| FIRST_LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
+    let first: Vec<MachineCommand> = (1..=3)
+        .flat_map(|step| {
+            FIRST_LOTS
+                .iter()
+                .map(move |lot| MachineCommand::step(lot, step))
+        })
+        .collect();
     let mut sent = produce_and_close(ctx, &topic, &first).await?;
     let sent_before_consumers = sent.len();
-    say!(ctx, "The producer wrote {} commands ({} lots), got a delivery report for each,", sent.len(), FIRST_LOTS.len());
-    say!(ctx, "flushed, and closed. It never asked whether anyone would read them.");
+    say!(
+        ctx,
+        "The producer wrote {} commands ({} lots), got a delivery report for each,",
+        sent.len(),
+        FIRST_LOTS.len()
+    );
+    say!(
+        ctx,
+        "flushed, and closed. It never asked whether anyone would read them."
+    );
 
     ctx.section("What waits in the topic");
     let watermarks_before = watermarks(ctx, &topic, PARTITIONS)?;
-    let waiting: i64 = watermarks_before.values().map(|(low, high)| high - low).sum();
+    let waiting: i64 = watermarks_before
+        .values()
+        .map(|(low, high)| high - low)
+        .sum();
     say!(ctx, "partition  low  high  records stored");
     for (p, (low, high)) in &watermarks_before {
         say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
     }
-    say!(ctx, "{waiting} records are stored, and no producer or consumer is running.");
-    say!(ctx, "With no committed offset, a new group starts where auto.offset.reset says:");
-    say!(ctx, "\"earliest\" is the low watermark, the oldest record still stored.");
+    say!(
+        ctx,
+        "{waiting} records are stored, and no producer or consumer is running."
+    );
+    say!(
+        ctx,
+        "With no committed offset, a new group starts where auto.offset.reset says:"
+    );
+    say!(
+        ctx,
+        "\"earliest\" is the low watermark, the oldest record still stored."
+    );
 
     ctx.section("A consumer starts later");
     let first_session = consume(ctx, CONTROLLER_GROUP, &topic, sent.len()).await?;
-    say!(ctx, "Group \"{CONTROLLER_GROUP}\" joined and received {} records:", first_session.len());
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" joined and received {} records:",
+        first_session.len()
+    );
     print_by_partition(ctx, &first_session);
     say!(ctx, "{}", compare_order(&sent, &first_session));
     let committed_after = committed_offsets(ctx, &controller_group, &topic)?;
-    say!(ctx, "It committed {} and stopped:", describe_committed(&committed_after));
-    say!(ctx, "in each partition, the offset of the next record to read.");
+    say!(
+        ctx,
+        "It committed {} and stopped:",
+        describe_committed(&committed_after)
+    );
+    say!(
+        ctx,
+        "in each partition, the offset of the next record to read."
+    );
 
     ctx.section("The producer goes on while the consumer is away");
     let later = MachineCommand::sequence(LATER_LOT);
     let more = produce_and_close(ctx, &topic, &later).await?;
     let partition_e = more.first().map(|r| r.partition).unwrap_or_default();
-    say!(ctx, "A new producer wrote the {} commands of {LATER_LOT} (partition {partition_e}) and closed.", more.len());
+    say!(
+        ctx,
+        "A new producer wrote the {} commands of {LATER_LOT} (partition {partition_e}) and closed.",
+        more.len()
+    );
     sent.extend(more.iter().cloned());
     // The group's lag: records written that it has not read yet.
     let lag: i64 = watermarks(ctx, &topic, PARTITIONS)?
         .iter()
         .map(|(p, (_, high))| high - committed_after.get(p).copied().flatten().unwrap_or(0))
         .sum();
-    say!(ctx, "Meanwhile the group's lag (records written, not yet read by it) is {lag}.");
+    say!(
+        ctx,
+        "Meanwhile the group's lag (records written, not yet read by it) is {lag}."
+    );
     let second_session = consume(ctx, CONTROLLER_GROUP, &topic, more.len()).await?;
-    say!(ctx, "Group \"{CONTROLLER_GROUP}\" came back and received {} records:", second_session.len());
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" came back and received {} records:",
+        second_session.len()
+    );
     print_by_partition(ctx, &second_session);
     let resumed = second_session == more;
     say!(
@@ -172,21 +221,47 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     ctx.section("A second group, started last");
     let audit = consume(ctx, AUDIT_GROUP, &topic, sent.len()).await?;
-    say!(ctx, "Group \"{AUDIT_GROUP}\" never ran before. It received {} records.", audit.len());
+    say!(
+        ctx,
+        "Group \"{AUDIT_GROUP}\" never ran before. It received {} records.",
+        audit.len()
+    );
     say!(ctx, "{}", compare_order(&sent, &audit));
-    let low_watermarks_after: BTreeMap<i32, i64> = watermarks(ctx, &topic, PARTITIONS)?.into_iter().map(|(p, (l, _))| (p, l)).collect();
-    let lows: Vec<String> = low_watermarks_after.values().map(|l| l.to_string()).collect();
-    say!(ctx, "Low watermarks after all this reading: {}. Reading removes nothing: each", lows.join(", "));
+    let low_watermarks_after: BTreeMap<i32, i64> = watermarks(ctx, &topic, PARTITIONS)?
+        .into_iter()
+        .map(|(p, (l, _))| (p, l))
+        .collect();
+    let lows: Vec<String> = low_watermarks_after
+        .values()
+        .map(|l| l.to_string())
+        .collect();
+    say!(
+        ctx,
+        "Low watermarks after all this reading: {}. Reading removes nothing: each",
+        lows.join(", ")
+    );
     say!(ctx, "group only moves its own committed offsets.");
 
     ctx.section("What does remove records: retention");
-    say!(ctx, "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes");
-    say!(ctx, "is set, up to that many bytes per partition. Older records are deleted whether");
-    say!(ctx, "or not anyone has read them: the buffer is durable, not endless.");
+    say!(
+        ctx,
+        "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes"
+    );
+    say!(
+        ctx,
+        "is set, up to that many bytes per partition. Older records are deleted whether"
+    );
+    say!(
+        ctx,
+        "or not anyone has read them: the buffer is durable, not endless."
+    );
     let retention = if let Some(photo_topic) = photo_topic {
         Some(overflow(ctx, photo_topic).await?)
     } else {
-        say!(ctx, "On a real cluster that takes minutes to days: chapter 5 of the book shows how to");
+        say!(
+            ctx,
+            "On a real cluster that takes minutes to days: chapter 5 of the book shows how to"
+        );
         say!(ctx, "watch it on the docker-compose cluster.");
         None
     };
@@ -211,9 +286,18 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 /// fixed size cap, and show that the oldest records are gone before any
 /// consumer existed.
 async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
-    say!(ctx, "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per");
-    say!(ctx, "partition, beyond which it drops the oldest batches. That is not how Kafka");
-    say!(ctx, "deletes (whole segment files, on a schedule: see the book), but the consequence");
+    say!(
+        ctx,
+        "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per"
+    );
+    say!(
+        ctx,
+        "partition, beyond which it drops the oldest batches. That is not how Kafka"
+    );
+    say!(
+        ctx,
+        "deletes (whole segment files, on a schedule: see the book), but the consequence"
+    );
     say!(ctx, "for a consumer is the same:");
     let producer: FutureProducer = ctx
         .client_config()
@@ -230,24 +314,49 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
         written.push(delivery.offset);
     }
     drop(producer);
-    let (low, high) = watermarks(ctx, &topic, 1)?.get(&0).copied().unwrap_or_default();
+    let (low, high) = watermarks(ctx, &topic, 1)?
+        .get(&0)
+        .copied()
+        .unwrap_or_default();
     say!(
         ctx,
         "  {PHOTOS} photos of {} KiB written to \"{PHOTO_TOPIC}\" (1 partition), no consumer.",
         PHOTO_BYTES / 1024
     );
-    say!(ctx, "  Now: low watermark {low}, high watermark {high}. Offsets {} were deleted unread.", range(0, low));
+    say!(
+        ctx,
+        "  Now: low watermark {low}, high watermark {high}. Offsets {} were deleted unread.",
+        range(0, low)
+    );
     let received = consume_offsets(ctx, ARCHIVE_GROUP, &topic, (high - low) as usize).await?;
     say!(
         ctx,
         "  Group \"{ARCHIVE_GROUP}\" starts now (earliest), receives {} photos: offsets {}.",
         received.len(),
-        range(received.first().copied().unwrap_or(0), received.last().map_or(0, |o| o + 1))
+        range(
+            received.first().copied().unwrap_or(0),
+            received.last().map_or(0, |o| o + 1)
+        )
     );
-    say!(ctx, "\"earliest\" is the oldest record still stored, not offset 0. A group whose");
-    say!(ctx, "committed offset falls below the low watermark jumps to it the same way: the");
-    say!(ctx, "records in between are lost to it, with no error. Watch the lag (chapter 4).");
-    Ok(Overflow { topic, written, low, high, received })
+    say!(
+        ctx,
+        "\"earliest\" is the oldest record still stored, not offset 0. A group whose"
+    );
+    say!(
+        ctx,
+        "committed offset falls below the low watermark jumps to it the same way: the"
+    );
+    say!(
+        ctx,
+        "records in between are lost to it, with no error. Watch the lag (chapter 4)."
+    );
+    Ok(Overflow {
+        topic,
+        written,
+        low,
+        high,
+        received,
+    })
 }
 
 /// "0 and 1", "0 to 4", "none": the offsets from `from` up to `to` (excluded).
@@ -262,7 +371,11 @@ fn range(from: i64, to: i64) -> String {
 
 /// Write `commands`, keyed by lot, then flush and drop the producer: when this
 /// returns, no producer is left.
-async fn produce_and_close(ctx: &Ctx, topic: &str, commands: &[MachineCommand]) -> Result<Vec<Record>> {
+async fn produce_and_close(
+    ctx: &Ctx,
+    topic: &str,
+    commands: &[MachineCommand],
+) -> Result<Vec<Record>> {
     // ANCHOR: produce
     let producer: FutureProducer = ctx.client_config().set("linger.ms", "0").create()?;
     let mut written = Vec::new();
@@ -272,26 +385,45 @@ async fn produce_and_close(ctx: &Ctx, topic: &str, commands: &[MachineCommand]) 
         // The delivery report comes from the partition's leader: the broker
         // has the record. No consumer is involved in this exchange.
         let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
-        written.push(Record { partition: delivery.partition, offset: delivery.offset, command: command.clone() });
+        written.push(Record {
+            partition: delivery.partition,
+            offset: delivery.offset,
+            command: command.clone(),
+        });
     }
     producer.flush(TIMEOUT)?;
     drop(producer); // The producer is gone; its records stay in the topic.
-    // ANCHOR_END: produce
+                    // ANCHOR_END: produce
     Ok(written)
 }
 
 /// Run one session of a consumer in `logical_group` and deserialize what it got.
-async fn consume(ctx: &Ctx, logical_group: &str, topic: &str, expected: usize) -> Result<Vec<Record>> {
+async fn consume(
+    ctx: &Ctx,
+    logical_group: &str,
+    topic: &str,
+    expected: usize,
+) -> Result<Vec<Record>> {
     session(ctx, logical_group, topic, expected, |m| {
         let bytes = m.payload().unwrap_or_default();
-        let command: MachineCommand = serde_json::from_slice(bytes).context("deserializing a command")?;
-        Ok(Record { partition: m.partition(), offset: m.offset(), command })
+        let command: MachineCommand =
+            serde_json::from_slice(bytes).context("deserializing a command")?;
+        Ok(Record {
+            partition: m.partition(),
+            offset: m.offset(),
+            command,
+        })
     })
     .await
 }
 
 /// Run one session of a consumer in `logical_group` and keep only offsets.
-async fn consume_offsets(ctx: &Ctx, logical_group: &str, topic: &str, expected: usize) -> Result<Vec<i64>> {
+async fn consume_offsets(
+    ctx: &Ctx,
+    logical_group: &str,
+    topic: &str,
+    expected: usize,
+) -> Result<Vec<i64>> {
     session(ctx, logical_group, topic, expected, |m| Ok(m.offset())).await
 }
 
@@ -330,7 +462,9 @@ async fn session<T>(
     }
     // Commit the position (last offset read + 1) of every assigned partition,
     // and wait for the broker to confirm it.
-    consumer.commit_consumer_state(CommitMode::Sync).context("committing")?;
+    consumer
+        .commit_consumer_state(CommitMode::Sync)
+        .context("committing")?;
     Ok(received)
 }
 
@@ -342,11 +476,22 @@ fn committed_offsets(ctx: &Ctx, group: &str, topic: &str) -> Result<BTreeMap<i32
     for p in 0..PARTITIONS {
         tpl.add_partition(topic, p);
     }
-    let committed = probe.committed_offsets(tpl, TIMEOUT).context("fetching committed offsets")?;
+    let committed = probe
+        .committed_offsets(tpl, TIMEOUT)
+        .context("fetching committed offsets")?;
     Ok(committed
         .elements_for_topic(topic)
         .iter()
-        .map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { Some(o) } else { None }))
+        .map(|e| {
+            (
+                e.partition(),
+                if let Offset::Offset(o) = e.offset() {
+                    Some(o)
+                } else {
+                    None
+                },
+            )
+        })
         .collect())
 }
 
@@ -363,10 +508,16 @@ fn describe_committed(committed: &BTreeMap<i32, Option<i64>>) -> String {
     if committed.values().all(Option::is_none) {
         return "no committed offset".to_string();
     }
-    let offsets: Vec<String> =
-        committed.values().map(|o| o.map_or("none".to_string(), |o| o.to_string())).collect();
+    let offsets: Vec<String> = committed
+        .values()
+        .map(|o| o.map_or("none".to_string(), |o| o.to_string()))
+        .collect();
     let parts: Vec<String> = committed.keys().map(|p| p.to_string()).collect();
-    format!("offsets {} (partitions {})", offsets.join(", "), parts.join(", "))
+    format!(
+        "offsets {} (partitions {})",
+        offsets.join(", "),
+        parts.join(", ")
+    )
 }
 
 /// Records received, partition by partition, in the order they arrived.
@@ -403,8 +554,9 @@ fn compare_order(sent: &[Record], received: &[Record]) -> String {
             "That is every record written ({}), and in each partition in the order it was sent.",
             sent.len()
         ),
-        (true, false) => "Every record written, but NOT in the order sent (unexpected!).".to_string(),
+        (true, false) => {
+            "Every record written, but NOT in the order sent (unexpected!).".to_string()
+        }
         _ => "NOT the records written (unexpected!).".to_string(),
     }
 }
-

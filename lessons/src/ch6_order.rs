@@ -95,14 +95,34 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let commands = MachineCommand::sequence(LOT);
 
     ctx.section("One lot, one key, one partition");
-    let labels: Vec<String> = commands.iter().map(|c| format!("{} {}", c.machine, c.operation)).collect();
-    say!(ctx, "The commands of {LOT} must run in this order: {}.", labels.join(", then "));
-    say!(ctx, "Kafka keeps order only inside a partition, so each command carries the key");
-    say!(ctx, "\"{LOT}\": the producer hashes the key to pick the partition, and the same key");
-    say!(ctx, "always picks the same one (as long as the partition count does not change).");
+    let labels: Vec<String> = commands
+        .iter()
+        .map(|c| format!("{} {}", c.machine, c.operation))
+        .collect();
+    say!(
+        ctx,
+        "The commands of {LOT} must run in this order: {}.",
+        labels.join(", then ")
+    );
+    say!(
+        ctx,
+        "Kafka keeps order only inside a partition, so each command carries the key"
+    );
+    say!(
+        ctx,
+        "\"{LOT}\": the producer hashes the key to pick the partition, and the same key"
+    );
+    say!(
+        ctx,
+        "always picks the same one (as long as the partition count does not change)."
+    );
 
-    let topic_plain = ctx.create_topic(TOPIC_PLAIN, PARTITIONS, REPLICATION_FACTOR).await?;
-    let topic_idempotent = ctx.create_topic(TOPIC_IDEMPOTENT, PARTITIONS, REPLICATION_FACTOR).await?;
+    let topic_plain = ctx
+        .create_topic(TOPIC_PLAIN, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
+    let topic_idempotent = ctx
+        .create_topic(TOPIC_IDEMPOTENT, PARTITIONS, REPLICATION_FACTOR)
+        .await?;
     // Both producers start now: an idempotent producer first asks the
     // cluster for its producer id, which takes a moment.
     let idempotent_producer = producer(ctx, true, &topic_idempotent)?;
@@ -112,40 +132,86 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let plain = match ctx.mock() {
         Some(mock) => {
             say!(ctx, "Topic \"{TOPIC_PLAIN}\", {PARTITIONS} partitions. The producer sends one record per");
-            say!(ctx, "request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,");
-            say!(ctx, "uses acks=all, and has enable.idempotence=false (librdkafka's default).");
+            say!(
+                ctx,
+                "request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,"
+            );
+            say!(
+                ctx,
+                "uses acks=all, and has enable.idempotence=false (librdkafka's default)."
+            );
             let producer = producer(ctx, false, &topic_plain)?;
             // ANCHOR: fault
             // Every broker answers 50 ms late, so the three requests are in
             // flight together; and the first Produce request is refused with
             // NOT_ENOUGH_REPLICAS, a retriable error: the producer retries it.
             mock.broker_round_trip_time(-1, BROKER_RTT)?;
-            mock.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS]);
+            mock.request_errors(
+                RDKafkaApiKey::Produce,
+                &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS],
+            );
             // ANCHOR_END: fault
-            say!(ctx, "Fault: every broker answers {} ms late, and the first Produce request", BROKER_RTT.as_millis());
-            say!(ctx, "is refused with NOT_ENOUGH_REPLICAS, an error the producer retries.");
+            say!(
+                ctx,
+                "Fault: every broker answers {} ms late, and the first Produce request",
+                BROKER_RTT.as_millis()
+            );
+            say!(
+                ctx,
+                "is refused with NOT_ENOUGH_REPLICAS, an error the producer retries."
+            );
             say!(ctx, "");
             let deliveries = send_all(&producer, &topic_plain, &commands).await;
             mock.broker_round_trip_time(-1, Duration::ZERO)?;
             let run = read_back(ctx, &topic_plain, deliveries?)?;
             show_run(ctx, &run);
             if is_in_order(&run.log) {
-                say!(ctx, "In order this time: the fault did not hit while requests were in flight.");
+                say!(
+                    ctx,
+                    "In order this time: the fault did not hit while requests were in flight."
+                );
             } else {
-                say!(ctx, "OUT OF ORDER: {} would run first. Every command was delivered, with", run.log[0].label());
-                say!(ctx, "acks=all: acks says how many replicas store a record, not in which order.");
+                say!(
+                    ctx,
+                    "OUT OF ORDER: {} would run first. Every command was delivered, with",
+                    run.log[0].label()
+                );
+                say!(
+                    ctx,
+                    "acks=all: acks says how many replicas store a record, not in which order."
+                );
                 for (cmd, overtaken_by) in overtaken(&run.deliveries) {
-                    say!(ctx, "{}'s request failed and was retried; meanwhile the requests sent", cmd.label());
-                    say!(ctx, "after it ({}) succeeded and took the offsets before it.", overtaken_by.join(", "));
+                    say!(
+                        ctx,
+                        "{}'s request failed and was retried; meanwhile the requests sent",
+                        cmd.label()
+                    );
+                    say!(
+                        ctx,
+                        "after it ({}) succeeded and took the offsets before it.",
+                        overtaken_by.join(", ")
+                    );
                 }
             }
             Some(run)
         }
         None => {
-            say!(ctx, "Skipped: injecting a retriable error needs the embedded cluster (run the");
-            say!(ctx, "lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering");
-            say!(ctx, "happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a");
-            say!(ctx, "broker restarts) hits one request while later ones succeed: it is real, but");
+            say!(
+                ctx,
+                "Skipped: injecting a retriable error needs the embedded cluster (run the"
+            );
+            say!(
+                ctx,
+                "lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering"
+            );
+            say!(
+                ctx,
+                "happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a"
+            );
+            say!(
+                ctx,
+                "broker restarts) hits one request while later ones succeed: it is real, but"
+            );
             say!(ctx, "it cannot be triggered on demand.");
             None
         }
@@ -153,21 +219,51 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     // ---- 2. Retries with idempotence ----------------------------------------
     ctx.section("Retries with idempotence");
-    say!(ctx, "Topic \"{TOPIC_IDEMPOTENT}\": the same settings, but enable.idempotence=true. The");
-    say!(ctx, "producer gets a producer id and numbers its records in each partition");
-    say!(ctx, "(sequence 0, 1, 2...); the broker appends a record only if it carries the next");
-    say!(ctx, "number, so a retry can neither duplicate a record nor overtake one.");
+    say!(
+        ctx,
+        "Topic \"{TOPIC_IDEMPOTENT}\": the same settings, but enable.idempotence=true. The"
+    );
+    say!(
+        ctx,
+        "producer gets a producer id and numbers its records in each partition"
+    );
+    say!(
+        ctx,
+        "(sequence 0, 1, 2...); the broker appends a record only if it carries the next"
+    );
+    say!(
+        ctx,
+        "number, so a retry can neither duplicate a record nor overtake one."
+    );
     let producer = idempotent_producer;
     let idempotent = match ctx.mock() {
         Some(mock) => {
             let behind = commands.len() - 1;
             say!(ctx, "");
-            say!(ctx, "Same fault. One thing must be scripted: the embedded cluster checks sequence");
-            say!(ctx, "numbers only for transactional producers, and would wrongly accept the records");
-            say!(ctx, "behind a failed one (then M1 would be lost, which no real broker allows). A real");
-            say!(ctx, "broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is");
-            say!(ctx, "missing. So the lesson scripts those answers, as librdkafka's own tests do:");
-            say!(ctx, "NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the");
+            say!(
+                ctx,
+                "Same fault. One thing must be scripted: the embedded cluster checks sequence"
+            );
+            say!(
+                ctx,
+                "numbers only for transactional producers, and would wrongly accept the records"
+            );
+            say!(
+                ctx,
+                "behind a failed one (then M1 would be lost, which no real broker allows). A real"
+            );
+            say!(
+                ctx,
+                "broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is"
+            );
+            say!(
+                ctx,
+                "missing. So the lesson scripts those answers, as librdkafka's own tests do:"
+            );
+            say!(
+                ctx,
+                "NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the"
+            );
             say!(ctx, "{behind} in flight behind it.");
             say!(ctx, "");
             // ANCHOR: scripted_fault
@@ -175,7 +271,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             // idempotent requests fails: the two behind it have a gap in
             // their sequence numbers, so they are refused too.
             let mut answers = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS];
-            answers.extend([RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER].repeat(behind));
+            answers.extend(
+                [RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER].repeat(behind),
+            );
             mock.broker_round_trip_time(-1, BROKER_RTT)?;
             mock.request_errors(RDKafkaApiKey::Produce, &answers);
             // ANCHOR_END: scripted_fault
@@ -193,52 +291,117 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     drop(producer);
     show_run(ctx, &idempotent);
     if is_in_order(&idempotent.log) {
-        say!(ctx, "IN ORDER: the producer resent the three records in sequence, and the broker");
+        say!(
+            ctx,
+            "IN ORDER: the producer resent the three records in sequence, and the broker"
+        );
         say!(ctx, "appended each exactly once.");
     } else {
-        say!(ctx, "OUT OF ORDER, which idempotence should have prevented: see the log above.");
+        say!(
+            ctx,
+            "OUT OF ORDER, which idempotence should have prevented: see the log above."
+        );
     }
-    say!(ctx, "Idempotence works per partition and per producer session (a restarted producer");
-    say!(ctx, "gets a new id). It needs acks=all, retries, and at most 5 requests in flight.");
-    say!(ctx, "librdkafka leaves it off by default; the Java client turns it on since Kafka 3.0.");
+    say!(
+        ctx,
+        "Idempotence works per partition and per producer session (a restarted producer"
+    );
+    say!(
+        ctx,
+        "gets a new id). It needs acks=all, retries, and at most 5 requests in flight."
+    );
+    say!(
+        ctx,
+        "librdkafka leaves it off by default; the Java client turns it on since Kafka 3.0."
+    );
 
     // ---- 3. The consumer ----------------------------------------------------
     ctx.section("A sequential consumer that commits after the work");
-    say!(ctx, "The machine controller reads \"{TOPIC_IDEMPOTENT}\" in group \"{GROUP}\".");
-    say!(ctx, "The group gives each partition to one member; inside it, the controller handles");
-    say!(ctx, "one command at a time and commits a command's offset only once the machine has");
-    say!(ctx, "finished it (enable.auto.commit=false, enable.auto.offset.store=false).");
-    say!(ctx, "Each machine remembers which (lot, step) it has done, and skips a repeat.");
+    say!(
+        ctx,
+        "The machine controller reads \"{TOPIC_IDEMPOTENT}\" in group \"{GROUP}\"."
+    );
+    say!(
+        ctx,
+        "The group gives each partition to one member; inside it, the controller handles"
+    );
+    say!(
+        ctx,
+        "one command at a time and commits a command's offset only once the machine has"
+    );
+    say!(
+        ctx,
+        "finished it (enable.auto.commit=false, enable.auto.offset.store=false)."
+    );
+    say!(
+        ctx,
+        "Each machine remembers which (lot, step) it has done, and skips a repeat."
+    );
     let mut workshop = Workshop::default();
     let mut received = Vec::new();
 
     say!(ctx, "");
     say!(ctx, "[session 1]");
     let lot_partition = idempotent.deliveries[0].1;
-    controller(ctx, &topic_idempotent, 1, Some(CRASH_AFTER_STEP), &mut workshop, &mut received).await?;
+    controller(
+        ctx,
+        &topic_idempotent,
+        1,
+        Some(CRASH_AFTER_STEP),
+        &mut workshop,
+        &mut received,
+    )
+    .await?;
     let committed_after_crash = committed_offset(ctx, &topic_idempotent, lot_partition)?;
-    let crashed_at = received.last().map(|r| r.offset).context("the controller received nothing")?;
+    let crashed_at = received
+        .last()
+        .map(|r| r.offset)
+        .context("the controller received nothing")?;
     say!(ctx, "The group's committed offset is still {committed_after_crash}: the work on offset {crashed_at} is done,");
     say!(ctx, "but Kafka does not know it.");
 
     say!(ctx, "");
-    say!(ctx, "[session 2: the controller restarts in the same group]");
-    say!(ctx, "It resumes at the committed offset, {committed_after_crash}.");
-    controller(ctx, &topic_idempotent, 2, None, &mut workshop, &mut received).await?;
+    say!(
+        ctx,
+        "[session 2: the controller restarts in the same group]"
+    );
+    say!(
+        ctx,
+        "It resumes at the committed offset, {committed_after_crash}."
+    );
+    controller(
+        ctx,
+        &topic_idempotent,
+        2,
+        None,
+        &mut workshop,
+        &mut received,
+    )
+    .await?;
 
     say!(ctx, "");
     let effects: Vec<String> = workshop.effects.iter().map(|c| c.label()).collect();
     say!(ctx, "What the machines did: {}.", effects.join(", "));
     let once_in_order = workshop.effects == commands;
-    let redone: Vec<&Received> = received.iter().filter(|r| r.outcome == Outcome::AlreadyDone).collect();
+    let redone: Vec<&Received> = received
+        .iter()
+        .filter(|r| r.outcome == Outcome::AlreadyDone)
+        .collect();
     if once_in_order {
         say!(ctx, "Each command took effect exactly once, in order.");
     } else {
         say!(ctx, "NOT each command exactly once in order: see above.");
     }
     for r in &redone {
-        say!(ctx, "{} was delivered twice (at-least-once): the crash came between its work and", r.command.label());
-        say!(ctx, "its commit. The machine's memory made the second delivery harmless.");
+        say!(
+            ctx,
+            "{} was delivered twice (at-least-once): the crash came between its work and",
+            r.command.label()
+        );
+        say!(
+            ctx,
+            "its commit. The machine's memory made the second delivery harmless."
+        );
     }
 
     Ok(Report {
@@ -321,7 +484,11 @@ fn read_back(ctx: &Ctx, topic: &str, deliveries: Vec<(MachineCommand, i32, i64)>
 fn show_run(ctx: &Ctx, run: &Run) {
     say!(ctx, "sent in this order      delivered to");
     for (cmd, partition, offset) in &run.deliveries {
-        say!(ctx, "{:<22}  partition {partition}, offset {offset}", cmd.label());
+        say!(
+            ctx,
+            "{:<22}  partition {partition}, offset {offset}",
+            cmd.label()
+        );
     }
     let partition = run.deliveries[0].1;
     say!(ctx, "The log of partition {partition}, read back:");
@@ -335,8 +502,11 @@ fn show_run(ctx: &Ctx, run: &Run) {
 fn overtaken(deliveries: &[(MachineCommand, i32, i64)]) -> Vec<(&MachineCommand, Vec<String>)> {
     let mut found = Vec::new();
     for (i, (cmd, _, offset)) in deliveries.iter().enumerate() {
-        let by: Vec<String> =
-            deliveries[i + 1..].iter().filter(|(_, _, o)| o < offset).map(|(c, _, _)| c.label()).collect();
+        let by: Vec<String> = deliveries[i + 1..]
+            .iter()
+            .filter(|(_, _, o)| o < offset)
+            .map(|(c, _, _)| c.label())
+            .collect();
         if !by.is_empty() {
             found.push((cmd, by));
         }
@@ -352,12 +522,19 @@ pub fn is_in_order(log: &[MachineCommand]) -> bool {
 /// Every command stored in one partition, in offset order, read back with
 /// the kit's reader (no group, nothing committed).
 pub fn read_partition(ctx: &Ctx, topic: &str, partition: i32) -> Result<Vec<MachineCommand>> {
-    ctx.read_topic(topic)?.iter().filter(|m| m.partition() == partition).map(decode).collect()
+    ctx.read_topic(topic)?
+        .iter()
+        .filter(|m| m.partition() == partition)
+        .map(decode)
+        .collect()
 }
 
 fn decode(m: &impl Message) -> Result<MachineCommand> {
-    let payload = m.payload().ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
-    serde_json::from_slice(payload).with_context(|| format!("decoding the record at offset {}", m.offset()))
+    let payload = m
+        .payload()
+        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+    serde_json::from_slice(payload)
+        .with_context(|| format!("decoding the record at offset {}", m.offset()))
 }
 
 /// One session of the machine controller: consume, execute, commit, until
@@ -398,9 +575,19 @@ async fn controller(
             Outcome::Done => "done".to_string(),
             Outcome::AlreadyDone => format!("{} already did it: skipped", cmd.machine),
         };
-        received.push(Received { session, offset: msg.offset(), command: cmd.clone(), outcome });
+        received.push(Received {
+            session,
+            offset: msg.offset(),
+            command: cmd.clone(),
+            outcome,
+        });
         if crash_after == Some(cmd.step) {
-            say!(ctx, "offset {}  {:<18} -> {done}", msg.offset(), cmd.label());
+            say!(
+                ctx,
+                "offset {}  {:<18} -> {done}",
+                msg.offset(),
+                cmd.label()
+            );
             say!(ctx, "CRASH after the work, before the commit.");
             // Dropping the consumer without committing is what a crash leaves
             // behind. (It also leaves the group politely, which a real crash
@@ -412,7 +599,13 @@ async fn controller(
         consumer.store_offset_from_message(&msg)?;
         consumer.commit_consumer_state(CommitMode::Sync)?;
         // ANCHOR_END: commit
-        say!(ctx, "offset {}  {:<18} -> {done:<28} committed {}", msg.offset(), cmd.label(), msg.offset() + 1);
+        say!(
+            ctx,
+            "offset {}  {:<18} -> {done:<28} committed {}",
+            msg.offset(),
+            cmd.label(),
+            msg.offset() + 1
+        );
         if msg.offset() >= last_offset {
             return Ok(());
         }

@@ -122,7 +122,6 @@ struct Plant {
 }
 
 impl Plant {
-
     /// Every lot finished, every command handled, every status event read.
     fn quiet(&self) -> bool {
         WORKFLOW_LOTS.iter().all(|l| self.finished.contains(*l))
@@ -138,8 +137,17 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         command_topics.push(ctx.create_topic(logical, 1, 3).await?);
     }
     let status_topic = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
-    say!(ctx, "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".", COMMAND_TOPICS[0], COMMAND_TOPICS[1], COMMAND_TOPICS[2]);
-    say!(ctx, "Each is a consumer group of its own, runs one command at a time, commits after");
+    say!(
+        ctx,
+        "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".",
+        COMMAND_TOPICS[0],
+        COMMAND_TOPICS[1],
+        COMMAND_TOPICS[2]
+    );
+    say!(
+        ctx,
+        "Each is a consumer group of its own, runs one command at a time, commits after"
+    );
     say!(ctx, "the work, and remembers what it has done (chapter 6).");
 
     let producer: FutureProducer = ctx
@@ -151,7 +159,17 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
     let plant = RefCell::new(Plant::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let machines = try_join_all((0..3).map(|k| machine(ctx, k, &command_topics[k], &producer, &status_topic, &plant, stop_rx.clone())));
+    let machines = try_join_all((0..3).map(|k| {
+        machine(
+            ctx,
+            k,
+            &command_topics[k],
+            &producer,
+            &status_topic,
+            &plant,
+            stop_rx.clone(),
+        )
+    }));
     let story = async {
         let result = story(ctx, &command_topics, &status_topic, &producer, &plant).await;
         let _ = stop_tx.send(true);
@@ -175,7 +193,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         status_topic,
         naive_executed,
         received: plant.received,
-        effects: plant.workshop.effects.into_iter().filter(|c| WORKFLOW_LOTS.contains(&c.lot.as_str())).collect(),
+        effects: plant
+            .workshop
+            .effects
+            .into_iter()
+            .filter(|c| WORKFLOW_LOTS.contains(&c.lot.as_str()))
+            .collect(),
         handled: plant.handled_events,
     })
 }
@@ -192,15 +215,35 @@ async fn story(
     // The workflow's consumer joins its group now, while the plant runs.
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
     workflow_consumer.subscribe(&[status_topic])?;
-    wait_until(plant, "the machines to join their groups", |p| p.ready.iter().all(|r| *r)).await?;
+    wait_until(plant, "the machines to join their groups", |p| {
+        p.ready.iter().all(|r| *r)
+    })
+    .await?;
 
     // ---- 1. The naive plant -------------------------------------------------
     ctx.section("The naive plant: each machine acts on what it reads");
-    say!(ctx, "The planner sends M1, M2 and M3 of {} and {}, in that order, each to its", NAIVE_LOTS[0], NAIVE_LOTS[1]);
-    say!(ctx, "machine's topic; each command is appended to its topic's log at once. But the");
-    say!(ctx, "M1 machine is busy with a long job and takes new work late, and the M2 machine");
-    say!(ctx, "a little less. The lesson makes this reproducible: M1 and M2 take no command");
-    say!(ctx, "until M3 has done its work; then M2 takes its commands; then M1.");
+    say!(
+        ctx,
+        "The planner sends M1, M2 and M3 of {} and {}, in that order, each to its",
+        NAIVE_LOTS[0],
+        NAIVE_LOTS[1]
+    );
+    say!(
+        ctx,
+        "machine's topic; each command is appended to its topic's log at once. But the"
+    );
+    say!(
+        ctx,
+        "M1 machine is busy with a long job and takes new work late, and the M2 machine"
+    );
+    say!(
+        ctx,
+        "a little less. The lesson makes this reproducible: M1 and M2 take no command"
+    );
+    say!(
+        ctx,
+        "until M3 has done its work; then M2 takes its commands; then M1."
+    );
     // ANCHOR: busy_machines
     // M1 and M2 are busy: they take no command for now.
     set_hold(plant, [true, true, false]).await?;
@@ -219,20 +262,38 @@ async fn story(
     for delivery in pending {
         await_delivery(delivery).await?;
     }
-    wait_until(plant, "M3 to run its commands", |p| p.handled[2] == p.sent[2]).await?;
+    wait_until(plant, "M3 to run its commands", |p| {
+        p.handled[2] == p.sent[2]
+    })
+    .await?;
     set_hold(plant, [true, false, false]).await?;
-    wait_until(plant, "M2 to run its commands", |p| p.handled[1] == p.sent[1]).await?;
+    wait_until(plant, "M2 to run its commands", |p| {
+        p.handled[1] == p.sent[1]
+    })
+    .await?;
     set_hold(plant, [false, false, false]).await?;
-    wait_until(plant, "M1 to run its commands", |p| p.handled[0] == p.sent[0]).await?;
-    let executed: Vec<(String, u32)> =
-        plant.borrow().workshop.effects.iter().map(|c| (c.lot.clone(), c.step)).collect();
+    wait_until(plant, "M1 to run its commands", |p| {
+        p.handled[0] == p.sent[0]
+    })
+    .await?;
+    let executed: Vec<(String, u32)> = plant
+        .borrow()
+        .workshop
+        .effects
+        .iter()
+        .map(|c| (c.lot.clone(), c.step))
+        .collect();
     say!(ctx, "");
     say!(ctx, "The machines executed, in this order:");
     for (lot, step) in &executed {
         say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
     }
     for lot in NAIVE_LOTS {
-        let order: Vec<u32> = executed.iter().filter(|(l, _)| l == lot).map(|(_, s)| *s).collect();
+        let order: Vec<u32> = executed
+            .iter()
+            .filter(|(l, _)| l == lot)
+            .map(|(_, s)| *s)
+            .collect();
         let names: Vec<&str> = order.iter().map(|s| STEPS[*s as usize - 1].0).collect();
         if order.windows(2).all(|w| w[0] < w[1]) {
             say!(ctx, "{lot}: {} (in order, by luck).", names.join(", "));
@@ -240,17 +301,41 @@ async fn story(
             say!(ctx, "{lot}: {}: OUT OF ORDER.", names.join(", "));
         }
     }
-    say!(ctx, "Every command was written in the right order, and every machine read its own");
-    say!(ctx, "topic in order. Nothing orders records across topics: each topic's partitions");
-    say!(ctx, "are independent logs, read at their own pace. (The same holds across the");
-    say!(ctx, "partitions of one topic.) Replication has nothing to do with it.");
+    say!(
+        ctx,
+        "Every command was written in the right order, and every machine read its own"
+    );
+    say!(
+        ctx,
+        "topic in order. Nothing orders records across topics: each topic's partitions"
+    );
+    say!(
+        ctx,
+        "are independent logs, read at their own pace. (The same holds across the"
+    );
+    say!(
+        ctx,
+        "partitions of one topic.) Replication has nothing to do with it."
+    );
 
     // ---- 2. Status events ---------------------------------------------------
     ctx.section("Status events: the workflow enforces the order");
-    say!(ctx, "Now each machine publishes {{lot, machine, step, done}} to \"{STATUS_TOPIC}\" when it");
-    say!(ctx, "has finished. The workflow sends only M1; it sends a lot's next step when it reads");
-    say!(ctx, "that the previous step is done, and commits the status event's offset only after");
-    say!(ctx, "the next command is acknowledged. A repeated status event is ignored.");
+    say!(
+        ctx,
+        "Now each machine publishes {{lot, machine, step, done}} to \"{STATUS_TOPIC}\" when it"
+    );
+    say!(
+        ctx,
+        "has finished. The workflow sends only M1; it sends a lot's next step when it reads"
+    );
+    say!(
+        ctx,
+        "that the previous step is done, and commits the status event's offset only after"
+    );
+    say!(
+        ctx,
+        "the next command is acknowledged. A repeated status event is ignored."
+    );
     plant.borrow_mut().publish_status = true;
     for lot in WORKFLOW_LOTS {
         let cmd = MachineCommand::step(lot, 1);
@@ -258,16 +343,42 @@ async fn story(
         plant.borrow_mut().sent[0] += 1;
         await_delivery(delivery).await?;
     }
-    say!(ctx, "The workflow sent {} and {}.", MachineCommand::step(WORKFLOW_LOTS[0], 1).label(), MachineCommand::step(WORKFLOW_LOTS[1], 1).label());
+    say!(
+        ctx,
+        "The workflow sent {} and {}.",
+        MachineCommand::step(WORKFLOW_LOTS[0], 1).label(),
+        MachineCommand::step(WORKFLOW_LOTS[1], 1).label()
+    );
 
     say!(ctx, "");
     say!(ctx, "[workflow, session 1]");
-    workflow(ctx, workflow_consumer, 1, true, command_topics, producer, plant).await?;
+    workflow(
+        ctx,
+        workflow_consumer,
+        1,
+        true,
+        command_topics,
+        producer,
+        plant,
+    )
+    .await?;
     say!(ctx, "");
-    say!(ctx, "[workflow, session 2: restarted in group \"{WORKFLOW_GROUP}\"]");
+    say!(
+        ctx,
+        "[workflow, session 2: restarted in group \"{WORKFLOW_GROUP}\"]"
+    );
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
     workflow_consumer.subscribe(&[status_topic])?;
-    workflow(ctx, workflow_consumer, 2, false, command_topics, producer, plant).await?;
+    workflow(
+        ctx,
+        workflow_consumer,
+        2,
+        false,
+        command_topics,
+        producer,
+        plant,
+    )
+    .await?;
     Ok(executed)
 }
 
@@ -275,7 +386,10 @@ async fn story(
 /// machines have noticed.
 async fn set_hold(plant: &RefCell<Plant>, hold: [bool; 3]) -> Result<()> {
     plant.borrow_mut().hold = hold;
-    wait_until(plant, "the machines to become busy or free", |p| p.held == p.hold).await
+    wait_until(plant, "the machines to become busy or free", |p| {
+        p.held == p.hold
+    })
+    .await
 }
 
 /// One machine: consume its topic, execute, publish a status event (in the
@@ -315,10 +429,21 @@ async fn machine(
         // 2. Say it is done, also when it was done before: the first report
         //    may have been lost in a crash, and the workflow ignores repeats.
         if plant.borrow().publish_status {
-            let status = MachineStatus { lot: cmd.lot.clone(), machine: cmd.machine.clone(), step: cmd.step, done: true };
+            let status = MachineStatus {
+                lot: cmd.lot.clone(),
+                machine: cmd.machine.clone(),
+                step: cmd.step,
+                done: true,
+            };
             let value = serde_json::to_string(&status)?;
-            let record = FutureRecord::to(status_topic).key(&status.lot).payload(&value);
-            producer.send(record, WAIT).await.map_err(|(e, _)| e).context("publishing a status event")?;
+            let record = FutureRecord::to(status_topic)
+                .key(&status.lot)
+                .payload(&value);
+            producer
+                .send(record, WAIT)
+                .await
+                .map_err(|(e, _)| e)
+                .context("publishing a status event")?;
             plant.borrow_mut().published += 1;
         }
         // 3. Only then commit the command.
@@ -350,9 +475,12 @@ async fn workflow(
     let mut acted: BTreeSet<(String, u32)> = BTreeSet::new();
     let deadline = Instant::now() + WAIT;
     loop {
-        let msg = timeout(deadline.saturating_duration_since(Instant::now()), consumer.recv())
-            .await
-            .map_err(|_| anyhow!("the workflow did not finish within {WAIT:?}"))??;
+        let msg = timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            consumer.recv(),
+        )
+        .await
+        .map_err(|_| anyhow!("the workflow did not finish within {WAIT:?}"))??;
         let status: MachineStatus = decode(&msg)?;
         // ANCHOR: workflow
         let action = if !acted.insert((status.lot.clone(), status.step)) {
@@ -373,16 +501,32 @@ async fn workflow(
         if action == Action::Finished {
             plant.borrow_mut().finished.insert(status.lot.clone());
         }
-        let handled = Handled { session, offset: msg.offset(), status, action };
+        let handled = Handled {
+            session,
+            offset: msg.offset(),
+            status,
+            action,
+        };
         if crash {
             say!(ctx, "{}", describe(&handled));
-            say!(ctx, "CRASH after sending the command, before committing offset {}.", msg.offset());
+            say!(
+                ctx,
+                "CRASH after sending the command, before committing offset {}.",
+                msg.offset()
+            );
             plant.borrow_mut().handled_events.push(handled);
             return Ok(());
         }
         if session == 2 && plant.borrow().handled_events.iter().all(|h| h.session != 2) {
-            say!(ctx, "Its first event is offset {}, the one it crashed on: that offset was never", msg.offset());
-            say!(ctx, "committed. The lots' progress in this session, step by step:");
+            say!(
+                ctx,
+                "Its first event is offset {}, the one it crashed on: that offset was never",
+                msg.offset()
+            );
+            say!(
+                ctx,
+                "committed. The lots' progress in this session, step by step:"
+            );
         }
         // ANCHOR: workflow_commit
         // Only now is the status event dealt with: commit it.
@@ -401,8 +545,15 @@ async fn workflow(
 fn describe(h: &Handled) -> String {
     let event = format!("{} {} done", h.status.lot, h.status.machine);
     match &h.action {
-        Action::Sent(cmd) => format!("offset {}: {event} -> sent {} to \"{}\"", h.offset, cmd.label(), COMMAND_TOPICS[cmd.step as usize - 1]),
-        Action::IgnoredDuplicate => format!("offset {}: {event} -> already acted on: ignored", h.offset),
+        Action::Sent(cmd) => format!(
+            "offset {}: {event} -> sent {} to \"{}\"",
+            h.offset,
+            cmd.label(),
+            COMMAND_TOPICS[cmd.step as usize - 1]
+        ),
+        Action::IgnoredDuplicate => {
+            format!("offset {}: {event} -> already acted on: ignored", h.offset)
+        }
         Action::Finished => format!("offset {}: {event} -> lot finished", h.offset),
     }
 }
@@ -414,17 +565,33 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
     for lot in WORKFLOW_LOTS {
         say!(ctx, "{lot}:");
         for step in 1..=STEPS.len() as u32 {
-            let events: Vec<&Handled> =
-                plant.handled_events.iter().filter(|h| h.session == 2 && h.status.lot == lot && h.status.step == step).collect();
+            let events: Vec<&Handled> = plant
+                .handled_events
+                .iter()
+                .filter(|h| h.session == 2 && h.status.lot == lot && h.status.step == step)
+                .collect();
             let machine = STEPS[step as usize - 1].0;
-            let sent = events.iter().filter(|h| matches!(h.action, Action::Sent(_))).count();
-            let ignored = events.iter().filter(|h| h.action == Action::IgnoredDuplicate).count();
+            let sent = events
+                .iter()
+                .filter(|h| matches!(h.action, Action::Sent(_)))
+                .count();
+            let ignored = events
+                .iter()
+                .filter(|h| h.action == Action::IgnoredDuplicate)
+                .count();
             let finished = events.iter().any(|h| h.action == Action::Finished);
             let mut what = Vec::new();
             if sent > 0 {
                 let next = MachineCommand::step(lot, step + 1);
-                let again = plant.handled_events.iter().any(|h| h.session == 1 && h.action == Action::Sent(next.clone()));
-                what.push(format!("sent {}{}", next.label(), if again { " (again)" } else { "" }));
+                let again = plant
+                    .handled_events
+                    .iter()
+                    .any(|h| h.session == 1 && h.action == Action::Sent(next.clone()));
+                what.push(format!(
+                    "sent {}{}",
+                    next.label(),
+                    if again { " (again)" } else { "" }
+                ));
             }
             if ignored > 0 {
                 what.push(format!("{ignored} repeat ignored"));
@@ -432,15 +599,25 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
             if finished {
                 what.push("lot finished".to_string());
             }
-            say!(ctx, "  {machine} done, read {}x -> {}", events.len(), what.join("; "));
+            say!(
+                ctx,
+                "  {machine} done, read {}x -> {}",
+                events.len(),
+                what.join("; ")
+            );
         }
     }
 
     say!(ctx, "");
     say!(ctx, "What the machines did in this run:");
     for lot in WORKFLOW_LOTS {
-        let did: Vec<&str> =
-            plant.workshop.effects.iter().filter(|c| c.lot == lot).map(|c| c.machine.as_str()).collect();
+        let did: Vec<&str> = plant
+            .workshop
+            .effects
+            .iter()
+            .filter(|c| c.lot == lot)
+            .map(|c| c.machine.as_str())
+            .collect();
         let skipped: Vec<String> = plant
             .received
             .iter()
@@ -448,17 +625,45 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
             .map(|(c, _)| c.machine.clone())
             .collect();
         let in_order = did == STEPS.iter().map(|s| s.0).collect::<Vec<_>>();
-        let verdict = if in_order { "each step once, in order" } else { "NOT each step once in order" };
-        let skip = if skipped.is_empty() { String::new() } else { format!("; skipped a repeated {}", skipped.join(", ")) };
+        let verdict = if in_order {
+            "each step once, in order"
+        } else {
+            "NOT each step once in order"
+        };
+        let skip = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped a repeated {}", skipped.join(", "))
+        };
         say!(ctx, "  {lot}: {} ({verdict}{skip})", did.join(", "));
     }
-    let repeats = plant.received.iter().filter(|(_, o)| *o == Outcome::AlreadyDone).count();
-    let ignored = plant.handled_events.iter().filter(|h| h.action == Action::IgnoredDuplicate).count();
+    let repeats = plant
+        .received
+        .iter()
+        .filter(|(_, o)| *o == Outcome::AlreadyDone)
+        .count();
+    let ignored = plant
+        .handled_events
+        .iter()
+        .filter(|h| h.action == Action::IgnoredDuplicate)
+        .count();
     say!(ctx, "The crash cost {repeats} repeated command(s), which the machines skipped, and {ignored} repeated");
-    say!(ctx, "status event(s), which the workflow ignored. Had the workflow committed before");
-    say!(ctx, "sending, the crash would have lost the command and stalled the lot.");
-    say!(ctx, "Other ways to order a workflow: put all its steps in one topic under one key");
-    say!(ctx, "(chapter 6). Transactions make writes to several topics atomic; they do not");
+    say!(
+        ctx,
+        "status event(s), which the workflow ignored. Had the workflow committed before"
+    );
+    say!(
+        ctx,
+        "sending, the crash would have lost the command and stalled the lot."
+    );
+    say!(
+        ctx,
+        "Other ways to order a workflow: put all its steps in one topic under one key"
+    );
+    say!(
+        ctx,
+        "(chapter 6). Transactions make writes to several topics atomic; they do not"
+    );
     say!(ctx, "order them.");
 }
 
@@ -475,10 +680,17 @@ fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
         .with_context(|| format!("creating the consumer of group {group}"))
 }
 
-fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<rdkafka::producer::DeliveryFuture> {
+fn send_command(
+    producer: &FutureProducer,
+    topic: &str,
+    cmd: &MachineCommand,
+) -> Result<rdkafka::producer::DeliveryFuture> {
     let value = serde_json::to_string(cmd)?;
     let record = FutureRecord::to(topic).key(&cmd.lot).payload(&value);
-    producer.send_result(record).map_err(|(e, _)| e).with_context(|| format!("sending {}", cmd.label()))
+    producer
+        .send_result(record)
+        .map_err(|(e, _)| e)
+        .with_context(|| format!("sending {}", cmd.label()))
 }
 
 async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
@@ -492,12 +704,19 @@ async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<(
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
-    let payload = m.payload().ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
-    serde_json::from_slice(payload).with_context(|| format!("decoding the record at offset {}", m.offset()))
+    let payload = m
+        .payload()
+        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+    serde_json::from_slice(payload)
+        .with_context(|| format!("decoding the record at offset {}", m.offset()))
 }
 
 /// Wait (bounded) until `done` holds of the plant.
-async fn wait_until(plant: &RefCell<Plant>, what: &str, done: impl Fn(&Plant) -> bool) -> Result<()> {
+async fn wait_until(
+    plant: &RefCell<Plant>,
+    what: &str,
+    done: impl Fn(&Plant) -> bool,
+) -> Result<()> {
     let deadline = Instant::now() + WAIT;
     while !done(&plant.borrow()) {
         if Instant::now() > deadline {

@@ -22,10 +22,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::{Offset, TopicPartitionList};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
 
 /// How many brokers the embedded cluster has: as many as the real one in
 /// `docker-compose.yml`, so replication factor 3 means the same thing on both.
@@ -57,7 +57,8 @@ pub struct Ctx {
 impl Ctx {
     /// Start an embedded 3-broker cluster for the lifetime of the `Ctx`.
     pub fn embedded(out: Narrator) -> Result<Ctx> {
-        let mock = MockCluster::new(EMBEDDED_BROKERS).context("starting the embedded Kafka cluster")?;
+        let mock =
+            MockCluster::new(EMBEDDED_BROKERS).context("starting the embedded Kafka cluster")?;
         Ok(Ctx {
             bootstrap: mock.bootstrap_servers(),
             backend: Backend::Embedded(mock),
@@ -82,7 +83,10 @@ impl Ctx {
                  or unset KAFKA_BOOTSTRAP_SERVERS to run on the embedded cluster."
             );
         }
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         Ok(Ctx {
             bootstrap: bootstrap.to_string(),
             backend: Backend::Real,
@@ -167,7 +171,12 @@ impl Ctx {
     ///
     /// The embedded cluster has no CreateTopics API, so the kit asks the mock
     /// directly; on a real cluster it is the admin API, as in production.
-    pub async fn create_topic(&self, logical: &str, partitions: i32, replication_factor: i32) -> Result<String> {
+    pub async fn create_topic(
+        &self,
+        logical: &str,
+        partitions: i32,
+        replication_factor: i32,
+    ) -> Result<String> {
         let name = self.name(logical);
         match &self.backend {
             Backend::Embedded(mock) => {
@@ -185,7 +194,11 @@ impl Ctx {
             }
             Backend::Real => {
                 let admin: AdminClient<DefaultClientContext> = self.client_config().create()?;
-                let topic = NewTopic::new(&name, partitions, TopicReplication::Fixed(replication_factor));
+                let topic = NewTopic::new(
+                    &name,
+                    partitions,
+                    TopicReplication::Fixed(replication_factor),
+                );
                 let opts = AdminOptions::new().operation_timeout(Some(CONNECT_TIMEOUT));
                 for result in admin.create_topics([&topic], &opts).await? {
                     match result {
@@ -216,7 +229,12 @@ impl Ctx {
             .create()
             .context("creating a reader")?;
         let metadata = reader.fetch_metadata(Some(topic), CONNECT_TIMEOUT)?;
-        let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions()).map(|p| p.id()).collect();
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .flat_map(|t| t.partitions())
+            .map(|p| p.id())
+            .collect();
         anyhow::ensure!(!partitions.is_empty(), "topic {topic} has no partitions");
         let mut tpl = TopicPartitionList::new();
         let mut next = std::collections::BTreeMap::new();
@@ -296,7 +314,10 @@ impl Narrator {
 
     /// A narrator that also prints each line to standard output.
     pub fn echoing() -> Narrator {
-        Narrator { echo: true, ..Narrator::default() }
+        Narrator {
+            echo: true,
+            ..Narrator::default()
+        }
     }
 
     pub fn line(&self, line: &str) {

@@ -16,9 +16,9 @@ pub mod ch6_order;
 pub mod ch7_workflow;
 
 pub mod bench;
-pub mod workshop;
 pub mod exercises;
 pub mod teacher;
+pub mod workshop;
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
@@ -61,8 +61,14 @@ pub const LESSONS: &[Lesson] = &[
 /// The lesson numbered `number`, or an error that lists the lessons.
 pub fn lesson(number: u32) -> Result<&'static Lesson> {
     LESSONS.iter().find(|l| l.number == number).ok_or_else(|| {
-        let list: Vec<String> = LESSONS.iter().map(|l| format!("  {}  {}", l.number, l.title)).collect();
-        anyhow::anyhow!("there is no lesson {number}. The lessons are:\n{}", list.join("\n"))
+        let list: Vec<String> = LESSONS
+            .iter()
+            .map(|l| format!("  {}  {}", l.number, l.title))
+            .collect();
+        anyhow::anyhow!(
+            "there is no lesson {number}. The lessons are:\n{}",
+            list.join("\n")
+        )
     })
 }
 

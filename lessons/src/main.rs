@@ -21,7 +21,10 @@ use kafka_course::kit::Narrator;
 use kafka_course::{bench, run_lesson, teacher, LESSONS};
 
 #[derive(Parser)]
-#[command(name = "course", about = "Learn Apache Kafka with Rust: run the book's lessons")]
+#[command(
+    name = "course",
+    about = "Learn Apache Kafka with Rust: run the book's lessons"
+)]
 struct Cli {
     /// Kafka cluster to use (host:port,...). Unset: an embedded 3-broker
     /// cluster starts inside the process, nothing to install.
@@ -103,7 +106,10 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::List => {
             for l in LESSONS {
-                println!("{}  {:<45} (just lesson-{}, book chapter {})", l.number, l.title, l.number, l.slug);
+                println!(
+                    "{}  {:<45} (just lesson-{}, book chapter {})",
+                    l.number, l.title, l.number, l.slug
+                );
             }
             Ok(())
         }
@@ -121,9 +127,12 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Hint { number } => {
             let exercise = exercises::exercise(number)?;
-            println!("Hint for exercise {}: {}
+            println!(
+                "Hint for exercise {}: {}
 
-{}", exercise.number, exercise.title, exercise.hint);
+{}",
+                exercise.number, exercise.title, exercise.hint
+            );
             Ok(())
         }
         Command::Exercises => {
@@ -143,7 +152,11 @@ async fn run(cli: Cli) -> Result<()> {
 #[cfg(has_solutions)]
 fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
     let path = exercises::reset(exercise)?;
-    println!("Exercise {} starts over: {} is back to its original state.", exercise.number, path.display());
+    println!(
+        "Exercise {} starts over: {} is back to its original state.",
+        exercise.number,
+        path.display()
+    );
     Ok(())
 }
 

@@ -26,7 +26,11 @@ pub fn export(dir: &Path) -> Result<()> {
         .args(["ls-files", "-z"])
         .output()
         .context("running `git ls-files` (export copies the files git tracks)")?;
-    ensure!(listing.status.success(), "`git ls-files` failed: is {} a git clone?", root.display());
+    ensure!(
+        listing.status.success(),
+        "`git ls-files` failed: is {} a git clone?",
+        root.display()
+    );
     let mut copied = 0;
     for file in listing.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
         let file = std::str::from_utf8(file)?;
@@ -46,10 +50,16 @@ pub fn export(dir: &Path) -> Result<()> {
             let text = fs::read_to_string(&path)?;
             let starter = crate::exercises::starter::starter_from_solution(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            fs::write(dir.join("exercises").join(path.file_name().unwrap()), starter)?;
+            fs::write(
+                dir.join("exercises").join(path.file_name().unwrap()),
+                starter,
+            )?;
         }
     }
-    println!("Copied {copied} files to {}: the exercises are unsolved, and the solutions are not there.", dir.display());
+    println!(
+        "Copied {copied} files to {}: the exercises are unsolved, and the solutions are not there.",
+        dir.display()
+    );
     println!("Students run `just exercises` (or `cargo run --release -- exercises`) in it.");
     Ok(())
 }
@@ -60,14 +70,25 @@ pub fn export(dir: &Path) -> Result<()> {
 pub fn check(dir: &Path) -> Result<()> {
     let exercises = dir.join("exercises");
     if !exercises.is_dir() {
-        bail!("{} has no exercises/ folder: give the root of the student's copy", dir.display());
+        bail!(
+            "{} has no exercises/ folder: give the root of the student's copy",
+            dir.display()
+        );
     }
     let exercises = exercises.canonicalize()?;
     let root = root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["run", "--release", "--quiet", "--bin", "course", "--", "exercises"])
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--bin",
+            "course",
+            "--",
+            "exercises",
+        ])
         .env("EXERCISES_DIR", &exercises)
         // A target directory of its own, so checking students does not
         // rebuild the teacher's own build, and the other way round.

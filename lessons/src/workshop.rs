@@ -27,12 +27,19 @@ impl MachineCommand {
     /// Step `step` (1, 2 or 3) of `lot`.
     pub fn step(lot: &str, step: u32) -> MachineCommand {
         let (machine, operation) = STEPS[(step - 1) as usize];
-        MachineCommand { lot: lot.to_string(), step, machine: machine.to_string(), operation: operation.to_string() }
+        MachineCommand {
+            lot: lot.to_string(),
+            step,
+            machine: machine.to_string(),
+            operation: operation.to_string(),
+        }
     }
 
     /// The three commands of `lot`, in the order they must run.
     pub fn sequence(lot: &str) -> Vec<MachineCommand> {
-        (1..=STEPS.len() as u32).map(|s| MachineCommand::step(lot, s)).collect()
+        (1..=STEPS.len() as u32)
+            .map(|s| MachineCommand::step(lot, s))
+            .collect()
     }
 
     /// A short label for narration, e.g. `lot-A M2 drill`.

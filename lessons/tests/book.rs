@@ -19,7 +19,8 @@ fn built() -> &'static Path {
     OUT.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
         let _ = fs::remove_dir_all(&out);
-        let mut book = mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
+        let mut book =
+            mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
         book.config.build.build_dir = out.clone();
         book.build().expect("the book builds");
         out
@@ -33,7 +34,9 @@ fn html(page: &str) -> String {
 
 /// Text as mdBook writes it inside a code block.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Every `{{#include path[:anchor|:lines]}}` of the book's sources.
@@ -66,20 +69,28 @@ fn every_include_resolves_to_non_empty_text() {
         let text = fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{} includes {file}: {e}", md.display()));
         let what = format!("{} includes {file}:{selector}", md.display());
-        let content: String = if selector.is_empty() || selector.chars().next().unwrap().is_ascii_digit() {
-            // Whole file or a line range: the range must start inside the file.
-            let first: usize = selector.split(':').next().unwrap().parse().unwrap_or(1);
-            text.lines().skip(first.saturating_sub(1)).collect::<Vec<_>>().join("\n")
-        } else {
-            let start = format!("ANCHOR: {selector}");
-            let end = format!("ANCHOR_END: {selector}");
-            let body = text
-                .split_once(&start)
-                .and_then(|(_, rest)| rest.split_once(&end))
-                .unwrap_or_else(|| panic!("{what}: no {start} ... {end} in the file"))
-                .0;
-            body.lines().skip(1).filter(|l| !l.contains("ANCHOR")).collect::<Vec<_>>().join("\n")
-        };
+        let content: String =
+            if selector.is_empty() || selector.chars().next().unwrap().is_ascii_digit() {
+                // Whole file or a line range: the range must start inside the file.
+                let first: usize = selector.split(':').next().unwrap().parse().unwrap_or(1);
+                text.lines()
+                    .skip(first.saturating_sub(1))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                let start = format!("ANCHOR: {selector}");
+                let end = format!("ANCHOR_END: {selector}");
+                let body = text
+                    .split_once(&start)
+                    .and_then(|(_, rest)| rest.split_once(&end))
+                    .unwrap_or_else(|| panic!("{what}: no {start} ... {end} in the file"))
+                    .0;
+                body.lines()
+                    .skip(1)
+                    .filter(|l| !l.contains("ANCHOR"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
         assert!(content.trim().len() > 10, "{what}: included text is empty");
     }
 }
@@ -90,7 +101,11 @@ fn no_unexpanded_include_in_the_built_book() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "html") {
             let text = fs::read_to_string(&path).unwrap();
-            assert!(!text.contains("{{#"), "{} has an unexpanded {{{{#...}}}}", path.display());
+            assert!(
+                !text.contains("{{#"),
+                "{} has an unexpanded {{{{#...}}}}",
+                path.display()
+            );
         }
     }
 }
@@ -98,7 +113,10 @@ fn no_unexpanded_include_in_the_built_book() {
 #[test]
 fn each_chapter_shows_its_lessons_snapshot() {
     // Check every chapter and report all that fail, not just the first.
-    let problems: Vec<String> = LESSONS.iter().filter_map(|l| chapter_problem(l.number, l.slug)).collect();
+    let problems: Vec<String> = LESSONS
+        .iter()
+        .filter_map(|l| chapter_problem(l.number, l.slug))
+        .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
@@ -106,7 +124,9 @@ fn chapter_problem(number: u32, slug: &str) -> Option<String> {
     let md = fs::read_to_string(book_root().join("src").join(format!("{slug}.md"))).unwrap();
     let include = format!("{{{{#include ../../lessons/tests/snapshots/{slug}.snap:4:}}}}");
     if !md.contains(&include) {
-        return Some(format!("chapter {number} must include its snapshot: {include}"));
+        return Some(format!(
+            "chapter {number} must include its snapshot: {include}"
+        ));
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap"));
     let Ok(snap) = fs::read_to_string(&path) else {
@@ -114,15 +134,25 @@ fn chapter_problem(number: u32, slug: &str) -> Option<String> {
     };
     // Line 4 on is the output: lines 1-3 are insta's header.
     let header: Vec<&str> = snap.lines().take(3).collect();
-    if !(header.len() == 3 && header[0] == "---" && header[1].starts_with("source:") && header[2] == "---") {
-        return Some(format!("chapter {number}: {slug}.snap's header is not 3 lines, the include's :4: is wrong"));
+    if !(header.len() == 3
+        && header[0] == "---"
+        && header[1].starts_with("source:")
+        && header[2] == "---")
+    {
+        return Some(format!(
+            "chapter {number}: {slug}.snap's header is not 3 lines, the include's :4: is wrong"
+        ));
     }
     let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
     if !body.starts_with(&format!("Lesson {number}: ")) {
-        return Some(format!("chapter {number}: {slug}.snap is not lesson {number}'s output"));
+        return Some(format!(
+            "chapter {number}: {slug}.snap is not lesson {number}'s output"
+        ));
     }
     if !html(&format!("{slug}.html")).contains(escape(body.trim_end()).as_str()) {
-        return Some(format!("chapter {number}'s page does not show its lesson's snapshot"));
+        return Some(format!(
+            "chapter {number}'s page does not show its lesson's snapshot"
+        ));
     }
     None
 }
@@ -150,7 +180,11 @@ fn search_is_built() {
 #[test]
 fn glossary_links_point_at_existing_terms() {
     let glossary = html("glossary.html");
-    let ids: BTreeSet<&str> = glossary.split("id=\"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    let ids: BTreeSet<&str> = glossary
+        .split("id=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
     for entry in fs::read_dir(built()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "html") {
@@ -159,7 +193,11 @@ fn glossary_links_point_at_existing_terms() {
         let text = fs::read_to_string(&path).unwrap();
         for link in text.split("href=\"glossary.html#").skip(1) {
             let id = link.split('"').next().unwrap();
-            assert!(ids.contains(id), "{} links to glossary#{id}, which does not exist", path.display());
+            assert!(
+                ids.contains(id),
+                "{} links to glossary#{id}, which does not exist",
+                path.display()
+            );
         }
     }
 }

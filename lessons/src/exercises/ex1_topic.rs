@@ -25,7 +25,11 @@ pub const EXERCISE: Exercise = Exercise {
 /// How many consumers share the topic.
 const MEMBERS: usize = 4;
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let create: for<'c> fn(&'c Ctx) -> LocalBoxFuture<'c, Result<String>> =
             pick_async!(variant, ex1_topic::create_orders_topic);
@@ -41,7 +45,11 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .flat_map(|t| t.partitions())
             .map(|p| p.replicas().len())
             .collect();
-        if !checks.check("the topic exists", !replicas.is_empty(), format!("no topic {topic:?} on the cluster")) {
+        if !checks.check(
+            "the topic exists",
+            !replicas.is_empty(),
+            format!("no topic {topic:?} on the cluster"),
+        ) {
             return Ok(());
         }
         let min_replicas = replicas.iter().copied().min().unwrap_or(0);
@@ -70,13 +78,19 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             for m in &members {
                 let _ = m.poll(Duration::from_millis(20));
             }
-            let now: Vec<usize> = members.iter().map(|m| m.assignment().map(|a| a.count()).unwrap_or(0)).collect();
+            let now: Vec<usize> = members
+                .iter()
+                .map(|m| m.assignment().map(|a| a.count()).unwrap_or(0))
+                .collect();
             if now != counts {
                 counts = now;
                 settled_since = Instant::now();
             }
             let all_assigned = counts.iter().sum::<usize>() == replicas.len();
-            if all_assigned && (counts.iter().all(|&c| c > 0) || settled_since.elapsed() > Duration::from_millis(1500)) {
+            if all_assigned
+                && (counts.iter().all(|&c| c > 0)
+                    || settled_since.elapsed() > Duration::from_millis(1500))
+            {
                 break;
             }
         }

@@ -5,13 +5,12 @@
 //! partitions and read back by a consumer of the checks' own, by position.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use futures::future::LocalBoxFuture;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
 use super::{Checks, Exercise, Variant};
 use crate::kit::Ctx;
@@ -42,7 +41,11 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// The student's function.
 type ToRecord = fn(&MachineCommand) -> (Option<String>, Vec<u8>);
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let to_record: ToRecord = pick!(variant, ex2_keys::to_record);
         check_with(to_record, ctx, checks).await
@@ -77,7 +80,10 @@ async fn check_with(to_record: ToRecord, ctx: &Ctx, checks: &Checks) -> Result<(
     // 1. Every value is the command, as JSON.
     let mut bad_values = Vec::new();
     for s in &sent {
-        let value = stored.get(&(s.partition, s.offset)).map(|r| r.value.as_slice()).unwrap_or_default();
+        let value = stored
+            .get(&(s.partition, s.offset))
+            .map(|r| r.value.as_slice())
+            .unwrap_or_default();
         match serde_json::from_slice::<MachineCommand>(value) {
             Ok(c) if c == s.command => {}
             Ok(c) => bad_values.push(format!(
@@ -120,21 +126,31 @@ async fn check_with(to_record: ToRecord, ctx: &Ctx, checks: &Checks) -> Result<(
         let mut by_offset: Vec<&&Sent> = of_lot.iter().collect();
         by_offset.sort_by_key(|s| s.offset);
         let steps: Vec<u32> = by_offset.iter().map(|s| s.command.step).collect();
-        let there = of_lot.iter().all(|s| stored.contains_key(&(s.partition, s.offset)));
+        let there = of_lot
+            .iter()
+            .all(|s| stored.contains_key(&(s.partition, s.offset)));
         if partitions.len() != 1 || steps != [1, 2, 3] || !there {
             let places: Vec<String> = of_lot
                 .iter()
                 .map(|s| {
-                    let key = stored.get(&(s.partition, s.offset)).and_then(|r| r.key.as_deref());
+                    let key = stored
+                        .get(&(s.partition, s.offset))
+                        .and_then(|r| r.key.as_deref());
                     format!(
                         "  {:<15} -> partition {} (key {})",
                         format!("{} {}", s.command.machine, s.command.operation),
                         s.partition,
-                        key.map_or("none".to_string(), |k| format!("{:?}", String::from_utf8_lossy(k)))
+                        key.map_or("none".to_string(), |k| format!(
+                            "{:?}",
+                            String::from_utf8_lossy(k)
+                        ))
                     )
                 })
                 .collect();
-            split.push(format!("{lot}, whose commands were sent in this order:\n{}", places.join("\n")));
+            split.push(format!(
+                "{lot}, whose commands were sent in this order:\n{}",
+                places.join("\n")
+            ));
         }
     }
     checks.check(
@@ -186,9 +202,13 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: ToRecord) -> Result<Vec<Sent
         .context("creating the producer")?;
     // Learn the partitions and leaders first: until it knows them, the
     // partitioner cannot draw among all 3 partitions.
-    producer.client().fetch_metadata(Some(topic), TIMEOUT).context("fetching the topic's metadata")?;
-    let commands: Vec<MachineCommand> =
-        (1..=3).flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
+    producer
+        .client()
+        .fetch_metadata(Some(topic), TIMEOUT)
+        .context("fetching the topic's metadata")?;
+    let commands: Vec<MachineCommand> = (1..=3)
+        .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
+        .collect();
     let mut sent = Vec::new();
     for command in commands {
         let (key, value) = to_record(&command);
@@ -201,37 +221,37 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: ToRecord) -> Result<Vec<Sent
             .await
             .map_err(|(e, _)| e)
             .with_context(|| format!("producing the record of {}", command.label()))?;
-        sent.push(Sent { command, key, partition: delivery.partition, offset: delivery.offset });
+        sent.push(Sent {
+            command,
+            key,
+            partition: delivery.partition,
+            offset: delivery.offset,
+        });
     }
     producer.flush(TIMEOUT).context("flushing")?;
     Ok(sent)
 }
 
-/// Read `count` records from every partition of `topic` from the beginning,
-/// without a group: what a consumer finds, by (partition, offset).
+/// Every record of `topic`, as a consumer finds it, by (partition, offset).
 fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64), Stored>> {
-    let consumer: BaseConsumer = ctx
-        .client_config()
-        .set("group.id", ctx.name("ex2-checker"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .context("creating the checker's consumer")?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
-    let deadline = Instant::now() + TIMEOUT;
-    let mut stored = BTreeMap::new();
-    while stored.len() < count {
-        let left = deadline.saturating_duration_since(Instant::now());
-        anyhow::ensure!(!left.is_zero(), "only {} of the {count} records sent could be read back", stored.len());
-        if let Some(m) = consumer.poll(left.min(Duration::from_millis(100))) {
-            let m = m.context("reading the records back")?;
-            let record = Stored { key: m.key().map(<[u8]>::to_vec), value: m.payload().unwrap_or_default().to_vec() };
-            stored.insert((m.partition(), m.offset()), record);
-        }
-    }
+    let stored: BTreeMap<(i32, i64), Stored> = ctx
+        .read_topic(topic)?
+        .iter()
+        .map(|m| {
+            (
+                (m.partition(), m.offset()),
+                Stored {
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().unwrap_or_default().to_vec(),
+                },
+            )
+        })
+        .collect();
+    anyhow::ensure!(
+        stored.len() == count,
+        "{} records stored, {count} sent",
+        stored.len()
+    );
     Ok(stored)
 }
 
@@ -253,12 +273,20 @@ mod tests {
     use crate::kit::Narrator;
 
     fn failed(to_record: ToRecord) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let ctx = Ctx::embedded(Narrator::quiet()).unwrap();
             let checks = Checks::default();
             check_with(to_record, &ctx, &checks).await.unwrap();
-            checks.results().into_iter().filter(|c| !c.passed).map(|c| c.name).collect()
+            checks
+                .results()
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.name)
+                .collect()
         })
     }
 
@@ -280,7 +308,10 @@ mod tests {
     #[test]
     fn wrong_keys_fail() {
         fn per_step(c: &MachineCommand) -> (Option<String>, Vec<u8>) {
-            (Some(format!("{}-{}", c.lot, c.step)), serde_json::to_vec(c).unwrap())
+            (
+                Some(format!("{}-{}", c.lot, c.step)),
+                serde_json::to_vec(c).unwrap(),
+            )
         }
         fn constant(c: &MachineCommand) -> (Option<String>, Vec<u8>) {
             (Some("workshop".into()), serde_json::to_vec(c).unwrap())
@@ -289,7 +320,13 @@ mod tests {
             (Some(c.lot.clone()), format!("{c:?}").into_bytes())
         }
         assert_eq!(failed(per_step), [ONE_PARTITION]);
-        assert_eq!(failed(constant), ["different lots can be in different partitions"]);
-        assert_eq!(failed(debug_value), ["every value is the command, serialized as JSON"]);
+        assert_eq!(
+            failed(constant),
+            ["different lots can be in different partitions"]
+        );
+        assert_eq!(
+            failed(debug_value),
+            ["every value is the command, serialized as JSON"]
+        );
     }
 }

@@ -52,7 +52,11 @@ const SESSION_CAP: Duration = Duration::from_secs(6);
 /// The student's function.
 type Settings = fn(&mut ClientConfig);
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let settings: Settings = pick!(variant, ex5_late::late_consumer_settings);
         check_with(settings, ctx, checks).await
@@ -74,8 +78,9 @@ struct Session {
 
 async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
-    let commands: Vec<MachineCommand> =
-        (1..=3).flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step))).collect();
+    let commands: Vec<MachineCommand> = (1..=3)
+        .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
+        .collect();
     let first = produce_and_close(ctx, &topic, &commands).await?;
 
     // The group's consumer, made as the checks make it, then by the student.
@@ -91,7 +96,10 @@ async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()
     let got: BTreeSet<Position> = s1.received.iter().copied().collect();
     let all = first.iter().all(|p| got.contains(p));
     checks.check(
-        &format!("a new group started after the producer closed receives all {} records", first.len()),
+        &format!(
+            "a new group started after the producer closed receives all {} records",
+            first.len()
+        ),
         all,
         format!(
             "it received {} of the {} records written before it started{}.\n\
@@ -101,7 +109,10 @@ async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()
              The default is \"latest\" (chapter 5: a consumer that starts later).",
             got.intersection(&first.iter().copied().collect()).count(),
             first.len(),
-            s1.error.as_ref().map(|e| format!(" (the consumer reported: {e})")).unwrap_or_default()
+            s1.error
+                .as_ref()
+                .map(|e| format!(" (the consumer reported: {e})"))
+                .unwrap_or_default()
         ),
     );
     if !s1.received.is_empty() {
@@ -128,11 +139,16 @@ async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()
     // 2. The group is stopped (the checks committed what it read), a lot is
     // written meanwhile, and the group starts again.
     let later = produce_and_close(ctx, &topic, &MachineCommand::sequence(LATER_LOT)).await?;
-    let s2 = session(&config(), &topic, |got| later.iter().all(|p| got.contains(p))).await?;
+    let s2 = session(&config(), &topic, |got| {
+        later.iter().all(|p| got.contains(p))
+    })
+    .await?;
     let again = s2.received.iter().filter(|p| got.contains(p)).count();
     let new = s2.received.iter().filter(|p| later.contains(p)).count();
     let commit = match &s1.commit {
-        Some(Ok(())) => "The checks committed the first session's position before stopping it.".to_string(),
+        Some(Ok(())) => {
+            "The checks committed the first session's position before stopping it.".to_string()
+        }
         Some(Err(e)) => format!("Committing after the first session failed: {e}."),
         None => "The first session had nothing to commit.".to_string(),
     };
@@ -155,13 +171,25 @@ async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()
 
 /// Write `commands` keyed by lot, then flush and drop the producer: when this
 /// returns, no producer is left. Their positions, in send order.
-async fn produce_and_close(ctx: &Ctx, topic: &str, commands: &[MachineCommand]) -> Result<Vec<Position>> {
-    let producer: FutureProducer = ctx.client_config().set("linger.ms", "0").create().context("creating the producer")?;
+async fn produce_and_close(
+    ctx: &Ctx,
+    topic: &str,
+    commands: &[MachineCommand],
+) -> Result<Vec<Position>> {
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .create()
+        .context("creating the producer")?;
     let mut written = Vec::new();
     for command in commands {
         let json = serde_json::to_vec(command)?;
         let record = FutureRecord::to(topic).key(&command.lot).payload(&json);
-        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e).context("producing")?;
+        let delivery = producer
+            .send(record, TIMEOUT)
+            .await
+            .map_err(|(e, _)| e)
+            .context("producing")?;
         written.push((delivery.partition, delivery.offset));
     }
     producer.flush(TIMEOUT).context("flushing")?;
@@ -171,8 +199,14 @@ async fn produce_and_close(ctx: &Ctx, topic: &str, commands: &[MachineCommand]) 
 /// One session of a consumer made from `config`: subscribe, receive until
 /// `done` or until nothing has come for [`QUIET`] since it got its partitions
 /// (never longer than [`SESSION_CAP`]), commit what it read, leave.
-async fn session(config: &ClientConfig, topic: &str, done: impl Fn(&[Position]) -> bool) -> Result<Session> {
-    let consumer: StreamConsumer = config.create().context("creating the consumer with your settings")?;
+async fn session(
+    config: &ClientConfig,
+    topic: &str,
+    done: impl Fn(&[Position]) -> bool,
+) -> Result<Session> {
+    let consumer: StreamConsumer = config
+        .create()
+        .context("creating the consumer with your settings")?;
     consumer.subscribe(&[topic]).context("subscribing")?;
     let cap = Instant::now() + SESSION_CAP;
     let mut quiet_since: Option<Instant> = None;
@@ -193,15 +227,27 @@ async fn session(config: &ClientConfig, topic: &str, done: impl Fn(&[Position]) 
             }
             Err(_) => {}
         }
-        if quiet_since.is_none() && consumer.assignment().map(|a| a.count() > 0).unwrap_or(false) {
+        if quiet_since.is_none()
+            && consumer
+                .assignment()
+                .map(|a| a.count() > 0)
+                .unwrap_or(false)
+        {
             quiet_since = Some(Instant::now());
         }
     }
     // Commit the position reached in every partition, as an application
     // does once it has processed what it read.
-    let commit = (!received.is_empty())
-        .then(|| consumer.commit_consumer_state(CommitMode::Sync).map_err(|e| e.to_string()));
-    Ok(Session { received, error, commit })
+    let commit = (!received.is_empty()).then(|| {
+        consumer
+            .commit_consumer_state(CommitMode::Sync)
+            .map_err(|e| e.to_string())
+    });
+    Ok(Session {
+        received,
+        error,
+        commit,
+    })
 }
 
 #[cfg(test)]
@@ -212,13 +258,24 @@ mod tests {
     use crate::kit::Narrator;
 
     fn failed(settings: Settings) -> (Vec<String>, Duration) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let ctx = Ctx::embedded(Narrator::quiet()).unwrap();
             let checks = Checks::default();
             let start = std::time::Instant::now();
             check_with(settings, &ctx, &checks).await.unwrap();
-            (checks.results().into_iter().filter(|c| !c.passed).map(|c| c.name).collect(), start.elapsed())
+            (
+                checks
+                    .results()
+                    .into_iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| c.name)
+                    .collect(),
+                start.elapsed(),
+            )
         })
     }
 
@@ -226,7 +283,10 @@ mod tests {
     fn the_default_skips_what_waited_and_fails_fast() {
         fn default(_: &mut ClientConfig) {}
         let (failed, took) = failed(default);
-        assert_eq!(failed, ["a new group started after the producer closed receives all 12 records"]);
+        assert_eq!(
+            failed,
+            ["a new group started after the producer closed receives all 12 records"]
+        );
         assert!(took < Duration::from_secs(4), "{took:?}");
     }
 
@@ -236,10 +296,14 @@ mod tests {
         fn fresh_group(config: &mut ClientConfig) {
             static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            config.set("auto.offset.reset", "earliest").set("group.id", format!("late-readers-{n}"));
+            config
+                .set("auto.offset.reset", "earliest")
+                .set("group.id", format!("late-readers-{n}"));
         }
         fn no_offset_store(config: &mut ClientConfig) {
-            config.set("auto.offset.reset", "earliest").set("enable.auto.offset.store", "false");
+            config
+                .set("auto.offset.reset", "earliest")
+                .set("enable.auto.offset.store", "false");
         }
         let resume = "started again, the group resumes where it left off: only the 3 new records";
         assert_eq!(failed(fresh_group).0, [resume]);

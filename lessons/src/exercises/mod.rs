@@ -65,7 +65,9 @@ macro_rules! pick {
             #[cfg(has_solutions)]
             $crate::exercises::Variant::Solution => $crate::exercises::solution::$module::$function,
             #[cfg(has_solutions)]
-            $crate::exercises::Variant::Starter => $crate::exercises::starter_code::$module::$function,
+            $crate::exercises::Variant::Starter => {
+                $crate::exercises::starter_code::$module::$function
+            }
             #[cfg(not(has_solutions))]
             _ => anyhow::bail!("this copy of the course has no reference solutions"),
         }
@@ -78,17 +80,20 @@ macro_rules! pick {
 macro_rules! pick_async {
     ($variant:expr, $module:ident :: $function:ident) => {
         match $variant {
-            $crate::exercises::Variant::Student => {
-                |ctx| Box::pin($crate::exercises::student::$module::$function(ctx)) as futures::future::LocalBoxFuture<'_, _>
-            }
+            $crate::exercises::Variant::Student => |ctx| {
+                Box::pin($crate::exercises::student::$module::$function(ctx))
+                    as futures::future::LocalBoxFuture<'_, _>
+            },
             #[cfg(has_solutions)]
-            $crate::exercises::Variant::Solution => {
-                |ctx| Box::pin($crate::exercises::solution::$module::$function(ctx)) as futures::future::LocalBoxFuture<'_, _>
-            }
+            $crate::exercises::Variant::Solution => |ctx| {
+                Box::pin($crate::exercises::solution::$module::$function(ctx))
+                    as futures::future::LocalBoxFuture<'_, _>
+            },
             #[cfg(has_solutions)]
-            $crate::exercises::Variant::Starter => {
-                |ctx| Box::pin($crate::exercises::starter_code::$module::$function(ctx)) as futures::future::LocalBoxFuture<'_, _>
-            }
+            $crate::exercises::Variant::Starter => |ctx| {
+                Box::pin($crate::exercises::starter_code::$module::$function(ctx))
+                    as futures::future::LocalBoxFuture<'_, _>
+            },
             #[cfg(not(has_solutions))]
             _ => anyhow::bail!("this copy of the course has no reference solutions"),
         }
@@ -112,10 +117,19 @@ pub struct Exercise {
 pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE, ex2_keys::EXERCISE, ex5_late::EXERCISE];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
-    EXERCISES.iter().find(|e| e.number == number).ok_or_else(|| {
-        let list: Vec<String> = EXERCISES.iter().map(|e| format!("  {}  {}", e.number, e.title)).collect();
-        anyhow::anyhow!("there is no exercise {number}. The exercises are:\n{}", list.join("\n"))
-    })
+    EXERCISES
+        .iter()
+        .find(|e| e.number == number)
+        .ok_or_else(|| {
+            let list: Vec<String> = EXERCISES
+                .iter()
+                .map(|e| format!("  {}  {}", e.number, e.title))
+                .collect();
+            anyhow::anyhow!(
+                "there is no exercise {number}. The exercises are:\n{}",
+                list.join("\n")
+            )
+        })
 }
 
 /// The result of one check.
@@ -137,7 +151,11 @@ impl Checks {
     /// Record a check: `passed`, or failed with `detail`.
     pub fn check(&self, name: &str, passed: bool, detail: impl Into<String>) -> bool {
         let detail = if passed { String::new() } else { detail.into() };
-        self.results.borrow_mut().push(Check { name: name.to_string(), passed, detail });
+        self.results.borrow_mut().push(Check {
+            name: name.to_string(),
+            passed,
+            detail,
+        });
         passed
     }
 
@@ -164,7 +182,11 @@ impl Outcome {
         if let Some(e) = &self.error {
             return e.lines().next().unwrap_or_default().to_string();
         }
-        self.checks.iter().find(|c| !c.passed).map(|c| c.name.clone()).unwrap_or_default()
+        self.checks
+            .iter()
+            .find(|c| !c.passed)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -175,9 +197,16 @@ pub async fn run(exercise: &Exercise, variant: Variant) -> Outcome {
     let checks = Checks::default();
     let ctx = match Ctx::embedded(Narrator::quiet()) {
         Ok(ctx) => ctx,
-        Err(e) => return Outcome { checks: vec![], error: Some(format!("{e:#}")) },
+        Err(e) => {
+            return Outcome {
+                checks: vec![],
+                error: Some(format!("{e:#}")),
+            }
+        }
     };
-    let result = AssertUnwindSafe((exercise.checks)(variant, &ctx, &checks)).catch_unwind().await;
+    let result = AssertUnwindSafe((exercise.checks)(variant, &ctx, &checks))
+        .catch_unwind()
+        .await;
     let error = match result {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(format!("your code returned an error: {e:#}")),
@@ -191,7 +220,10 @@ pub async fn run(exercise: &Exercise, variant: Variant) -> Outcome {
             Some(format!("your code panicked: {msg}{at}"))
         }
     };
-    Outcome { checks: checks.results(), error }
+    Outcome {
+        checks: checks.results(),
+        error,
+    }
 }
 
 /// What `just exercise N` prints.
@@ -201,7 +233,11 @@ pub fn report(exercise: &Exercise, outcome: &Outcome) -> String {
         exercise.number, exercise.title, exercise.chapter, exercise.slug
     );
     for c in &outcome.checks {
-        s.push_str(&format!("  {}  {}\n", if c.passed { "PASS" } else { "FAIL" }, c.name));
+        s.push_str(&format!(
+            "  {}  {}\n",
+            if c.passed { "PASS" } else { "FAIL" },
+            c.name
+        ));
         for line in c.detail.lines() {
             s.push_str(&format!("        {line}\n"));
         }
@@ -227,7 +263,11 @@ pub fn report(exercise: &Exercise, outcome: &Outcome) -> String {
 pub fn table(rows: &[(&Exercise, Outcome)]) -> String {
     let mut s = String::from("exercise  chapter  result  what failed\n");
     for (e, o) in rows {
-        let (result, what) = if o.passed() { ("pass", String::new()) } else { ("FAIL", o.first_failure()) };
+        let (result, what) = if o.passed() {
+            ("pass", String::new())
+        } else {
+            ("FAIL", o.first_failure())
+        };
         let line = format!("{:>8}  {:>7}  {result:<6}  {what}", e.number, e.chapter);
         s.push_str(line.trim_end());
         s.push('\n');
@@ -243,8 +283,10 @@ pub fn reset(exercise: &Exercise) -> Result<std::path::PathBuf> {
     use anyhow::Context as _;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
-    let text = std::fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
-    let starter = starter::starter_from_solution(&text).map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
+    let text = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?;
+    let starter = starter::starter_from_solution(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
     let target = root.join(format!("exercises/{}.rs", exercise.slug));
     std::fs::write(&target, starter).with_context(|| format!("writing {}", target.display()))?;
     Ok(target)
@@ -254,7 +296,10 @@ pub fn reset(exercise: &Exercise) -> Result<std::path::PathBuf> {
 /// happened instead, so the report can say it in one line.
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
         *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = at;
     }));
 }

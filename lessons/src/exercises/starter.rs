@@ -24,12 +24,18 @@ pub fn starter_from_solution(solution: &str) -> Result<String, String> {
         let indent = &line[..line.len() - trimmed.len()];
         if trimmed.starts_with("//@ solution-begin") {
             if in_solution {
-                return Err(format!("line {}: solution-begin inside a solution block", n + 1));
+                return Err(format!(
+                    "line {}: solution-begin inside a solution block",
+                    n + 1
+                ));
             }
             in_solution = true;
         } else if trimmed.starts_with("//@ solution-end") {
             if !in_solution {
-                return Err(format!("line {}: solution-end without solution-begin", n + 1));
+                return Err(format!(
+                    "line {}: solution-end without solution-begin",
+                    n + 1
+                ));
             }
             in_solution = false;
         } else if in_solution {

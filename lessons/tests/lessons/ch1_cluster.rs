@@ -18,8 +18,16 @@ fn lesson_1() {
         assert_eq!(report.brokers, vec![1, 2, 3]);
         assert_eq!(report.partitions.len(), PARTITIONS as usize);
         for p in &report.partitions {
-            assert_eq!(p.replicas.len(), REPLICATION_FACTOR as usize, "partition {}", p.id);
-            assert!(p.replicas.contains(&p.leader), "the leader is one of the replicas");
+            assert_eq!(
+                p.replicas.len(),
+                REPLICATION_FACTOR as usize,
+                "partition {}",
+                p.id
+            );
+            assert!(
+                p.replicas.contains(&p.leader),
+                "the leader is one of the replicas"
+            );
             assert!(p.isr.contains(&p.leader), "the leader is in sync");
         }
 
@@ -34,10 +42,20 @@ fn lesson_1() {
         // Within a partition, offsets start at 0 and grow by one, in send order;
         // the high watermark is the next offset.
         for p in &report.partitions {
-            let offsets: Vec<i64> = report.deliveries.iter().filter(|d| d.partition == p.id).map(|d| d.offset).collect();
+            let offsets: Vec<i64> = report
+                .deliveries
+                .iter()
+                .filter(|d| d.partition == p.id)
+                .map(|d| d.offset)
+                .collect();
             let expected: Vec<i64> = (0..offsets.len() as i64).collect();
             assert_eq!(offsets, expected, "offsets of partition {}", p.id);
-            assert_eq!(report.watermarks[&p.id], (0, offsets.len() as i64), "watermarks of partition {}", p.id);
+            assert_eq!(
+                report.watermarks[&p.id],
+                (0, offsets.len() as i64),
+                "watermarks of partition {}",
+                p.id
+            );
         }
 
         // Read the logs back independently of the lesson: each record sits at
@@ -50,7 +68,10 @@ fn lesson_1() {
         }
         assert_eq!(stored.len(), RECORDS.len());
         for d in &report.deliveries {
-            assert_eq!(stored[&(d.partition, d.offset)], (d.key.clone(), d.value.clone()));
+            assert_eq!(
+                stored[&(d.partition, d.offset)],
+                (d.key.clone(), d.value.clone())
+            );
         }
     });
 }

@@ -21,22 +21,41 @@ fn lesson_2() {
             String::from_utf8(report.example_json.clone()).unwrap(),
             r#"{"lot":"lot-A","step":1,"machine":"M1","operation":"mill"}"#
         );
-        assert_eq!(serde_json::from_slice::<MachineCommand>(&report.example_json).unwrap(), event);
+        assert_eq!(
+            serde_json::from_slice::<MachineCommand>(&report.example_json).unwrap(),
+            event
+        );
 
         // Every command of every lot was sent, and the same key always went to
         // the same partition, the one CRC32 (librdkafka's default) gives.
         assert_eq!(report.keyed.len(), LOTS.len() * 3);
         let mut partition_of: HashMap<&str, i32> = HashMap::new();
         for s in &report.keyed {
-            let p = *partition_of.entry(s.command.lot.as_str()).or_insert(s.partition);
+            let p = *partition_of
+                .entry(s.command.lot.as_str())
+                .or_insert(s.partition);
             assert_eq!(p, s.partition, "{} went to two partitions", s.command.lot);
-            assert_eq!(s.partition, crc32_partition(s.command.lot.as_bytes(), PARTITIONS), "{}", s.command.lot);
+            assert_eq!(
+                s.partition,
+                crc32_partition(s.command.lot.as_bytes(), PARTITIONS),
+                "{}",
+                s.command.lot
+            );
         }
 
         // Offsets are consecutive from 0 in each partition, in send order.
         for p in 0..PARTITIONS {
-            let offsets: Vec<i64> = report.keyed.iter().filter(|s| s.partition == p).map(|s| s.offset).collect();
-            assert_eq!(offsets, (0..offsets.len() as i64).collect::<Vec<_>>(), "offsets of partition {p}");
+            let offsets: Vec<i64> = report
+                .keyed
+                .iter()
+                .filter(|s| s.partition == p)
+                .map(|s| s.offset)
+                .collect();
+            assert_eq!(
+                offsets,
+                (0..offsets.len() as i64).collect::<Vec<_>>(),
+                "offsets of partition {p}"
+            );
         }
 
         // The lesson's read-back deserialized every record to the event sent there.
@@ -61,24 +80,55 @@ fn lesson_2() {
 
         // Keyless records: one partition with a long sticky window; more than
         // one without stickiness (3 of 3 with 60 records, all but certainly).
-        assert_eq!(report.sticky_partitions.len(), 1, "sticky run: {:?}", report.sticky_partitions);
+        assert_eq!(
+            report.sticky_partitions.len(),
+            1,
+            "sticky run: {:?}",
+            report.sticky_partitions
+        );
         assert_eq!(report.spread.values().sum::<usize>(), SPREAD_RECORDS);
-        assert!(report.spread.len() > 1, "keyless records spread: {:?}", report.spread);
+        assert!(
+            report.spread.len() > 1,
+            "keyless records spread: {:?}",
+            report.spread
+        );
 
         // The partitioners: consistent_random is CRC32 % n; murmur2_random is
         // exactly what the Java client computes; and each is stable per key.
         assert_eq!(report.routes.len(), COMPARED_KEYS.len());
         for r in &report.routes {
             let key = r.key.as_bytes();
-            assert_eq!(r.consistent_random, crc32_partition(key, PARTITIONS), "{}", r.key);
-            assert_eq!(r.consistent_random_4, crc32_partition(key, PARTITIONS + 1), "{}", r.key);
-            assert_eq!(r.murmur2_random, java_partition(key, PARTITIONS), "{}", r.key);
+            assert_eq!(
+                r.consistent_random,
+                crc32_partition(key, PARTITIONS),
+                "{}",
+                r.key
+            );
+            assert_eq!(
+                r.consistent_random_4,
+                crc32_partition(key, PARTITIONS + 1),
+                "{}",
+                r.key
+            );
+            assert_eq!(
+                r.murmur2_random,
+                java_partition(key, PARTITIONS),
+                "{}",
+                r.key
+            );
             if let Some(&p) = partition_of.get(r.key.as_str()) {
-                assert_eq!(r.consistent_random, p, "{} moved between two default producers", r.key);
+                assert_eq!(
+                    r.consistent_random, p,
+                    "{} moved between two default producers",
+                    r.key
+                );
             }
         }
         assert!(
-            report.routes.iter().any(|r| r.consistent_random != r.murmur2_random),
+            report
+                .routes
+                .iter()
+                .any(|r| r.consistent_random != r.murmur2_random),
             "the lesson claims the partitioners disagree on some keys"
         );
     });
@@ -139,7 +189,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= byte as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -23,17 +23,36 @@ fn lesson_3() {
 
         // Latency: acks=0 did not wait for the broker's answer, acks=1 did.
         let latency: HashMap<Acks, Duration> = report.latencies.iter().copied().collect();
-        let rtt = report.rtt.expect("the embedded cluster injects a round-trip time");
-        assert!(latency[&Acks::Zero] < latency[&Acks::One], "acks=0 is faster than acks=1: {latency:?}");
-        assert!(latency[&Acks::Zero] < rtt / 2, "acks=0 waits for no round trip: {latency:?}");
-        assert!(latency[&Acks::One] >= rtt, "acks=1 waits for the broker's answer: {latency:?}");
-        assert!(latency[&Acks::All] >= rtt, "acks=all waits for the broker's answer: {latency:?}");
+        let rtt = report
+            .rtt
+            .expect("the embedded cluster injects a round-trip time");
+        assert!(
+            latency[&Acks::Zero] < latency[&Acks::One],
+            "acks=0 is faster than acks=1: {latency:?}"
+        );
+        assert!(
+            latency[&Acks::Zero] < rtt / 2,
+            "acks=0 waits for no round trip: {latency:?}"
+        );
+        assert!(
+            latency[&Acks::One] >= rtt,
+            "acks=1 waits for the broker's answer: {latency:?}"
+        );
+        assert!(
+            latency[&Acks::All] >= rtt,
+            "acks=all waits for the broker's answer: {latency:?}"
+        );
         // Ten records sent without awaiting each one are not ten round trips.
-        assert!(report.pipelined < rtt * 3, "pipelined sends took {:?}", report.pipelined);
+        assert!(
+            report.pipelined < rtt * 3,
+            "pipelined sends took {:?}",
+            report.pipelined
+        );
 
         assert_eq!(report.faults, FAULTS);
         let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
-        let by_acks: HashMap<Acks, &ch3_acks::Run> = report.runs.iter().map(|r| (r.acks, r)).collect();
+        let by_acks: HashMap<Acks, &ch3_acks::Run> =
+            report.runs.iter().map(|r| (r.acks, r)).collect();
         assert_eq!(by_acks.len(), 3);
 
         // Read each topic back independently of the lesson, with a reader of
@@ -42,15 +61,31 @@ fn lesson_3() {
         let logs = read_all(&ctx, &topics);
         for run in &report.runs {
             assert_eq!(run.sent, sent);
-            assert_eq!(logs[&run.topic], run.log, "{:?}: the lesson's read-back", run.acks);
+            assert_eq!(
+                logs[&run.topic], run.log,
+                "{:?}: the lesson's read-back",
+                run.acks
+            );
         }
 
         // acks=0: every record reported delivered, at an unknown offset, and
         // exactly the records of the refused requests are missing from the log.
         let zero = by_acks[&Acks::Zero];
-        assert_eq!(zero.reported_ok(), RECORDS, "acks=0 reports every record delivered");
-        assert!(zero.offsets().iter().all(|o| *o == UNKNOWN_OFFSET), "acks=0 offsets: {:?}", zero.offsets());
-        assert_eq!(zero.log, sent[FAULTS..].to_vec(), "acks=0 lost exactly the refused records");
+        assert_eq!(
+            zero.reported_ok(),
+            RECORDS,
+            "acks=0 reports every record delivered"
+        );
+        assert!(
+            zero.offsets().iter().all(|o| *o == UNKNOWN_OFFSET),
+            "acks=0 offsets: {:?}",
+            zero.offsets()
+        );
+        assert_eq!(
+            zero.log,
+            sent[FAULTS..].to_vec(),
+            "acks=0 lost exactly the refused records"
+        );
         assert_eq!(zero.lost(), sent[..FAULTS].to_vec());
 
         // acks=1 and acks=all: the refusals were retried; everything is in

@@ -16,7 +16,10 @@ use crate::common::{assert_output, block_on, start};
 /// what is really stored.
 fn stored(ctx: &Ctx, topic: &str, partition: i32) -> Vec<MachineCommand> {
     let records = ctx.read_topic(topic).unwrap();
-    let log: Vec<_> = records.iter().filter(|m| m.partition() == partition).collect();
+    let log: Vec<_> = records
+        .iter()
+        .filter(|m| m.partition() == partition)
+        .collect();
     assert_eq!(log.first().map(|m| m.offset()), Some(0));
     log.iter()
         .map(|m| {
@@ -35,10 +38,17 @@ fn lesson_6() {
         let sequence = MachineCommand::sequence(LOT);
 
         // One key, one partition: every command of the lot went to the same one.
-        let plain = report.plain.as_ref().expect("the embedded cluster runs the fault demo");
+        let plain = report
+            .plain
+            .as_ref()
+            .expect("the embedded cluster runs the fault demo");
         for run in [plain, &report.idempotent] {
             let partition = run.deliveries[0].1;
-            assert!(run.deliveries.iter().all(|d| d.1 == partition), "{:?}", run.deliveries);
+            assert!(
+                run.deliveries.iter().all(|d| d.1 == partition),
+                "{:?}",
+                run.deliveries
+            );
             let sent: Vec<&MachineCommand> = run.deliveries.iter().map(|d| &d.0).collect();
             assert_eq!(sent, sequence.iter().collect::<Vec<_>>(), "sent in order");
         }
@@ -50,9 +60,17 @@ fn lesson_6() {
         assert_eq!(plain_log, plain.log, "the lesson shows what is stored");
         assert_eq!(plain_log.len(), sequence.len());
         for cmd in &sequence {
-            assert_eq!(plain_log.iter().filter(|c| *c == cmd).count(), 1, "{} once", cmd.label());
+            assert_eq!(
+                plain_log.iter().filter(|c| *c == cmd).count(),
+                1,
+                "{} once",
+                cmd.label()
+            );
         }
-        assert_ne!(plain_log, sequence, "the non-idempotent log is out of order");
+        assert_ne!(
+            plain_log, sequence,
+            "the non-idempotent log is out of order"
+        );
         assert_ne!(plain_log[0], sequence[0], "M1 was overtaken");
         assert!(!ch6_order::is_in_order(&plain_log));
 
@@ -67,15 +85,39 @@ fn lesson_6() {
         // The crash: session 1 did steps up to CRASH_AFTER_STEP and committed
         // all but the last; session 2 got that one again and skipped it.
         let crash_offset = i64::from(CRASH_AFTER_STEP) - 1;
-        assert_eq!(report.committed_after_crash, crash_offset, "the crashed step was not committed");
-        let session1: Vec<(i64, Outcome)> =
-            report.received.iter().filter(|r| r.session == 1).map(|r| (r.offset, r.outcome)).collect();
-        let session2: Vec<(i64, Outcome)> =
-            report.received.iter().filter(|r| r.session == 2).map(|r| (r.offset, r.outcome)).collect();
-        assert_eq!(session1, (0..=crash_offset).map(|o| (o, Outcome::Done)).collect::<Vec<_>>());
-        assert_eq!(session2[0], (crash_offset, Outcome::AlreadyDone), "redelivered and skipped");
+        assert_eq!(
+            report.committed_after_crash, crash_offset,
+            "the crashed step was not committed"
+        );
+        let session1: Vec<(i64, Outcome)> = report
+            .received
+            .iter()
+            .filter(|r| r.session == 1)
+            .map(|r| (r.offset, r.outcome))
+            .collect();
+        let session2: Vec<(i64, Outcome)> = report
+            .received
+            .iter()
+            .filter(|r| r.session == 2)
+            .map(|r| (r.offset, r.outcome))
+            .collect();
+        assert_eq!(
+            session1,
+            (0..=crash_offset)
+                .map(|o| (o, Outcome::Done))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            session2[0],
+            (crash_offset, Outcome::AlreadyDone),
+            "redelivered and skipped"
+        );
         assert!(session2[1..].iter().all(|(_, o)| *o == Outcome::Done));
-        assert_eq!(session2.last().unwrap().0, sequence.len() as i64 - 1, "session 2 reached the end");
+        assert_eq!(
+            session2.last().unwrap().0,
+            sequence.len() as i64 - 1,
+            "session 2 reached the end"
+        );
 
         // Every command executed exactly once in effect, in order.
         assert_eq!(report.effects, sequence);
@@ -84,8 +126,13 @@ fn lesson_6() {
         let probe: BaseConsumer = ctx.consumer_config(GROUP).create().unwrap();
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(&report.topic_idempotent, partition);
-        let committed = probe.committed_offsets(tpl, Duration::from_secs(5)).unwrap();
-        let offset = committed.find_partition(&report.topic_idempotent, partition).unwrap().offset();
+        let committed = probe
+            .committed_offsets(tpl, Duration::from_secs(5))
+            .unwrap();
+        let offset = committed
+            .find_partition(&report.topic_idempotent, partition)
+            .unwrap()
+            .offset();
         assert_eq!(offset, Offset::Offset(sequence.len() as i64));
     });
 }

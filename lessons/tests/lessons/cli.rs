@@ -15,8 +15,15 @@ fn course() -> Command {
 fn lesson_output_in_a_terminal_is_the_snapshot() {
     // What `course lesson 1` prints is what the book's chapter 1 shows.
     let out = course().args(["lesson", "1"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), snapshot_body("ch1_cluster"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        snapshot_body("ch1_cluster")
+    );
 }
 
 #[test]
@@ -25,7 +32,10 @@ fn unknown_lesson_lists_the_lessons() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("there is no lesson 99"), "{err}");
-    assert!(err.contains("1  Brokers, topics, partitions and replicas"), "{err}");
+    assert!(
+        err.contains("1  Brokers, topics, partitions and replicas"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -40,6 +40,9 @@ pub fn assert_output(slug: &str, ctx: &Ctx) {
 pub fn snapshot_body(slug: &str) -> String {
     let path = format!("{}/tests/snapshots/{slug}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let body = text.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{path}: no insta header"));
+    let body = text
+        .splitn(3, "---\n")
+        .nth(2)
+        .unwrap_or_else(|| panic!("{path}: no insta header"));
     body.to_string()
 }
