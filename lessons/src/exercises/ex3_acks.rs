@@ -34,8 +34,8 @@ pub const EXERCISE: Exercise = Exercise {
     title: "Producer settings that lose nothing",
     hint: "Ask what a delivery report means under each acks setting: with acks=0 the\n\
            producer reads no answer from the broker, so it cannot see a refusal.\n\
-           Once it reads the answers, what must it do with a refusal such as\n\
-           NOT_LEADER_FOR_PARTITION, and which setting allows that?\n\
+           Once it reads the answers, what must it do with a temporary refusal\n\
+           such as NOT_ENOUGH_REPLICAS, and which setting lets it?\n\
            Last, which acks keeps an acknowledged record when the leader dies?\n\
            (Chapter 3: three settings; what each setting loses; acks=all waits for the ISR.)",
     checks,
