@@ -15,6 +15,7 @@ pub mod starter;
 
 pub mod ex1_topic;
 pub mod ex2_keys;
+pub mod ex3_acks;
 pub mod ex5_late;
 
 use std::cell::RefCell;
@@ -114,7 +115,8 @@ pub struct Exercise {
 }
 
 /// Every exercise, in chapter order.
-pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE, ex2_keys::EXERCISE, ex5_late::EXERCISE];
+pub const EXERCISES: &[Exercise] =
+    &[ex1_topic::EXERCISE, ex2_keys::EXERCISE, ex3_acks::EXERCISE, ex5_late::EXERCISE];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
     EXERCISES

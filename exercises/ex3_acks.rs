@@ -1,0 +1,27 @@
+//! Exercise 3 (chapter 3): producer settings that lose nothing.
+//!
+//! The workshop's controller sends machine commands to Kafka. Someone tuned
+//! its producer to be "fast", and commands went missing the day a broker
+//! refused writes while leadership moved. Choose the producer's settings so
+//! that:
+//!
+//! 1. a broker refusing a write (NOT_LEADER_FOR_PARTITION, NOT_ENOUGH_REPLICAS)
+//!    loses no command: every one of them ends up in the log;
+//! 2. a delivery report that says "delivered" gives the offset where the
+//!    command is stored;
+//! 3. a command reported delivered would survive the death of its partition's
+//!    leader: it is on every in-sync replica, not on the leader alone.
+//!
+//! Your settings are applied on top of the course's client settings
+//! (`bootstrap.servers`, `message.timeout.ms`...). Edit the TODO lines below,
+//! then check your work: `just exercise 3` (or `cargo run --release --
+//! exercise 3`). Stuck? `just hint 3`.
+
+use rdkafka::config::ClientConfig;
+
+/// Set the controller's producer settings on `config`.
+pub fn producer_settings(config: &mut ClientConfig) {
+    // TODO: fast, but what does each of these cost when a broker refuses a write?
+    config.set("acks", "0");
+    config.set("retries", "0");
+}
