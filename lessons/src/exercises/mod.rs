@@ -14,6 +14,7 @@
 pub mod starter;
 
 pub mod ex1_topic;
+pub mod ex4_commit;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -107,7 +108,7 @@ pub struct Exercise {
 }
 
 /// Every exercise, in chapter order.
-pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE];
+pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE, ex4_commit::EXERCISE];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
     EXERCISES.iter().find(|e| e.number == number).ok_or_else(|| {
