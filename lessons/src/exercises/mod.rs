@@ -16,6 +16,7 @@ pub mod starter;
 pub mod ex1_topic;
 pub mod ex2_keys;
 pub mod ex3_acks;
+pub mod ex4_commit;
 pub mod ex5_late;
 
 use std::cell::RefCell;
@@ -115,8 +116,13 @@ pub struct Exercise {
 }
 
 /// Every exercise, in chapter order.
-pub const EXERCISES: &[Exercise] =
-    &[ex1_topic::EXERCISE, ex2_keys::EXERCISE, ex3_acks::EXERCISE, ex5_late::EXERCISE];
+pub const EXERCISES: &[Exercise] = &[
+    ex1_topic::EXERCISE,
+    ex2_keys::EXERCISE,
+    ex3_acks::EXERCISE,
+    ex4_commit::EXERCISE,
+    ex5_late::EXERCISE,
+];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
     EXERCISES
