@@ -344,11 +344,15 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
     );
     say!(
         ctx,
-        "committed offset falls below the low watermark jumps to it the same way: the"
+        "committed offset falls below the low watermark is reset by the same setting"
     );
     say!(
         ctx,
-        "records in between are lost to it, with no error. Watch the lag (chapter 4)."
+        "(earliest: to the low watermark; latest: to the end): the records in between"
+    );
+    say!(
+        ctx,
+        "are lost to it, with no error. Watch the lag (chapter 4)."
     );
     Ok(Overflow {
         topic,

@@ -83,7 +83,11 @@ fn them(commands: &[&String]) -> String {
 fn wrapped(commands: &[&String]) -> String {
     let mut lines = vec![String::new()];
     for (i, c) in commands.iter().enumerate() {
-        let item = if i + 1 < commands.len() { format!("{c},") } else { format!("{c}.") };
+        let item = if i + 1 < commands.len() {
+            format!("{c},")
+        } else {
+            format!("{c}.")
+        };
         let line = lines.last_mut().expect("never empty");
         if !line.is_empty() && line.len() + 1 + item.len() > 78 {
             lines.push(format!("  {item}"));
@@ -99,18 +103,29 @@ fn wrapped(commands: &[&String]) -> String {
     lines.join("\n")
 }
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let settings: fn(&mut ClientConfig) = pick!(variant, ex3_acks::producer_settings);
         let mut config = ctx.client_config();
         settings(&mut config);
-        let producer: FutureProducer = config.create().context("creating a producer with your settings")?;
-        let mock = ctx.mock().context("the checks inject faults: they need the embedded cluster")?;
+        let producer: FutureProducer = config
+            .create()
+            .context("creating a producer with your settings")?;
+        let mock = ctx
+            .mock()
+            .context("the checks inject faults: they need the embedded cluster")?;
         let topic = ctx.create_topic("machine-commands", 1, 3).await?;
 
         // Send the commands one at a time, each in its own Produce request,
         // the first three of which the broker refuses.
-        let sent: Vec<MachineCommand> = LOTS.iter().flat_map(|lot| MachineCommand::sequence(lot)).collect();
+        let sent: Vec<MachineCommand> = LOTS
+            .iter()
+            .flat_map(|lot| MachineCommand::sequence(lot))
+            .collect();
         mock.request_errors(RDKafkaApiKey::Produce, &FAULTS);
         let deadline = tokio::time::Instant::now() + SEND_BOUND;
         let mut reports = vec![Report::NotSent; sent.len()];
@@ -157,20 +172,32 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .filter(|(l, r)| !matches!(r, Report::NotSent) && !log.contains(l))
             .map(|(l, _)| l)
             .collect();
-        let unsent = reports.iter().filter(|r| matches!(r, Report::NotSent)).count();
+        let unsent = reports
+            .iter()
+            .filter(|r| matches!(r, Report::NotSent))
+            .count();
         let mut counts: HashMap<&String, usize> = HashMap::new();
         for l in &log {
             *counts.entry(l).or_default() += 1;
         }
-        let twice: Vec<String> =
-            sent_labels.iter().filter(|l| counts.get(l).copied().unwrap_or(0) > 1).map(|l| format!("{l} ({}x)", counts[l])).collect();
+        let twice: Vec<String> = sent_labels
+            .iter()
+            .filter(|l| counts.get(l).copied().unwrap_or(0) > 1)
+            .map(|l| format!("{l} ({}x)", counts[l]))
+            .collect();
         let mut detail = Vec::new();
         if !lost.is_empty() {
             let attempted = sent.len() - unsent;
-            detail.push(format!("{} of the {attempted} commands sent never reached the log:", lost.len()));
+            detail.push(format!(
+                "{} of the {attempted} commands sent never reached the log:",
+                lost.len()
+            ));
             detail.push(wrapped(&lost));
             let with = |pick: fn(&Report) -> bool| -> Vec<&String> {
-                lost.iter().copied().filter(|l| report_of(l).is_some_and(pick)).collect()
+                lost.iter()
+                    .copied()
+                    .filter(|l| report_of(l).is_some_and(pick))
+                    .collect()
             };
             let unseen = with(|r| matches!(r, Report::Delivered(o) if *o < 0));
             if !unseen.is_empty() {
@@ -201,7 +228,9 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             }
         }
         if unsent > 0 {
-            detail.push(format!("The checks stopped waiting there and did not send the {unsent} commands after it."));
+            detail.push(format!(
+                "The checks stopped waiting there and did not send the {unsent} commands after it."
+            ));
         }
         if !twice.is_empty() {
             detail.push(format!(
@@ -231,7 +260,9 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .filter(|(l, o)| *o < low || log.get((o - low) as usize) != Some(*l))
             .collect();
         let detail = match misplaced.first() {
-            _ if delivered.is_empty() => "no command was reported delivered, so no report gave an offset.".to_string(),
+            _ if delivered.is_empty() => {
+                "no command was reported delivered, so no report gave an offset.".to_string()
+            }
             Some((_, o)) if misplaced.iter().all(|(_, m)| m < &0) => format!(
                 "{} of {} reports said delivered at offset {o}: librdkafka's \"invalid offset\".\n\
                  With acks=0 the broker's answer is not read, so the producer never learns\n\
@@ -241,7 +272,9 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             ),
             Some((l, o)) => format!(
                 "the report for {l} gave offset {o}, but the log holds {} there (chapter 3).",
-                log.get((o - low).max(0) as usize).map(String::as_str).unwrap_or("nothing")
+                log.get((o - low).max(0) as usize)
+                    .map(String::as_str)
+                    .unwrap_or("nothing")
             ),
             None => String::new(),
         };
@@ -259,15 +292,19 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             Err(_) => "-1".to_string(), // not set: librdkafka's default, all
         };
         let detail = match acks.as_str() {
-            "0" => "your producer sends acks=0: the broker does not even answer, so \"delivered\"\n\
+            "0" => {
+                "your producer sends acks=0: the broker does not even answer, so \"delivered\"\n\
                     only means \"sent\" (chapter 3)."
-                .to_string(),
-            "1" => "your producer sends acks=1: the leader answers once it alone has the command.\n\
+                    .to_string()
+            }
+            "1" => {
+                "your producer sends acks=1: the leader answers once it alone has the command.\n\
                     If it dies before a follower copies the command, a follower without it can\n\
                     become leader and the command is gone, though it was acknowledged. The\n\
                     embedded cluster keeps one copy of each partition and cannot show this, so\n\
                     this check reads the acks your producer sends (chapter 3)."
-                .to_string(),
+                    .to_string()
+            }
             other => format!("your producer sends acks={other} (chapter 3)."),
         };
         checks.check(
@@ -295,7 +332,10 @@ async fn read_log(ctx: &Ctx, topic: &str, low: i64, high: i64) -> Result<Vec<Str
     let mut next = low;
     let deadline = Instant::now() + Duration::from_secs(5);
     while next < high {
-        anyhow::ensure!(Instant::now() < deadline, "the checks could not read the log back within 5 s");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the checks could not read the log back within 5 s"
+        );
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 let payload = m.payload().unwrap_or_default();

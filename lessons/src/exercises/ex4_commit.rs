@@ -51,7 +51,11 @@ const WAIT: Duration = Duration::from_secs(5);
 /// The student's function.
 type Commit = for<'a, 'b, 'c> fn(&'a BaseConsumer, &'b BorrowedMessage<'c>) -> Result<()>;
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let commit: Commit = pick!(variant, ex4_commit::commit_processed);
         let topic = ctx.create_topic(TOPIC, 1, 3).await?;
@@ -121,7 +125,9 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
                  from the committed offset on, so it is only right if the committed offset is the\n\
                  next record to read (chapter 4: lag).",
                 list(&(BEFORE_CRASH..records).collect::<Vec<_>>()),
-                committed.map(|c| c.to_string()).unwrap_or_else(|| "none (counted from 0)".into()),
+                committed
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "none (counted from 0)".into()),
             ),
         );
 
@@ -136,15 +142,26 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
                 commit(&consumer, &m)?;
             }
         }
-        let twice: Vec<i64> = done.iter().filter(|(_, &n)| n > 1).map(|(&o, _)| o).collect();
-        let skipped: Vec<i64> = done.iter().filter(|(_, &n)| n == 0).map(|(&o, _)| o).collect();
+        let twice: Vec<i64> = done
+            .iter()
+            .filter(|(_, &n)| n > 1)
+            .map(|(&o, _)| o)
+            .collect();
+        let skipped: Vec<i64> = done
+            .iter()
+            .filter(|(_, &n)| n == 0)
+            .map(|(&o, _)| o)
+            .collect();
         let first = after_restart.first().copied();
         let mut detail = match first {
             Some(f) => format!("The restarted consumer began at offset {f} ({}).", label(f)),
             None => "The restarted consumer read nothing at all.".to_string(),
         };
         if !twice.is_empty() {
-            detail.push_str(&format!("\n{} processed twice", records_were(&twice, &label)));
+            detail.push_str(&format!(
+                "\n{} processed twice",
+                records_were(&twice, &label)
+            ));
             match committed {
                 Some(c) => detail.push_str(&format!(
                     ": the group had committed {c}, which\nmeans \"the next record to read is {c}\", not \"{c} is done\"."
@@ -155,7 +172,10 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             }
         }
         if !skipped.is_empty() {
-            detail.push_str(&format!("\n{} never processed", records_were(&skipped, &label)));
+            detail.push_str(&format!(
+                "\n{} never processed",
+                records_were(&skipped, &label)
+            ));
             match committed {
                 Some(c) => detail.push_str(&format!(
                     ": the group had committed {c}, which\nmeans \"the next record to read is {c}\": every record before {c} counts as done."
@@ -229,9 +249,15 @@ fn list(offsets: &[i64]) -> String {
 /// right one was `next`.
 fn resume_means(c: i64, next: i64, label: &dyn Fn(i64) -> String) -> String {
     if c < next {
-        format!("a restart would process offset {c} ({}) a second time", label(c))
+        format!(
+            "a restart would process offset {c} ({}) a second time",
+            label(c)
+        )
     } else if c > next {
-        format!("a restart would never process offset {next} ({})", label(next))
+        format!(
+            "a restart would never process offset {next} ({})",
+            label(next)
+        )
     } else {
         "which is right".to_string()
     }
@@ -278,20 +304,32 @@ struct Observer {
 
 impl Observer {
     fn new(ctx: &Ctx, topic: &str) -> Result<Observer> {
-        let consumer = ctx.client_config().set("group.id", ctx.name(GROUP)).create()?;
-        Ok(Observer { consumer, topic: topic.to_string() })
+        let consumer = ctx
+            .client_config()
+            .set("group.id", ctx.name(GROUP))
+            .create()?;
+        Ok(Observer {
+            consumer,
+            topic: topic.to_string(),
+        })
     }
 
     /// (the group's committed offset, if any; the high watermark) of partition 0.
     fn position(&self) -> Result<(Option<i64>, i64)> {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(&self.topic, 0);
-        let committed = self.consumer.committed_offsets(tpl, WAIT).context("reading the committed offset")?;
+        let committed = self
+            .consumer
+            .committed_offsets(tpl, WAIT)
+            .context("reading the committed offset")?;
         let committed = match committed.find_partition(&self.topic, 0).map(|e| e.offset()) {
             Some(Offset::Offset(n)) => Some(n),
             _ => None,
         };
-        let (_, high) = self.consumer.fetch_watermarks(&self.topic, 0, WAIT).context("reading the watermarks")?;
+        let (_, high) = self
+            .consumer
+            .fetch_watermarks(&self.topic, 0, WAIT)
+            .context("reading the watermarks")?;
         Ok((committed, high))
     }
 }

@@ -62,17 +62,37 @@ fn bench_times_every_lesson_against_the_floor() {
     // the floor; no lesson may take more than a few seconds.
     let out = course().args(["bench", "--runs", "1"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("floor (produce one, consume one in a group):"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("floor (produce one, consume one in a group):"),
+        "{text}"
+    );
     for lesson in kafka_course::LESSONS {
         let row = text
             .lines()
             .find(|l| l.split_whitespace().next() == Some(&lesson.number.to_string()))
             .unwrap_or_else(|| panic!("no row for lesson {}:\n{text}", lesson.number));
-        let cols: Vec<f64> = row.split_whitespace().skip(1).map(|c| c.parse().unwrap()).collect();
-        assert!(cols[0] < 5.0, "lesson {} took {} s:\n{text}", lesson.number, cols[0]);
+        let cols: Vec<f64> = row
+            .split_whitespace()
+            .skip(1)
+            .map(|c| c.parse().unwrap())
+            .collect();
+        assert!(
+            cols[0] < 5.0,
+            "lesson {} took {} s:\n{text}",
+            lesson.number,
+            cols[0]
+        );
         if lesson.number == 1 {
-            assert!(cols[1] <= 3.0, "lesson 1 is {}x the floor:\n{text}", cols[1]);
+            assert!(
+                cols[1] <= 3.0,
+                "lesson 1 is {}x the floor:\n{text}",
+                cols[1]
+            );
         }
     }
 }
