@@ -14,6 +14,8 @@
 pub mod starter;
 
 pub mod ex1_topic;
+pub mod ex6_commit;
+pub mod ex7_status;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -107,7 +109,7 @@ pub struct Exercise {
 }
 
 /// Every exercise, in chapter order.
-pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE];
+pub const EXERCISES: &[Exercise] = &[ex1_topic::EXERCISE, ex6_commit::EXERCISE, ex7_status::EXERCISE];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
     EXERCISES.iter().find(|e| e.number == number).ok_or_else(|| {
