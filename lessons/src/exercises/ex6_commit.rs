@@ -266,7 +266,7 @@ impl Scenario {
             if did.is_empty() { "nothing".to_string() } else { did.join(", ") }
         ));
         let other_errors: Vec<&String> =
-            self.sessions.iter().filter_map(|(_, e)| e.as_ref()).filter(|e| !e.starts_with("CRASH")).collect();
+            self.sessions.iter().filter_map(|(_, e)| e.as_ref()).filter(|e| !e.contains("CRASH: the controller stopped")).collect();
         for e in &other_errors {
             lines.push(format!("handle returned an error of its own: {e}"));
         }
