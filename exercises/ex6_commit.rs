@@ -33,7 +33,11 @@ use crate::workshop::MachineCommand;
 /// Handle one record of the controller's partition: run its command on the
 /// machine and commit its offset. (The consumer has `enable.auto.commit=false`
 /// and `enable.auto.offset.store=false`: nothing is committed unless you do it.)
-pub fn handle(consumer: &BaseConsumer, msg: &BorrowedMessage<'_>, machine: &mut Machine) -> Result<()> {
+pub fn handle(
+    consumer: &BaseConsumer,
+    msg: &BorrowedMessage<'_>,
+    machine: &mut Machine,
+) -> Result<()> {
     let cmd: MachineCommand = serde_json::from_slice(msg.payload().unwrap_or_default())
         .with_context(|| format!("decoding the command at offset {}", msg.offset()))?;
 

@@ -73,17 +73,24 @@ impl Machine {
     /// Perform `cmd`'s operation: mill, drill or polish the lot. An error
     /// means the controller has crashed at that moment.
     pub fn run(&mut self, cmd: &MachineCommand) -> Result<()> {
-        let crash_now = |point| !self.crashed && self.crash == Some(point) && cmd.step == CRASH_STEP;
+        let crash_now =
+            |point| !self.crashed && self.crash == Some(point) && cmd.step == CRASH_STEP;
         if crash_now(CrashPoint::BeforeWork) {
             self.crashed = true;
-            bail!("CRASH: the controller stopped just before {} started", cmd.label());
+            bail!(
+                "CRASH: the controller stopped just before {} started",
+                cmd.label()
+            );
         }
         let after = crash_now(CrashPoint::AfterWork);
         self.done.insert((cmd.lot.clone(), cmd.step));
         self.effects.push(cmd.clone());
         if after {
             self.crashed = true;
-            bail!("CRASH: the controller stopped just after {} was done", cmd.label());
+            bail!(
+                "CRASH: the controller stopped just after {} was done",
+                cmd.label()
+            );
         }
         Ok(())
     }
@@ -97,7 +104,11 @@ impl Machine {
 /// The student's function (or the solution's, or the starter's).
 type Handle = fn(&BaseConsumer, &BorrowedMessage<'_>, &mut Machine) -> Result<()>;
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let handle: Handle = pick!(variant, ex6_commit::handle);
         let topic = ctx.create_topic("lot-commands", 1, 3).await?;
@@ -105,13 +116,25 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
         let commands = MachineCommand::sequence(LOT);
         let m2 = MachineCommand::step(LOT, CRASH_STEP).label();
 
-        let before = scenario(ctx, &topic, "controller-crash-before-work", CrashPoint::BeforeWork, handle)?;
+        let before = scenario(
+            ctx,
+            &topic,
+            "controller-crash-before-work",
+            CrashPoint::BeforeWork,
+            handle,
+        )?;
         checks.check(
             &format!("a crash just before {m2}'s work: no step is skipped"),
             before.effects == commands,
             before.diagnose(),
         );
-        let after = scenario(ctx, &topic, "controller-crash-after-work", CrashPoint::AfterWork, handle)?;
+        let after = scenario(
+            ctx,
+            &topic,
+            "controller-crash-after-work",
+            CrashPoint::AfterWork,
+            handle,
+        )?;
         checks.check(
             &format!("a crash just after {m2}'s work, before its commit: nothing is done twice"),
             after.effects == commands,
@@ -125,7 +148,10 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .map(|s| match s.committed_at_end {
                 Some(c) if c >= 0 => format!("group {}: the committed offset is {c}", s.group),
                 Some(_) => format!("group {}: nothing committed", s.group),
-                None => format!("group {}: the controller never got to the end of the partition", s.group),
+                None => format!(
+                    "group {}: the controller never got to the end of the partition",
+                    s.group
+                ),
             })
             .collect();
         checks.check(
@@ -145,12 +171,18 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
 
 /// Produce the lot's three commands, in order, to the topic's one partition.
 async fn send_commands(ctx: &Ctx, topic: &str) -> Result<()> {
-    let producer: FutureProducer =
-        ctx.client_config().set("enable.idempotence", "true").set("linger.ms", "0").create()?;
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "0")
+        .create()?;
     for cmd in MachineCommand::sequence(LOT) {
         let value = serde_json::to_string(&cmd)?;
         producer
-            .send(FutureRecord::to(topic).key(LOT).payload(&value), Duration::from_secs(5))
+            .send(
+                FutureRecord::to(topic).key(LOT).payload(&value),
+                Duration::from_secs(5),
+            )
             .await
             .map_err(|(e, _)| e)
             .with_context(|| format!("producing {}", cmd.label()))?;
@@ -176,8 +208,17 @@ struct Scenario {
 
 /// Run the controller around `handle` until it has drained the partition,
 /// restarting it in the same group after each crash (bounded).
-fn scenario(ctx: &Ctx, topic: &str, group: &str, point: CrashPoint, handle: Handle) -> Result<Scenario> {
-    let mut machine = Machine { crash: Some(point), ..Machine::default() };
+fn scenario(
+    ctx: &Ctx,
+    topic: &str,
+    group: &str,
+    point: CrashPoint,
+    handle: Handle,
+) -> Result<Scenario> {
+    let mut machine = Machine {
+        crash: Some(point),
+        ..Machine::default()
+    };
     let mut s = Scenario {
         group: group.to_string(),
         point,
@@ -242,11 +283,15 @@ fn scenario(ctx: &Ctx, topic: &str, group: &str, point: CrashPoint, handle: Hand
 /// The group's committed offset on partition 0 (-1 if none), as the
 /// cluster reports it.
 fn committed_offset(consumer: &BaseConsumer, topic: &str) -> Result<i64> {
-    let committed = consumer.committed(Duration::from_secs(5)).context("reading the committed offset")?;
-    Ok(match committed.find_partition(topic, 0).map(|e| e.offset()) {
-        Some(Offset::Offset(o)) => o,
-        _ => -1,
-    })
+    let committed = consumer
+        .committed(Duration::from_secs(5))
+        .context("reading the committed offset")?;
+    Ok(
+        match committed.find_partition(topic, 0).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            _ => -1,
+        },
+    )
 }
 
 impl Scenario {
@@ -263,10 +308,18 @@ impl Scenario {
             "The machine made the controller crash {when} the work of {m2}; the checks ran the\n\
              controller {} time(s) in the same group, and the machine did: {}.",
             self.sessions.len(),
-            if did.is_empty() { "nothing".to_string() } else { did.join(", ") }
+            if did.is_empty() {
+                "nothing".to_string()
+            } else {
+                did.join(", ")
+            }
         ));
-        let other_errors: Vec<&String> =
-            self.sessions.iter().filter_map(|(_, e)| e.as_ref()).filter(|e| !e.contains("CRASH: the controller stopped")).collect();
+        let other_errors: Vec<&String> = self
+            .sessions
+            .iter()
+            .filter_map(|(_, e)| e.as_ref())
+            .filter(|e| !e.contains("CRASH: the controller stopped"))
+            .collect();
         for e in &other_errors {
             lines.push(format!("handle returned an error of its own: {e}"));
         }
@@ -282,7 +335,11 @@ impl Scenario {
             let offset = cmd.step as i64 - 1;
             if times == 0 {
                 match self.committed_after_crash {
-                    Some(c) if c > offset && self.point == CrashPoint::BeforeWork && cmd.step == CRASH_STEP => {
+                    Some(c)
+                        if c > offset
+                            && self.point == CrashPoint::BeforeWork
+                            && cmd.step == CRASH_STEP =>
+                    {
                         lines.push(format!(
                             "{} was never done: its offset was committed before the work, and the crash came\n\
                              in between. Right after the crash the group's committed offset was already {c},\n\
@@ -294,7 +351,11 @@ impl Scenario {
                     _ => lines.push(format!("{} was never done (chapter 6).", cmd.label())),
                 }
             } else if times > 1 {
-                let redelivered = self.sessions.iter().filter(|(offsets, _)| offsets.contains(&offset)).count();
+                let redelivered = self
+                    .sessions
+                    .iter()
+                    .filter(|(offsets, _)| offsets.contains(&offset))
+                    .count();
                 lines.push(format!(
                     "{} took effect {times} times. It was delivered in {redelivered} sessions: the crash came after\n\
                      its work and before its commit, so Kafka delivered it again (at-least-once). A\n\

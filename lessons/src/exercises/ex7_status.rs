@@ -84,7 +84,11 @@ impl Plant {
     }
 }
 
-fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+fn checks<'a>(
+    variant: Variant,
+    ctx: &'a Ctx,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let next: Next = pick!(variant, ex7_status::next_command);
         let mut command_topics = Vec::new();
@@ -101,10 +105,26 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
 
         let plant = RefCell::new(Plant::default());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let machines = try_join_all(
-            (0..3).map(|k| machine(ctx, k, &command_topics[k], &status_topic, &producer, &plant, stop_rx.clone())),
+        let machines = try_join_all((0..3).map(|k| {
+            machine(
+                ctx,
+                k,
+                &command_topics[k],
+                &status_topic,
+                &producer,
+                &plant,
+                stop_rx.clone(),
+            )
+        }));
+        let workflow = workflow(
+            ctx,
+            &command_topics,
+            &status_topic,
+            &producer,
+            &plant,
+            next,
+            stop_rx.clone(),
         );
-        let workflow = workflow(ctx, &command_topics, &status_topic, &producer, &plant, next, stop_rx.clone());
         let driver = async {
             let result = drive(&command_topics, &producer, &plant).await;
             let _ = stop_tx.send(true);
@@ -144,19 +164,35 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .count();
         let mut wrong = Vec::new();
         for lot in LOTS {
-            let did: Vec<MachineCommand> = plant.workshop.effects.iter().filter(|c| c.lot == lot).cloned().collect();
+            let did: Vec<MachineCommand> = plant
+                .workshop
+                .effects
+                .iter()
+                .filter(|c| c.lot == lot)
+                .cloned()
+                .collect();
             if did == MachineCommand::sequence(lot) {
                 continue;
             }
             let names: Vec<&str> = did.iter().map(|c| c.machine.as_str()).collect();
-            let missing: Vec<String> =
-                MachineCommand::sequence(lot).iter().filter(|c| !did.contains(c)).map(|c| c.label()).collect();
+            let missing: Vec<String> = MachineCommand::sequence(lot)
+                .iter()
+                .filter(|c| !did.contains(c))
+                .map(|c| c.label())
+                .collect();
             let mut line = format!(
                 "{lot}: the machines did {}",
-                if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    names.join(", ")
+                }
             );
             if !missing.is_empty() {
-                line.push_str(&format!("; never done: {} (the lot stalled)", missing.join(", ")));
+                line.push_str(&format!(
+                    "; never done: {} (the lot stalled)",
+                    missing.join(", ")
+                ));
             } else {
                 line.push_str(": OUT OF ORDER");
             }
@@ -179,14 +215,22 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
             .reactions
             .iter()
             .filter(|(s, c)| s.step as usize == STEPS.len() && c.is_some())
-            .map(|(s, c)| format!("On {}, the workflow sent {}.", describe(s), c.as_ref().map(|c| c.label()).unwrap_or_default()))
+            .map(|(s, c)| {
+                format!(
+                    "On {}, the workflow sent {}.",
+                    describe(s),
+                    c.as_ref().map(|c| c.label()).unwrap_or_default()
+                )
+            })
             .collect();
         after_last.extend(plant.bad.iter().cloned());
         let mut after_last = summarize(&after_last);
         if !settled {
             after_last.push(format!("The workshop was still busy after {RUN_TIME:?}: the workflow keeps sending commands."));
         }
-        after_last.push("M3 is the last step: once it is done, the lot is finished (chapter 7).".to_string());
+        after_last.push(
+            "M3 is the last step: once it is done, the lot is finished (chapter 7).".to_string(),
+        );
         checks.check(
             "once M3 is done, the lot is finished: nothing more is sent",
             after_last.len() == 1,
@@ -198,7 +242,11 @@ fn checks<'a>(variant: Variant, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFut
 
 /// Start each lot (its M1 command), then wait until the plant settles.
 /// Returns whether it did within [`RUN_TIME`].
-async fn drive(command_topics: &[String], producer: &FutureProducer, plant: &RefCell<Plant>) -> Result<bool> {
+async fn drive(
+    command_topics: &[String],
+    producer: &FutureProducer,
+    plant: &RefCell<Plant>,
+) -> Result<bool> {
     let deadline = Instant::now() + RUN_TIME;
     for lot in LOTS {
         plant.borrow_mut().sent[0] += 1;
@@ -285,7 +333,10 @@ async fn workflow(
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
-                plant.borrow_mut().bad.push(format!("On {}, next_command panicked:\n  {why}", describe(&status)));
+                plant.borrow_mut().bad.push(format!(
+                    "On {}, next_command panicked:\n  {why}",
+                    describe(&status)
+                ));
                 None
             }
             Ok(None) => None,
@@ -341,7 +392,13 @@ fn summarize(lines: &[String]) -> Vec<String> {
     let mut out: Vec<String> = distinct
         .iter()
         .take(4)
-        .map(|(l, n)| if *n > 1 { format!("{l} ({n} times)") } else { l.to_string() })
+        .map(|(l, n)| {
+            if *n > 1 {
+                format!("{l} ({n} times)")
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
     if distinct.len() > 4 {
         out.push(format!("... and {} more like these.", distinct.len() - 4));
@@ -351,7 +408,13 @@ fn summarize(lines: &[String]) -> Vec<String> {
 
 /// A status event in words, e.g. `"lot-A M1 started" (done: false)`.
 fn describe(s: &MachineStatus) -> String {
-    format!("\"{} {} {}\" (done: {})", s.lot, s.machine, if s.done { "done" } else { "started" }, s.done)
+    format!(
+        "\"{} {} {}\" (done: {})",
+        s.lot,
+        s.machine,
+        if s.done { "done" } else { "started" },
+        s.done
+    )
 }
 
 /// A consumer in `group` that commits only what the program stores.
@@ -375,10 +438,21 @@ async fn publish(
     cmd: &MachineCommand,
     done: bool,
 ) -> Result<()> {
-    let status = MachineStatus { lot: cmd.lot.clone(), machine: cmd.machine.clone(), step: cmd.step, done };
+    let status = MachineStatus {
+        lot: cmd.lot.clone(),
+        machine: cmd.machine.clone(),
+        step: cmd.step,
+        done,
+    };
     let value = serde_json::to_string(&status)?;
-    let record = FutureRecord::to(status_topic).key(&status.lot).payload(&value);
-    producer.send(record, WAIT).await.map_err(|(e, _)| e).context("publishing a status event")?;
+    let record = FutureRecord::to(status_topic)
+        .key(&status.lot)
+        .payload(&value);
+    producer
+        .send(record, WAIT)
+        .await
+        .map_err(|(e, _)| e)
+        .context("publishing a status event")?;
     plant.borrow_mut().published += 1;
     Ok(())
 }
@@ -396,6 +470,9 @@ async fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineComma
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
-    let payload = m.payload().ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
-    serde_json::from_slice(payload).with_context(|| format!("decoding the record at offset {}", m.offset()))
+    let payload = m
+        .payload()
+        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+    serde_json::from_slice(payload)
+        .with_context(|| format!("decoding the record at offset {}", m.offset()))
 }
