@@ -18,6 +18,8 @@ pub mod ex2_keys;
 pub mod ex3_acks;
 pub mod ex4_commit;
 pub mod ex5_late;
+pub mod ex6_commit;
+pub mod ex7_status;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -122,6 +124,8 @@ pub const EXERCISES: &[Exercise] = &[
     ex3_acks::EXERCISE,
     ex4_commit::EXERCISE,
     ex5_late::EXERCISE,
+    ex6_commit::EXERCISE,
+    ex7_status::EXERCISE,
 ];
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
