@@ -694,10 +694,6 @@ fn join(ctx: &Ctx, group: &str, name: &str, topic: &str, reset: &str) -> Result<
         // "earliest" (the oldest record kept) or "latest" (only new records,
         // librdkafka's default).
         .set("auto.offset.reset", reset)
-        // How long the broker may hold a fetch open while it has nothing new
-        // (default 500 ms). The embedded cluster always waits it out, even
-        // when a record arrives meanwhile; keep it short so the lesson is.
-        .set("fetch.wait.max.ms", "50")
         .create()
         .with_context(|| format!("creating consumer {name}"))?;
     consumer.subscribe(&[topic])?;
@@ -716,7 +712,6 @@ fn join_late(ctx: &Ctx, topic: &str) -> Result<Member> {
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "latest")
         .set("enable.partition.eof", "true")
-        .set("fetch.wait.max.ms", "50")
         .create()
         .context("creating the late group's consumer")?;
     consumer.subscribe(&[topic])?;

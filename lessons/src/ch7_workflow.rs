@@ -668,19 +668,16 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
 }
 
 /// A consumer in `group` that commits only what the program stores.
-fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
+pub(crate) fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
     ctx.consumer_config(group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        // A real broker answers a waiting fetch as soon as data arrives; the
-        // embedded one waits out fetch.wait.max.ms, so keep it short.
-        .set("fetch.wait.max.ms", "10")
         .create()
         .with_context(|| format!("creating the consumer of group {group}"))
 }
 
-fn send_command(
+pub(crate) fn send_command(
     producer: &FutureProducer,
     topic: &str,
     cmd: &MachineCommand,
@@ -693,7 +690,7 @@ fn send_command(
         .with_context(|| format!("sending {}", cmd.label()))
 }
 
-async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
+pub(crate) async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
     timeout(WAIT, delivery)
         .await
         .map_err(|_| anyhow!("no delivery report after {WAIT:?}"))?
@@ -703,7 +700,8 @@ async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<(
     Ok(())
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
+/// A record's JSON value, decoded.
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
     let payload = m
         .payload()
         .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;

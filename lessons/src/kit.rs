@@ -163,6 +163,13 @@ impl Ctx {
             // a fraction of a second instead of the classic protocol's ~3 s
             // initial rebalance delay.
             .set("group.protocol", "consumer");
+        if self.is_embedded() {
+            // A real broker answers a waiting fetch as soon as a record
+            // arrives; the embedded cluster holds every empty fetch for the
+            // full fetch.wait.max.ms (500 ms by default). A short wait keeps
+            // lessons fast there; real clusters keep the default.
+            c.set("fetch.wait.max.ms", "10");
+        }
         c
     }
 

@@ -22,7 +22,10 @@ fn root() -> &'static Path {
 }
 
 #[test]
-#[cfg_attr(not(has_solutions), ignore = "a student's copy has no reference solutions")]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
 fn every_solution_passes_its_checks() {
     for e in EXERCISES {
         let outcome = block_on(exercises::run(e, Variant::Solution));
@@ -36,7 +39,10 @@ fn every_solution_passes_its_checks() {
 }
 
 #[test]
-#[cfg_attr(not(has_solutions), ignore = "a student's copy has no reference solutions")]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
 fn every_exercise_fails_its_checks_as_shipped() {
     for e in EXERCISES {
         let outcome = block_on(exercises::run(e, Variant::Starter));
@@ -57,7 +63,10 @@ fn every_exercise_fails_its_checks_as_shipped() {
 }
 
 #[test]
-#[cfg_attr(not(has_solutions), ignore = "a student's copy has no reference solutions")]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
 fn every_exercise_has_its_files_a_hint_and_a_chapter() {
     for e in EXERCISES {
         assert!(
@@ -89,7 +98,10 @@ fn every_exercise_has_its_files_a_hint_and_a_chapter() {
 }
 
 #[test]
-#[cfg_attr(not(has_solutions), ignore = "a student's copy has no reference solutions")]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
 fn shipped_exercises_are_the_starters_of_their_solutions() {
     for e in EXERCISES {
         let source =
@@ -173,7 +185,10 @@ fn exercise_command_explains_a_failure_and_exits_non_zero() {
 /// Export a clean copy, solve exercise 1 in it, and check it as a teacher.
 /// (Builds the course once more, in target/student-check.)
 #[test]
-#[cfg_attr(not(has_solutions), ignore = "a student's copy has no reference solutions")]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
 fn teacher_exports_a_clean_copy_and_checks_it() {
     let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("student-copy");
     let _ = std::fs::remove_dir_all(&copy);

@@ -274,8 +274,6 @@ fn member(ctx: &Ctx, topic: &str) -> Result<BaseConsumer> {
         // Say when the end of the partition is reached: the checks then know
         // that a consumer has read everything it will read, without waiting.
         .set("enable.partition.eof", "true")
-        // The embedded cluster holds every empty fetch this long (default 500 ms).
-        .set("fetch.wait.max.ms", "50")
         .create()
         .context("creating a consumer")?;
     consumer.subscribe(&[topic])?;

@@ -237,7 +237,6 @@ fn scenario(
             .set("auto.offset.reset", "earliest")
             // Tell the controller when it has read everything.
             .set("enable.partition.eof", "true")
-            .set("fetch.wait.max.ms", "10")
             .create()
             .context("creating the controller's consumer")?;
         consumer.subscribe(&[topic])?;

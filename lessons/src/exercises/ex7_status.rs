@@ -13,18 +13,17 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{Context as _, Result};
 use futures::future::{try_join_all, LocalBoxFuture};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use serde::Deserialize;
 use tokio::sync::watch;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{sleep, Instant};
 
 use super::{Checks, Exercise, Variant};
 use crate::ch6_order::Workshop;
-use crate::ch7_workflow::{MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
+use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
 use crate::kit::Ctx;
 use crate::pick;
 use crate::workshop::{MachineCommand, STEPS};
@@ -417,19 +416,6 @@ fn describe(s: &MachineStatus) -> String {
     )
 }
 
-/// A consumer in `group` that commits only what the program stores.
-fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
-    ctx.consumer_config(group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        // The embedded cluster lets a fetch wait its full time even when
-        // data arrives: keep the wait short.
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .with_context(|| format!("creating the consumer of group {group}"))
-}
-
 /// Publish `cmd`'s machine report: started (`done` false) or done.
 async fn publish(
     producer: &FutureProducer,
@@ -459,20 +445,5 @@ async fn publish(
 
 /// Send a command and wait until it is acknowledged.
 async fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<()> {
-    let value = serde_json::to_string(cmd)?;
-    let record = FutureRecord::to(topic).key(&cmd.lot).payload(&value);
-    timeout(WAIT, producer.send(record, WAIT))
-        .await
-        .map_err(|_| anyhow!("no delivery report for {} after {WAIT:?}", cmd.label()))?
-        .map_err(|(e, _)| e)
-        .with_context(|| format!("sending {}", cmd.label()))?;
-    Ok(())
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
-    let payload = m
-        .payload()
-        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
-    serde_json::from_slice(payload)
-        .with_context(|| format!("decoding the record at offset {}", m.offset()))
+    ch7_workflow::await_delivery(ch7_workflow::send_command(producer, topic, cmd)?).await
 }
