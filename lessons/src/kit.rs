@@ -299,8 +299,9 @@ impl Ctx {
 /// The mock cluster's thread can miss the wake-up of a control request sent
 /// right after the previous one was answered; the request then waits for the
 /// thread's next 1-second tick. A few milliseconds between calls avoid it.
-/// Lessons that make several control calls in a row (fault injection) use
-/// this too; and they create their topics before their clients exist.
+/// `Ctx::create_topic` pauses between its calls; a lesson that makes several
+/// control calls in a row should too, and create its topics before its
+/// clients exist.
 pub async fn mock_pause() {
     tokio::time::sleep(Duration::from_millis(5)).await;
 }
