@@ -36,7 +36,6 @@ pub fn assert_output(slug: &str, ctx: &Ctx) {
 }
 
 /// The body of a snapshot file (without insta's header).
-#[allow(dead_code)]
 pub fn snapshot_body(slug: &str) -> String {
     let path = format!("{}/tests/snapshots/{slug}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
