@@ -16,6 +16,7 @@ pub mod ch6_order;
 pub mod ch7_workflow;
 
 pub mod bench;
+pub mod clean;
 pub mod exercises;
 pub mod teacher;
 pub mod workshop;
