@@ -65,7 +65,7 @@ enum Command {
     /// Your progress: which exercises pass.
     Exercises,
     /// Delete the topics and groups the lessons created on the real cluster
-    /// (KAFKA_BOOTSTRAP_SERVERS or --brokers), and list them. Nothing else.
+    /// (KAFKA_BOOTSTRAP_SERVERS or --brokers), and nothing else; list them.
     Clean {
         /// Only list what would be deleted.
         #[arg(long)]
