@@ -5,7 +5,7 @@
 //! `-{unix_secs}-{pid}` to each logical name, see `Ctx::name`), so the names
 //! pile up: one pass of the lessons leaves 18 topics. `course clean` deletes
 //! exactly those: a topic or group is the course's when its name is one of
-//! [`COURSE_NAMES`] followed by `-<digits>-<digits>`. Anything else on the
+//! [`COURSE_NAMES`] followed by `-<unix secs>-<pid>`, both all digits. Anything else on the
 //! cluster (other applications' topics, Kafka's internal topics) is never
 //! touched. `--dry-run` lists what would go without deleting it.
 //!
@@ -80,14 +80,17 @@ pub fn is_course_name(name: &str) -> bool {
         .any(|logical| name.strip_prefix(logical).is_some_and(is_run_suffix))
 }
 
-/// `-<digits>-<digits>`, the suffix `Ctx::real` appends (`-{unix_secs}-{pid}`).
+/// `-<digits>-<digits>`, the suffix `Ctx::real` appends (`-{unix_secs}-{pid}`),
+/// where the seconds are a Unix time of at least 10 digits (since 2001).
+/// Without that floor, `routing-4-1767225601` (no pid: not the course's)
+/// would read as `routing` with the suffix `-4-1767225601`.
 fn is_run_suffix(s: &str) -> bool {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     let Some(rest) = s.strip_prefix('-') else {
         return false;
     };
     match rest.split_once('-') {
-        Some((secs, pid)) => digits(secs) && digits(pid),
+        Some((secs, pid)) => digits(secs) && secs.len() >= 10 && digits(pid),
         None => false,
     }
 }
@@ -277,7 +280,7 @@ mod tests {
     fn a_course_name_is_a_logical_name_and_a_run_suffix() {
         for name in [
             "machine-commands-1767225600-4242",
-            "machine-commands.dlt-1-2",
+            "machine-commands.dlt-1767225600-2",
             "routing-4-1767225600-7",
             "routing-1767225600-7",
             "kit-reader-1767225600-99",
@@ -292,6 +295,8 @@ mod tests {
             "machine-commands--4242", // empty secs
             "machine-commands-17672x5600-42",
             "machine-commands-1-2-3",
+            "machine-commands-1-2", // seconds too few for a Unix time
+            "routing-4-1767225601", // routing-4 with half a suffix, not routing + -4-...
             "machine-commands-prod-1767225600-42",
             "my-machine-commands-1767225600-42",
             "orders-v2",
@@ -310,14 +315,21 @@ mod tests {
         let cleaned = plan(
             &s(&[
                 "orders",
-                "routing-4-10-20",
+                "routing-4-1767225600-20",
                 "__consumer_offsets",
-                "machine-status-10-20",
+                "machine-status-1767225600-20",
             ]),
-            &s(&["machines-10-20", "billing", "machines-10-20"]),
+            &s(&[
+                "machines-1767225600-20",
+                "billing",
+                "machines-1767225600-20",
+            ]),
         );
-        assert_eq!(cleaned.topics, ["machine-status-10-20", "routing-4-10-20"]);
-        assert_eq!(cleaned.groups, ["machines-10-20"]);
+        assert_eq!(
+            cleaned.topics,
+            ["machine-status-1767225600-20", "routing-4-1767225600-20"]
+        );
+        assert_eq!(cleaned.groups, ["machines-1767225600-20"]);
         assert_eq!((cleaned.other_topics, cleaned.other_groups), (2, 1));
     }
 
