@@ -87,7 +87,7 @@ macro_rules! on_tansu {
         #[test]
         #[cfg_attr(
             not(has_tansu),
-            ignore = "did not run: Tansu 0.6.0 is not installed (see tests/lessons/tansu.rs; CI installs it)"
+            ignore = "did not run: Tansu 0.6.0 is not installed (see README, Tests against an independent broker)"
         )]
         fn $name() {
             let tansu = Tansu::start();
