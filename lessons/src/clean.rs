@@ -80,7 +80,7 @@ pub fn is_course_name(name: &str) -> bool {
         .any(|logical| name.strip_prefix(logical).is_some_and(is_run_suffix))
 }
 
-/// `-<digits>-<digits>`, the suffix `Ctx::real` appends (`-{unix_secs}-{pid}`),
+/// `-<digits>-<digits>`, the suffix the kit appends on a real cluster (`-{unix_secs}-{pid}`),
 /// where the seconds are a Unix time of at least 10 digits (since 2001).
 /// Without that floor, `routing-4-1767225601` (no pid: not the course's)
 /// would read as `routing` with the suffix `-4-1767225601`.
@@ -110,7 +110,7 @@ pub struct Cleaned {
 }
 
 /// Bound for each step against the cluster: listing, deleting topics,
-/// deleting groups. An unreachable broker is caught earlier, by `Ctx::real`.
+/// deleting groups. An unreachable broker is caught earlier, by `Ctx::connect`.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `course clean [--dry-run]`: on the embedded cluster (`brokers` unset)
@@ -139,7 +139,7 @@ pub async fn run(brokers: Option<&str>, dry_run: bool) -> Result<()> {
 /// the cluster at `bootstrap`, narrating to `out`. Fails within seconds if
 /// no broker answers there.
 pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cleaned> {
-    let ctx = Ctx::real(bootstrap, Narrator::quiet())?;
+    let ctx = Ctx::connect(Some(bootstrap), Narrator::quiet())?;
     let client: BaseConsumer = ctx.client_config().create()?;
     let metadata = client
         .fetch_metadata(None, CONNECT_TIMEOUT)

@@ -208,7 +208,9 @@ async fn run(cli: Cli) -> Result<()> {
             out!("{}", exercises::table(&rows));
             Ok(())
         }
-        Command::Clean { dry_run } => kafka_course::clean::run(brokers, dry_run).await,
+        Command::Clean { dry_run } => {
+            kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
+        }
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
         Command::Teacher(TeacherCommand::Check { dir }) => teacher::check(&dir),
     }
