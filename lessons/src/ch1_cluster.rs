@@ -204,11 +204,10 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
 fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
     let leaders: BTreeSet<i32> = partitions.iter().map(|p| p.leader).collect();
     let idle: BTreeSet<i32> = distinct(brokers).difference(&leaders).copied().collect();
-    if brokers.len() == 1 {
+    if let [only] = brokers {
         say!(
             ctx,
-            "{} leads every partition: alone, it does all the work.",
-            brokers_named(&leaders)
+            "Broker {only} leads every partition: alone, it does all the work."
         );
         say_lines(
             ctx,
@@ -222,12 +221,12 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
         );
     } else {
         let verb = if idle.len() == 1 { "leads" } else { "lead" };
-        say!(ctx, "The leaders are on {} only:", brokers_named(&leaders));
+        let (leaders, idle) = (brokers_named(&leaders), brokers_named(&idle));
         say!(
             ctx,
-            "{} {verb} no partition of this topic.",
-            brokers_named(&idle)
+            "The leaders are not spread over the brokers: they are on {leaders} only,"
         );
+        say!(ctx, "and {idle} {verb} no partition of this topic.");
     }
     if ctx.is_embedded() {
         // `Ctx::create_topic` placed the leaders: say so, rather than let a

@@ -509,21 +509,15 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
         } else {
             ("acks=1", "acks=all")
         };
-        say!(
-            ctx,
-            "{slow} waited longer than {fast} in this run, and that is noise: acks=all waits"
-        );
-        if followers.is_empty() {
-            say!(
-                ctx,
-                "for what acks=1 waits for, and this partition has no follower in its ISR."
-            );
+        let why = if followers.is_empty() {
+            "for what acks=1 waits for, and this partition has no follower in its ISR."
         } else {
-            say!(
-                ctx,
-                "for everything acks=1 waits for, and more. Run it again to compare."
-            );
-        }
+            "for everything acks=1 waits for, and more. Run it again to compare."
+        };
+        say_wrapped(
+            ctx,
+            &format!("{slow} waited longer than {fast} in this run, and that is noise: acks=all waits {why}"),
+        );
     } else if followers.is_empty() {
         say_lines(
             ctx,
@@ -853,9 +847,9 @@ acks=1    the leader stored it. If the leader dies before a follower copies it,
         say_lines(
             ctx,
             &format!(
-                "          This cluster keeps the replicas on {}: no follower elsewhere can\n          \
-                 take over, so it cannot show this. Chapter 3 of the book gives the steps\n          \
-                 on the course's 3-broker cluster.",
+                "          This cluster keeps every replica on {}: no follower elsewhere\n          \
+                 can take over, so it cannot show this. Chapter 3 of the book gives the\n          \
+                 steps on the course's 3-broker cluster.",
                 brokers_named(&brokers)
             ),
         );
