@@ -142,10 +142,19 @@ fn the_cluster(
         replication_factor(&partitions)
     );
     say!(ctx, "");
-    say!(ctx, "partition  leader  replicas   in-sync replicas (ISR)");
+    // The replicas column is as wide as its widest list: broker ids can be long.
+    let w = partitions
+        .iter()
+        .map(|p| list(&p.replicas).len())
+        .fold(9, usize::max);
+    say!(
+        ctx,
+        "partition  leader  {:<w$}  in-sync replicas (ISR)",
+        "replicas"
+    );
     for p in &partitions {
         let (replicas, isr) = (list(&p.replicas), list(&p.isr));
-        say!(ctx, "{:>9}  {:>6}  {replicas:<9}  {isr}", p.id, p.leader);
+        say!(ctx, "{:>9}  {:>6}  {replicas:<w$}  {isr}", p.id, p.leader);
     }
     say!(ctx, "");
     describe_replicas(ctx, &brokers, &partitions);
