@@ -50,7 +50,11 @@ pub const COMPARED_KEYS: [&str; 8] = [
     "lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H",
 ];
 
-/// How long a single record may take to be delivered before the lesson fails.
+/// How long the lesson waits on librdkafka before it fails: to fetch
+/// metadata, to await a delivery report, and, as the second argument of
+/// `FutureProducer::send` (`queue_timeout`), to enqueue a record while the
+/// producer's queue is full. Once a record is queued, its delivery is bounded
+/// by `message.timeout.ms` (10 s, set by the kit), not by this.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the lesson observed, for tests to check beyond the printed text.

@@ -554,8 +554,9 @@ fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
             &format!(
                 "Waiting for each record before sending the next is the slowest way to produce:\n\
                  with acks=all, {RECORDS} records enqueued without waiting took {} in all. The\n\
-                 producer keeps sending while earlier records wait for their answer. acks says\n\
-                 when a record counts as written; it does not make records go one at a time.",
+                 producer packs queued records into shared requests (batching) and sends a\n\
+                 request without waiting for earlier answers (pipelining). acks says when a\n\
+                 record counts as written; it does not make records go one at a time.",
                 shown(ctx, pipelined)
             ),
         );

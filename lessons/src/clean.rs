@@ -2,10 +2,10 @@
 //! a real cluster.
 //!
 //! On a real cluster every run of a lesson uses fresh names (the kit appends
-//! `-{unix_secs}-{pid}` to each logical name, see `Ctx::name`), so the names
+//! `-{unix_millis}-{pid}` to each logical name, see `Ctx::name`), so the names
 //! pile up: one pass of the lessons leaves 18 topics. `course clean` deletes
 //! exactly those: a topic or group is the course's when its name is one of
-//! [`COURSE_NAMES`] followed by `-<unix secs>-<pid>`, both all digits. Anything else on the
+//! [`COURSE_NAMES`] followed by `-<unix milliseconds>-<pid>`, both all digits. Anything else on the
 //! cluster (other applications' topics, Kafka's internal topics) is never
 //! touched. `--dry-run` lists what would go without deleting it.
 //!
@@ -80,8 +80,8 @@ pub fn is_course_name(name: &str) -> bool {
         .any(|logical| name.strip_prefix(logical).is_some_and(is_run_suffix))
 }
 
-/// `-<digits>-<digits>`, the suffix the kit appends on a real cluster (`-{unix_secs}-{pid}`),
-/// where the seconds are a Unix time of at least 10 digits (since 2001).
+/// `-<digits>-<digits>`, the suffix the kit appends on a real cluster (`-{unix_millis}-{pid}`),
+/// where the time is a Unix time of at least 10 digits (seconds since 2001, or milliseconds).
 /// Without that floor, `routing-4-1767225601` (no pid: not the course's)
 /// would read as `routing` with the suffix `-4-1767225601`.
 fn is_run_suffix(s: &str) -> bool {

@@ -122,4 +122,7 @@ macro_rules! on_tansu {
     };
 }
 
+on_tansu!(lesson_1_on_tansu, 1, ch1_cluster);
+on_tansu!(lesson_2_on_tansu, 2, ch2_producer);
+on_tansu!(lesson_3_on_tansu, 3, ch3_acks);
 on_tansu!(lesson_4_on_tansu, 4, ch4_consumer);
