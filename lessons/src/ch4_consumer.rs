@@ -816,12 +816,17 @@ async fn settle(
         }
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
         if let Ok((message, i, _)) = timeout(LOOK_EVERY, select_all(receives)).await {
+            // The assignment can complete between our look and this wait,
+            // and the member then fetches at once. Give the record back:
+            // seeking to it makes the consumer deliver it again, to the
+            // lesson's reading loop.
             let m = message?;
-            bail!(
-                "{} received a record while the group was forming: offset {}",
-                members[i].name,
-                m.offset()
-            );
+            let (topic, partition, offset) = (m.topic().to_string(), m.partition(), m.offset());
+            drop(m);
+            members[i]
+                .consumer
+                .seek(&topic, partition, Offset::Offset(offset), WAIT)
+                .with_context(|| format!("{} giving back offset {offset}", members[i].name))?;
         }
     }
 }
