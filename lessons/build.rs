@@ -41,7 +41,34 @@ fn module_list(mods: &[(String, PathBuf)]) -> String {
         .collect()
 }
 
+/// Tansu, the independent broker the tests run every lesson against
+/// (tests/lessons/tansu.rs): `cfg(has_tansu)` when its binary is installed,
+/// so that a machine without it reports those tests as ignored, saying why.
+/// CI installs it and sets COURSE_REQUIRE_TANSU, so that they must run.
+fn find_tansu() {
+    println!("cargo::rustc-check-cfg=cfg(has_tansu)");
+    println!("cargo::rerun-if-env-changed=TANSU_BIN");
+    println!("cargo::rerun-if-env-changed=COURSE_REQUIRE_TANSU");
+    let bin = std::env::var_os("TANSU_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tansu-0.6.0/bin/tansu"));
+    // Watch the nearest folder that exists, so installing Tansu later is noticed.
+    if let Some(watched) = bin.ancestors().find(|p| p.exists() && *p != Path::new("/")) {
+        println!("cargo::rerun-if-changed={}", watched.display());
+    }
+    if bin.is_file() {
+        println!("cargo::rustc-cfg=has_tansu");
+        println!("cargo::rustc-env=TANSU_BIN={}", bin.display());
+    } else if std::env::var_os("COURSE_REQUIRE_TANSU").is_some() {
+        panic!(
+            "COURSE_REQUIRE_TANSU is set but Tansu is not at {}",
+            bin.display()
+        );
+    }
+}
+
 fn main() {
+    find_tansu();
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo::rerun-if-env-changed=EXERCISES_DIR");

@@ -54,20 +54,27 @@ pub async fn run(runs: usize) -> Result<()> {
         floor.push(start.elapsed());
     }
     let floor = median(floor);
-    println!("Median of {runs} run(s) per lesson, embedded cluster, this build.");
-    println!(
+    crate::outln!("Median of {runs} run(s) per lesson, embedded cluster, this build.");
+    crate::outln!(
         "floor (produce one, consume one in a group): {:.3} s",
         floor.as_secs_f64()
     );
-    println!();
-    println!("lesson  time (s)  x floor");
+    crate::outln!();
+    crate::outln!("lesson  time (s)  x floor");
     let mut failed = 0;
     for lesson in LESSONS {
         let mut times = Vec::new();
         let mut error = None;
         for _ in 0..runs {
             let start = Instant::now();
-            if let Err(e) = run_lesson(lesson.number, None, Narrator::quiet()).await {
+            if let Err(e) = run_lesson(
+                lesson.number,
+                &crate::kit::Options::default(),
+                Narrator::quiet(),
+            )
+            .await
+            .map(drop)
+            {
                 error = Some(e);
                 break;
             }
@@ -76,11 +83,11 @@ pub async fn run(runs: usize) -> Result<()> {
         match error {
             Some(e) => {
                 failed += 1;
-                println!("{:>6}  failed: {e:#}", lesson.number);
+                crate::outln!("{:>6}  failed: {e:#}", lesson.number);
             }
             None => {
                 let t = median(times);
-                println!(
+                crate::outln!(
                     "{:>6}  {:>8.3}  {:>7.1}",
                     lesson.number,
                     t.as_secs_f64(),

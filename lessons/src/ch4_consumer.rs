@@ -25,7 +25,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GroupProtocol, GROUP_WAIT};
 use crate::say;
 use crate::workshop::MachineCommand;
 
@@ -184,14 +184,14 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     );
     say!(ctx, "");
     let a = join(ctx, GROUP, "member-a", &topic, "earliest")?;
-    settle(&[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
+    settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     say!(
         ctx,
         "member-a joins alone: member-a has {}",
         show_set(&assigned(&a)?)
     );
     let b = join(ctx, GROUP, "member-b", &topic, "earliest")?;
-    let overlaps = settle(&[&a, &b], |sets| {
+    let overlaps = settle(ctx, &[&a, &b], |sets| {
         is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())
     })
     .await?;
@@ -219,7 +219,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             "The assignment does NOT give each partition to exactly one member: {sets:?}"
         );
     }
-    say!(ctx, "The broker computed this split (KIP-848 protocol).");
+    say!(ctx, "{}", who_assigns(ctx));
     if overlaps == 0 {
         let ms = LOOK_EVERY.as_millis();
         say!(
@@ -468,7 +468,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         "member-b leaves the group (it shuts down cleanly), and the group rebalances:"
     );
     let b_left = leave(b);
-    settle(&[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
+    settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     say!(ctx, "  member-a now has {}", show_set(&assigned(&a)?));
     b_left.await?;
 
@@ -615,7 +615,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .map(|l| (l.partition, l.high_watermark))
         .collect();
     let late = join_late(ctx, &topic)?;
-    wait_at_end(&late).await?;
+    wait_at_end(ctx, &late).await?;
     let cmd = MachineCommand::step(LAST_LOT, 1);
     let late_written = send(
         &producer,
@@ -687,7 +687,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 fn join(ctx: &Ctx, group: &str, name: &str, topic: &str, reset: &str) -> Result<Member> {
     // ANCHOR: consumer_config
     let consumer: StreamConsumer = ctx
-        .consumer_config(group) // group.id, and the KIP-848 group protocol
+        .consumer_config(group) // group.id, and the group protocol
+        // The member's name, which the broker shows in its view of the group.
+        .set("client.id", name)
         // Commit only when we say so, after the work is done.
         .set("enable.auto.commit", "false")
         // Where to start in a partition the group has never committed:
@@ -722,7 +724,7 @@ fn join_late(ctx: &Ctx, topic: &str) -> Result<Member> {
 }
 
 /// Wait until the member has reached the end of every partition.
-async fn wait_at_end(member: &Member) -> Result<()> {
+async fn wait_at_end(ctx: &Ctx, member: &Member) -> Result<()> {
     let deadline = Instant::now() + WAIT;
     let mut at_end = BTreeSet::new();
     while at_end.len() < PARTITIONS as usize {
@@ -736,6 +738,9 @@ async fn wait_at_end(member: &Member) -> Result<()> {
                 m.offset()
             ),
             Ok(Err(e)) => return Err(e).context("waiting for the end of the partitions"),
+            Err(_) if assigned(member)?.is_empty() => {
+                return Err(ctx.no_partitions(LATE_GROUP, WAIT))
+            }
             Err(_) => bail!(
                 "{} did not reach the end of the partitions within {WAIT:?}",
                 member.name
@@ -761,8 +766,12 @@ async fn next_message<'m>(
 /// Keep the members polling (a consumer takes part in rebalances while it
 /// polls) until their assignments satisfy `done`. Returns how many times,
 /// looking along the way, it saw a partition assigned to two members.
-async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Result<usize> {
-    let deadline = Instant::now() + WAIT;
+async fn settle(
+    ctx: &Ctx,
+    members: &[&Member],
+    done: impl Fn(&[Vec<i32>]) -> bool,
+) -> Result<usize> {
+    let deadline = Instant::now() + GROUP_WAIT;
     let mut overlaps = 0;
     loop {
         let sets = members
@@ -776,20 +785,34 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
         if done(&sets) {
             return Ok(overlaps);
         }
-        ensure!(
-            Instant::now() < deadline,
-            "the group did not settle within {WAIT:?}: {sets:?}"
-        );
-        // A member learns about a rebalance from the answer to its next
-        // heartbeat, and the embedded cluster asks for one every 3 s (a real
-        // broker: group.consumer.heartbeat.interval.ms, 5 s). Subscribing
-        // again to the same topic makes librdkafka send one right away: a
-        // shortcut that keeps the lesson fast, which applications do not need.
-        for m in members {
-            let subscription = m.consumer.subscription()?;
-            let topics = subscription.elements();
-            let names: Vec<&str> = topics.iter().map(|e| e.topic()).collect();
-            m.consumer.subscribe(&names)?;
+        if Instant::now() >= deadline {
+            if all.is_empty() {
+                return Err(ctx.no_partitions(GROUP, GROUP_WAIT));
+            }
+            let held: Vec<String> = members
+                .iter()
+                .zip(&sets)
+                .map(|(m, s)| format!("{} has {}", m.name, show_set(s)))
+                .collect();
+            bail!(
+                "group \"{GROUP}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
+                held.join(", ")
+            );
+        }
+        if ctx.groups().protocol == GroupProtocol::Consumer {
+            // A KIP-848 member learns about a rebalance from the answer to
+            // its next heartbeat, and the embedded cluster asks for one every
+            // 3 s (a real broker: group.consumer.heartbeat.interval.ms, 5 s).
+            // Subscribing again to the same topic makes librdkafka send one
+            // right away: a shortcut that keeps the lesson fast, which
+            // applications do not need. (Classic members heartbeat every
+            // 100 ms in the course: see `Ctx::consumer_config`.)
+            for m in members {
+                let subscription = m.consumer.subscription()?;
+                let topics = subscription.elements();
+                let names: Vec<&str> = topics.iter().map(|e| e.topic()).collect();
+                m.consumer.subscribe(&names)?;
+            }
         }
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
         if let Ok((message, i, _)) = timeout(LOOK_EVERY, select_all(receives)).await {
@@ -799,6 +822,18 @@ async fn settle(members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Resu
                 members[i].name,
                 m.offset()
             );
+        }
+    }
+}
+
+/// Who computed the assignment, for the protocol this run uses.
+fn who_assigns(ctx: &Ctx) -> &'static str {
+    match ctx.groups().protocol {
+        GroupProtocol::Consumer => {
+            "The group coordinator (a broker) computed this split (KIP-848 consumer protocol)."
+        }
+        GroupProtocol::Classic => {
+            "The group's leader (one member) computed this split (classic protocol)."
         }
     }
 }

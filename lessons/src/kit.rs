@@ -13,19 +13,22 @@
 //! The kit also owns the narration: what a lesson prints is collected here,
 //! so a test can compare it with the snapshot the book shows.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::DefaultProducerContext;
+use rdkafka::producer::{BaseProducer, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
+
+use crate::apis::{self, Offered};
 
 /// How many brokers the embedded cluster has: as many as the real one in
 /// `docker-compose.yml`, so replication factor 3 means the same thing on both.
@@ -35,12 +38,141 @@ pub const EMBEDDED_BROKERS: i32 = 3;
 /// A lesson must never hang on an unreachable broker.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a lesson waits for a consumer group to get its partitions
+/// before it stops and explains why ([`Ctx::no_partitions`]). A group
+/// forms in well under a second on the embedded cluster, and within a few
+/// seconds on a real one.
+pub const GROUP_WAIT: Duration = Duration::from_secs(8);
+
 /// Which cluster a lesson runs against.
 pub enum Backend {
     /// librdkafka's mock cluster, alive as long as this value.
-    Embedded(MockCluster<'static, DefaultProducerContext>),
+    Embedded(Embedded),
     /// A real Kafka cluster reached at `Ctx::bootstrap()`.
     Real,
+}
+
+/// The embedded cluster: a mock cluster owned by a client of its own.
+///
+/// librdkafka starts a mock cluster for a client configured with
+/// `test.mock.num.brokers`, and gives both the rdkafka wrapper
+/// ([`MockCluster`]) and the raw handle, which the kit needs for the two
+/// controls rdkafka does not wrap (the initial rebalance delay, and
+/// hiding an API).
+pub struct Embedded {
+    // Field order matters: `mock` borrows from `owner`, so it is dropped first.
+    mock: MockCluster<'static, DefaultProducerContext>,
+    owner: Box<BaseProducer>,
+}
+
+impl Embedded {
+    fn start(brokers: i32) -> Result<Embedded> {
+        let owner: Box<BaseProducer> = Box::new(
+            ClientConfig::new()
+                .set("test.mock.num.brokers", brokers.to_string())
+                .create()
+                .context("starting the embedded Kafka cluster")?,
+        );
+        // SAFETY: the client lives in a Box that `Embedded` owns and never
+        // moves out or replaces; `mock` is declared first, so it is dropped
+        // before the client it borrows.
+        let client: &'static Client<DefaultProducerContext> =
+            unsafe { &*(owner.client() as *const Client<DefaultProducerContext>) };
+        let mock = client
+            .mock_cluster()
+            .context("starting the embedded Kafka cluster")?;
+        let embedded = Embedded { mock, owner };
+        // A real broker waits `group.initial.rebalance.delay.ms` (3 s by
+        // default) before a new classic-protocol group's first rebalance, so
+        // that members starting together join one rebalance. The course's
+        // docker-compose cluster sets it to 0; so does the embedded one.
+        unsafe { rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(embedded.raw(), 0) };
+        Ok(embedded)
+    }
+
+    fn raw(&self) -> *mut rdkafka_sys::RDKafkaMockCluster {
+        unsafe { rdkafka_sys::rd_kafka_handle_mock_cluster(self.owner.client().native_ptr()) }
+    }
+
+    /// Stop offering the KIP-848 group protocol, as a Kafka 3.x broker (or
+    /// Tansu, or Redpanda) would: ApiVersions no longer lists
+    /// ConsumerGroupHeartbeat. (rdkafka's `MockCluster::apiversion` knows
+    /// API keys up to 58 only; this one is 68.)
+    fn hide_kip848(&self) -> Result<()> {
+        let err = unsafe {
+            rdkafka_sys::rd_kafka_mock_set_apiversion(
+                self.raw(),
+                apis::CONSUMER_GROUP_HEARTBEAT,
+                -1,
+                -1,
+            )
+        };
+        anyhow::ensure!(
+            err == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+            "hiding ConsumerGroupHeartbeat on the embedded cluster: {err:?}"
+        );
+        Ok(())
+    }
+}
+
+/// The consumer-group protocol a lesson's groups use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// KIP-848 (`group.protocol=consumer`, Kafka 4.0+): the group
+    /// coordinator, a broker, computes the assignment and members learn of
+    /// it from their heartbeats; no stop-the-world rebalance.
+    Consumer,
+    /// The classic protocol (`group.protocol=classic`, every Kafka version):
+    /// members join, one of them (the group leader) computes the assignment,
+    /// and the coordinator hands it out.
+    Classic,
+}
+
+impl GroupProtocol {
+    /// The value of librdkafka's `group.protocol` setting.
+    pub fn setting(self) -> &'static str {
+        match self {
+            GroupProtocol::Consumer => "consumer",
+            GroupProtocol::Classic => "classic",
+        }
+    }
+}
+
+/// What the user asked for with `KAFKA_GROUP_PROTOCOL` or `--group-protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolChoice {
+    /// `consumer` where every broker offers it, else `classic`.
+    #[default]
+    Auto,
+    Consumer,
+    Classic,
+}
+
+/// How to reach the cluster a lesson runs on.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// A real cluster's bootstrap servers; `None` for the embedded cluster.
+    pub brokers: Option<String>,
+    pub group_protocol: ProtocolChoice,
+    /// Embedded cluster only: pose as a cluster without the KIP-848 group
+    /// protocol (a Kafka 3.x cluster, say), to see what the course does there.
+    pub embedded_without_kip848: bool,
+}
+
+/// One broker, as the cluster's metadata describes it, and what it offers.
+#[derive(Clone, Debug)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub address: String,
+    /// Its ApiVersions answer, or why there is none.
+    pub offered: std::result::Result<Offered, String>,
+}
+
+/// The group protocol chosen for this run, and why, in words for the reader.
+#[derive(Clone, Debug)]
+pub struct Groups {
+    pub protocol: GroupProtocol,
+    pub why: String,
 }
 
 /// Everything a lesson needs: the cluster, client settings, names, narration.
@@ -51,56 +183,70 @@ pub struct Ctx {
     /// from empty topics and fresh groups. Empty on the embedded cluster,
     /// which is new at every run anyway.
     suffix: String,
+    brokers: Vec<BrokerInfo>,
+    groups: Groups,
+    /// The topics this run created, in order (for `course lesson N --keep`).
+    topics: RefCell<Vec<String>>,
     out: Narrator,
 }
 
 impl Ctx {
     /// Start an embedded 3-broker cluster for the lifetime of the `Ctx`.
     pub fn embedded(out: Narrator) -> Result<Ctx> {
-        let mock =
-            MockCluster::new(EMBEDDED_BROKERS).context("starting the embedded Kafka cluster")?;
-        Ok(Ctx {
-            bootstrap: mock.bootstrap_servers(),
-            backend: Backend::Embedded(mock),
-            suffix: String::new(),
-            out,
-        })
-    }
-
-    /// Connect to a real cluster, failing fast (within [`CONNECT_TIMEOUT`])
-    /// with a message that names the address if nothing answers there.
-    pub fn real(bootstrap: &str, out: Narrator) -> Result<Ctx> {
-        let probe: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("socket.connection.setup.timeout.ms", "3000")
-            .set("log_level", "0") // the error below says it better than librdkafka's retries
-            .create()
-            .with_context(|| format!("invalid bootstrap servers {bootstrap:?}"))?;
-        if let Err(e) = probe.fetch_metadata(None, CONNECT_TIMEOUT) {
-            bail!(
-                "cannot reach a Kafka broker at {bootstrap} (from KAFKA_BOOTSTRAP_SERVERS or --brokers): {e}.\n\
-                 Start the course's cluster with `just cluster-up` (docker compose, brokers on localhost:9092-9094),\n\
-                 or unset KAFKA_BOOTSTRAP_SERVERS to run on the embedded cluster."
-            );
-        }
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Ok(Ctx {
-            bootstrap: bootstrap.to_string(),
-            backend: Backend::Real,
-            suffix: format!("-{secs}-{}", std::process::id()),
-            out,
-        })
+        Ctx::connect_with(&Options::default(), out)
     }
 
     /// The embedded cluster if `brokers` is `None`, else the real one.
     pub fn connect(brokers: Option<&str>, out: Narrator) -> Result<Ctx> {
-        match brokers.map(str::trim).filter(|b| !b.is_empty()) {
-            Some(b) => Ctx::real(b, out),
-            None => Ctx::embedded(out),
-        }
+        let options = Options {
+            brokers: brokers.map(str::to_string),
+            ..Options::default()
+        };
+        Ctx::connect_with(&options, out)
+    }
+
+    /// Connect as `options` say: start the embedded cluster, or reach the
+    /// real one (failing within [`CONNECT_TIMEOUT`] with a message that
+    /// names the address if nothing answers), then ask every broker what it
+    /// offers and choose the group protocol.
+    pub fn connect_with(options: &Options, out: Narrator) -> Result<Ctx> {
+        let real = options
+            .brokers
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty());
+        let (bootstrap, backend, suffix) = match real {
+            None => {
+                let embedded = Embedded::start(EMBEDDED_BROKERS)?;
+                if options.embedded_without_kip848 {
+                    embedded.hide_kip848()?;
+                }
+                (
+                    embedded.mock.bootstrap_servers(),
+                    Backend::Embedded(embedded),
+                    String::new(),
+                )
+            }
+            Some(bootstrap) => {
+                let secs = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let suffix = format!("-{secs}-{}", std::process::id());
+                (bootstrap.to_string(), Backend::Real, suffix)
+            }
+        };
+        let brokers = probe_brokers(&bootstrap, matches!(backend, Backend::Real))?;
+        let groups = choose_protocol(options.group_protocol, &brokers);
+        Ok(Ctx {
+            bootstrap,
+            backend,
+            suffix,
+            brokers,
+            groups,
+            topics: RefCell::new(Vec::new()),
+            out,
+        })
     }
 
     /// The `bootstrap.servers` value clients use.
@@ -112,9 +258,64 @@ impl Ctx {
     /// a real cluster: such a lesson says so instead of pretending.
     pub fn mock(&self) -> Option<&MockCluster<'static, DefaultProducerContext>> {
         match &self.backend {
-            Backend::Embedded(m) => Some(m),
+            Backend::Embedded(e) => Some(&e.mock),
             Backend::Real => None,
         }
+    }
+
+    /// The brokers of the cluster, and what each one offers.
+    pub fn brokers(&self) -> &[BrokerInfo] {
+        &self.brokers
+    }
+
+    /// The group protocol the lesson's groups use, and why.
+    pub fn groups(&self) -> &Groups {
+        &self.groups
+    }
+
+    /// The topics this run created (actual names), in order.
+    pub fn topics(&self) -> Vec<String> {
+        self.topics.borrow().clone()
+    }
+
+    /// Why a group got no partitions within `waited`, for the reader: which
+    /// group, which protocol, what the brokers offered, what to try.
+    /// Lessons return this instead of a bare time-out.
+    pub fn no_partitions(&self, logical_group: &str, waited: Duration) -> anyhow::Error {
+        let protocol = self.groups.protocol;
+        let mut text = format!(
+            "group \"{logical_group}\" got no partitions within {}s, with the {} group protocol ({}).\n",
+            waited.as_secs(),
+            protocol.setting(),
+            self.groups.why
+        );
+        text.push_str("What the brokers offer for consumer groups:\n");
+        for b in &self.brokers {
+            let apis = match &b.offered {
+                Ok(offered) => apis::describe_group_apis(offered),
+                Err(e) => format!("unknown ({e})"),
+            };
+            text.push_str(&format!("  broker {} at {}: {apis}\n", b.id, b.address));
+        }
+        let kip848 = self
+            .brokers
+            .iter()
+            .all(|b| b.offered.as_ref().is_ok_and(apis::has_kip848));
+        text.push_str(match (protocol, kip848) {
+            (GroupProtocol::Consumer, false) => {
+                "Not every broker offers ConsumerGroupHeartbeat v1+, which the consumer protocol (KIP-848, Kafka 4.0+) needs:\n\
+                 run with KAFKA_GROUP_PROTOCOL=classic (or auto, the default, which chooses it)."
+            }
+            (GroupProtocol::Consumer, true) => {
+                "The brokers offer KIP-848, yet no assignment came: check the broker's logs, or try KAFKA_GROUP_PROTOCOL=classic."
+            }
+            (GroupProtocol::Classic, _) => {
+                "The brokers list the classic group requests, but the group coordinator assigned nothing: this broker\n\
+                 does not run consumer groups to the end (Tansu 0.6 is one such). Lessons with groups need another\n\
+                 cluster: the course's docker-compose.yml (`just cluster-up`), or the embedded one (unset KAFKA_BOOTSTRAP_SERVERS)."
+            }
+        });
+        anyhow::anyhow!(text)
     }
 
     pub fn is_embedded(&self) -> bool {
@@ -151,6 +352,11 @@ impl Ctx {
             // so a broker that disappears mid-lesson gives an error, not a hang.
             .set("message.timeout.ms", "10000")
             .set("socket.connection.setup.timeout.ms", "3000");
+        if let Ok(contexts) = std::env::var("KAFKA_DEBUG") {
+            // librdkafka's own debug log (e.g. KAFKA_DEBUG=cgrp for consumer
+            // groups, `all` for everything), printed on standard error.
+            c.set("debug", contexts);
+        }
         c
     }
 
@@ -158,11 +364,24 @@ impl Ctx {
     pub fn consumer_config(&self, logical_group: &str) -> ClientConfig {
         let mut c = self.client_config();
         c.set("group.id", self.name(logical_group))
-            // The KIP-848 group protocol (GA since Kafka 4.0): the broker
-            // computes the assignment, and a new member gets its partitions in
-            // a fraction of a second instead of the classic protocol's ~3 s
-            // initial rebalance delay.
-            .set("group.protocol", "consumer");
+            // KIP-848's protocol where the cluster has it (Kafka 4.0+), else
+            // the classic one: see `choose_protocol`.
+            .set("group.protocol", self.groups.protocol.setting());
+        if self.groups.protocol == GroupProtocol::Classic {
+            // A classic member learns that the group is rebalancing from the
+            // answer to its next heartbeat (every 3 s by default). The
+            // lessons start and stop members every second: heartbeat often,
+            // so that each rebalance takes a fraction of a second.
+            c.set("heartbeat.interval.ms", "100");
+            if self.is_embedded() {
+                // A real coordinator completes a rebalance as soon as every
+                // member has rejoined. The embedded one, when a member joins
+                // or leaves, waits for the session timeout less one second
+                // (45 s by default): a short session keeps that wait short.
+                c.set("session.timeout.ms", "1200");
+            }
+        }
+
         if self.is_embedded() {
             // A real broker answers a waiting fetch as soon as a record
             // arrives; the embedded cluster holds every empty fetch for the
@@ -185,8 +404,9 @@ impl Ctx {
         replication_factor: i32,
     ) -> Result<String> {
         let name = self.name(logical);
+        self.topics.borrow_mut().push(name.clone());
         match &self.backend {
-            Backend::Embedded(mock) => {
+            Backend::Embedded(Embedded { mock, .. }) => {
                 mock_pause().await;
                 mock.create_topic(&name, partitions, replication_factor)
                     .with_context(|| format!("creating topic {logical}"))?;
@@ -294,6 +514,76 @@ impl Ctx {
     }
 }
 
+/// The cluster's brokers, from its metadata, each asked what it offers.
+/// On a real cluster, nothing answering at `bootstrap` is an error that says
+/// what to do.
+fn probe_brokers(bootstrap: &str, real: bool) -> Result<Vec<BrokerInfo>> {
+    let probe: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("socket.connection.setup.timeout.ms", "3000")
+        .set("log_level", "0") // the error below says it better than librdkafka's retries
+        .create()
+        .with_context(|| format!("invalid bootstrap servers {bootstrap:?}"))?;
+    let metadata = match probe.fetch_metadata(None, CONNECT_TIMEOUT) {
+        Ok(m) => m,
+        Err(e) if real => bail!(
+            "cannot reach a Kafka broker at {bootstrap} (from KAFKA_BOOTSTRAP_SERVERS or --brokers): {e}.\n\
+             Start the course's cluster with `just cluster-up` (docker compose, brokers on localhost:9092-9094),\n\
+             or unset KAFKA_BOOTSTRAP_SERVERS to run on the embedded cluster."
+        ),
+        Err(e) => return Err(e).context("the embedded cluster does not answer"),
+    };
+    let mut brokers: Vec<BrokerInfo> = metadata
+        .brokers()
+        .iter()
+        .map(|b| {
+            let address = format!("{}:{}", b.host(), b.port());
+            let offered =
+                apis::api_versions(&address, CONNECT_TIMEOUT).map_err(|e| format!("{e:#}"));
+            BrokerInfo {
+                id: b.id(),
+                address,
+                offered,
+            }
+        })
+        .collect();
+    brokers.sort_by_key(|b| b.id);
+    Ok(brokers)
+}
+
+/// `auto`: KIP-848 where every broker offers it, else classic. The user can
+/// force either; a forced `consumer` on a cluster without it is explained by
+/// [`Ctx::no_partitions`] when the group stays empty.
+fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
+    let lacking: Vec<String> = brokers
+        .iter()
+        .filter(|b| !b.offered.as_ref().is_ok_and(apis::has_kip848))
+        .map(|b| format!("broker {}", b.id))
+        .collect();
+    let (protocol, why) = match choice {
+        ProtocolChoice::Consumer => (
+            GroupProtocol::Consumer,
+            "as KAFKA_GROUP_PROTOCOL or --group-protocol asks".to_string(),
+        ),
+        ProtocolChoice::Classic => (
+            GroupProtocol::Classic,
+            "as KAFKA_GROUP_PROTOCOL or --group-protocol asks".to_string(),
+        ),
+        ProtocolChoice::Auto if lacking.is_empty() => (
+            GroupProtocol::Consumer,
+            "every broker offers it".to_string(),
+        ),
+        ProtocolChoice::Auto => (
+            GroupProtocol::Classic,
+            format!(
+                "{} lacking KIP-848's ConsumerGroupHeartbeat v1",
+                lacking.join(", ")
+            ),
+        ),
+    };
+    Groups { protocol, why }
+}
+
 /// Wait a moment before a control call to the embedded cluster.
 ///
 /// The mock cluster's thread can miss the wake-up of a control request sent
@@ -330,7 +620,7 @@ impl Narrator {
 
     pub fn line(&self, line: &str) {
         if self.echo {
-            println!("{line}");
+            write_out(&format!("{line}\n"));
         }
         let mut text = self.text.lock().unwrap_or_else(|e| e.into_inner());
         text.push_str(line);
@@ -347,4 +637,31 @@ impl Narrator {
 #[macro_export]
 macro_rules! say {
     ($ctx:expr, $($arg:tt)*) => { $ctx.say(format!($($arg)*)) };
+}
+
+/// Write to standard output. If the reader has gone away (`course lesson 1
+/// | head -1` closes the pipe after one line), stop quietly, as Unix tools
+/// do, instead of panicking with a backtrace.
+pub fn write_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        panic!("writing to standard output: {e}");
+    }
+}
+
+/// `out!("...")`: `print!` that stops quietly on a closed pipe.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::kit::write_out(&format!($($arg)*)) };
+}
+
+/// `outln!("...")`: `println!` that stops quietly on a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::kit::write_out("\n") };
+    ($($arg:tt)*) => { $crate::kit::write_out(&format!("{}\n", format!($($arg)*))) };
 }

@@ -5,6 +5,7 @@
 //! [`kit`] is what every lesson shares: the cluster (embedded or real),
 //! client settings, topic creation, narration.
 
+pub mod apis;
 pub mod kit;
 
 pub mod ch1_cluster;
@@ -17,13 +18,14 @@ pub mod ch7_workflow;
 
 pub mod bench;
 pub mod exercises;
+pub mod keep;
 pub mod teacher;
 pub mod workshop;
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
 
-use kit::{Ctx, Narrator};
+use kit::{Ctx, GroupProtocol, Narrator, Options};
 
 /// One lesson of the course, as the command line lists and runs it.
 pub struct Lesson {
@@ -31,17 +33,20 @@ pub struct Lesson {
     /// The module, book page and snapshot name, e.g. `ch1_cluster`.
     pub slug: &'static str,
     pub title: &'static str,
+    /// Whether the lesson's consumers read in consumer groups.
+    pub groups: bool,
     /// Runs the lesson, dropping its report (tests call the module directly).
     pub run: for<'a> fn(&'a Ctx) -> LocalBoxFuture<'a, Result<()>>,
 }
 
 /// `lesson!(n, module, "title")`: a [`Lesson`] that runs `module::run`.
 macro_rules! lesson {
-    ($n:expr, $module:ident, $title:expr) => {
+    ($n:expr, $module:ident, $title:expr, groups: $groups:expr) => {
         Lesson {
             number: $n,
             slug: stringify!($module),
             title: $title,
+            groups: $groups,
             run: |ctx| Box::pin(async move { $module::run(ctx).await.map(drop) }),
         }
     };
@@ -49,13 +54,13 @@ macro_rules! lesson {
 
 /// Every lesson, in chapter order.
 pub const LESSONS: &[Lesson] = &[
-    lesson!(1, ch1_cluster, "Brokers, topics, partitions and replicas"),
-    lesson!(2, ch2_producer, "The producer: serialization and keys"),
-    lesson!(3, ch3_acks, "acks: what \"delivered\" means"),
-    lesson!(4, ch4_consumer, "The consumer: groups and offsets"),
-    lesson!(5, ch5_buffer, "Independence: a durable buffer"),
-    lesson!(6, ch6_order, "Strict order within one topic"),
-    lesson!(7, ch7_workflow, "Order across topics: status events"),
+    lesson!(1, ch1_cluster, "Brokers, topics, partitions and replicas", groups: false),
+    lesson!(2, ch2_producer, "The producer: serialization and keys", groups: false),
+    lesson!(3, ch3_acks, "acks: what \"delivered\" means", groups: false),
+    lesson!(4, ch4_consumer, "The consumer: groups and offsets", groups: true),
+    lesson!(5, ch5_buffer, "Independence: a durable buffer", groups: true),
+    lesson!(6, ch6_order, "Strict order within one topic", groups: true),
+    lesson!(7, ch7_workflow, "Order across topics: status events", groups: true),
 ];
 
 /// The lesson numbered `number`, or an error that lists the lessons.
@@ -72,13 +77,15 @@ pub fn lesson(number: u32) -> Result<&'static Lesson> {
     })
 }
 
-/// Run lesson `number` on the cluster at `brokers` (embedded if `None`),
-/// narrating to `out`. Prints nothing itself: the narrator does.
-pub async fn run_lesson(number: u32, brokers: Option<&str>, out: Narrator) -> Result<()> {
+/// Run lesson `number` on the cluster `options` describe, narrating to
+/// `out`, and return its context (the cluster stays up while it lives).
+/// Prints nothing itself: the narrator does.
+pub async fn run_lesson(number: u32, options: &Options, out: Narrator) -> Result<Ctx> {
     let lesson = lesson(number)?;
-    let ctx = Ctx::connect(brokers, out)?;
+    let ctx = Ctx::connect_with(options, out)?;
     intro(&ctx, lesson);
-    (lesson.run)(&ctx).await
+    (lesson.run)(&ctx).await?;
+    Ok(ctx)
 }
 
 /// The first lines of every lesson's output: which lesson, which cluster.
@@ -89,4 +96,16 @@ pub fn intro(ctx: &Ctx, lesson: &Lesson) {
     } else {
         "(on the real cluster given by KAFKA_BOOTSTRAP_SERVERS or --brokers)"
     });
+    if lesson.groups {
+        let groups = ctx.groups();
+        ctx.say(match groups.protocol {
+            GroupProtocol::Consumer => format!(
+                "(its groups use the KIP-848 consumer protocol: {})",
+                groups.why
+            ),
+            GroupProtocol::Classic => {
+                format!("(its groups use the classic protocol: {})", groups.why)
+            }
+        });
+    }
 }

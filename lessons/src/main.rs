@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use kafka_course::exercises::{self, Variant, EXERCISES};
-use kafka_course::kit::Narrator;
-use kafka_course::{bench, run_lesson, teacher, LESSONS};
+use kafka_course::kit::{Narrator, Options, ProtocolChoice};
+use kafka_course::{bench, out, outln, run_lesson, teacher, LESSONS};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +31,23 @@ struct Cli {
     #[arg(long, global = true, env = "KAFKA_BOOTSTRAP_SERVERS")]
     brokers: Option<String>,
 
+    /// The consumer-group protocol: `consumer` (KIP-848, Kafka 4.0+),
+    /// `classic` (every Kafka), or `auto`: consumer where every broker
+    /// offers it, else classic.
+    #[arg(
+        long,
+        global = true,
+        env = "KAFKA_GROUP_PROTOCOL",
+        value_enum,
+        default_value_t
+    )]
+    group_protocol: ProtocolChoice,
+
+    /// Make the embedded cluster pose as one without the KIP-848 group
+    /// protocol, as a Kafka 3.x cluster would be.
+    #[arg(long, global = true, hide = true)]
+    embedded_without_kip848: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +58,10 @@ enum Command {
     Lesson {
         /// The lesson's number, the same as its chapter's.
         number: u32,
+        /// Keep the embedded cluster up after the lesson, to explore its
+        /// topics with other Kafka tools (kcat...), until Ctrl-C.
+        #[arg(long)]
+        keep: bool,
     },
     /// Run every lesson, in order.
     Lessons,
@@ -77,7 +98,27 @@ enum TeacherCommand {
     Check { dir: std::path::PathBuf },
 }
 
+/// librdkafka's log, on standard error, when `KAFKA_DEBUG` asks for it
+/// (`KAFKA_DEBUG=cgrp course lesson 4`: what the consumer groups do).
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.target().starts_with("librdkafka")
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            eprintln!("{} {}", record.level(), record.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
+    if std::env::var_os("KAFKA_DEBUG").is_some() {
+        let _ = log::set_logger(&StderrLog);
+        log::set_max_level(log::LevelFilter::Trace);
+    }
     let cli = Cli::parse();
     // One thread is enough for a lesson, and keeps its output in order.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -94,21 +135,34 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let brokers = cli.brokers.as_deref();
+    let options = Options {
+        brokers: cli.brokers.clone(),
+        group_protocol: cli.group_protocol,
+        embedded_without_kip848: cli.embedded_without_kip848,
+    };
     match cli.command {
-        Command::Lesson { number } => run_lesson(number, brokers, Narrator::echoing()).await,
+        Command::Lesson { number, keep } => {
+            let ctx = run_lesson(number, &options, Narrator::echoing()).await?;
+            if keep {
+                kafka_course::keep::hold(&ctx).await?;
+            }
+            Ok(())
+        }
         Command::Lessons => {
             for lesson in LESSONS {
-                run_lesson(lesson.number, brokers, Narrator::echoing()).await?;
-                println!();
+                run_lesson(lesson.number, &options, Narrator::echoing()).await?;
+                outln!();
             }
             Ok(())
         }
         Command::List => {
             for l in LESSONS {
-                println!(
+                outln!(
                     "{}  {:<45} (just lesson-{}, book chapter {})",
-                    l.number, l.title, l.number, l.slug
+                    l.number,
+                    l.title,
+                    l.number,
+                    l.slug
                 );
             }
             Ok(())
@@ -121,17 +175,19 @@ async fn run(cli: Cli) -> Result<()> {
             }
             exercises::quiet_panics();
             let outcome = exercises::run(exercise, Variant::Student).await;
-            print!("{}", exercises::report(exercise, &outcome));
+            out!("{}", exercises::report(exercise, &outcome));
             anyhow::ensure!(outcome.passed(), "exercise {number} is not solved yet");
             Ok(())
         }
         Command::Hint { number } => {
             let exercise = exercises::exercise(number)?;
-            println!(
+            outln!(
                 "Hint for exercise {}: {}
 
 {}",
-                exercise.number, exercise.title, exercise.hint
+                exercise.number,
+                exercise.title,
+                exercise.hint
             );
             Ok(())
         }
@@ -141,7 +197,7 @@ async fn run(cli: Cli) -> Result<()> {
             for e in EXERCISES {
                 rows.push((e, exercises::run(e, Variant::Student).await));
             }
-            print!("{}", exercises::table(&rows));
+            out!("{}", exercises::table(&rows));
             Ok(())
         }
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
@@ -152,7 +208,7 @@ async fn run(cli: Cli) -> Result<()> {
 #[cfg(has_solutions)]
 fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
     let path = exercises::reset(exercise)?;
-    println!(
+    outln!(
         "Exercise {} starts over: {} is back to its original state.",
         exercise.number,
         path.display()

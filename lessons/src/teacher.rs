@@ -56,11 +56,11 @@ pub fn export(dir: &Path) -> Result<()> {
             )?;
         }
     }
-    println!(
+    crate::outln!(
         "Copied {copied} files to {}: the exercises are unsolved, and the solutions are not there.",
         dir.display()
     );
-    println!("Students run `just exercises` (or `cargo run --release -- exercises`) in it.");
+    crate::outln!("Students run `just exercises` (or `cargo run --release -- exercises`) in it.");
     Ok(())
 }
 

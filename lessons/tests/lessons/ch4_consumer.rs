@@ -10,7 +10,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, start};
+use kafka_course::kit::Ctx;
+
+use crate::common::{assert_output, block_on, classic, start, start_with};
 
 #[test]
 fn lesson_4() {
@@ -18,195 +20,209 @@ fn lesson_4() {
         let ctx = start(4);
         let report = ch4_consumer::run(&ctx).await.expect("lesson 4 runs");
         assert_output("ch4_consumer", &ctx);
-
-        let all: BTreeSet<(i32, i64)> = report
-            .produced
-            .iter()
-            .map(|p| (p.partition, p.offset))
-            .collect();
-        let good: BTreeSet<(i32, i64)> = report
-            .produced
-            .iter()
-            .filter(|p| p.good)
-            .map(|p| (p.partition, p.offset))
-            .collect();
-        let bad: BTreeMap<(i32, i64), &str> = report
-            .produced
-            .iter()
-            .filter(|p| !p.good)
-            .map(|p| ((p.partition, p.offset), p.payload.as_str()))
-            .collect();
-        assert_eq!(
-            all.len(),
-            report.produced.len(),
-            "every record has its own position"
-        );
-        assert_eq!(bad.len(), MALFORMED.len());
-        // The lesson's idea of "good" is what deserializes.
-        for p in &report.produced {
-            assert_eq!(
-                deserialize(Some(p.payload.as_bytes())).is_ok(),
-                p.good,
-                "{}",
-                p.payload
-            );
-        }
-
-        // Each partition was assigned to exactly one member, and both got some.
-        assert_eq!(report.assignment.len(), 2);
-        let mut owner = BTreeMap::new();
-        for (member, partitions) in &report.assignment {
-            assert!(!partitions.is_empty(), "{member} got no partition");
-            for p in partitions {
-                assert!(
-                    owner.insert(*p, member.clone()).is_none(),
-                    "partition {p} has two owners"
-                );
-            }
-        }
-        assert_eq!(
-            owner.keys().copied().collect::<Vec<_>>(),
-            (0..PARTITIONS).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            report.overlaps, 0,
-            "a partition had two owners during the rebalance"
-        );
-
-        // Together the two members read every record exactly once, each from
-        // its own partitions, and every good record deserialized.
-        let mut read = BTreeSet::new();
-        for r in &report.group_reads {
-            assert!(
-                read.insert((r.partition, r.offset)),
-                "partition {} offset {} read twice",
-                r.partition,
-                r.offset
-            );
-            assert_eq!(
-                owner[&r.partition], r.member,
-                "partition {} read by a non-owner",
-                r.partition
-            );
-            assert_eq!(r.outcome.is_ok(), good.contains(&(r.partition, r.offset)));
-        }
-        assert_eq!(read, all, "the group read every record exactly once");
-
-        // The second group read everything too, independently.
-        let audit: BTreeSet<(i32, i64)> = report
-            .audit_reads
-            .iter()
-            .map(|r| (r.partition, r.offset))
-            .collect();
-        assert_eq!(report.audit_reads.len(), all.len());
-        assert_eq!(audit, all);
-
-        // Every lag figure is the high watermark minus the committed offset.
-        assert_eq!(report.lag_tables.len(), 4);
-        for table in &report.lag_tables {
-            for row in table {
-                let committed = row.committed.expect("the group committed every partition");
-                assert_eq!(row.lag, row.high_watermark - committed, "{row:?}");
-            }
-        }
-
-        // Crash and restart: the committed offset at the crash is one past the
-        // last committed record; reading resumed exactly there: nothing before
-        // it was read again, and nothing after it was skipped.
-        let crash = &report.crash;
-        assert_eq!(crash.written.len(), 3);
-        assert_eq!(crash.processed, crash.written[..2].to_vec());
-        assert_eq!(crash.committed_at_crash, crash.processed[0] + 1);
-        assert_eq!(crash.reread.first(), Some(&crash.committed_at_crash));
-        assert_eq!(crash.reread, crash.written[1..].to_vec());
-        // Lag of the crashed partition: all 3 new records, then 2 after the
-        // crash (one committed), then none; the other partitions stay at 0.
-        let lag_of = |table: usize, p: i32| {
-            report.lag_tables[table]
-                .iter()
-                .find(|l| l.partition == p)
-                .unwrap()
-                .lag
-        };
-        let lags: Vec<i64> = (0..4).map(|t| lag_of(t, crash.partition)).collect();
-        assert_eq!(lags, vec![0, 3, 2, 0]);
-        for p in (0..PARTITIONS).filter(|p| *p != crash.partition) {
-            assert!((0..4).all(|t| lag_of(t, p) == 0), "partition {p} lagged");
-        }
-
-        // auto.offset.reset=latest: the late group's first record is the one
-        // written after it joined, at the old high watermark.
-        let late = &report.late;
-        assert_eq!(late.first_read, late.written);
-        assert_eq!(late.first_read.1, late.high_watermarks[&late.first_read.0]);
-
-        // Independently of the lesson: the group's committed offsets are the
-        // high watermarks the lesson last showed (it processed everything).
-        let checker: BaseConsumer = ctx
-            .client_config()
-            .set("group.id", ctx.name(GROUP))
-            .create()
-            .unwrap();
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..PARTITIONS {
-            tpl.add_partition(&report.topic, p);
-        }
-        let committed = checker
-            .committed_offsets(tpl, Duration::from_secs(5))
-            .unwrap();
-        for row in report.lag_tables.last().unwrap() {
-            let c = committed
-                .find_partition(&report.topic, row.partition)
-                .unwrap()
-                .offset();
-            assert_eq!(
-                c,
-                Offset::Offset(row.high_watermark),
-                "committed offset of partition {}",
-                row.partition
-            );
-        }
-
-        // Read the dead-letter topic back: exactly the malformed records, with
-        // their original bytes, source position and a reason; no good record.
-        let (low, high) = checker
-            .fetch_watermarks(&report.dlt, 0, Duration::from_secs(5))
-            .unwrap();
-        assert_eq!(
-            (low, high),
-            (0, MALFORMED.len() as i64),
-            "the dead-letter topic holds only the malformed records"
-        );
-        let mut on_dlt = BTreeMap::new();
-        for m in ctx.read_topic(&report.dlt).unwrap() {
-            let payload = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
-            assert!(
-                deserialize(Some(payload.as_bytes())).is_err(),
-                "a good command on the DLT: {payload}"
-            );
-            let headers = m.headers().expect("dead letters carry headers");
-            let header = |name: &str| {
-                let h = headers
-                    .iter()
-                    .find(|h| h.key == name)
-                    .unwrap_or_else(|| panic!("no {name} header"));
-                String::from_utf8(h.value.unwrap().to_vec()).unwrap()
-            };
-            assert_eq!(header("dlt.topic"), report.topic);
-            assert!(!header("dlt.error").is_empty());
-            let source = (
-                header("dlt.partition").parse::<i32>().unwrap(),
-                header("dlt.offset").parse::<i64>().unwrap(),
-            );
-            assert!(
-                on_dlt.insert(source, payload).is_none(),
-                "{source:?} dead-lettered twice"
-            );
-        }
-        let expected: BTreeMap<(i32, i64), String> =
-            bad.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        assert_eq!(on_dlt, expected);
-        // The lesson's own read-back agrees.
-        assert_eq!(report.dead_letters.len(), MALFORMED.len());
+        claims(&ctx, &report);
     });
+}
+
+/// The same lesson with the classic group protocol: the chapter's claims hold.
+#[test]
+fn lesson_4_classic() {
+    block_on(async {
+        let ctx = start_with(4, classic());
+        let report = ch4_consumer::run(&ctx).await.expect("lesson 4 runs");
+        claims(&ctx, &report);
+    });
+}
+
+/// What chapter 4 claims, checked on what happened, on any cluster.
+pub fn claims(ctx: &Ctx, report: &ch4_consumer::Report) {
+    let all: BTreeSet<(i32, i64)> = report
+        .produced
+        .iter()
+        .map(|p| (p.partition, p.offset))
+        .collect();
+    let good: BTreeSet<(i32, i64)> = report
+        .produced
+        .iter()
+        .filter(|p| p.good)
+        .map(|p| (p.partition, p.offset))
+        .collect();
+    let bad: BTreeMap<(i32, i64), &str> = report
+        .produced
+        .iter()
+        .filter(|p| !p.good)
+        .map(|p| ((p.partition, p.offset), p.payload.as_str()))
+        .collect();
+    assert_eq!(
+        all.len(),
+        report.produced.len(),
+        "every record has its own position"
+    );
+    assert_eq!(bad.len(), MALFORMED.len());
+    // The lesson's idea of "good" is what deserializes.
+    for p in &report.produced {
+        assert_eq!(
+            deserialize(Some(p.payload.as_bytes())).is_ok(),
+            p.good,
+            "{}",
+            p.payload
+        );
+    }
+
+    // Each partition was assigned to exactly one member, and both got some.
+    assert_eq!(report.assignment.len(), 2);
+    let mut owner = BTreeMap::new();
+    for (member, partitions) in &report.assignment {
+        assert!(!partitions.is_empty(), "{member} got no partition");
+        for p in partitions {
+            assert!(
+                owner.insert(*p, member.clone()).is_none(),
+                "partition {p} has two owners"
+            );
+        }
+    }
+    assert_eq!(
+        owner.keys().copied().collect::<Vec<_>>(),
+        (0..PARTITIONS).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        report.overlaps, 0,
+        "a partition had two owners during the rebalance"
+    );
+
+    // Together the two members read every record exactly once, each from
+    // its own partitions, and every good record deserialized.
+    let mut read = BTreeSet::new();
+    for r in &report.group_reads {
+        assert!(
+            read.insert((r.partition, r.offset)),
+            "partition {} offset {} read twice",
+            r.partition,
+            r.offset
+        );
+        assert_eq!(
+            owner[&r.partition], r.member,
+            "partition {} read by a non-owner",
+            r.partition
+        );
+        assert_eq!(r.outcome.is_ok(), good.contains(&(r.partition, r.offset)));
+    }
+    assert_eq!(read, all, "the group read every record exactly once");
+
+    // The second group read everything too, independently.
+    let audit: BTreeSet<(i32, i64)> = report
+        .audit_reads
+        .iter()
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    assert_eq!(report.audit_reads.len(), all.len());
+    assert_eq!(audit, all);
+
+    // Every lag figure is the high watermark minus the committed offset.
+    assert_eq!(report.lag_tables.len(), 4);
+    for table in &report.lag_tables {
+        for row in table {
+            let committed = row.committed.expect("the group committed every partition");
+            assert_eq!(row.lag, row.high_watermark - committed, "{row:?}");
+        }
+    }
+
+    // Crash and restart: the committed offset at the crash is one past the
+    // last committed record; reading resumed exactly there: nothing before
+    // it was read again, and nothing after it was skipped.
+    let crash = &report.crash;
+    assert_eq!(crash.written.len(), 3);
+    assert_eq!(crash.processed, crash.written[..2].to_vec());
+    assert_eq!(crash.committed_at_crash, crash.processed[0] + 1);
+    assert_eq!(crash.reread.first(), Some(&crash.committed_at_crash));
+    assert_eq!(crash.reread, crash.written[1..].to_vec());
+    // Lag of the crashed partition: all 3 new records, then 2 after the
+    // crash (one committed), then none; the other partitions stay at 0.
+    let lag_of = |table: usize, p: i32| {
+        report.lag_tables[table]
+            .iter()
+            .find(|l| l.partition == p)
+            .unwrap()
+            .lag
+    };
+    let lags: Vec<i64> = (0..4).map(|t| lag_of(t, crash.partition)).collect();
+    assert_eq!(lags, vec![0, 3, 2, 0]);
+    for p in (0..PARTITIONS).filter(|p| *p != crash.partition) {
+        assert!((0..4).all(|t| lag_of(t, p) == 0), "partition {p} lagged");
+    }
+
+    // auto.offset.reset=latest: the late group's first record is the one
+    // written after it joined, at the old high watermark.
+    let late = &report.late;
+    assert_eq!(late.first_read, late.written);
+    assert_eq!(late.first_read.1, late.high_watermarks[&late.first_read.0]);
+
+    // Independently of the lesson: the group's committed offsets are the
+    // high watermarks the lesson last showed (it processed everything).
+    let checker: BaseConsumer = ctx
+        .client_config()
+        .set("group.id", ctx.name(GROUP))
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(&report.topic, p);
+    }
+    let committed = checker
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .unwrap();
+    for row in report.lag_tables.last().unwrap() {
+        let c = committed
+            .find_partition(&report.topic, row.partition)
+            .unwrap()
+            .offset();
+        assert_eq!(
+            c,
+            Offset::Offset(row.high_watermark),
+            "committed offset of partition {}",
+            row.partition
+        );
+    }
+
+    // Read the dead-letter topic back: exactly the malformed records, with
+    // their original bytes, source position and a reason; no good record.
+    let (low, high) = checker
+        .fetch_watermarks(&report.dlt, 0, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        (low, high),
+        (0, MALFORMED.len() as i64),
+        "the dead-letter topic holds only the malformed records"
+    );
+    let mut on_dlt = BTreeMap::new();
+    for m in ctx.read_topic(&report.dlt).unwrap() {
+        let payload = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
+        assert!(
+            deserialize(Some(payload.as_bytes())).is_err(),
+            "a good command on the DLT: {payload}"
+        );
+        let headers = m.headers().expect("dead letters carry headers");
+        let header = |name: &str| {
+            let h = headers
+                .iter()
+                .find(|h| h.key == name)
+                .unwrap_or_else(|| panic!("no {name} header"));
+            String::from_utf8(h.value.unwrap().to_vec()).unwrap()
+        };
+        assert_eq!(header("dlt.topic"), report.topic);
+        assert!(!header("dlt.error").is_empty());
+        let source = (
+            header("dlt.partition").parse::<i32>().unwrap(),
+            header("dlt.offset").parse::<i64>().unwrap(),
+        );
+        assert!(
+            on_dlt.insert(source, payload).is_none(),
+            "{source:?} dead-lettered twice"
+        );
+    }
+    let expected: BTreeMap<(i32, i64), String> =
+        bad.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    assert_eq!(on_dlt, expected);
+    // The lesson's own read-back agrees.
+    assert_eq!(report.dead_letters.len(), MALFORMED.len());
 }

@@ -96,3 +96,136 @@ fn bench_times_every_lesson_against_the_floor() {
         }
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_lesson_quietly() {
+    // `course lesson 1 | head -1`: the reader goes away after one line.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = course()
+        .args(["lesson", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap(); // the reader is dropped here: the pipe is closed
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        first,
+        "Lesson 1: Brokers, topics, partitions and replicas\n"
+    );
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no panic, no backtrace"
+    );
+}
+
+#[test]
+fn keep_holds_the_cluster_for_other_clients() {
+    // `course lesson 1 --keep`: another process reads the lesson's records
+    // from the embedded cluster while the lesson holds it, then Ctrl-C.
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = course()
+        .args(["lesson", "1", "--keep"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let (bootstrap, topic) = loop {
+        let line = lines
+            .next()
+            .expect("the lesson printed the kcat commands")
+            .unwrap();
+        printed.push(line.clone());
+        if let Some(rest) = line.trim().strip_prefix("kcat -b ") {
+            if let Some((addr, cmd)) = rest.split_once(" -C -t ") {
+                break (
+                    addr.to_string(),
+                    cmd.split_whitespace().next().unwrap().to_string(),
+                );
+            }
+        }
+    };
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains(&format!("kcat -b {bootstrap} -L"))),
+        "{printed:#?}"
+    );
+    assert_eq!(topic, "machine-commands");
+
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "keep-test")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..3 {
+        tpl.add_partition_offset(&topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    reader.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut records = Vec::new();
+    while records.len() < kafka_course::ch1_cluster::RECORDS.len() && Instant::now() < deadline {
+        if let Some(m) = reader.poll(Duration::from_millis(100)) {
+            let m = m.unwrap();
+            records.push(String::from_utf8_lossy(m.payload().unwrap()).to_string());
+        }
+    }
+    assert_eq!(
+        records.len(),
+        kafka_course::ch1_cluster::RECORDS.len(),
+        "{records:?}"
+    );
+    drop(reader);
+
+    // Ctrl-C: the lesson stops and says so.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.iter().any(|l| l.starts_with("Stopped")), "{rest:?}");
+}
+
+#[test]
+fn the_group_protocol_can_be_chosen() {
+    let out = course()
+        .args(["lesson", "4"])
+        .env("KAFKA_GROUP_PROTOCOL", "classic")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("(its groups use the classic protocol"),
+        "{text}"
+    );
+    let out = course()
+        .args(["lesson", "1", "--group-protocol", "fast"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("auto") && err.contains("classic"), "{err}");
+}

@@ -3,15 +3,28 @@
 
 use std::future::Future;
 
-use kafka_course::kit::{Ctx, Narrator};
+use kafka_course::kit::{Ctx, Narrator, Options, ProtocolChoice};
 use kafka_course::{intro, lesson};
 
 /// A fresh embedded cluster with lesson `number`'s intro already narrated,
 /// exactly as `course lesson N` starts.
 pub fn start(number: u32) -> Ctx {
-    let ctx = Ctx::embedded(Narrator::quiet()).expect("embedded cluster");
+    start_with(number, Options::default())
+}
+
+/// The same, on the cluster `options` describe.
+pub fn start_with(number: u32, options: Options) -> Ctx {
+    let ctx = Ctx::connect_with(&options, Narrator::quiet()).expect("cluster");
     intro(&ctx, lesson(number).expect("lesson exists"));
     ctx
+}
+
+/// The embedded cluster, with the classic group protocol.
+pub fn classic() -> Options {
+    Options {
+        group_protocol: ProtocolChoice::Classic,
+        ..Options::default()
+    }
 }
 
 /// Run a test body on a single-threaded runtime, as the `course` binary does.

@@ -12,3 +12,5 @@ mod ch5_buffer;
 mod ch6_order;
 mod ch7_workflow;
 mod cli;
+mod groups;
+mod tansu;

@@ -1,0 +1,40 @@
+//! `course lesson N --keep`: the lesson's cluster stays up afterwards, so
+//! the reader can look at it with real Kafka tools.
+//!
+//! The embedded cluster listens on real loopback TCP ports and speaks the
+//! Kafka protocol, so any client can connect to it while this process lives:
+//! kcat (Debian's `kcat` package), the Java command-line tools, another
+//! program of yours.
+
+use anyhow::{Context as _, Result};
+
+use crate::kit::Ctx;
+use crate::outln;
+
+/// Print how to reach the cluster and read the lesson's topics, then wait
+/// for Ctrl-C.
+pub async fn hold(ctx: &Ctx) -> Result<()> {
+    let bootstrap = ctx.bootstrap();
+    outln!();
+    if ctx.is_embedded() {
+        outln!("The embedded cluster stays up at {bootstrap} until you press Ctrl-C.");
+    } else {
+        outln!(
+            "The lesson's topics are on the cluster at {bootstrap}; the course stays until Ctrl-C."
+        );
+    }
+    outln!("Look at it from another terminal with kcat (Debian/Ubuntu: apt install kcat):");
+    outln!();
+    outln!("  kcat -b {bootstrap} -L                  # brokers, topics, partitions, leaders");
+    for topic in ctx.topics() {
+        outln!(
+            "  kcat -b {bootstrap} -C -t {topic} -e -f '%p %o %k %s\\n'   # read {topic}: partition offset key value"
+        );
+    }
+    outln!();
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    outln!("Stopped: the cluster is gone.");
+    Ok(())
+}

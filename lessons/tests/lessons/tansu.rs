@@ -1,0 +1,125 @@
+//! Every lesson against Tansu, an independent Kafka-protocol broker (one
+//! broker, no KIP-848, consumer groups that never get partitions: see
+//! shared notes). Each lesson either completes, and its chapter's claims are
+//! checked on what the broker holds, or stops within seconds saying what the
+//! broker lacks. Never a hang, never a bare time-out.
+//!
+//! These tests need the Tansu binary (`/opt/tansu-0.6.0/bin/tansu`, or
+//! `TANSU_BIN`); without it they are reported as ignored. Install it with
+//! `cargo install tansu --version 0.6.0 --locked --features dynostore --root /opt/tansu-0.6.0`
+//! (about 15 minutes), as `.ci/run` does.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kafka_course::kit::{Ctx, GroupProtocol, Narrator, Options};
+use kafka_course::{intro, lesson};
+
+use crate::common::block_on;
+
+/// A Tansu broker on a free loopback port, stopped when dropped.
+struct Tansu {
+    child: Child,
+    address: String,
+}
+
+impl Tansu {
+    fn start() -> Tansu {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(option_env!("TANSU_BIN").expect("built with cfg(has_tansu)"))
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting tansu");
+        let address = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {address}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Tansu { child, address }
+    }
+
+    /// A lesson context on this broker, with lesson `number`'s intro.
+    fn ctx(&self, number: u32) -> Ctx {
+        let options = Options {
+            brokers: Some(self.address.clone()),
+            ..Options::default()
+        };
+        let ctx = Ctx::connect_with(&options, Narrator::quiet()).expect("connecting to tansu");
+        intro(&ctx, lesson(number).unwrap());
+        ctx
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How long a lesson may take to say that this broker cannot run it.
+const GIVE_UP_WITHIN: Duration = Duration::from_secs(10);
+
+/// Run lesson `number` on a fresh Tansu: if it completes, `claims` checks
+/// what the chapter says; if it stops, it must do so within seconds and say
+/// which group got nothing, what the broker offers, and what to try.
+macro_rules! on_tansu {
+    ($name:ident, $n:expr, $module:ident) => {
+        #[test]
+        #[cfg_attr(
+            not(has_tansu),
+            ignore = "did not run: Tansu 0.6.0 is not installed (see tests/lessons/tansu.rs; CI installs it)"
+        )]
+        fn $name() {
+            let tansu = Tansu::start();
+            block_on(async {
+                let ctx = tansu.ctx($n);
+                // Tansu lacks KIP-848: the kit must have seen that.
+                assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+                let started = Instant::now();
+                match kafka_course::$module::run(&ctx).await {
+                    Ok(report) => crate::$module::claims(&ctx, &report),
+                    Err(e) => {
+                        let took = started.elapsed();
+                        let text = format!("{e:#}");
+                        assert!(
+                            took < GIVE_UP_WITHIN + Duration::from_secs(2),
+                            "lesson {} stopped after {took:?}: {text}",
+                            $n
+                        );
+                        for needle in [
+                            "got no partitions",
+                            "classic group protocol",
+                            "broker 111 at 127.0.0.1:",
+                            "ConsumerGroupHeartbeat: none",
+                            "just cluster-up",
+                        ] {
+                            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+                        }
+                    }
+                }
+            });
+        }
+    };
+}
+
+on_tansu!(lesson_4_on_tansu, 4, ch4_consumer);
