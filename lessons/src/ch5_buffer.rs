@@ -22,7 +22,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::MachineCommand;
 
@@ -45,9 +45,8 @@ pub const ARCHIVE_GROUP: &str = "photo-archive";
 /// Lot written while the controllers are stopped.
 pub const LATER_LOT: &str = "lot-E";
 
-/// How long a consumer may take to receive what it expects before the lesson
-/// fails (it normally takes a fraction of a second).
-const RECEIVE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long any single wait of the lesson may take before it gives up (a
+/// group's first record: [`GROUP_WAIT`]).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the lesson observed, for tests to check beyond the printed text.
@@ -554,15 +553,8 @@ async fn session<T>(
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer
     let mut received = Vec::new();
-    let deadline = tokio::time::Instant::now() + RECEIVE_TIMEOUT;
     while received.len() < expected {
-        let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(m) => m.context("consuming")?,
-            Err(_) => bail!(
-                "group {logical_group} received only {} of {expected} records in {RECEIVE_TIMEOUT:?}",
-                received.len()
-            ),
-        };
+        let message = next_record(ctx, &consumer, logical_group, received.len(), expected).await?;
         received.push(keep(&message)?);
     }
     // Commit the position (last offset read + 1) of every assigned partition,
@@ -571,6 +563,29 @@ async fn session<T>(
         .commit_consumer_state(CommitMode::Sync)
         .context("committing")?;
     Ok(received)
+}
+
+/// The session's next record, `got` of `expected` so far. The first one
+/// waits at most [`GROUP_WAIT`]: if the group has given the consumer no
+/// partition by then, that is the error (a cluster whose groups do not
+/// work, explained). The others arrive right behind it.
+async fn next_record<'c>(
+    ctx: &Ctx,
+    consumer: &'c StreamConsumer,
+    logical_group: &str,
+    got: usize,
+    expected: usize,
+) -> Result<BorrowedMessage<'c>> {
+    let wait = if got == 0 { GROUP_WAIT } else { TIMEOUT };
+    match tokio::time::timeout(wait, consumer.recv()).await {
+        Ok(m) => m.context("consuming"),
+        Err(_) if got == 0 && consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(logical_group, GROUP_WAIT))
+        }
+        Err(_) => bail!(
+            "group \"{logical_group}\" has its partitions but received only {got} of {expected} records: nothing more within {wait:?}"
+        ),
+    }
 }
 
 /// The group's committed offset on each partition of `topic`, asked from the

@@ -22,16 +22,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::timeout;
 
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::MachineCommand;
 
@@ -643,24 +643,13 @@ impl Controller {
         // ANCHOR_END: consumer_config
         consumer.subscribe(&[topic])?;
         let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
+        let mut first = true;
         loop {
-            let msg = timeout(WAIT, consumer.recv())
-                .await
-                .with_context(|| format!("the controller received nothing for {WAIT:?}"))??;
-            if let (Some(at), true) = (
-                resume_at,
-                self.received.iter().all(|r| r.session != session),
-            ) {
-                if msg.offset() == at {
-                    say!(ctx, "It resumes at the committed offset, {at}.");
-                } else {
-                    say!(
-                        ctx,
-                        "It resumes at offset {}, not at the committed offset {at} (unexpected!).",
-                        msg.offset()
-                    );
-                }
+            let msg = next_command(ctx, &consumer, first).await?;
+            if let (Some(at), true) = (resume_at, first) {
+                resumed_at(ctx, at, msg.offset());
             }
+            first = false;
             // ANCHOR: process
             let cmd = decode(&msg)?;
             // 1. Do the work (the machine skips a command it has already done).
@@ -705,6 +694,38 @@ impl Controller {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The controller's next command. The session's first one waits at most
+/// [`GROUP_WAIT`]: if the group has given it no partition by then, that is
+/// the error (a cluster whose groups do not work, explained).
+async fn next_command<'c>(
+    ctx: &Ctx,
+    consumer: &'c StreamConsumer,
+    first: bool,
+) -> Result<BorrowedMessage<'c>> {
+    let wait = if first { GROUP_WAIT } else { WAIT };
+    match timeout(wait, consumer.recv()).await {
+        Ok(msg) => Ok(msg?),
+        Err(_) if first && consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(GROUP, GROUP_WAIT))
+        }
+        Err(_) => {
+            bail!("group \"{GROUP}\" has its partitions but received no command within {wait:?}")
+        }
+    }
+}
+
+/// Where the restarted controller began, compared with the committed offset.
+fn resumed_at(ctx: &Ctx, committed: i64, offset: i64) {
+    if offset == committed {
+        say!(ctx, "It resumes at the committed offset, {committed}.");
+    } else {
+        say!(
+            ctx,
+            "It resumes at offset {offset}, not at the committed offset {committed} (unexpected!)."
+        );
     }
 }
 

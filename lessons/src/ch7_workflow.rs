@@ -35,7 +35,7 @@ use tokio::sync::watch;
 use tokio::time::{sleep, timeout, timeout_at, Instant};
 
 use crate::ch6_order::{Outcome, Workshop};
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::{MachineCommand, STEPS};
 
@@ -241,7 +241,7 @@ fn machine_group(k: usize) -> String {
 /// Wait until every machine's group has given it its partition, at most
 /// [`GROUP_WAIT`]; then, a group that has none is explained.
 async fn machines_ready(site: Site<'_>) -> Result<()> {
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + GROUP_WAIT;
     loop {
         let ready = site.plant.borrow().ready;
         match ready.iter().position(|r| !r) {
@@ -521,24 +521,24 @@ async fn machine(
     }
 }
 
-/// The workflow's next status event. The first one of a session waits at
-/// most [`GROUP_WAIT`]: if the group has given the session no partition by
-/// then, that is the error; later ones share the session's `deadline`.
+/// The workflow's next status event. The session's first one waits at most
+/// [`GROUP_WAIT`] (`deadline` is `None`): if the group has given the session
+/// no partition by then, that is the error. Later ones share `deadline`.
 async fn next_event<'c>(
     ctx: &Ctx,
     consumer: &'c StreamConsumer,
-    first: bool,
-    deadline: Instant,
+    deadline: Option<Instant>,
 ) -> Result<BorrowedMessage<'c>> {
-    let until = if first {
-        Instant::now() + WAIT
-    } else {
-        deadline
-    };
+    let until = deadline.unwrap_or_else(|| Instant::now() + GROUP_WAIT);
     match timeout_at(until, consumer.recv()).await {
         Ok(msg) => Ok(msg?),
-        Err(_) if first => bail!("the workflow received no status event within {WAIT:?}"),
-        Err(_) => bail!("the workflow did not finish within {WAIT:?}"),
+        Err(_) if deadline.is_some() => bail!("the workflow did not finish within {WAIT:?}"),
+        Err(_) if consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(WORKFLOW_GROUP, GROUP_WAIT))
+        }
+        Err(_) => bail!(
+            "group \"{WORKFLOW_GROUP}\" has its partition but received no status event within {GROUP_WAIT:?}"
+        ),
     }
 }
 
@@ -561,10 +561,12 @@ async fn workflow(
     // What this session has acted on. A restart forgets it: after a crash,
     // an event is acted on again, and the machine absorbs the repeat.
     let mut acted: BTreeSet<(String, u32)> = BTreeSet::new();
-    let deadline = Instant::now() + WAIT;
-    let mut first = true;
+    // Set at the session's first event: the rest must follow within WAIT.
+    let mut deadline = None;
     loop {
-        let msg = next_event(ctx, &consumer, first, deadline).await?;
+        let msg = next_event(ctx, &consumer, deadline).await?;
+        let first = deadline.is_none();
+        deadline.get_or_insert(Instant::now() + WAIT);
         let status: MachineStatus = decode(&msg)?;
         // ANCHOR: workflow
         let action = if !acted.insert((status.lot.clone(), status.step)) {
@@ -604,7 +606,6 @@ async fn workflow(
         if first {
             restarted_at(ctx, &plant.borrow(), msg.offset());
         }
-        first = false;
         // ANCHOR: workflow_commit
         // Only now is the status event dealt with: commit it.
         consumer.store_offset_from_message(&msg)?;

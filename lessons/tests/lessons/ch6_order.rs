@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use kafka_course::ch6_order::{self, Outcome, CRASH_AFTER_STEP, GROUP, LOT};
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, GroupProtocol};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, start};
+use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
 
 /// One partition's records, read with the kit's reader (not the lesson's):
 /// what is really stored.
@@ -79,6 +79,28 @@ fn one_partition(run: &ch6_order::Run, sequence: &[MachineCommand]) {
     );
     let sent: Vec<&MachineCommand> = run.deliveries.iter().map(|d| &d.0).collect();
     assert_eq!(sent, sequence.iter().collect::<Vec<_>>(), "sent in order");
+}
+
+/// The same lesson with the classic group protocol: it tells the same story
+/// as the book's snapshot (only the line naming the protocol differs), and
+/// the chapter's claims hold.
+#[test]
+fn lesson_6_classic() {
+    block_on(async {
+        let ctx = start_with(6, classic());
+        assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+        let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
+        assert_eq!(story(&ctx.out().text()), story(&snapshot_body("ch6_order")));
+        claims(&ctx, &report);
+    });
+}
+
+/// A lesson's output without the line that names the group protocol.
+fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What chapter 6 claims, checked on what happened on the cluster the

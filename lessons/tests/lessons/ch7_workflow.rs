@@ -8,12 +8,12 @@ use kafka_course::ch6_order::Outcome;
 use kafka_course::ch7_workflow::{
     self, Action, MachineStatus, NAIVE_LOTS, WORKFLOW_GROUP, WORKFLOW_LOTS,
 };
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, GroupProtocol};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, start};
+use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
 
 /// Every record of partition 0 of `topic`, decoded, read with the kit's reader.
 fn stored<T: serde::de::DeserializeOwned>(ctx: &Ctx, topic: &str) -> Vec<T> {
@@ -33,6 +33,31 @@ fn lesson_7() {
         assert_output("ch7_workflow", &ctx);
         claims(&ctx, &report);
     });
+}
+
+/// The same lesson with the classic group protocol: it tells the same story
+/// as the book's snapshot (only the line naming the protocol differs), and
+/// the chapter's claims hold.
+#[test]
+fn lesson_7_classic() {
+    block_on(async {
+        let ctx = start_with(7, classic());
+        assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+        let report = ch7_workflow::run(&ctx).await.expect("lesson 7 runs");
+        assert_eq!(
+            story(&ctx.out().text()),
+            story(&snapshot_body("ch7_workflow"))
+        );
+        claims(&ctx, &report);
+    });
+}
+
+/// A lesson's output without the line that names the group protocol.
+fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What chapter 7 claims, checked on what happened on the cluster the
