@@ -306,10 +306,16 @@ async fn second_group(
     before: &BTreeMap<i32, (i64, i64)>,
 ) -> Result<(Vec<Record>, BTreeMap<i32, i64>)> {
     ctx.section("A second group, started last");
+    let committed = committed_offsets(ctx, &ctx.name(AUDIT_GROUP), topic)?;
+    let history = if committed.values().all(Option::is_none) {
+        "never ran before".to_string()
+    } else {
+        format!("has {} (unexpected!)", describe_committed(&committed))
+    };
     let audit = consume(ctx, AUDIT_GROUP, topic, sent.len()).await?;
     say!(
         ctx,
-        "Group \"{AUDIT_GROUP}\" never ran before. It received {} records.",
+        "Group \"{AUDIT_GROUP}\" {history}. It received {} records.",
         audit.len()
     );
     say!(ctx, "{}", compare_order(sent, &audit));
