@@ -247,10 +247,7 @@ async fn machines_ready(site: Site<'_>) -> Result<()> {
         match ready.iter().position(|r| !r) {
             None => return Ok(()),
             Some(k) if Instant::now() > deadline => {
-                bail!(
-                    "gave up waiting for group {} after {WAIT:?}",
-                    machine_group(k)
-                )
+                return Err(site.ctx.no_partitions(&machine_group(k), GROUP_WAIT))
             }
             Some(_) => sleep(Duration::from_millis(2)).await,
         }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kafka_course::ch5_buffer::{self, Record, FIRST_LOTS, PARTITIONS, PHOTOS};
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::Message;
@@ -45,6 +45,32 @@ fn lesson_5_classic() {
             story(&snapshot_body("ch5_buffer"))
         );
         claims(&ctx, &report);
+    });
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_5_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(5, options);
+        let started = std::time::Instant::now();
+        let err = ch5_buffer::run(&ctx).await.expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-controller\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
     });
 }
 

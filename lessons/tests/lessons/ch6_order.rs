@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kafka_course::ch6_order::{self, Outcome, CRASH_AFTER_STEP, GROUP, LOT};
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -92,6 +92,32 @@ fn lesson_6_classic() {
         let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
         assert_eq!(story(&ctx.out().text()), story(&snapshot_body("ch6_order")));
         claims(&ctx, &report);
+    });
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_6_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(6, options);
+        let started = std::time::Instant::now();
+        let err = ch6_order::run(&ctx).await.expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-controller\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
     });
 }
 

@@ -8,7 +8,7 @@ use kafka_course::ch6_order::Outcome;
 use kafka_course::ch7_workflow::{
     self, Action, MachineStatus, NAIVE_LOTS, WORKFLOW_GROUP, WORKFLOW_LOTS,
 };
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -49,6 +49,34 @@ fn lesson_7_classic() {
             story(&snapshot_body("ch7_workflow"))
         );
         claims(&ctx, &report);
+    });
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_7_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(7, options);
+        let started = std::time::Instant::now();
+        let err = ch7_workflow::run(&ctx)
+            .await
+            .expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-M1\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
     });
 }
 
