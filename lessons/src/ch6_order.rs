@@ -102,15 +102,15 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let idempotent =
         with_idempotence(ctx, idempotent_producer, &topic_idempotent, &commands).await?;
     let lot_partition = idempotent.deliveries[0].1;
-    let controller = sequential_consumer(ctx, &topic_idempotent, lot_partition, &commands).await?;
+    let state = sequential_consumer(ctx, &topic_idempotent, lot_partition, &commands).await?;
     Ok(Report {
         topic_plain,
         topic_idempotent,
         plain,
         idempotent,
-        received: controller.received,
-        committed_after_crash: controller.committed_after_crash,
-        effects: controller.workshop.effects,
+        received: state.received,
+        committed_after_crash: state.committed_after_crash,
+        effects: state.workshop.effects,
     })
 }
 
@@ -411,31 +411,27 @@ async fn sequential_consumer(
         ctx,
         "Each machine remembers which (lot, step) it has done, and skips a repeat."
     );
-    let mut controller = Controller::default();
+    let mut state = Controller::default();
     say!(ctx, "");
     say!(ctx, "[session 1]");
-    controller
-        .session(ctx, topic, 1, Some(CRASH_AFTER_STEP), None)
-        .await?;
-    controller.committed_after_crash = after_crash(ctx, topic, lot_partition, &controller)?;
+    controller(ctx, &mut state, topic, 1, Some(CRASH_AFTER_STEP), None).await?;
+    state.committed_after_crash = after_crash(ctx, topic, lot_partition, &state)?;
     say!(ctx, "");
     say!(
         ctx,
         "[session 2: the controller restarts in the same group]"
     );
-    let resume_at = controller.committed_after_crash;
-    controller
-        .session(ctx, topic, 2, None, Some(resume_at))
-        .await?;
-    what_the_machines_did(ctx, &controller, commands);
-    Ok(controller)
+    let resume_at = Some(state.committed_after_crash);
+    controller(ctx, &mut state, topic, 2, None, resume_at).await?;
+    what_the_machines_did(ctx, &state, commands);
+    Ok(state)
 }
 
 /// The group's committed offset after the crash, compared with the offset
 /// whose work was done.
-fn after_crash(ctx: &Ctx, topic: &str, partition: i32, controller: &Controller) -> Result<i64> {
+fn after_crash(ctx: &Ctx, topic: &str, partition: i32, state: &Controller) -> Result<i64> {
     let committed = committed_offset(ctx, topic, partition)?;
-    let crashed_at = controller
+    let crashed_at = state
         .received
         .last()
         .map(|r| r.offset)
@@ -453,21 +449,16 @@ fn after_crash(ctx: &Ctx, topic: &str, partition: i32, controller: &Controller) 
 }
 
 /// The machines' record, and what the repeated deliveries did to it.
-fn what_the_machines_did(ctx: &Ctx, controller: &Controller, commands: &[MachineCommand]) {
+fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineCommand]) {
     say!(ctx, "");
-    let effects: Vec<String> = controller
-        .workshop
-        .effects
-        .iter()
-        .map(|c| c.label())
-        .collect();
+    let effects: Vec<String> = state.workshop.effects.iter().map(|c| c.label()).collect();
     say!(ctx, "What the machines did: {}.", effects.join(", "));
-    if controller.workshop.effects == commands {
+    if state.workshop.effects == commands {
         say!(ctx, "Each command took effect exactly once, in order.");
     } else {
         say!(ctx, "NOT each command exactly once in order: see above.");
     }
-    for r in controller
+    for r in state
         .received
         .iter()
         .filter(|r| r.outcome == Outcome::AlreadyDone)
@@ -616,83 +607,84 @@ struct Controller {
     committed_after_crash: i64,
 }
 
-impl Controller {
-    /// One session: consume, execute, commit, until the partition is drained
-    /// (or, if `crash_after` is set, until it has executed that step and
-    /// "crashes" before committing it). `resume_at`: the offset it should
-    /// start at, the group's committed offset.
-    async fn session(
-        &mut self,
-        ctx: &Ctx,
-        topic: &str,
-        session: u32,
-        crash_after: Option<u32>,
-        resume_at: Option<i64>,
-    ) -> Result<()> {
-        // ANCHOR: consumer_config
-        let consumer: StreamConsumer = ctx
-            .consumer_config(GROUP)
-            // Commit only when the program says so, and only the offsets it has
-            // stored: a command's offset is stored after its work is done.
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            // A new group starts at the beginning of the log.
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .context("creating the controller")?;
-        // ANCHOR_END: consumer_config
-        consumer.subscribe(&[topic])?;
-        let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
-        let mut first = true;
-        loop {
-            let msg = next_command(ctx, &consumer, first).await?;
-            if let (Some(at), true) = (resume_at, first) {
-                resumed_at(ctx, at, msg.offset());
-            }
-            first = false;
-            // ANCHOR: process
-            let cmd = decode(&msg)?;
-            // 1. Do the work (the machine skips a command it has already done).
-            let outcome = self.workshop.execute(&cmd);
-            // ANCHOR_END: process
-            let done = match outcome {
-                Outcome::Done => "done".to_string(),
-                Outcome::AlreadyDone => format!("{} already did it: skipped", cmd.machine),
-            };
-            self.received.push(Received {
-                session,
-                offset: msg.offset(),
-                command: cmd.clone(),
-                outcome,
-            });
-            if crash_after == Some(cmd.step) {
-                say!(
-                    ctx,
-                    "offset {}  {:<18} -> {done}",
-                    msg.offset(),
-                    cmd.label()
-                );
-                say!(ctx, "CRASH after the work, before the commit.");
-                // Dropping the consumer without committing is what a crash leaves
-                // behind. (It also leaves the group politely, which a real crash
-                // would not: the group would wait for the session to time out.)
-                return Ok(());
-            }
-            // ANCHOR: commit
-            // 2. Only then record the progress: store the offset, commit it.
-            consumer.store_offset_from_message(&msg)?;
-            consumer.commit_consumer_state(CommitMode::Sync)?;
-            // ANCHOR_END: commit
+/// One session of the machine controller: consume, execute, commit, until the partition is drained
+/// (or, if `crash_after` is set, until it has executed that step and
+/// "crashes" before committing it). `resume_at`: the offset it should
+/// start at, the group's committed offset.
+async fn controller(
+    ctx: &Ctx,
+    state: &mut Controller,
+    topic: &str,
+    session: u32,
+    crash_after: Option<u32>,
+    resume_at: Option<i64>,
+) -> Result<()> {
+    let Controller {
+        workshop, received, ..
+    } = state;
+    // ANCHOR: consumer_config
+    let consumer: StreamConsumer = ctx
+        .consumer_config(GROUP)
+        // Commit only when the program says so, and only the offsets it has
+        // stored: a command's offset is stored after its work is done.
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        // A new group starts at the beginning of the log.
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .context("creating the controller")?;
+    // ANCHOR_END: consumer_config
+    consumer.subscribe(&[topic])?;
+    let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
+    let mut first = true;
+    loop {
+        let msg = next_command(ctx, &consumer, first).await?;
+        if let (Some(at), true) = (resume_at, first) {
+            resumed_at(ctx, at, msg.offset());
+        }
+        first = false;
+        // ANCHOR: process
+        let cmd = decode(&msg)?;
+        // 1. Do the work (the machine skips a command it has already done).
+        let outcome = workshop.execute(&cmd);
+        // ANCHOR_END: process
+        let done = match outcome {
+            Outcome::Done => "done".to_string(),
+            Outcome::AlreadyDone => format!("{} already did it: skipped", cmd.machine),
+        };
+        received.push(Received {
+            session,
+            offset: msg.offset(),
+            command: cmd.clone(),
+            outcome,
+        });
+        if crash_after == Some(cmd.step) {
             say!(
                 ctx,
-                "offset {}  {:<18} -> {done:<28} committed {}",
+                "offset {}  {:<18} -> {done}",
                 msg.offset(),
-                cmd.label(),
-                msg.offset() + 1
+                cmd.label()
             );
-            if msg.offset() >= last_offset {
-                return Ok(());
-            }
+            say!(ctx, "CRASH after the work, before the commit.");
+            // Dropping the consumer without committing is what a crash leaves
+            // behind. (It also leaves the group politely, which a real crash
+            // would not: the group would wait for the session to time out.)
+            return Ok(());
+        }
+        // ANCHOR: commit
+        // 2. Only then record the progress: store the offset, commit it.
+        consumer.store_offset_from_message(&msg)?;
+        consumer.commit_consumer_state(CommitMode::Sync)?;
+        // ANCHOR_END: commit
+        say!(
+            ctx,
+            "offset {}  {:<18} -> {done:<28} committed {}",
+            msg.offset(),
+            cmd.label(),
+            msg.offset() + 1
+        );
+        if msg.offset() >= last_offset {
+            return Ok(());
         }
     }
 }
