@@ -309,10 +309,16 @@ impl Ctx {
             (GroupProtocol::Consumer, true) => {
                 "The brokers offer KIP-848, yet no assignment came: check the broker's logs, or try KAFKA_GROUP_PROTOCOL=classic."
             }
+            (GroupProtocol::Classic, _) if self.is_embedded() => {
+                "The brokers offer the classic group requests, yet the group got no partitions:\n\
+                 KAFKA_DEBUG=cgrp shows what the group did."
+            }
             (GroupProtocol::Classic, _) => {
-                "The brokers list the classic group requests, but the group coordinator assigned nothing: this broker\n\
-                 does not run consumer groups to the end (Tansu 0.6 is one such). Lessons with groups need another\n\
-                 cluster: the course's docker-compose.yml (`just cluster-up`), or the embedded one (unset KAFKA_BOOTSTRAP_SERVERS)."
+                "The brokers offer the classic group requests, yet the group got no partitions: the group\n\
+                 coordinator did not complete the group (Tansu 0.6, for one, never assigns partitions), or the\n\
+                 brokers are slow or unhealthy. KAFKA_DEBUG=cgrp shows what the group did. Lessons with groups\n\
+                 run on the course's docker-compose.yml cluster (`just cluster-up`), or on the embedded one\n\
+                 (unset KAFKA_BOOTSTRAP_SERVERS)."
             }
         });
         anyhow::anyhow!(text)
