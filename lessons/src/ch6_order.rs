@@ -356,11 +356,11 @@ fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
         (true, false) => {
             say!(
                 ctx,
-                "In order, each once. Nothing was injected here, so nothing was retried; on the"
+                "In order, each once. No fault was injected here, so nothing was retried; on the"
             );
             say!(
                 ctx,
-                "embedded cluster the same fault as above is retried, and the log stays in order."
+                "embedded cluster the lesson injects one, and the log stays in order all the same."
             );
         }
         (false, _) => say!(
