@@ -47,15 +47,26 @@ serve: book
     @echo "Serving book/build at http://localhost:3000 (Ctrl-C to stop)"
     python3 -m http.server 3000 --bind 127.0.0.1 --directory book/build
 
-# Start the real 3-broker Kafka cluster (Docker) and wait until it is healthy
+# Start the real 3-broker cluster (Docker), on this machine only unless KAFKA_HOST=<its IP> is set
 cluster-up:
     docker compose up -d --wait
-    @echo "Kafka is up on localhost:9092, localhost:9093, localhost:9094."
-    @echo "Run a lesson on it: KAFKA_BOOTSTRAP_SERVERS=localhost:9092 just lesson-1"
+    @if [ -n "${KAFKA_HOST:-}" ]; then \
+        echo "Kafka is up on $KAFKA_HOST:9092, $KAFKA_HOST:9093, $KAFKA_HOST:9094, open to that network."; \
+        echo "It has no authentication: anyone on that network can read and delete its topics."; \
+        echo "Run a lesson on it, from any machine there: KAFKA_BOOTSTRAP_SERVERS=$KAFKA_HOST:9092 just lesson-1"; \
+    else \
+        echo "Kafka is up on localhost:9092, localhost:9093, localhost:9094 (127.0.0.1: this machine only)."; \
+        echo "Run a lesson on it: KAFKA_BOOTSTRAP_SERVERS=localhost:9092 just lesson-1"; \
+    fi
 
 # Stop the real cluster and delete its data
 cluster-down:
     docker compose down --volumes
+    @echo "Kafka is stopped; its topics and groups are gone."
+
+# Delete the lessons' topics and groups from the real cluster (`--dry-run`: only list them)
+clean-cluster *ARGS:
+    cargo run --release --quiet -- clean {{ARGS}}
 
 # Time each lesson on the embedded cluster against a measured floor
 bench:

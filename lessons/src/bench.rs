@@ -14,6 +14,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::kit::{Ctx, Narrator};
+use crate::kit::{Options, ProtocolChoice};
 use crate::{run_lesson, LESSONS};
 
 /// Produce one record and consume it back, on a fresh embedded cluster.
@@ -62,31 +63,15 @@ pub async fn run(runs: usize) -> Result<()> {
     crate::outln!();
     crate::outln!("lesson  time (s)  x floor");
     let mut failed = 0;
+    let mut kip848 = Vec::new();
     for lesson in LESSONS {
-        let mut times = Vec::new();
-        let mut error = None;
-        for _ in 0..runs {
-            let start = Instant::now();
-            if let Err(e) = run_lesson(
-                lesson.number,
-                &crate::kit::Options::default(),
-                Narrator::quiet(),
-            )
-            .await
-            .map(drop)
-            {
-                error = Some(e);
-                break;
-            }
-            times.push(start.elapsed());
-        }
-        match error {
-            Some(e) => {
+        match time_lesson(lesson.number, &Options::default(), runs).await {
+            Err(e) => {
                 failed += 1;
                 crate::outln!("{:>6}  failed: {e:#}", lesson.number);
             }
-            None => {
-                let t = median(times);
+            Ok(t) => {
+                kip848.push((lesson.number, t));
                 crate::outln!(
                     "{:>6}  {:>8.3}  {:>7.1}",
                     lesson.number,
@@ -96,6 +81,41 @@ pub async fn run(runs: usize) -> Result<()> {
             }
         }
     }
+    // The same lessons with the classic group protocol, as on a cluster
+    // without KIP-848 (Kafka 3.x...): beside their KIP-848 time.
+    crate::outln!();
+    crate::outln!("lesson  classic protocol (s)  x its KIP-848 time");
+    let classic = Options {
+        group_protocol: ProtocolChoice::Classic,
+        ..Options::default()
+    };
+    for (number, base) in kip848 {
+        if !LESSONS.iter().any(|l| l.number == number && l.groups) {
+            continue;
+        }
+        match time_lesson(number, &classic, runs).await {
+            Err(e) => {
+                failed += 1;
+                crate::outln!("{number:>6}  failed: {e:#}");
+            }
+            Ok(t) => crate::outln!(
+                "{number:>6}  {:>20.3}  {:>18.1}",
+                t.as_secs_f64(),
+                t.as_secs_f64() / base.as_secs_f64()
+            ),
+        }
+    }
     anyhow::ensure!(failed == 0, "{failed} lesson(s) failed");
     Ok(())
+}
+
+/// The median time of `runs` runs of lesson `number`, or its first error.
+async fn time_lesson(number: u32, options: &Options, runs: usize) -> Result<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        run_lesson(number, options, Narrator::quiet()).await?;
+        times.push(start.elapsed());
+    }
+    Ok(median(times))
 }

@@ -8,7 +8,7 @@
 //!
 //! Run it: `just lesson-1` or `cargo run --release -- lesson 1`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -70,7 +70,6 @@ pub struct Delivery {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    ctx.section("The cluster");
     // ANCHOR: create_topic
     // A topic is created with a partition count and a replication factor:
     // 3 partitions, and 3 copies (replicas) of each, on 3 different brokers.
@@ -78,7 +77,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
         .await?;
     // ANCHOR_END: create_topic
-
+    // The topic exists before any client connects (see `Ctx::create_topic`).
     let producer: FutureProducer = ctx
         .client_config()
         // Send each record as soon as it is produced (no batching delay):
@@ -87,12 +86,32 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .create()
         .context("creating the producer")?;
 
+    let (brokers, partitions) = the_cluster(ctx, &producer, &topic)?;
+    let deliveries = write_keyed_records(ctx, &producer, &topic).await?;
+    let watermarks = independent_logs(ctx, &producer, &topic, &partitions, &deliveries)?;
+    Ok(Report {
+        topic,
+        brokers,
+        partitions,
+        deliveries,
+        watermarks,
+    })
+}
+
+/// Section "The cluster": ask the cluster for its brokers and for the
+/// topic's partitions, and say what that metadata shows.
+fn the_cluster(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+) -> Result<(Vec<i32>, Vec<PartitionInfo>)> {
+    ctx.section("The cluster");
     // ANCHOR: metadata
     // Any broker can answer a metadata request: it describes the whole
     // cluster, so clients know which broker leads each partition.
     let metadata = producer
         .client()
-        .fetch_metadata(Some(&topic), Timeout::After(Duration::from_secs(5)))?;
+        .fetch_metadata(Some(topic), Timeout::After(Duration::from_secs(5)))?;
     let mut brokers: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
     brokers.sort();
     let mut partitions: Vec<PartitionInfo> = metadata
@@ -112,41 +131,130 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let ids: Vec<String> = brokers.iter().map(|b| format!("broker {b}")).collect();
     say!(
         ctx,
-        "The cluster has {} brokers: {}.",
-        brokers.len(),
+        "The cluster has {}: {}.",
+        count(brokers.len(), "broker"),
         ids.join(", ")
     );
-    say!(ctx, "Created topic \"{TOPIC}\": {PARTITIONS} partitions, replication factor {REPLICATION_FACTOR}.");
+    say!(
+        ctx,
+        "Created topic \"{TOPIC}\": {}, replication factor {}.",
+        count(partitions.len(), "partition"),
+        replication_factor(&partitions)
+    );
     say!(ctx, "");
-    say!(ctx, "partition  leader  replicas   in-sync replicas (ISR)");
+    // The replicas column is as wide as its widest list: broker ids can be long.
+    let w = partitions
+        .iter()
+        .map(|p| list(&p.replicas).len())
+        .fold(9, usize::max);
+    say!(
+        ctx,
+        "partition  leader  {:<w$}  in-sync replicas (ISR)",
+        "replicas"
+    );
     for p in &partitions {
-        say!(
-            ctx,
-            "{:>9}  {:>6}  {:<9}  {}",
-            p.id,
-            p.leader,
-            list(&p.replicas),
-            list(&p.isr)
-        );
+        let (replicas, isr) = (list(&p.replicas), list(&p.isr));
+        say!(ctx, "{:>9}  {:>6}  {replicas:<w$}  {isr}", p.id, p.leader);
     }
     say!(ctx, "");
-    say!(
-        ctx,
-        "Each partition has {REPLICATION_FACTOR} replicas (copies of its log), one per broker."
-    );
-    say!(
-        ctx,
-        "One replica is the leader: producers write to it and consumers read from it."
-    );
-    say!(
-        ctx,
-        "The others are followers that copy the leader. The leaders are spread over"
-    );
-    say!(
-        ctx,
-        "the brokers, so every broker takes a share of the work."
-    );
+    describe_replicas(ctx, &brokers, &partitions);
+    describe_leaders(ctx, &brokers, &partitions);
+    Ok((brokers, partitions))
+}
 
+/// Where the replicas of each partition are, as the metadata says, and
+/// what that means for a reader new to Kafka.
+fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
+    let rf = replication_factor(partitions);
+    // Replicas on distinct brokers are distinct copies; two "replicas" on
+    // one broker are one copy as far as losing that broker goes.
+    let apart = partitions
+        .iter()
+        .all(|p| distinct(&p.replicas).len() == p.replicas.len());
+    if apart && rf > 1 {
+        let placement = if rf == brokers.len() {
+            "one per broker"
+        } else {
+            "each on a different broker"
+        };
+        say!(
+            ctx,
+            "Each partition has {rf} replicas (copies of its log), {placement}."
+        );
+        say_lines(
+            ctx,
+            "One replica is the leader: producers write to it and consumers read from it.\n\
+             The others are followers that copy the leader.",
+        );
+        return;
+    }
+    let hosts: BTreeSet<i32> = partitions.iter().flat_map(|p| p.replicas.clone()).collect();
+    let on = if hosts.len() == 1 {
+        format!("all of them on {}", brokers_named(&hosts))
+    } else {
+        format!("sharing brokers ({})", brokers_named(&hosts))
+    };
+    say!(
+        ctx,
+        "Each partition lists {} (copies of its log), {on}:",
+        count(rf, "replica")
+    );
+    say_lines(
+        ctx,
+        "replicas on one broker fail together with it, no safer than a single copy. The\n\
+         leader replica is the one producers write to and consumers read from; on a\n\
+         cluster of several brokers, followers on the other brokers copy it. On the\n\
+         course's 3-broker cluster each partition has 3 replicas, one per broker.",
+    );
+}
+
+/// Which brokers lead the partitions: a leader does the work of its
+/// partitions (every write and, by default, every read).
+fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
+    let leaders: BTreeSet<i32> = partitions.iter().map(|p| p.leader).collect();
+    let idle: BTreeSet<i32> = distinct(brokers).difference(&leaders).copied().collect();
+    if let [only] = brokers {
+        say!(
+            ctx,
+            "Broker {only} leads every partition: alone, it does all the work."
+        );
+        say_lines(
+            ctx,
+            "On the course's 3-broker cluster the leaders are spread over the brokers, so\n\
+             that every broker takes a share of the work.",
+        );
+    } else if idle.is_empty() {
+        say!(
+            ctx,
+            "The leaders are spread over the brokers: every broker takes a share of the work."
+        );
+    } else {
+        let verb = if idle.len() == 1 { "leads" } else { "lead" };
+        let (leaders, idle) = (brokers_named(&leaders), brokers_named(&idle));
+        say!(
+            ctx,
+            "The leaders are not spread over the brokers: they are on {leaders} only,"
+        );
+        say!(ctx, "and {idle} {verb} no partition of this topic.");
+    }
+    if ctx.is_embedded() {
+        // `Ctx::create_topic` placed the leaders: say so, rather than let a
+        // reader believe the embedded cluster chose them.
+        say_lines(
+            ctx,
+            "(On the embedded cluster, the course's kit placed the leaders round-robin so\n\
+             that every run prints the same; by itself, the cluster picks them at random.)",
+        );
+    }
+}
+
+/// Section "Writing keyed records": send every record of [`RECORDS`], one
+/// at a time, and print where the broker stored it.
+async fn write_keyed_records(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+) -> Result<Vec<Delivery>> {
     ctx.section("Writing keyed records");
     say!(
         ctx,
@@ -159,7 +267,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         // ANCHOR: produce
         // No partition is given: the producer hashes the key to choose one,
         // so every record with the same key goes to the same partition.
-        let record = FutureRecord::to(&topic).key(*key).payload(*value);
+        let record = FutureRecord::to(topic).key(*key).payload(*value);
         let delivered = producer
             .send(record, Duration::from_secs(10))
             .await
@@ -176,10 +284,25 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             offset,
         });
     }
+    Ok(deliveries)
+}
 
-    ctx.section("One topic, three independent logs");
+/// Section "One topic, N independent logs": each partition's watermarks and
+/// records, then what the deliveries showed about keys and offsets.
+fn independent_logs(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+    partitions: &[PartitionInfo],
+    deliveries: &[Delivery],
+) -> Result<BTreeMap<i32, (i64, i64)>> {
+    let logs = match partitions.len() {
+        1 => "one independent log".to_string(),
+        n => format!("{} independent logs", in_words(n)),
+    };
+    ctx.section(&format!("One topic, {logs}"));
     let mut watermarks = BTreeMap::new();
-    for p in &partitions {
+    for p in partitions {
         // ANCHOR: watermarks
         // The low watermark is the first offset still stored. The high
         // watermark is one past the last record copied to every in-sync
@@ -188,7 +311,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         let (low, high) =
             producer
                 .client()
-                .fetch_watermarks(&topic, p.id, Duration::from_secs(5))?;
+                .fetch_watermarks(topic, p.id, Duration::from_secs(5))?;
         // ANCHOR_END: watermarks
         watermarks.insert(p.id, (low, high));
         say!(
@@ -201,46 +324,135 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         }
     }
     say!(ctx, "");
+    describe_keys_and_offsets(ctx, partitions, deliveries);
+    Ok(watermarks)
+}
+
+/// What the delivery reports showed: which keys share a partition, whether
+/// each key kept to one partition, and how offsets are counted. Every
+/// sentence is checked against the deliveries before it is printed.
+fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries: &[Delivery]) {
+    // A key's partitions, and its offsets in send order.
+    let mut by_key: BTreeMap<&str, (BTreeSet<i32>, Vec<i64>)> = BTreeMap::new();
+    for d in deliveries {
+        let (ps, offsets) = by_key.entry(d.key.as_str()).or_default();
+        ps.insert(d.partition);
+        offsets.push(d.offset);
+    }
+    let one_partition_each = by_key.values().all(|(ps, _)| ps.len() == 1);
     // Keys are hashed onto partitions: there are usually more keys than
     // partitions, so several keys share one. Say which, from what happened.
-    for p in &partitions {
-        let mut keys: Vec<&str> = deliveries
+    for p in partitions {
+        let keys: Vec<&str> = by_key
             .iter()
-            .filter(|d| d.partition == p.id)
-            .map(|d| d.key.as_str())
+            .filter(|(_, (ps, _))| ps.contains(&p.id))
+            .map(|(k, _)| *k)
             .collect();
-        keys.dedup();
-        keys.sort();
-        keys.dedup();
         if keys.len() > 1 {
+            let one = if one_partition_each {
+                ", a key has one partition"
+            } else {
+                ""
+            };
             say!(
                 ctx,
-                "{} share partition {}: a partition holds many keys, a key has one partition.",
+                "{} share partition {}: a partition holds many keys{one}.",
                 keys.join(" and "),
                 p.id
             );
         }
     }
+    for (key, (ps, _)) in by_key.iter().filter(|(_, (ps, _))| ps.len() > 1) {
+        let ids: Vec<String> = ps.iter().map(|p| p.to_string()).collect();
+        say!(
+            ctx,
+            "{key} went to partitions {} (unexpected!).",
+            ids.join(" and ")
+        );
+    }
+    let from_zero = partitions.iter().all(|p| {
+        let offsets: Vec<i64> = deliveries
+            .iter()
+            .filter(|d| d.partition == p.id)
+            .map(|d| d.offset)
+            .collect();
+        offsets == (0..offsets.len() as i64).collect::<Vec<_>>()
+    });
+    let in_order = one_partition_each
+        && by_key
+            .values()
+            .all(|(_, offsets)| offsets.windows(2).all(|w| w[0] < w[1]));
     say!(
         ctx,
-        "Offsets count from 0 in each partition separately: an offset means nothing"
+        "Offsets {} in each partition separately: an offset means nothing",
+        if from_zero {
+            "count from 0"
+        } else {
+            "are counted"
+        }
     );
-    say!(
-        ctx,
-        "without its partition. Every record of a lot is in one partition, in the"
-    );
-    say!(
-        ctx,
-        "order it was written. Records of different partitions have no order at all."
-    );
+    if in_order {
+        say_lines(
+            ctx,
+            "without its partition. Every record of a lot is in one partition, in the\n\
+             order it was written. Records of different partitions have no order at all.",
+        );
+    } else {
+        say_lines(
+            ctx,
+            "without its partition. Records of different partitions have no order at all.",
+        );
+    }
+}
 
-    Ok(Report {
-        topic,
-        brokers,
-        partitions,
-        deliveries,
-        watermarks,
-    })
+/// Print several lines of narration at once.
+fn say_lines(ctx: &Ctx, text: &str) {
+    for line in text.split('\n') {
+        ctx.say(line);
+    }
+}
+
+/// The replication factor the metadata shows: the number of replicas of the
+/// topic's partitions (the largest, should they differ).
+fn replication_factor(partitions: &[PartitionInfo]) -> usize {
+    partitions
+        .iter()
+        .map(|p| p.replicas.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// "1 broker", "3 brokers": a count with its noun, singular or plural.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// "three" for 3: small numbers in words, larger ones in digits.
+fn in_words(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
+/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
+fn brokers_named(ids: &BTreeSet<i32>) -> String {
+    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
+    match ids.as_slice() {
+        [one] => format!("broker {one}"),
+        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
+        [] => "no broker".to_string(),
+    }
+}
+
+fn distinct(ids: &[i32]) -> BTreeSet<i32> {
+    ids.iter().copied().collect()
 }
 
 fn sorted(ids: &[i32]) -> Vec<i32> {

@@ -50,7 +50,11 @@ pub const COMPARED_KEYS: [&str; 8] = [
     "lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H",
 ];
 
-/// How long a single record may take to be delivered before the lesson fails.
+/// How long the lesson waits on librdkafka before it fails: to fetch
+/// metadata, to await a delivery report, and, as the second argument of
+/// `FutureProducer::send` (`queue_timeout`), to enqueue a record while the
+/// producer's queue is full. Once a record is queued, its delivery is bounded
+/// by `message.timeout.ms` (10 s, set by the kit), not by this.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the lesson observed, for tests to check beyond the printed text.
@@ -92,21 +96,58 @@ pub struct Route {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    // Every topic the lesson uses, created before any client connects (see
-    // the kit's `create_topic` for why that matters on the embedded cluster).
-    let topic = ctx
-        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
-        .await?;
-    let keyless_topic = ctx
-        .create_topic(KEYLESS_TOPIC, PARTITIONS, REPLICATION_FACTOR)
-        .await?;
-    let routing = ctx
-        .create_topic(ROUTING_TOPIC, PARTITIONS, REPLICATION_FACTOR)
-        .await?;
-    let routing_4 = ctx
-        .create_topic(ROUTING_TOPIC_4, PARTITIONS + 1, REPLICATION_FACTOR)
-        .await?;
+    let topics = create_topics(ctx).await?;
+    let example_json = event_to_bytes(ctx)?;
+    // The default settings: librdkafka's `consistent_random` partitioner.
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .create()
+        .context("creating the producer")?;
+    let (keyed, read_back) = same_key_same_partition(ctx, &producer, &topics.commands).await?;
+    let (sticky_partitions, spread) = no_key(ctx, &topics.keyless).await?;
+    let routes = two_partitioners(ctx, &producer, &topics).await?;
+    Ok(Report {
+        topic: topics.commands,
+        example_json,
+        keyed,
+        read_back,
+        sticky_partitions,
+        spread,
+        routes,
+    })
+}
 
+/// The actual names of the lesson's topics on this cluster.
+struct Topics {
+    commands: String,
+    keyless: String,
+    routing: String,
+    routing_4: String,
+}
+
+/// Every topic the lesson uses, created before any client connects (see
+/// the kit's `create_topic` for why that matters on the embedded cluster).
+async fn create_topics(ctx: &Ctx) -> Result<Topics> {
+    Ok(Topics {
+        commands: ctx
+            .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+            .await?,
+        keyless: ctx
+            .create_topic(KEYLESS_TOPIC, PARTITIONS, REPLICATION_FACTOR)
+            .await?,
+        routing: ctx
+            .create_topic(ROUTING_TOPIC, PARTITIONS, REPLICATION_FACTOR)
+            .await?,
+        routing_4: ctx
+            .create_topic(ROUTING_TOPIC_4, PARTITIONS + 1, REPLICATION_FACTOR)
+            .await?,
+    })
+}
+
+/// Section "A typed event becomes bytes": serialize one event and show the
+/// bytes a broker would store. Returns the value's bytes.
+fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
     ctx.section("A typed event becomes bytes");
     let event = MachineCommand::step("lot-A", 1);
     // ANCHOR: serialize
@@ -116,39 +157,34 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // The key is bytes too: the lot, so that all of a lot's commands share it.
     let key: &[u8] = event.lot.as_bytes();
     // ANCHOR_END: serialize
+    let n = value.len();
     say!(ctx, "The event, as a Rust value:");
     say!(ctx, "  {event:?}");
-    say!(
-        ctx,
-        "Its value, serialized to JSON ({} bytes):",
-        value.len()
-    );
+    say!(ctx, "Its value, serialized to JSON ({n} bytes):");
     say!(ctx, "  {}", String::from_utf8_lossy(&value));
     say!(
         ctx,
-        "What the broker stores, byte by byte (first 16 of {}):",
-        value.len()
+        "What the broker stores, byte by byte (first 16 of {n}):"
     );
-    say!(ctx, "  {} ...", hex(&value[..16]));
-    say!(
-        ctx,
-        "Its key, the lot ({} bytes): {}",
-        key.len(),
-        String::from_utf8_lossy(key)
-    );
+    say!(ctx, "  {} ...", hex(&value[..16.min(n)]));
+    let lot = String::from_utf8_lossy(key);
+    say!(ctx, "Its key, the lot ({} bytes): {lot}", key.len());
     say!(
         ctx,
         "Kafka never parses these bytes: only producers and consumers know they are JSON."
     );
+    Ok(value)
+}
 
+/// Section "Same key, same partition": send every lot's commands, keyed by
+/// lot, print each delivery report, then read the records back.
+async fn same_key_same_partition(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+) -> Result<(Vec<Sent>, BTreeMap<(i32, i64), MachineCommand>)> {
     ctx.section("Same key, same partition: the delivery reports");
-    // The default settings: librdkafka's `consistent_random` partitioner.
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .create()
-        .context("creating the producer")?;
-    learn_topic(&producer, &topic)?;
+    learn_topic(producer, topic)?;
     // Step by step: every lot's step 1, then every lot's step 2, ... so the
     // lots' records are interleaved, as they would be in a busy workshop.
     let commands: Vec<MachineCommand> = (1..=3)
@@ -166,7 +202,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         // ANCHOR: produce_keyed
         let json = serde_json::to_vec(command)?;
         // No partition given: the partitioner hashes the key to pick one.
-        let record = FutureRecord::to(&topic).key(&command.lot).payload(&json);
+        let record = FutureRecord::to(topic).key(&command.lot).payload(&json);
         // Awaiting the send gives the delivery report: the broker accepted the
         // record, and says in which partition and at which offset it is stored.
         let delivery = producer
@@ -176,12 +212,8 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             .with_context(|| format!("producing {}", command.label()))?;
         let (partition, offset) = (delivery.partition, delivery.offset);
         // ANCHOR_END: produce_keyed
-        say!(
-            ctx,
-            "{:<17} {:<6} -> {partition:>9}  {offset:>6}",
-            command.label(),
-            command.lot
-        );
+        let (label, lot) = (command.label(), &command.lot);
+        say!(ctx, "{label:<17} {lot:<6} -> {partition:>9}  {offset:>6}");
         keyed.push(Sent {
             command: command.clone(),
             partition,
@@ -189,16 +221,32 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         });
     }
     say!(ctx, "");
+    describe_lots(ctx, &keyed);
+    // Read the records back and deserialize them, as a consumer would.
+    let read_back = read_back(ctx, topic, keyed.len()).await?;
+    describe_read_back(ctx, &keyed, &read_back);
+    Ok((keyed, read_back))
+}
+
+/// Where each lot's commands went, and whether each partition's offsets
+/// run 0, 1, 2... in send order: from the delivery reports.
+fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
     for lot in LOTS {
         let sent: Vec<&Sent> = keyed.iter().filter(|s| s.command.lot == lot).collect();
         let partitions: BTreeSet<i32> = sent.iter().map(|s| s.partition).collect();
         let offsets: Vec<String> = sent.iter().map(|s| s.offset.to_string()).collect();
+        let ordered = partitions.len() == 1 && sent.windows(2).all(|w| w[0].offset < w[1].offset);
         say!(
             ctx,
-            "{lot}: {} commands, {}, offsets {} in send order.",
+            "{lot}: {} commands, {}, offsets {}{}.",
             sent.len(),
             where_(&partitions),
-            offsets.join(", ")
+            offsets.join(", "),
+            if ordered {
+                " in send order"
+            } else {
+                " (NOT in send order!)"
+            }
         );
     }
     let consecutive = (0..PARTITIONS).all(|p| {
@@ -218,13 +266,15 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             "have gaps (unexpected!)"
         }
     );
+}
 
-    // Read the records back and deserialize them, as a consumer would.
-    let read_back = read_back(ctx, &topic, keyed.len()).await?;
+/// Whether the records read back deserialize to the events sent there.
+fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64), MachineCommand>) {
     let first = &keyed[0];
-    let all_equal = keyed
-        .iter()
-        .all(|s| read_back.get(&(s.partition, s.offset)) == Some(&s.command));
+    let all_equal = read_back.len() == keyed.len()
+        && keyed
+            .iter()
+            .all(|s| read_back.get(&(s.partition, s.offset)) == Some(&s.command));
     say!(ctx, "");
     say!(
         ctx,
@@ -240,56 +290,65 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "All {} records read back {} the events that were sent.",
         read_back.len(),
-        if all_equal && read_back.len() == keyed.len() {
+        if all_equal {
             "deserialize to"
         } else {
             "do NOT all match"
         }
     );
+}
 
+/// Section "No key": keyless records with a long sticky window, then
+/// without one. Returns the partitions of the first run, and the number of
+/// records per partition of the second.
+async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
     ctx.section("No key: a random partition, in sticky runs");
-    say!(
+    say_lines(
         ctx,
-        "A record without a key has no partition of its own. librdkafka draws one at"
+        "A record without a key has no partition of its own. librdkafka draws one at\n\
+         random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that\n\
+         a burst of keyless records fills one batch. With that window set to 60 s:",
     );
-    say!(
-        ctx,
-        "random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that"
-    );
-    say!(
-        ctx,
-        "a burst of keyless records fills one batch. With that window set to 60 s:"
-    );
-    let sticky = send_keyless(ctx, &keyless_topic, "60000", STICKY_RECORDS).await?;
+    let sticky = send_keyless(ctx, topic, "60000", STICKY_RECORDS).await?;
     let sticky_partitions: BTreeSet<i32> = sticky.keys().copied().collect();
-    if sticky_partitions.len() == 1 {
-        say!(ctx, "  {STICKY_RECORDS} keyless records all landed in one partition (drawn at random: not shown).");
-    } else {
-        say!(
-            ctx,
-            "  {STICKY_RECORDS} keyless records landed in {} partitions.",
-            sticky_partitions.len()
-        );
+    match sticky_partitions.len() {
+        1 => say!(ctx, "  {STICKY_RECORDS} keyless records all landed in one partition (drawn at random: not shown)."),
+        n => say!(ctx, "  {STICKY_RECORDS} keyless records landed in {n} partitions."),
     }
     say!(
         ctx,
         "With the window set to 0, each keyless record gets a draw of its own:"
     );
-    let spread = send_keyless(ctx, &keyless_topic, "0", SPREAD_RECORDS).await?;
+    let spread = send_keyless(ctx, topic, "0", SPREAD_RECORDS).await?;
     say!(
         ctx,
         "  {SPREAD_RECORDS} keyless records landed in {} of the {PARTITIONS} partitions (how many in each varies).",
         spread.len()
     );
-    say!(
-        ctx,
-        "Either way, the commands of a lot sent without a key can land anywhere, and"
-    );
-    say!(
-        ctx,
-        "nothing keeps them in order. Give a key to whatever must stay in order."
-    );
+    if spread.len() > 1 {
+        say_lines(
+            ctx,
+            "Either way, the commands of a lot sent without a key can land anywhere, and\n\
+             nothing keeps them in order. Give a key to whatever must stay in order.",
+        );
+    } else {
+        say_lines(
+            ctx,
+            "This time they all drew the same partition, but nothing makes them: the\n\
+             commands of a lot sent without a key can land anywhere. Give a key to\n\
+             whatever must stay in order.",
+        );
+    }
+    Ok((sticky_partitions, spread))
+}
 
+/// Section "Two partitioners, one key": the same keys through the default
+/// partitioner, through the Java client's, and onto one more partition.
+async fn two_partitioners(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topics: &Topics,
+) -> Result<Vec<Route>> {
     ctx.section("Two partitioners, one key");
     // ANCHOR: murmur2
     // The Java client hashes keys with murmur2; librdkafka's default,
@@ -301,20 +360,23 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .create()
         .context("creating the murmur2 producer")?;
     // ANCHOR_END: murmur2
+    let (routing, routing_4) = (&topics.routing, &topics.routing_4);
     for (p, t) in [
-        (&producer, &routing),
-        (&producer, &routing_4),
-        (&java_like, &routing),
+        (producer, routing),
+        (producer, routing_4),
+        (&java_like, routing),
     ] {
         learn_topic(p, t)?;
     }
     let mut routes = Vec::new();
     for key in COMPARED_KEYS {
+        // Every key is really sent through each producer: the partitions
+        // below come from delivery reports, not from a formula.
         let json = serde_json::to_vec(&MachineCommand::step(key, 1))?;
         let partitions = try_join_all([
-            partition_of(&producer, &routing, key, &json),
-            partition_of(&java_like, &routing, key, &json),
-            partition_of(&producer, &routing_4, key, &json),
+            partition_of(producer, routing, key, &json),
+            partition_of(&java_like, routing, key, &json),
+            partition_of(producer, routing_4, key, &json),
         ])
         .await
         .with_context(|| format!("producing key {key}"))?;
@@ -325,97 +387,97 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             consistent_random_4: partitions[2],
         });
     }
-    say!(
+    print_routes(ctx, &routes);
+    describe_routes(ctx, &routes);
+    Ok(routes)
+}
+
+/// The table of where each key went.
+fn print_routes(ctx: &Ctx, routes: &[Route]) {
+    let more = PARTITIONS + 1;
+    say_lines(
         ctx,
-        "The same keys, written by a default producer and by one with"
+        &format!(
+            "The same keys, written by a default producer and by one with\n\
+             partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,\n\
+             and by a default producer to a topic with {more} partitions:\n\
+             \n\
+             key     CRC32 (default)  murmur2 (Java)  CRC32, {more} partitions"
+        ),
     );
-    say!(
-        ctx,
-        "partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,"
-    );
-    say!(
-        ctx,
-        "and by a default producer to a topic with {} partitions:",
-        PARTITIONS + 1
-    );
-    say!(ctx, "");
-    say!(
-        ctx,
-        "key     CRC32 (default)  murmur2 (Java)  CRC32, {} partitions",
-        PARTITIONS + 1
-    );
-    for r in &routes {
+    for r in routes {
         let mark = if r.consistent_random != r.murmur2_random {
             "  <- differ"
         } else {
             ""
         };
+        let (crc, murmur, crc_4) = (r.consistent_random, r.murmur2_random, r.consistent_random_4);
         say!(
             ctx,
-            "{:<7} {:>15}  {:>14}  {:>19}{mark}",
-            r.key,
-            r.consistent_random,
-            r.murmur2_random,
-            r.consistent_random_4
+            "{:<7} {crc:>15}  {murmur:>14}  {crc_4:>19}{mark}",
+            r.key
         );
     }
     say!(ctx, "");
-    let differ: Vec<&str> = routes
-        .iter()
-        .filter(|r| r.consistent_random != r.murmur2_random)
-        .map(|r| r.key.as_str())
-        .collect();
-    let moved: Vec<&str> = routes
-        .iter()
-        .filter(|r| r.consistent_random != r.consistent_random_4)
-        .map(|r| r.key.as_str())
-        .collect();
+}
+
+/// What the table shows: which keys the partitioners disagree on, and which
+/// keys one more partition moves; the consequences only where they happened.
+fn describe_routes(ctx: &Ctx, routes: &[Route]) {
+    let keys = |f: fn(&Route) -> bool| -> Vec<&str> {
+        routes
+            .iter()
+            .filter(|r| f(r))
+            .map(|r| r.key.as_str())
+            .collect()
+    };
+    let differ = keys(|r| r.consistent_random != r.murmur2_random);
+    let moved = keys(|r| r.consistent_random != r.consistent_random_4);
+    let n = routes.len();
+    if differ.is_empty() {
+        say!(
+            ctx,
+            "The two partitioners put all {n} keys in the same partitions, this time."
+        );
+    } else {
+        say!(
+            ctx,
+            "The two partitioners put {} of the {n} keys in different partitions:",
+            differ.len()
+        );
+        say!(ctx, "  {}.", join(&differ));
+        say_lines(
+            ctx,
+            "A Rust and a Java producer, each with its default partitioner, writing the\n\
+             same lot to one topic would split it over two partitions: its commands would\n\
+             lose their order.",
+        );
+    }
     say!(
         ctx,
-        "The two partitioners put {} of the {} keys in different partitions:",
-        differ.len(),
-        routes.len()
-    );
-    say!(ctx, "  {}.", join(&differ));
-    say!(
-        ctx,
-        "A Rust and a Java producer, each with its default partitioner, writing the"
-    );
-    say!(
-        ctx,
-        "same lot to one topic would split it over two partitions: its commands would"
-    );
-    say!(ctx, "lose their order.");
-    say!(
-        ctx,
-        "With one more partition, {} of the {} keys go elsewhere: {}.",
+        "With one more partition, {} of the {n} keys go elsewhere: {}.",
         moved.len(),
-        routes.len(),
         join(&moved)
     );
-    say!(
+    if !moved.is_empty() {
+        say_lines(
+            ctx,
+            "Adding a partition to a topic moves such keys: their earlier records stay where\n\
+             they were, later ones go to another partition, and their order is lost.",
+        );
+    }
+    say_lines(
         ctx,
-        "Adding a partition to a topic moves such keys: their earlier records stay where"
+        "A key keeps its partition only while the partitioner and the partition count\n\
+         stay the same.",
     );
-    say!(
-        ctx,
-        "they were, later ones go to another partition, and their order is lost."
-    );
-    say!(
-        ctx,
-        "A key keeps its partition only while the partitioner and the partition count"
-    );
-    say!(ctx, "stay the same.");
+}
 
-    Ok(Report {
-        topic,
-        example_json: value,
-        keyed,
-        read_back,
-        sticky_partitions,
-        spread,
-        routes,
-    })
+/// Print several lines of narration at once.
+fn say_lines(ctx: &Ctx, text: &str) {
+    for line in text.split('\n') {
+        ctx.say(line);
+    }
 }
 
 /// Ask the cluster for `topic`'s partitions and their leaders.

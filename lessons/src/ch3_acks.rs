@@ -21,6 +21,7 @@
 //!
 //! Run it: `just lesson-3` or `cargo run --release -- lesson 3`.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
@@ -36,6 +37,9 @@ use crate::say;
 pub const RTT: Duration = Duration::from_millis(50);
 /// Records timed per setting, one at a time; the median is reported.
 pub const SAMPLES: usize = 3;
+/// On a real cluster, the least difference between two median waits that the
+/// lesson calls a difference (see [`clearly_longer`]).
+pub const NOISE: Duration = Duration::from_micros(500);
 /// Records sent per setting in the fault part: m0..m9.
 pub const RECORDS: usize = 10;
 /// How many Produce requests the embedded cluster refuses, per setting.
@@ -91,6 +95,36 @@ pub struct Report {
     pub faults: usize,
     /// The fault part, one per setting, in [`Acks::SETTINGS`] order.
     pub runs: Vec<Run>,
+    /// Partition 0 of each topic, as the cluster's metadata describes it:
+    /// the timing topic first, then one per setting.
+    pub placements: Vec<Placement>,
+}
+
+/// Where the cluster keeps the replicas of partition 0 of a topic.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The topic's actual name on this cluster.
+    pub topic: String,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+impl Placement {
+    /// The distinct brokers that hold a replica.
+    pub fn brokers(&self) -> BTreeSet<i32> {
+        self.replicas.iter().copied().collect()
+    }
+
+    /// The brokers, other than the leader's, with a replica in the ISR:
+    /// those an acks=all write waits for.
+    pub fn followers_in_sync(&self) -> BTreeSet<i32> {
+        self.isr
+            .iter()
+            .copied()
+            .filter(|b| *b != self.leader)
+            .collect()
+    }
 }
 
 /// One producer's run in the fault part.
@@ -146,99 +180,45 @@ impl Run {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    ctx.section("Three settings, three promises");
-    say!(
-        ctx,
-        "A producer's acks setting says when the partition leader may answer \"written\":"
-    );
-    say!(
-        ctx,
-        "  acks=0    never: the producer does not wait for any answer from the broker"
-    );
-    say!(
-        ctx,
-        "  acks=1    once the leader has appended the record to its own log"
-    );
-    say!(
-        ctx,
-        "  acks=all  once every replica in the in-sync set (ISR) has the record"
-    );
-    say!(
-        ctx,
-        "The lesson runs one producer per setting and measures what each one waits"
-    );
-    say!(ctx, "for, then what each one loses.");
-
-    // The topics: one for timing, then one per setting for the fault part.
-    let timing = ctx
-        .create_topic("acks-latency", 1, REPLICATION_FACTOR)
-        .await?;
-    let mut settings = Vec::new();
-    for acks in Acks::SETTINGS {
-        let topic = ctx
-            .create_topic(&acks.topic(), 1, REPLICATION_FACTOR)
-            .await?;
-        settings.push(Setting {
-            acks,
-            producer: producer(ctx, acks)?,
-            topic,
-        });
-    }
-    let (latencies, pipelined) = latency(ctx, &settings, &timing).await?;
-    let (faults, runs) = faults(ctx, &settings).await?;
-
-    ctx.section("What \"delivered\" means");
-    say!(
-        ctx,
-        "acks=0    the record left this process. Nothing says it was stored."
-    );
-    say!(
-        ctx,
-        "acks=1    the leader stored it. If the leader dies before a follower copies it,"
-    );
-    say!(
-        ctx,
-        "          a follower still in the ISR, but without the record, can become leader:"
-    );
-    say!(
-        ctx,
-        "          the record is gone, though it was acknowledged."
-    );
-    if ctx.is_embedded() {
-        say!(
-            ctx,
-            "          The embedded cluster keeps one copy per partition, so it cannot show"
-        );
-        say!(
-            ctx,
-            "          this: chapter 3 of the book gives the steps on a real cluster."
-        );
-    } else {
-        say!(
-            ctx,
-            "          Chapter 3 of the book gives the steps to see it on this cluster."
-        );
-    }
-    say!(
-        ctx,
-        "acks=all  every replica in the ISR stored it. The ISR can shrink to the leader"
-    );
-    say!(
-        ctx,
-        "          alone: with min.insync.replicas=2 the leader then refuses acks=all"
-    );
-    say!(
-        ctx,
-        "          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes."
-    );
-
+    three_promises(ctx);
+    let lesson = set_up(ctx).await?;
+    let (latencies, pipelined) = what_each_setting_waits_for(ctx, &lesson).await?;
+    let (faults, runs) = a_broker_that_refuses(ctx, &lesson).await?;
+    what_delivered_means(ctx, &lesson);
     Ok(Report {
         rtt: ctx.mock().map(|_| RTT),
         latencies,
         pipelined,
         faults,
         runs,
+        placements: lesson.placements,
     })
+}
+
+/// Section "Three settings, three promises": what each setting promises.
+fn three_promises(ctx: &Ctx) {
+    ctx.section("Three settings, three promises");
+    say_lines(
+        ctx,
+        "\
+A producer's acks setting says when the partition leader may answer \"written\":
+  acks=0    never: the producer does not wait for any answer from the broker
+  acks=1    once the leader has appended the record to its own log
+  acks=all  once every replica in the in-sync set (ISR) has the record
+The lesson runs one producer per setting and measures what each one waits
+for, then what each one loses.",
+    );
+}
+
+/// What the lesson sets up before it measures anything.
+struct Lesson {
+    /// The topic of the timing part.
+    timing: String,
+    /// One per setting, in [`Acks::SETTINGS`] order.
+    settings: Vec<Setting>,
+    /// Where the replicas of each topic are: the timing topic first, then
+    /// one per setting.
+    placements: Vec<Placement>,
 }
 
 /// One setting's producer, and the topic it writes to in the fault part.
@@ -246,6 +226,40 @@ struct Setting {
     acks: Acks,
     producer: FutureProducer,
     topic: String,
+}
+
+/// The topics (one for timing, then one per setting for the fault part),
+/// created before any client connects, then the producers, and where the
+/// cluster placed each topic's replicas.
+async fn set_up(ctx: &Ctx) -> Result<Lesson> {
+    let timing = ctx
+        .create_topic("acks-latency", 1, REPLICATION_FACTOR)
+        .await?;
+    let mut topics = Vec::new();
+    for acks in Acks::SETTINGS {
+        topics.push(
+            ctx.create_topic(&acks.topic(), 1, REPLICATION_FACTOR)
+                .await?,
+        );
+    }
+    let mut settings = Vec::new();
+    for (acks, topic) in Acks::SETTINGS.into_iter().zip(topics) {
+        let producer = producer(ctx, acks)?;
+        settings.push(Setting {
+            acks,
+            producer,
+            topic,
+        });
+    }
+    let mut placements = vec![placement(&settings[0].producer, &timing)?];
+    for s in &settings {
+        placements.push(placement(&s.producer, &s.topic)?);
+    }
+    Ok(Lesson {
+        timing,
+        settings,
+        placements,
+    })
 }
 
 /// A producer with the given `acks`.
@@ -264,6 +278,26 @@ fn producer(ctx: &Ctx, acks: Acks) -> Result<FutureProducer> {
     Ok(producer)
 }
 
+/// Partition 0 of `topic` as the cluster's metadata describes it.
+fn placement(producer: &FutureProducer, topic: &str) -> Result<Placement> {
+    let metadata = producer
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .with_context(|| format!("fetching the metadata of {topic}"))?;
+    let p = metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions())
+        .find(|p| p.id() == 0)
+        .with_context(|| format!("topic {topic} has no partition 0"))?;
+    Ok(Placement {
+        topic: topic.to_string(),
+        leader: p.leader(),
+        replicas: p.replicas().to_vec(),
+        isr: p.isr().to_vec(),
+    })
+}
+
 /// Send one record and wait for its delivery report: the offset the report
 /// gives, or the error.
 async fn send(producer: &FutureProducer, topic: &str, value: &str) -> Result<i64, String> {
@@ -277,25 +311,22 @@ async fn send(producer: &FutureProducer, topic: &str, value: &str) -> Result<i64
         .map_err(|(e, _)| e.to_string())
 }
 
-/// Part 1: what each setting waits for.
-async fn latency(
+/// Section "What each setting waits for": time each setting's sends, then
+/// records sent without waiting, and say what the timings show.
+async fn what_each_setting_waits_for(
     ctx: &Ctx,
-    settings: &[Setting],
-    topic: &str,
+    lesson: &Lesson,
 ) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section("What each setting waits for");
-    for Setting {
-        acks, producer: p, ..
-    } in settings
-    {
+    let topic = &lesson.timing;
+    for Setting { acks, producer, .. } in &lesson.settings {
         // A first record connects the producer and fetches the topic's
         // metadata, so that what is timed below is the send alone.
-        send(p, topic, "warm-up")
+        send(producer, topic, "warm-up")
             .await
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("warm-up record with {}", acks.label()))?;
     }
-
     // ANCHOR: rtt
     // Every broker (-1: all of them) now answers each request RTT late, as
     // if it were RTT away on the network.
@@ -303,71 +334,93 @@ async fn latency(
         mock.broker_round_trip_time(-1, RTT)?;
     }
     // ANCHOR_END: rtt
-    match ctx.mock() {
-        Some(_) => {
-            say!(
-                ctx,
-                "Every broker of the embedded cluster now answers {} ms late, as if it were",
-                RTT.as_millis()
-            );
-            say!(
-                ctx,
-                "across a network: a round trip to a broker costs {} ms.",
-                RTT.as_millis()
-            );
-        }
-        None => {
-            say!(
-                ctx,
-                "(On a real cluster no delay is injected: the timings below are raw, in"
-            );
-            say!(ctx, "milliseconds, and change from run to run.)");
-        }
-    }
-    say!(
-        ctx,
-        "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,"
-    );
-    say!(
-        ctx,
-        "awaiting each delivery report before sending the next."
-    );
-    say!(ctx, "");
-    say!(ctx, "setting   median wait per record");
-
+    describe_timing(ctx);
     let mut latencies = Vec::new();
-    for Setting {
-        acks, producer: p, ..
-    } in settings
-    {
-        let mut samples = Vec::new();
-        for i in 0..SAMPLES {
-            // ANCHOR: timed_send
-            let started = Instant::now();
-            // The future resolves when the delivery report arrives: with
-            // acks=0 as soon as the request is written to the socket, with
-            // acks=1 and acks=all when the leader's answer comes back.
-            let report = send(p, topic, &format!("t{i}")).await;
-            let waited = started.elapsed();
-            // ANCHOR_END: timed_send
-            report
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("timed send with {}", acks.label()))?;
-            samples.push(waited);
-        }
-        samples.sort();
-        let median = samples[samples.len() / 2];
+    for Setting { acks, producer, .. } in &lesson.settings {
+        let median = median_wait(producer, topic)
+            .await
+            .with_context(|| format!("timed send with {}", acks.label()))?;
         say!(ctx, "{:<9} {}", acks.label(), shown(ctx, median));
         latencies.push((*acks, median));
     }
-
-    // Nothing forces a producer to wait for one record before sending the
-    // next: enqueue them all, then await all their delivery reports.
-    let all = &settings
+    let all = lesson
+        .settings
         .iter()
         .find(|s| s.acks == Acks::All)
-        .context("no acks=all producer")?
-        .producer;
+        .context("no acks=all producer")?;
+    let pipelined = send_without_waiting(&all.producer, topic).await?;
+    if let Some(mock) = ctx.mock() {
+        mock.broker_round_trip_time(-1, Duration::ZERO)?;
+    }
+    let wait = |acks: Acks| {
+        latencies
+            .iter()
+            .find(|(a, _)| *a == acks)
+            .map_or(Duration::ZERO, |l| l.1)
+    };
+    let (w0, w1, wall) = (wait(Acks::Zero), wait(Acks::One), wait(Acks::All));
+    say!(ctx, "");
+    compare_zero_and_one(ctx, w0, w1, wall);
+    compare_one_and_all(ctx, w1, wall, &lesson.placements[0]);
+    say!(ctx, "");
+    describe_pipelined(ctx, pipelined, wall);
+    Ok((latencies, pipelined))
+}
+
+/// What the timings below are, and how they are printed.
+fn describe_timing(ctx: &Ctx) {
+    if ctx.is_embedded() {
+        let ms = RTT.as_millis();
+        say!(
+            ctx,
+            "Every broker of the embedded cluster now answers {ms} ms late, as if it were"
+        );
+        say!(
+            ctx,
+            "across a network: a round trip to a broker costs {ms} ms."
+        );
+    } else {
+        say_lines(
+            ctx,
+            "(On a real cluster no delay is injected: the timings below are raw, in\n\
+             milliseconds, and change from run to run.)",
+        );
+    }
+    say_lines(
+        ctx,
+        &format!(
+            "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,\n\
+             awaiting each delivery report before sending the next.\n\
+             \n\
+             setting   median wait per record"
+        ),
+    );
+}
+
+/// The median of [`SAMPLES`] sends, each awaited before the next.
+async fn median_wait(producer: &FutureProducer, topic: &str) -> Result<Duration> {
+    let mut samples = Vec::new();
+    for i in 0..SAMPLES {
+        // ANCHOR: timed_send
+        let started = Instant::now();
+        // The future resolves when the delivery report arrives: with
+        // acks=0 as soon as the request is written to the socket, with
+        // acks=1 and acks=all when the leader's answer comes back.
+        let report = send(producer, topic, &format!("t{i}")).await;
+        let waited = started.elapsed();
+        // ANCHOR_END: timed_send
+        report.map_err(anyhow::Error::msg)?;
+        samples.push(waited);
+    }
+    samples.sort();
+    Ok(samples[samples.len() / 2])
+}
+
+/// How long [`RECORDS`] records take when they are all enqueued first and
+/// their delivery reports awaited afterwards.
+async fn send_without_waiting(producer: &FutureProducer, topic: &str) -> Result<Duration> {
+    // Nothing forces a producer to wait for one record before sending the
+    // next: enqueue them all, then await all their delivery reports.
     let started = Instant::now();
     // ANCHOR: pipelined
     let mut pending = Vec::new();
@@ -376,111 +429,169 @@ async fn latency(
         // send_result() only enqueues the record and returns the future of
         // its delivery report: the producer sends while we enqueue more.
         let record = FutureRecord::<(), _>::to(topic).payload(&value);
-        pending.push(all.send_result(record).map_err(|(e, _)| e)?);
+        pending.push(producer.send_result(record).map_err(|(e, _)| e)?);
     }
     for delivery in futures::future::join_all(pending).await {
         delivery?.map_err(|(e, _)| e)?;
     }
     // ANCHOR_END: pipelined
-    let pipelined = started.elapsed();
-    if let Some(mock) = ctx.mock() {
-        mock.broker_round_trip_time(-1, Duration::ZERO)?;
-    }
+    Ok(started.elapsed())
+}
 
-    let wait = |acks: Acks| {
-        latencies
-            .iter()
-            .find(|(a, _)| *a == acks)
-            .map(|(_, d)| *d)
-            .unwrap_or_default()
-    };
-    let (w0, w1, wall) = (wait(Acks::Zero), wait(Acks::One), wait(Acks::All));
-    say!(ctx, "");
-    if faster(ctx, w0, w1) {
+/// acks=0 against acks=1 and acks=all: did not waiting for the broker save
+/// anything measurable?
+fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
+    if longer(ctx, w1, w0) {
+        let waited = if longer(ctx, wall, w0) {
+            "acks=1 and acks=all"
+        } else {
+            "acks=1"
+        };
         say!(
             ctx,
             "acks=0 did not wait for the broker: its report came as soon as the record was"
         );
-        say!(
-            ctx,
-            "sent. acks=1 and acks=all waited for the leader's answer."
-        );
-    } else {
+        say!(ctx, "sent. {waited} waited for the leader's answer.");
+    } else if ctx.is_embedded() {
         say!(
             ctx,
             "acks=0 was not measurably faster than acks=1 in this run."
         );
+    } else {
+        let rtt = RTT.as_millis();
+        say_lines(
+            ctx,
+            &format!(
+                "acks=0 and acks=1 took about the same time here: a round trip to this cluster\n\
+                 costs so little ({}) that not waiting for it saves nothing measurable.\n\
+                 On the embedded cluster, whose brokers answer {rtt} ms late, acks=0 waits\n\
+                 0 round trips and acks=1 one: acks=0 does not wait for the broker's answer.",
+                shown(ctx, w1)
+            ),
+        );
     }
-    match ctx.mock() {
-        Some(_) if rounded(ctx, w1) == rounded(ctx, wall) => {
-            say!(
+}
+
+/// acks=1 against acks=all: did waiting for the followers in the ISR cost
+/// anything measurable, and could it have?
+fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Placement) {
+    let followers = placement.followers_in_sync();
+    if ctx.is_embedded() {
+        if rounded(ctx, w1) == rounded(ctx, wall) {
+            say_lines(
                 ctx,
-                "acks=1 and acks=all cost the same here, and that is the embedded cluster's"
+                "acks=1 and acks=all cost the same here, and that is the embedded cluster's\n\
+                 doing: it keeps one copy of each partition (its followers are names in the\n\
+                 metadata, without logs), so the leader has no follower to wait for. On a real\n\
+                 cluster acks=all also waits until the followers in the ISR have copied the\n\
+                 record: about one more round trip, between the leader and its followers.",
             );
-            say!(
+        } else {
+            say_lines(
                 ctx,
-                "doing: it keeps one copy of each partition (its followers are names in the"
-            );
-            say!(
-                ctx,
-                "metadata, without logs), so the leader has no follower to wait for. On a real"
-            );
-            say!(
-                ctx,
-                "cluster acks=all also waits until the followers in the ISR have copied the"
-            );
-            say!(
-                ctx,
-                "record: about one more round trip, between the leader and its followers."
-            );
-        }
-        Some(_) => {
-            say!(
-                ctx,
-                "acks=1 and acks=all differ in this run although the embedded cluster keeps"
-            );
-            say!(
-                ctx,
-                "a single copy of each partition: something else slowed one of them down."
+                "acks=1 and acks=all differ in this run although the embedded cluster keeps\n\
+                 a single copy of each partition: something else slowed one of them down.",
             );
         }
-        None if wall > w1 => {
-            say!(
-                ctx,
-                "acks=all waited longer than acks=1: its leader answered only once the"
-            );
-            say!(ctx, "followers in the ISR had copied the record.");
-        }
-        None => {
-            say!(
-                ctx,
-                "acks=all was not slower than acks=1 in this run, though on a real cluster it"
-            );
-            say!(
-                ctx,
-                "also waits for the followers in the ISR. Run it again to compare."
-            );
-        }
+    } else if longer(ctx, wall, w1) && !followers.is_empty() {
+        say!(
+            ctx,
+            "acks=all waited longer than acks=1: its leader answered only once the"
+        );
+        say!(
+            ctx,
+            "followers in the ISR ({}) had copied the record.",
+            brokers_named(&followers)
+        );
+    } else if longer(ctx, wall, w1) || longer(ctx, w1, wall) {
+        let (slow, fast) = if wall > w1 {
+            ("acks=all", "acks=1")
+        } else {
+            ("acks=1", "acks=all")
+        };
+        let why = if followers.is_empty() {
+            "for what acks=1 waits for, and this partition has no follower in its ISR."
+        } else {
+            "for everything acks=1 waits for, and more. Run it again to compare."
+        };
+        say_wrapped(
+            ctx,
+            &format!("{slow} waited longer than {fast} in this run, and that is noise: acks=all waits {why}"),
+        );
+    } else if followers.is_empty() {
+        say_lines(
+            ctx,
+            &format!(
+                "acks=1 and acks=all took about the same time here. That is this cluster's\n\
+                 doing: the partition's replicas are all on {}, so the leader has no\n\
+                 follower to wait for. On the course's 3-broker cluster acks=all also waits\n\
+                 until the followers in the ISR have copied the record: about one more round\n\
+                 trip, between the leader and its followers.",
+                brokers_named(&placement.brokers())
+            ),
+        );
+    } else {
+        say_lines(
+            ctx,
+            &format!(
+                "acks=1 and acks=all took about the same time here: the followers in the ISR\n\
+                 ({}) copied the record faster than this measurement tells apart\n\
+                 (it counts less than {} ms as noise). Between brokers across a network,\n\
+                 acks=all waits about one more round trip, between the leader and its followers.",
+                brokers_named(&followers),
+                NOISE.as_secs_f64() * 1000.0
+            ),
+        );
     }
-    say!(ctx, "");
-    say!(
-        ctx,
-        "Waiting for each record before sending the next is the slowest way to produce:"
-    );
-    say!(
-        ctx,
-        "with acks=all, {RECORDS} records enqueued without waiting took {} in all. The",
-        shown(ctx, pipelined)
-    );
-    say!(
-        ctx,
-        "producer keeps sending while earlier records wait for their answer. acks says"
-    );
-    say!(
-        ctx,
-        "when a record counts as written; it does not make records go one at a time."
-    );
-    Ok((latencies, pipelined))
+}
+
+/// Records enqueued without waiting against records sent one at a time.
+fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
+    let one_at_a_time = wall * RECORDS as u32;
+    if longer(ctx, one_at_a_time, pipelined) {
+        say_lines(
+            ctx,
+            &format!(
+                "Waiting for each record before sending the next is the slowest way to produce:\n\
+                 with acks=all, {RECORDS} records enqueued without waiting took {} in all. The\n\
+                 producer packs queued records into shared requests (batching) and sends a\n\
+                 request without waiting for earlier answers (pipelining). acks says when a\n\
+                 record counts as written; it does not make records go one at a time.",
+                shown(ctx, pipelined)
+            ),
+        );
+    } else {
+        say_lines(
+            ctx,
+            &format!(
+                "With acks=all, {RECORDS} records enqueued without waiting took {} in all, about\n\
+                 as long as {RECORDS} records one at a time ({} each): here a round trip costs\n\
+                 too little for the difference to show. On the embedded cluster, with its\n\
+                 {} ms round trips, they take 1 round trip instead of {RECORDS}: the producer keeps\n\
+                 sending while earlier records wait for their answer. acks says when a record\n\
+                 counts as written; it does not make records go one at a time.",
+                shown(ctx, pipelined),
+                shown(ctx, wall),
+                RTT.as_millis()
+            ),
+        );
+    }
+}
+
+/// Whether `a` is clearly longer than `b`: by whole round trips on the
+/// embedded cluster (what it prints), by more than noise on a real one.
+fn longer(ctx: &Ctx, a: Duration, b: Duration) -> bool {
+    match (rounded(ctx, a), rounded(ctx, b)) {
+        (Some(a), Some(b)) => a > b,
+        _ => clearly_longer(a, b),
+    }
+}
+
+/// Whether the median wait `a` is clearly longer than `b` on a real cluster:
+/// longer by more than [`NOISE`], and by half of `b` at least. Anything
+/// closer is "about the same": one run's timings on one machine vary that much.
+pub fn clearly_longer(a: Duration, b: Duration) -> bool {
+    a > b + NOISE && a.as_secs_f64() > 1.5 * b.as_secs_f64()
 }
 
 /// A measured duration in whole round trips on the embedded cluster (where
@@ -488,15 +599,6 @@ async fn latency(
 fn rounded(ctx: &Ctx, d: Duration) -> Option<u64> {
     ctx.mock()
         .map(|_| (d.as_secs_f64() / RTT.as_secs_f64()).round() as u64)
-}
-
-/// Whether `a` is shorter than `b`: by whole round trips on the embedded
-/// cluster (what it prints), by the raw timings on a real one.
-fn faster(ctx: &Ctx, a: Duration, b: Duration) -> bool {
-    match (rounded(ctx, a), rounded(ctx, b)) {
-        (Some(a), Some(b)) => a < b,
-        _ => a < b,
-    }
 }
 
 /// How a measured duration is printed: in round trips on the embedded
@@ -509,56 +611,13 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
     }
 }
 
-/// Part 2: what each setting loses when the broker refuses writes.
-async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
+/// Section "A broker that refuses twice": each setting sends m0..m9 while
+/// the embedded cluster refuses its first requests; then the logs are read
+/// back and compared with the delivery reports.
+async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec<Run>)> {
     ctx.section("A broker that refuses twice");
     let faults = if ctx.is_embedded() { FAULTS } else { 0 };
-    say!(
-        ctx,
-        "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, three"
-    );
-    say!(
-        ctx,
-        "replicas) and sends m0..m{}, one record at a time.",
-        RECORDS - 1
-    );
-    if faults > 0 {
-        say!(
-            ctx,
-            "Before each producer starts, the embedded cluster is told to refuse the next"
-        );
-        say!(
-            ctx,
-            "{faults} Produce requests with NOT_LEADER_FOR_PARTITION, the error a broker gives"
-        );
-        say!(
-            ctx,
-            "when it does not lead the partition, as happens while leadership moves."
-        );
-    } else {
-        say!(
-            ctx,
-            "A real cluster cannot be told to refuse requests, so here this part runs"
-        );
-        say!(
-            ctx,
-            "without a fault. To see acks=0 lose records, run the lesson on the embedded"
-        );
-        say!(
-            ctx,
-            "cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged"
-        );
-        say!(
-            ctx,
-            "records when a leader dies, follow the steps in the book's chapter 3."
-        );
-    }
-    say!(
-        ctx,
-        "Then the lesson reads each log back: the delivery reports are what each"
-    );
-    say!(ctx, "producer was told, the log is what the broker kept.");
-
+    describe_fault_part(ctx, faults, &lesson.placements[1..]);
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
     let mut runs = Vec::new();
     let mut ranges = Vec::new();
@@ -566,20 +625,9 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
         acks,
         producer,
         topic,
-    } in settings
+    } in &lesson.settings
     {
-        // ANCHOR: inject
-        if let Some(mock) = ctx.mock() {
-            // The next FAULTS Produce requests, whichever broker gets them,
-            // are answered with the error instead of being written.
-            mock.request_errors(RDKafkaApiKey::Produce, &[FAULT; FAULTS]);
-        }
-        let mut reports = Vec::new();
-        for value in &sent {
-            // One at a time: each record is its own Produce request.
-            reports.push(send(producer, topic, value).await);
-        }
-        // ANCHOR_END: inject
+        let reports = send_refused(ctx, producer, topic, &sent).await;
         // How far the log goes, asked now: the answer also tells that the
         // broker has handled every record sent, before the next fault is set.
         ranges.push(log_range(ctx, producer, topic).await?);
@@ -598,98 +646,271 @@ async fn faults(ctx: &Ctx, settings: &[Setting]) -> Result<(usize, Vec<Run>)> {
     for (run, log) in runs.iter_mut().zip(logs) {
         run.log = log;
     }
+    print_runs(ctx, &runs);
+    for run in &runs {
+        describe_run(ctx, run, faults);
+    }
+    Ok((faults, runs))
+}
 
+/// What the fault part does, on this cluster.
+fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
+    let apart = placements
+        .iter()
+        .all(|p| p.brokers().len() == p.replicas.len());
+    let replicas = match placements.first() {
+        Some(p) if apart => format!("{} replicas", in_words(p.replicas.len())),
+        Some(p) => format!(
+            "replication factor {}, all on {}",
+            p.replicas.len(),
+            brokers_named(&placements.iter().flat_map(|p| p.brokers()).collect())
+        ),
+        None => "no replica".to_string(),
+    };
+    say_wrapped(
+        ctx,
+        &format!(
+            "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, \
+             {replicas}) and sends m0..m{}, one record at a time.",
+            RECORDS - 1
+        ),
+    );
+    if faults > 0 {
+        say!(
+            ctx,
+            "Before each producer starts, the embedded cluster is told to refuse the next"
+        );
+        say!(
+            ctx,
+            "{faults} Produce requests with NOT_LEADER_FOR_PARTITION, the error a broker gives"
+        );
+        say!(
+            ctx,
+            "when it does not lead the partition, as happens while leadership moves."
+        );
+    } else {
+        say_lines(
+            ctx,
+            "A real cluster cannot be told to refuse requests, so here this part runs\n\
+             without a fault. To see acks=0 lose records, run the lesson on the embedded\n\
+             cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged\n\
+             records when a leader dies, follow the steps in the book's chapter 3.",
+        );
+    }
+    say_lines(
+        ctx,
+        "Then the lesson reads each log back: the delivery reports are what each\n\
+         producer was told, the log is what the broker kept.",
+    );
+}
+
+/// Send `values` one at a time, the embedded cluster refusing the first
+/// [`FAULTS`] Produce requests; one delivery report per value.
+async fn send_refused(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+    values: &[String],
+) -> Vec<Result<i64, String>> {
+    // ANCHOR: inject
+    if let Some(mock) = ctx.mock() {
+        // The next FAULTS Produce requests, whichever broker gets them,
+        // are answered with the error instead of being written.
+        mock.request_errors(RDKafkaApiKey::Produce, &[FAULT; FAULTS]);
+    }
+    let mut reports = Vec::new();
+    for value in values {
+        // One at a time: each record is its own Produce request.
+        reports.push(send(producer, topic, value).await);
+    }
+    // ANCHOR_END: inject
+    reports
+}
+
+/// The table: per setting, what was reported against what is in the log.
+fn print_runs(ctx: &Ctx, runs: &[Run]) {
     say!(ctx, "");
     say!(
         ctx,
         "setting   reported delivered  offsets reported  records in the log  lost"
     );
-    for r in &runs {
+    for r in runs {
+        let reported = format!("{} of {}", r.reported_ok(), r.sent.len());
         let lost = r.lost();
+        let lost = if lost.is_empty() {
+            "none".to_string()
+        } else {
+            lost.join(" ")
+        };
+        let (label, offsets, in_log) = (r.acks.label(), offsets(&r.offsets()), r.log.len());
         say!(
             ctx,
-            "{:<9} {:<19} {:<17} {:<19} {}",
-            r.acks.label(),
-            format!("{} of {}", r.reported_ok(), r.sent.len()),
-            offsets(&r.offsets()),
-            r.log.len(),
-            if lost.is_empty() {
-                "none".to_string()
-            } else {
-                lost.join(" ")
-            }
+            "{label:<9} {reported:<19} {offsets:<17} {in_log:<19} {lost}"
         );
     }
     say!(ctx, "");
-    for r in &runs {
-        let lost = r.lost();
-        let offsets = r.offsets();
-        let all_reported = r.reported_ok() == r.sent.len();
-        if all_reported && r.all_in_place() {
+}
+
+/// What one setting's run shows, from its reports and its log.
+fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
+    let lost = r.lost();
+    let offsets = r.offsets();
+    let label = r.acks.label();
+    let all_reported = r.reported_ok() == r.sent.len();
+    if all_reported && r.all_in_place() {
+        say!(
+            ctx,
+            "{label}: nothing lost. Every record is in the log, in order, at the offset its"
+        );
+        if faults > 0 {
             say!(
                 ctx,
-                "{}: nothing lost. Every record is in the log, in order, at the offset its",
-                r.acks.label()
+                "report gave: the producer read the broker's refusals and sent again."
+            );
+        } else {
+            say!(ctx, "report gave.");
+        }
+    } else if all_reported && offsets.iter().all(|o| *o < 0) {
+        let first = offsets.first().copied().unwrap_or_default();
+        if lost.is_empty() {
+            say!(
+                ctx,
+                "{label}: nothing lost this time, but only reading the log back tells:"
+            );
+            say!(
+                ctx,
+                "its reports give offset {first}, librdkafka's \"invalid offset\": unknown."
+            );
+        } else {
+            let n = r.sent.len();
+            say!(
+                ctx,
+                "{label} reported all {n} records delivered, yet {} never reached the log,",
+                lost.join(" and ")
+            );
+            say!(
+                ctx,
+                "which holds {}. With acks=0 the producer reads no answer,",
+                r.log.join(" ")
             );
             if faults > 0 {
                 say!(
                     ctx,
-                    "report gave: the producer read the broker's refusals and sent again."
-                );
-            } else {
-                say!(ctx, "report gave.");
-            }
-        } else if all_reported && offsets.iter().all(|o| *o < 0) {
-            let first = offsets.first().copied().unwrap_or_default();
-            if lost.is_empty() {
-                say!(
-                    ctx,
-                    "{}: nothing lost this time, but only reading the log back tells:",
-                    r.acks.label()
-                );
-                say!(
-                    ctx,
-                    "its reports give offset {first}, librdkafka's \"invalid offset\": unknown."
-                );
-            } else {
-                say!(
-                    ctx,
-                    "{} reported all {} records delivered, yet {} never reached the log,",
-                    r.acks.label(),
-                    r.sent.len(),
-                    lost.join(" and ")
-                );
-                say!(
-                    ctx,
-                    "which holds {}. With acks=0 the producer reads no answer,",
-                    r.log.join(" ")
-                );
-                say!(
-                    ctx,
                     "so the refusals went unseen and nothing was retried. Its reports give"
                 );
+            } else {
                 say!(
                     ctx,
-                    "offset {first}, librdkafka's \"invalid offset\": the producer never learns"
+                    "so whatever went wrong went unseen and nothing was retried. Its reports give"
                 );
-                say!(ctx, "where, or whether, a record was stored.");
             }
-        } else {
             say!(
                 ctx,
-                "{}: {} of {} reported delivered; lost: {}.",
-                r.acks.label(),
-                r.reported_ok(),
-                r.sent.len(),
-                if lost.is_empty() {
-                    "none".to_string()
-                } else {
-                    lost.join(" ")
-                }
+                "offset {first}, librdkafka's \"invalid offset\": the producer never learns"
             );
+            say!(ctx, "where, or whether, a record was stored.");
         }
+    } else {
+        let lost = if lost.is_empty() {
+            "none".to_string()
+        } else {
+            lost.join(" ")
+        };
+        say!(
+            ctx,
+            "{label}: {} of {} reported delivered; lost: {lost}.",
+            r.reported_ok(),
+            r.sent.len()
+        );
     }
-    Ok((faults, runs))
+}
+
+/// Section "What \"delivered\" means": each promise, and what this cluster
+/// can show of it.
+fn what_delivered_means(ctx: &Ctx, lesson: &Lesson) {
+    ctx.section("What \"delivered\" means");
+    say_lines(
+        ctx,
+        "\
+acks=0    the record left this process. Nothing says it was stored.
+acks=1    the leader stored it. If the leader dies before a follower copies it,
+          a follower still in the ISR, but without the record, can become leader:
+          the record is gone, though it was acknowledged.",
+    );
+    let brokers: BTreeSet<i32> = lesson.placements.iter().flat_map(|p| p.brokers()).collect();
+    if ctx.is_embedded() {
+        say_lines(
+            ctx,
+            "          The embedded cluster keeps one copy per partition, so it cannot show\n          \
+             this: chapter 3 of the book gives the steps on a real cluster.",
+        );
+    } else if brokers.len() == 1 {
+        say_lines(
+            ctx,
+            &format!(
+                "          This cluster keeps every replica on {}: no follower elsewhere\n          \
+                 can take over, so it cannot show this. Chapter 3 of the book gives the\n          \
+                 steps on the course's 3-broker cluster.",
+                brokers_named(&brokers)
+            ),
+        );
+    } else {
+        say!(
+            ctx,
+            "          Chapter 3 of the book gives the steps to see it on a cluster of"
+        );
+        say!(ctx, "          several brokers, such as this one.");
+    }
+    say_lines(
+        ctx,
+        "\
+acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
+          alone: with min.insync.replicas=2 the leader then refuses acks=all
+          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes.",
+    );
+}
+
+/// Print several lines of narration at once.
+fn say_lines(ctx: &Ctx, text: &str) {
+    for line in text.split('\n') {
+        ctx.say(line);
+    }
+}
+
+/// Print `text` as lines of at most 80 characters, broken between words.
+fn say_wrapped(ctx: &Ctx, text: &str) {
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.len() + 1 + word.len() > 80 {
+            ctx.say(&line);
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    ctx.say(&line);
+}
+
+/// "three" for 3: small numbers in words, larger ones in digits.
+fn in_words(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
+/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
+fn brokers_named(ids: &BTreeSet<i32>) -> String {
+    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
+    match ids.as_slice() {
+        [one] => format!("broker {one}"),
+        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
+        [] => "no broker".to_string(),
+    }
 }
 
 /// "0..9" for consecutive offsets, "-1001 (unknown)" when all are the same

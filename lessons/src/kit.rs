@@ -228,11 +228,7 @@ impl Ctx {
                 )
             }
             Some(bootstrap) => {
-                let secs = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                let suffix = format!("-{secs}-{}", std::process::id());
+                let suffix = format!("-{}-{}", unique_millis(), std::process::id());
                 (bootstrap.to_string(), Backend::Real, suffix)
             }
         };
@@ -518,6 +514,24 @@ impl Ctx {
         }
         bail!("topic {name} was created but its partitions have no leader after 5 s")
     }
+}
+
+/// The time in milliseconds, made unique within this process: two lessons
+/// run in one process (`course lessons`) never share topic names, even in
+/// the same millisecond.
+fn unique_millis() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(0);
+    u128::from(now.max(previous + 1))
 }
 
 /// The cluster's brokers, from its metadata, each asked what it offers.

@@ -17,6 +17,7 @@ pub mod ch6_order;
 pub mod ch7_workflow;
 
 pub mod bench;
+pub mod clean;
 pub mod exercises;
 pub mod keep;
 pub mod teacher;

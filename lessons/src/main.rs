@@ -10,6 +10,7 @@
 //! cargo run --release -- exercises    # which exercises pass
 //! cargo run --release -- teacher check ../student-copy   # a student's summary
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
+//! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- clean   # delete what the lessons left there
 //! ```
 
 use std::process::ExitCode;
@@ -84,6 +85,13 @@ enum Command {
     Hint { number: u32 },
     /// Your progress: which exercises pass.
     Exercises,
+    /// Delete the topics and groups the lessons created on the real cluster
+    /// (KAFKA_BOOTSTRAP_SERVERS or --brokers), and nothing else; list them.
+    Clean {
+        /// Only list what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// For teachers: hand out a clean copy, check a student's copy.
     #[command(subcommand)]
     Teacher(TeacherCommand),
@@ -199,6 +207,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
             out!("{}", exercises::table(&rows));
             Ok(())
+        }
+        Command::Clean { dry_run } => {
+            kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
         }
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
         Command::Teacher(TeacherCommand::Check { dir }) => teacher::check(&dir),

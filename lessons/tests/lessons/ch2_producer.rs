@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kafka_course::ch2_producer::{self, COMPARED_KEYS, LOTS, PARTITIONS, SPREAD_RECORDS};
+use kafka_course::kit::Ctx;
 use kafka_course::workshop::MachineCommand;
 use rdkafka::Message;
 
@@ -14,124 +15,142 @@ fn lesson_2() {
         let ctx = start(2);
         let report = ch2_producer::run(&ctx).await.expect("lesson 2 runs");
         assert_output("ch2_producer", &ctx);
-
-        // The JSON shown is the serde serialization of the event, and parses back to it.
-        let event = MachineCommand::step("lot-A", 1);
-        assert_eq!(
-            String::from_utf8(report.example_json.clone()).unwrap(),
-            r#"{"lot":"lot-A","step":1,"machine":"M1","operation":"mill"}"#
-        );
-        assert_eq!(
-            serde_json::from_slice::<MachineCommand>(&report.example_json).unwrap(),
-            event
-        );
-
-        // Every command of every lot was sent, and the same key always went to
-        // the same partition, the one CRC32 (librdkafka's default) gives.
-        assert_eq!(report.keyed.len(), LOTS.len() * 3);
-        let mut partition_of: HashMap<&str, i32> = HashMap::new();
-        for s in &report.keyed {
-            let p = *partition_of
-                .entry(s.command.lot.as_str())
-                .or_insert(s.partition);
-            assert_eq!(p, s.partition, "{} went to two partitions", s.command.lot);
-            assert_eq!(
-                s.partition,
-                crc32_partition(s.command.lot.as_bytes(), PARTITIONS),
-                "{}",
-                s.command.lot
-            );
-        }
-
-        // Offsets are consecutive from 0 in each partition, in send order.
-        for p in 0..PARTITIONS {
-            let offsets: Vec<i64> = report
-                .keyed
-                .iter()
-                .filter(|s| s.partition == p)
-                .map(|s| s.offset)
-                .collect();
-            assert_eq!(
-                offsets,
-                (0..offsets.len() as i64).collect::<Vec<_>>(),
-                "offsets of partition {p}"
-            );
-        }
-
-        // The lesson's read-back deserialized every record to the event sent there.
-        assert_eq!(report.read_back.len(), report.keyed.len());
-        for s in &report.keyed {
-            assert_eq!(report.read_back[&(s.partition, s.offset)], s.command);
-        }
-
-        // Independently of the lesson: read the topic, check every record's
-        // key, and that its JSON value round-trips to the event sent there.
-        let mut stored = BTreeMap::new();
-        for m in ctx.read_topic(&report.topic).unwrap() {
-            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-            let event: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
-            assert_eq!(key, event.lot, "the key is the lot");
-            stored.insert((m.partition(), m.offset()), event);
-        }
-        assert_eq!(stored.len(), report.keyed.len());
-        for s in &report.keyed {
-            assert_eq!(stored[&(s.partition, s.offset)], s.command);
-        }
-
-        // Keyless records: one partition with a long sticky window; more than
-        // one without stickiness (3 of 3 with 60 records, all but certainly).
-        assert_eq!(
-            report.sticky_partitions.len(),
-            1,
-            "sticky run: {:?}",
-            report.sticky_partitions
-        );
-        assert_eq!(report.spread.values().sum::<usize>(), SPREAD_RECORDS);
-        assert!(
-            report.spread.len() > 1,
-            "keyless records spread: {:?}",
-            report.spread
-        );
-
-        // The partitioners: consistent_random is CRC32 % n; murmur2_random is
-        // exactly what the Java client computes; and each is stable per key.
-        assert_eq!(report.routes.len(), COMPARED_KEYS.len());
-        for r in &report.routes {
-            let key = r.key.as_bytes();
-            assert_eq!(
-                r.consistent_random,
-                crc32_partition(key, PARTITIONS),
-                "{}",
-                r.key
-            );
-            assert_eq!(
-                r.consistent_random_4,
-                crc32_partition(key, PARTITIONS + 1),
-                "{}",
-                r.key
-            );
-            assert_eq!(
-                r.murmur2_random,
-                java_partition(key, PARTITIONS),
-                "{}",
-                r.key
-            );
-            if let Some(&p) = partition_of.get(r.key.as_str()) {
-                assert_eq!(
-                    r.consistent_random, p,
-                    "{} moved between two default producers",
-                    r.key
-                );
-            }
-        }
-        assert!(
-            report
-                .routes
-                .iter()
-                .any(|r| r.consistent_random != r.murmur2_random),
-            "the lesson claims the partitioners disagree on some keys"
-        );
+        claims(&ctx, &report);
     });
+}
+
+/// What chapter 2 claims, checked on whatever cluster the lesson ran on.
+/// Partitioning happens in the producer, so none of it depends on the
+/// cluster, except that a fresh topic's offsets start at 0.
+pub fn claims(ctx: &Ctx, report: &ch2_producer::Report) {
+    // The JSON shown is the serde serialization of the event, and parses back to it.
+    let event = MachineCommand::step("lot-A", 1);
+    assert_eq!(
+        String::from_utf8(report.example_json.clone()).unwrap(),
+        r#"{"lot":"lot-A","step":1,"machine":"M1","operation":"mill"}"#
+    );
+    assert_eq!(
+        serde_json::from_slice::<MachineCommand>(&report.example_json).unwrap(),
+        event
+    );
+
+    // Every command of every lot was sent, and the same key always went to
+    // the same partition, the one CRC32 (librdkafka's default) gives.
+    assert_eq!(report.keyed.len(), LOTS.len() * 3);
+    let mut partition_of: HashMap<&str, i32> = HashMap::new();
+    for s in &report.keyed {
+        let p = *partition_of
+            .entry(s.command.lot.as_str())
+            .or_insert(s.partition);
+        assert_eq!(p, s.partition, "{} went to two partitions", s.command.lot);
+        assert_eq!(
+            s.partition,
+            crc32_partition(s.command.lot.as_bytes(), PARTITIONS),
+            "{}",
+            s.command.lot
+        );
+    }
+
+    // Offsets are consecutive from 0 in each partition, in send order.
+    for p in 0..PARTITIONS {
+        let offsets: Vec<i64> = report
+            .keyed
+            .iter()
+            .filter(|s| s.partition == p)
+            .map(|s| s.offset)
+            .collect();
+        assert_eq!(
+            offsets,
+            (0..offsets.len() as i64).collect::<Vec<_>>(),
+            "offsets of partition {p}"
+        );
+    }
+
+    // The lesson's read-back deserialized every record to the event sent there.
+    assert_eq!(report.read_back.len(), report.keyed.len());
+    for s in &report.keyed {
+        assert_eq!(report.read_back[&(s.partition, s.offset)], s.command);
+    }
+
+    // Independently of the lesson: read the topic, check every record's
+    // key, and that its JSON value round-trips to the event sent there.
+    let mut stored = BTreeMap::new();
+    for m in ctx.read_topic(&report.topic).unwrap() {
+        let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+        let event: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        assert_eq!(key, event.lot, "the key is the lot");
+        stored.insert((m.partition(), m.offset()), event);
+    }
+    assert_eq!(stored.len(), report.keyed.len());
+    for s in &report.keyed {
+        assert_eq!(stored[&(s.partition, s.offset)], s.command);
+    }
+
+    // Keyless records: one partition with a long sticky window; more than
+    // one without stickiness (3 of 3 with 60 records, all but certainly).
+    assert_eq!(
+        report.sticky_partitions.len(),
+        1,
+        "sticky run: {:?}",
+        report.sticky_partitions
+    );
+    assert_eq!(report.spread.values().sum::<usize>(), SPREAD_RECORDS);
+    assert!(
+        report.spread.len() > 1,
+        "keyless records spread: {:?}",
+        report.spread
+    );
+
+    // The partitioners: consistent_random is CRC32 % n; murmur2_random is
+    // exactly what the Java client computes; and each is stable per key.
+    assert_eq!(report.routes.len(), COMPARED_KEYS.len());
+    for r in &report.routes {
+        let key = r.key.as_bytes();
+        assert_eq!(
+            r.consistent_random,
+            crc32_partition(key, PARTITIONS),
+            "{}",
+            r.key
+        );
+        assert_eq!(
+            r.consistent_random_4,
+            crc32_partition(key, PARTITIONS + 1),
+            "{}",
+            r.key
+        );
+        assert_eq!(
+            r.murmur2_random,
+            java_partition(key, PARTITIONS),
+            "{}",
+            r.key
+        );
+        if let Some(&p) = partition_of.get(r.key.as_str()) {
+            assert_eq!(
+                r.consistent_random, p,
+                "{} moved between two default producers",
+                r.key
+            );
+        }
+    }
+    assert!(
+        report
+            .routes
+            .iter()
+            .any(|r| r.consistent_random != r.murmur2_random),
+        "the lesson claims the partitioners disagree on some keys"
+    );
+
+    // What the output concludes is what happened.
+    let text = ctx.out().text();
+    assert!(
+        text.contains(&format!(
+            "All {} records read back deserialize to the events that were sent.",
+            report.keyed.len()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("unexpected"), "{text}");
+    assert!(!text.contains("NOT"), "{text}");
 }
 
 /// The Java client's default partition for a keyed record:

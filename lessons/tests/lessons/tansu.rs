@@ -87,7 +87,7 @@ macro_rules! on_tansu {
         #[test]
         #[cfg_attr(
             not(has_tansu),
-            ignore = "did not run: Tansu 0.6.0 is not installed (see tests/lessons/tansu.rs; CI installs it)"
+            ignore = "did not run: Tansu 0.6.0 is not installed (see README, Tests against an independent broker)"
         )]
         fn $name() {
             let tansu = Tansu::start();
@@ -122,4 +122,7 @@ macro_rules! on_tansu {
     };
 }
 
+on_tansu!(lesson_1_on_tansu, 1, ch1_cluster);
+on_tansu!(lesson_2_on_tansu, 2, ch2_producer);
+on_tansu!(lesson_3_on_tansu, 3, ch3_acks);
 on_tansu!(lesson_4_on_tansu, 4, ch4_consumer);
