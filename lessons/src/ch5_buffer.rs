@@ -22,7 +22,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::MachineCommand;
 
@@ -45,9 +45,8 @@ pub const ARCHIVE_GROUP: &str = "photo-archive";
 /// Lot written while the controllers are stopped.
 pub const LATER_LOT: &str = "lot-E";
 
-/// How long a consumer may take to receive what it expects before the lesson
-/// fails (it normally takes a fraction of a second).
-const RECEIVE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long any single wait of the lesson may take before it gives up (a
+/// group's first record: [`GROUP_WAIT`]).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the lesson observed, for tests to check beyond the printed text.
@@ -111,161 +110,16 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         None => None,
     };
     let controller_group = ctx.name(CONTROLLER_GROUP);
-
-    ctx.section("A producer, and no consumer anywhere");
-    let committed_before = committed_offsets(ctx, &controller_group, &topic)?;
-    say!(
-        ctx,
-        "Group \"{CONTROLLER_GROUP}\" has {}: it has never read the topic.",
-        describe_committed(&committed_before)
-    );
-    let first: Vec<MachineCommand> = (1..=3)
-        .flat_map(|step| {
-            FIRST_LOTS
-                .iter()
-                .map(move |lot| MachineCommand::step(lot, step))
-        })
-        .collect();
-    let mut sent = produce_and_close(ctx, &topic, &first).await?;
+    let (committed_before, mut sent) = no_consumer(ctx, &topic, &controller_group).await?;
     let sent_before_consumers = sent.len();
-    say!(
-        ctx,
-        "The producer wrote {} commands ({} lots), got a delivery report for each,",
-        sent.len(),
-        FIRST_LOTS.len()
-    );
-    say!(
-        ctx,
-        "flushed, and closed. It never asked whether anyone would read them."
-    );
-
-    ctx.section("What waits in the topic");
-    let watermarks_before = watermarks(ctx, &topic, PARTITIONS)?;
-    let waiting: i64 = watermarks_before
-        .values()
-        .map(|(low, high)| high - low)
-        .sum();
-    say!(ctx, "partition  low  high  records stored");
-    for (p, (low, high)) in &watermarks_before {
-        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
-    }
-    say!(
-        ctx,
-        "{waiting} records are stored, and no producer or consumer is running."
-    );
-    say!(
-        ctx,
-        "With no committed offset, a new group starts where auto.offset.reset says:"
-    );
-    say!(
-        ctx,
-        "\"earliest\" is the low watermark, the oldest record still stored."
-    );
-
-    ctx.section("A consumer starts later");
-    let first_session = consume(ctx, CONTROLLER_GROUP, &topic, sent.len()).await?;
-    say!(
-        ctx,
-        "Group \"{CONTROLLER_GROUP}\" joined and received {} records:",
-        first_session.len()
-    );
-    print_by_partition(ctx, &first_session);
-    say!(ctx, "{}", compare_order(&sent, &first_session));
-    let committed_after = committed_offsets(ctx, &controller_group, &topic)?;
-    say!(
-        ctx,
-        "It committed {} and stopped:",
-        describe_committed(&committed_after)
-    );
-    say!(
-        ctx,
-        "in each partition, the offset of the next record to read."
-    );
-
-    ctx.section("The producer goes on while the consumer is away");
-    let later = MachineCommand::sequence(LATER_LOT);
-    let more = produce_and_close(ctx, &topic, &later).await?;
-    let partition_e = more.first().map(|r| r.partition).unwrap_or_default();
-    say!(
-        ctx,
-        "A new producer wrote the {} commands of {LATER_LOT} (partition {partition_e}) and closed.",
-        more.len()
-    );
-    sent.extend(more.iter().cloned());
-    // The group's lag: records written that it has not read yet.
-    let lag: i64 = watermarks(ctx, &topic, PARTITIONS)?
-        .iter()
-        .map(|(p, (_, high))| high - committed_after.get(p).copied().flatten().unwrap_or(0))
-        .sum();
-    say!(
-        ctx,
-        "Meanwhile the group's lag (records written, not yet read by it) is {lag}."
-    );
-    let second_session = consume(ctx, CONTROLLER_GROUP, &topic, more.len()).await?;
-    say!(
-        ctx,
-        "Group \"{CONTROLLER_GROUP}\" came back and received {} records:",
-        second_session.len()
-    );
-    print_by_partition(ctx, &second_session);
-    let resumed = second_session == more;
-    say!(
-        ctx,
-        "{}",
-        if resumed {
-            "Exactly the new ones: it resumed from its committed offsets, and the topic had\nkept what it missed."
-        } else {
-            "Not exactly the new ones (unexpected!)."
-        }
-    );
-
-    ctx.section("A second group, started last");
-    let audit = consume(ctx, AUDIT_GROUP, &topic, sent.len()).await?;
-    say!(
-        ctx,
-        "Group \"{AUDIT_GROUP}\" never ran before. It received {} records.",
-        audit.len()
-    );
-    say!(ctx, "{}", compare_order(&sent, &audit));
-    let low_watermarks_after: BTreeMap<i32, i64> = watermarks(ctx, &topic, PARTITIONS)?
-        .into_iter()
-        .map(|(p, (l, _))| (p, l))
-        .collect();
-    let lows: Vec<String> = low_watermarks_after
-        .values()
-        .map(|l| l.to_string())
-        .collect();
-    say!(
-        ctx,
-        "Low watermarks after all this reading: {}. Reading removes nothing: each",
-        lows.join(", ")
-    );
-    say!(ctx, "group only moves its own committed offsets.");
-
-    ctx.section("What does remove records: retention");
-    say!(
-        ctx,
-        "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes"
-    );
-    say!(
-        ctx,
-        "is set, up to that many bytes per partition. Older records are deleted whether"
-    );
-    say!(
-        ctx,
-        "or not anyone has read them: the buffer is durable, not endless."
-    );
-    let retention = if let Some(photo_topic) = photo_topic {
-        Some(overflow(ctx, photo_topic).await?)
-    } else {
-        say!(
-            ctx,
-            "On a real cluster that takes minutes to days: chapter 5 of the book shows how to"
-        );
-        say!(ctx, "watch it on the docker-compose cluster.");
-        None
-    };
-
+    let watermarks_before = what_waits(ctx, &topic, &sent)?;
+    let (first_session, committed_after) =
+        consumer_starts_later(ctx, &topic, &controller_group, &sent, &watermarks_before).await?;
+    let (more, second_session) = while_away(ctx, &topic, &committed_after).await?;
+    sent.extend(more);
+    let (audit, low_watermarks_after) =
+        second_group(ctx, &topic, &sent, &watermarks_before).await?;
+    let retention = retention(ctx, photo_topic).await?;
     Ok(Report {
         topic,
         controller_group,
@@ -280,6 +134,241 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         low_watermarks_after,
         retention,
     })
+}
+
+/// Section "A producer, and no consumer anywhere": the group has never
+/// read the topic, and a producer writes four lots and closes. Returns the
+/// group's committed offsets, and what was written.
+async fn no_consumer(
+    ctx: &Ctx,
+    topic: &str,
+    group: &str,
+) -> Result<(BTreeMap<i32, Option<i64>>, Vec<Record>)> {
+    ctx.section("A producer, and no consumer anywhere");
+    let committed = committed_offsets(ctx, group, topic)?;
+    let history = if committed.values().all(Option::is_none) {
+        "it has never read the topic"
+    } else {
+        "it has read the topic before (unexpected on a new topic!)"
+    };
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" has {}: {history}.",
+        describe_committed(&committed)
+    );
+    let first: Vec<MachineCommand> = (1..=3)
+        .flat_map(|step| {
+            FIRST_LOTS
+                .iter()
+                .map(move |lot| MachineCommand::step(lot, step))
+        })
+        .collect();
+    let sent = produce_and_close(ctx, topic, &first).await?;
+    say!(
+        ctx,
+        "The producer wrote {} commands ({} lots), got a delivery report for each,",
+        sent.len(),
+        FIRST_LOTS.len()
+    );
+    say!(
+        ctx,
+        "flushed, and closed. It never asked whether anyone would read them."
+    );
+    Ok((committed, sent))
+}
+
+/// Section "What waits in the topic": the partitions' watermarks, with no
+/// client running.
+fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (i64, i64)>> {
+    ctx.section("What waits in the topic");
+    let marks = watermarks(ctx, topic, PARTITIONS)?;
+    say!(ctx, "partition  low  high  records stored");
+    for (p, (low, high)) in &marks {
+        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
+    }
+    let waiting: i64 = marks.values().map(|(low, high)| high - low).sum();
+    if waiting == sent.len() as i64 {
+        say!(
+            ctx,
+            "{waiting} records are stored, and no producer or consumer is running."
+        );
+    } else {
+        say!(
+            ctx,
+            "{waiting} records are stored, but {} were written (unexpected!).",
+            sent.len()
+        );
+    }
+    say!(
+        ctx,
+        "With no committed offset, a new group starts where auto.offset.reset says:"
+    );
+    say!(
+        ctx,
+        "\"earliest\" is the low watermark, the oldest record still stored."
+    );
+    Ok(marks)
+}
+
+/// Section "A consumer starts later": the group reads what waited, commits
+/// and stops. Returns what it received, and its committed offsets.
+async fn consumer_starts_later(
+    ctx: &Ctx,
+    topic: &str,
+    group: &str,
+    sent: &[Record],
+    marks: &BTreeMap<i32, (i64, i64)>,
+) -> Result<(Vec<Record>, BTreeMap<i32, Option<i64>>)> {
+    ctx.section("A consumer starts later");
+    let received = consume(ctx, CONTROLLER_GROUP, topic, sent.len()).await?;
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" joined and received {} records:",
+        received.len()
+    );
+    print_by_partition(ctx, &received);
+    say!(ctx, "{}", compare_order(sent, &received));
+    let committed = committed_offsets(ctx, group, topic)?;
+    let at_end = marks
+        .iter()
+        .all(|(p, (_, high))| committed.get(p) == Some(&Some(*high)));
+    say!(
+        ctx,
+        "It committed {} and stopped:",
+        describe_committed(&committed)
+    );
+    if at_end {
+        say!(
+            ctx,
+            "in each partition, the offset of the next record to read."
+        );
+    } else {
+        say!(
+            ctx,
+            "NOT the next record to read in each partition (unexpected!)."
+        );
+    }
+    Ok((received, committed))
+}
+
+/// Section "The producer goes on while the consumer is away": a fifth lot,
+/// the group's lag, and what the group reads when it comes back. Returns
+/// what was written, and what the group received.
+async fn while_away(
+    ctx: &Ctx,
+    topic: &str,
+    committed: &BTreeMap<i32, Option<i64>>,
+) -> Result<(Vec<Record>, Vec<Record>)> {
+    ctx.section("The producer goes on while the consumer is away");
+    let later = MachineCommand::sequence(LATER_LOT);
+    let more = produce_and_close(ctx, topic, &later).await?;
+    let partition = more.first().map(|r| r.partition).unwrap_or_default();
+    say!(
+        ctx,
+        "A new producer wrote the {} commands of {LATER_LOT} (partition {partition}) and closed.",
+        more.len()
+    );
+    // The group's lag: records written that it has not read yet.
+    let lag: i64 = watermarks(ctx, topic, PARTITIONS)?
+        .iter()
+        .map(|(p, (_, high))| high - committed.get(p).copied().flatten().unwrap_or(0))
+        .sum();
+    say!(
+        ctx,
+        "Meanwhile the group's lag (records written, not yet read by it) is {lag}."
+    );
+    let received = consume(ctx, CONTROLLER_GROUP, topic, more.len()).await?;
+    say!(
+        ctx,
+        "Group \"{CONTROLLER_GROUP}\" came back and received {} records:",
+        received.len()
+    );
+    print_by_partition(ctx, &received);
+    if received == more {
+        say!(
+            ctx,
+            "Exactly the new ones: it resumed from its committed offsets, and the topic had"
+        );
+        say!(ctx, "kept what it missed.");
+    } else {
+        say!(ctx, "Not exactly the new ones (unexpected!).");
+    }
+    Ok((more, received))
+}
+
+/// Section "A second group, started last": a new group reads everything,
+/// and the low watermarks show that reading deleted nothing. Returns what
+/// it received, and the low watermarks.
+async fn second_group(
+    ctx: &Ctx,
+    topic: &str,
+    sent: &[Record],
+    before: &BTreeMap<i32, (i64, i64)>,
+) -> Result<(Vec<Record>, BTreeMap<i32, i64>)> {
+    ctx.section("A second group, started last");
+    let committed = committed_offsets(ctx, &ctx.name(AUDIT_GROUP), topic)?;
+    let history = if committed.values().all(Option::is_none) {
+        "never ran before".to_string()
+    } else {
+        format!("has {} (unexpected!)", describe_committed(&committed))
+    };
+    let audit = consume(ctx, AUDIT_GROUP, topic, sent.len()).await?;
+    say!(
+        ctx,
+        "Group \"{AUDIT_GROUP}\" {history}. It received {} records.",
+        audit.len()
+    );
+    say!(ctx, "{}", compare_order(sent, &audit));
+    let lows: BTreeMap<i32, i64> = watermarks(ctx, topic, PARTITIONS)?
+        .into_iter()
+        .map(|(p, (low, _))| (p, low))
+        .collect();
+    let shown: Vec<String> = lows.values().map(|l| l.to_string()).collect();
+    if before.iter().all(|(p, (low, _))| lows.get(p) == Some(low)) {
+        say!(
+            ctx,
+            "Low watermarks after all this reading: {}. Reading removes nothing: each",
+            shown.join(", ")
+        );
+        say!(ctx, "group only moves its own committed offsets.");
+    } else {
+        say!(
+            ctx,
+            "Low watermarks after all this reading: {}. They moved: records were deleted",
+            shown.join(", ")
+        );
+        say!(ctx, "meanwhile, and not by reading (see retention, below).");
+    }
+    Ok((audit, lows))
+}
+
+/// Section "What does remove records: retention": what retention is, and
+/// on the embedded cluster, its size cap at work.
+async fn retention(ctx: &Ctx, photo_topic: Option<String>) -> Result<Option<Overflow>> {
+    ctx.section("What does remove records: retention");
+    say!(
+        ctx,
+        "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes"
+    );
+    say!(
+        ctx,
+        "is set, up to that many bytes per partition. Older records are deleted whether"
+    );
+    say!(
+        ctx,
+        "or not anyone has read them: the buffer is durable, not endless."
+    );
+    match photo_topic {
+        Some(topic) => Ok(Some(overflow(ctx, topic).await?)),
+        None => {
+            say!(
+                ctx,
+                "On a real cluster that takes minutes to days: chapter 5 of the book shows how to"
+            );
+            say!(ctx, "watch it on the docker-compose cluster.");
+            Ok(None)
+        }
+    }
 }
 
 /// Embedded cluster only: write a partition past the embedded cluster's
@@ -299,21 +388,7 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
         "deletes (whole segment files, on a schedule: see the book), but the consequence"
     );
     say!(ctx, "for a consumer is the same:");
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .create()
-        .context("creating the photo producer")?;
-    let photo = vec![0u8; PHOTO_BYTES];
-    let mut written = Vec::new();
-    for i in 1..=PHOTOS {
-        let key = format!("part-{i:02}");
-        // Awaited one by one, so that each photo is a batch of its own.
-        let record = FutureRecord::to(&topic).key(&key).payload(&photo);
-        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
-        written.push(delivery.offset);
-    }
-    drop(producer);
+    let written = write_photos(ctx, &topic).await?;
     let (low, high) = watermarks(ctx, &topic, 1)?
         .get(&0)
         .copied()
@@ -323,11 +398,18 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
         "  {PHOTOS} photos of {} KiB written to \"{PHOTO_TOPIC}\" (1 partition), no consumer.",
         PHOTO_BYTES / 1024
     );
-    say!(
-        ctx,
-        "  Now: low watermark {low}, high watermark {high}. Offsets {} were deleted unread.",
-        range(0, low)
-    );
+    if low > 0 {
+        say!(
+            ctx,
+            "  Now: low watermark {low}, high watermark {high}. Offsets {} were deleted unread.",
+            range(0, low)
+        );
+    } else {
+        say!(
+            ctx,
+            "  Now: low watermark 0, high watermark {high}: nothing was deleted (unexpected!)."
+        );
+    }
     let received = consume_offsets(ctx, ARCHIVE_GROUP, &topic, (high - low) as usize).await?;
     say!(
         ctx,
@@ -338,22 +420,26 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
             received.last().map_or(0, |o| o + 1)
         )
     );
-    say!(
-        ctx,
-        "\"earliest\" is the oldest record still stored, not offset 0. A group whose"
-    );
-    say!(
-        ctx,
-        "committed offset falls below the low watermark is reset by the same setting"
-    );
-    say!(
-        ctx,
-        "(earliest: to the low watermark; latest: to the end): the records in between"
-    );
-    say!(
-        ctx,
-        "are lost to it, with no error. Watch the lag (chapter 4)."
-    );
+    if low > 0 && received.first() == Some(&low) {
+        say!(
+            ctx,
+            "\"earliest\" is the oldest record still stored, not offset 0. A group whose"
+        );
+        say!(
+            ctx,
+            "committed offset falls below the low watermark is reset by the same setting"
+        );
+        say!(
+            ctx,
+            "(earliest: to the low watermark; latest: to the end): the records in between"
+        );
+        say!(
+            ctx,
+            "are lost to it, with no error. Watch the lag (chapter 4)."
+        );
+    } else {
+        say!(ctx, "It did not start past deleted records (unexpected!).");
+    }
     Ok(Overflow {
         topic,
         written,
@@ -361,6 +447,25 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
         high,
         received,
     })
+}
+
+/// Write the photos one by one; their offsets, in order.
+async fn write_photos(ctx: &Ctx, topic: &str) -> Result<Vec<i64>> {
+    let producer: FutureProducer = ctx
+        .client_config()
+        .set("linger.ms", "0")
+        .create()
+        .context("creating the photo producer")?;
+    let photo = vec![0u8; PHOTO_BYTES];
+    let mut written = Vec::new();
+    for i in 1..=PHOTOS {
+        let key = format!("part-{i:02}");
+        // Awaited one by one, so that each photo is a batch of its own.
+        let record = FutureRecord::to(topic).key(&key).payload(&photo);
+        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
+        written.push(delivery.offset);
+    }
+    Ok(written)
 }
 
 /// "0 and 1", "0 to 4", "none": the offsets from `from` up to `to` (excluded).
@@ -396,8 +501,9 @@ async fn produce_and_close(
         });
     }
     producer.flush(TIMEOUT)?;
-    drop(producer); // The producer is gone; its records stay in the topic.
-                    // ANCHOR_END: produce
+    // The producer is gone; its records stay in the topic.
+    drop(producer);
+    // ANCHOR_END: produce
     Ok(written)
 }
 
@@ -453,15 +559,8 @@ async fn session<T>(
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer
     let mut received = Vec::new();
-    let deadline = tokio::time::Instant::now() + RECEIVE_TIMEOUT;
     while received.len() < expected {
-        let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(m) => m.context("consuming")?,
-            Err(_) => bail!(
-                "group {logical_group} received only {} of {expected} records in {RECEIVE_TIMEOUT:?}",
-                received.len()
-            ),
-        };
+        let message = next_record(ctx, &consumer, logical_group, received.len(), expected).await?;
         received.push(keep(&message)?);
     }
     // Commit the position (last offset read + 1) of every assigned partition,
@@ -470,6 +569,29 @@ async fn session<T>(
         .commit_consumer_state(CommitMode::Sync)
         .context("committing")?;
     Ok(received)
+}
+
+/// The session's next record, `got` of `expected` so far. The first one
+/// waits at most [`GROUP_WAIT`]: if the group has given the consumer no
+/// partition by then, that is the error (a cluster whose groups do not
+/// work, explained). The others arrive right behind it.
+async fn next_record<'c>(
+    ctx: &Ctx,
+    consumer: &'c StreamConsumer,
+    logical_group: &str,
+    got: usize,
+    expected: usize,
+) -> Result<BorrowedMessage<'c>> {
+    let wait = if got == 0 { GROUP_WAIT } else { TIMEOUT };
+    match tokio::time::timeout(wait, consumer.recv()).await {
+        Ok(m) => m.context("consuming"),
+        Err(_) if got == 0 && consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(logical_group, GROUP_WAIT))
+        }
+        Err(_) => bail!(
+            "group \"{logical_group}\" has its partitions but received only {got} of {expected} records: nothing more within {wait:?}"
+        ),
+    }
 }
 
 /// The group's committed offset on each partition of `topic`, asked from the

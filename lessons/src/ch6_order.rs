@@ -22,15 +22,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::timeout;
 
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::MachineCommand;
 
@@ -93,7 +94,29 @@ pub struct Received {
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
     let commands = MachineCommand::sequence(LOT);
+    let (topic_plain, topic_idempotent) = one_key(ctx, &commands).await?;
+    // The idempotent producer starts now: it first asks the cluster for its
+    // producer id, which takes a moment, and will have it by its turn.
+    let idempotent_producer = producer(ctx, true, &topic_idempotent)?;
+    let plain = without_idempotence(ctx, &topic_plain, &commands).await?;
+    let idempotent =
+        with_idempotence(ctx, idempotent_producer, &topic_idempotent, &commands).await?;
+    let lot_partition = idempotent.deliveries[0].1;
+    let state = sequential_consumer(ctx, &topic_idempotent, lot_partition, &commands).await?;
+    Ok(Report {
+        topic_plain,
+        topic_idempotent,
+        plain,
+        idempotent,
+        received: state.received,
+        committed_after_crash: state.committed_after_crash,
+        effects: state.workshop.effects,
+    })
+}
 
+/// Section "One lot, one key, one partition": why the lot is the key, and
+/// the two topics of the lesson (their actual names).
+async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, String)> {
     ctx.section("One lot, one key, one partition");
     let labels: Vec<String> = commands
         .iter()
@@ -116,108 +139,125 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "always picks the same one (as long as the partition count does not change)."
     );
-
-    let topic_plain = ctx
+    let plain = ctx
         .create_topic(TOPIC_PLAIN, PARTITIONS, REPLICATION_FACTOR)
         .await?;
-    let topic_idempotent = ctx
+    let idempotent = ctx
         .create_topic(TOPIC_IDEMPOTENT, PARTITIONS, REPLICATION_FACTOR)
         .await?;
-    // Both producers start now: an idempotent producer first asks the
-    // cluster for its producer id, which takes a moment.
-    let idempotent_producer = producer(ctx, true, &topic_idempotent)?;
+    Ok((plain, idempotent))
+}
 
-    // ---- 1. Retries without idempotence -------------------------------------
+/// Section "Retries without idempotence": on the embedded cluster, one
+/// injected retriable error reorders the lot; elsewhere, say why not.
+async fn without_idempotence(
+    ctx: &Ctx,
+    topic: &str,
+    commands: &[MachineCommand],
+) -> Result<Option<Run>> {
     ctx.section("Retries without idempotence");
-    let plain = match ctx.mock() {
-        Some(mock) => {
-            say!(ctx, "Topic \"{TOPIC_PLAIN}\", {PARTITIONS} partitions. The producer sends one record per");
-            say!(
-                ctx,
-                "request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,"
-            );
-            say!(
-                ctx,
-                "uses acks=all, and has enable.idempotence=false (librdkafka's default)."
-            );
-            let producer = producer(ctx, false, &topic_plain)?;
-            // ANCHOR: fault
-            // Every broker answers 50 ms late, so the three requests are in
-            // flight together; and the first Produce request is refused with
-            // NOT_ENOUGH_REPLICAS, a retriable error: the producer retries it.
-            mock.broker_round_trip_time(-1, BROKER_RTT)?;
-            mock.request_errors(
-                RDKafkaApiKey::Produce,
-                &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS],
-            );
-            // ANCHOR_END: fault
-            say!(
-                ctx,
-                "Fault: every broker answers {} ms late, and the first Produce request",
-                BROKER_RTT.as_millis()
-            );
-            say!(
-                ctx,
-                "is refused with NOT_ENOUGH_REPLICAS, an error the producer retries."
-            );
-            say!(ctx, "");
-            let deliveries = send_all(&producer, &topic_plain, &commands).await;
-            mock.broker_round_trip_time(-1, Duration::ZERO)?;
-            let run = read_back(ctx, &topic_plain, deliveries?)?;
-            show_run(ctx, &run);
-            if is_in_order(&run.log) {
-                say!(
-                    ctx,
-                    "In order this time: the fault did not hit while requests were in flight."
-                );
-            } else {
-                say!(
-                    ctx,
-                    "OUT OF ORDER: {} would run first. Every command was delivered, with",
-                    run.log[0].label()
-                );
-                say!(
-                    ctx,
-                    "acks=all: acks says how many replicas store a record, not in which order."
-                );
-                for (cmd, overtaken_by) in overtaken(&run.deliveries) {
-                    say!(
-                        ctx,
-                        "{}'s request failed and was retried; meanwhile the requests sent",
-                        cmd.label()
-                    );
-                    say!(
-                        ctx,
-                        "after it ({}) succeeded and took the offsets before it.",
-                        overtaken_by.join(", ")
-                    );
-                }
-            }
-            Some(run)
-        }
-        None => {
-            say!(
-                ctx,
-                "Skipped: injecting a retriable error needs the embedded cluster (run the"
-            );
-            say!(
-                ctx,
-                "lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering"
-            );
-            say!(
-                ctx,
-                "happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a"
-            );
-            say!(
-                ctx,
-                "broker restarts) hits one request while later ones succeed: it is real, but"
-            );
-            say!(ctx, "it cannot be triggered on demand.");
-            None
-        }
+    let Some(mock) = ctx.mock() else {
+        say!(
+            ctx,
+            "Skipped: injecting a retriable error needs the embedded cluster (run the"
+        );
+        say!(
+            ctx,
+            "lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering"
+        );
+        say!(
+            ctx,
+            "happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a"
+        );
+        say!(
+            ctx,
+            "broker restarts) hits one request while later ones succeed: it is real, but"
+        );
+        say!(ctx, "it cannot be triggered on demand.");
+        return Ok(None);
     };
+    say!(
+        ctx,
+        "Topic \"{TOPIC_PLAIN}\", {PARTITIONS} partitions. The producer sends one record per"
+    );
+    say!(
+        ctx,
+        "request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,"
+    );
+    say!(
+        ctx,
+        "uses acks=all, and has enable.idempotence=false (librdkafka's default)."
+    );
+    let producer = producer(ctx, false, topic)?;
+    // ANCHOR: fault
+    // Every broker answers 50 ms late, so the three requests are in
+    // flight together; and the first Produce request is refused with
+    // NOT_ENOUGH_REPLICAS, a retriable error: the producer retries it.
+    mock.broker_round_trip_time(-1, BROKER_RTT)?;
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS],
+    );
+    // ANCHOR_END: fault
+    say!(
+        ctx,
+        "Fault: every broker answers {} ms late, and the first Produce request",
+        BROKER_RTT.as_millis()
+    );
+    say!(
+        ctx,
+        "is refused with NOT_ENOUGH_REPLICAS, an error the producer retries."
+    );
+    say!(ctx, "");
+    let deliveries = send_all(&producer, topic, commands).await;
+    mock.broker_round_trip_time(-1, Duration::ZERO)?;
+    let run = read_back(ctx, topic, deliveries?)?;
+    show_run(ctx, &run);
+    explain_reorder(ctx, &run, commands);
+    Ok(Some(run))
+}
 
-    // ---- 2. Retries with idempotence ----------------------------------------
+/// What the log of the run without idempotence shows, from the log itself
+/// and the offsets in the delivery reports.
+fn explain_reorder(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
+    if run.log == commands {
+        say!(
+            ctx,
+            "In order this time: the fault did not hit while requests were in flight."
+        );
+        return;
+    }
+    say!(
+        ctx,
+        "OUT OF ORDER: {} would run first. Every command was delivered, with",
+        run.log[0].label()
+    );
+    say!(
+        ctx,
+        "acks=all: acks says how many replicas store a record, not in which order."
+    );
+    for (cmd, overtaken_by) in overtaken(&run.deliveries) {
+        say!(
+            ctx,
+            "{}'s request failed and was retried; meanwhile the requests sent",
+            cmd.label()
+        );
+        say!(
+            ctx,
+            "after it ({}) succeeded and took the offsets before it.",
+            overtaken_by.join(", ")
+        );
+    }
+}
+
+/// Section "Retries with idempotence": the same settings and, on the
+/// embedded cluster, the same fault, with the idempotent producer.
+async fn with_idempotence(
+    ctx: &Ctx,
+    producer: FutureProducer,
+    topic: &str,
+    commands: &[MachineCommand],
+) -> Result<Run> {
     ctx.section("Retries with idempotence");
     say!(
         ctx,
@@ -235,72 +275,98 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "number, so a retry can neither duplicate a record nor overtake one."
     );
-    let producer = idempotent_producer;
-    let idempotent = match ctx.mock() {
+    let deliveries = match ctx.mock() {
         Some(mock) => {
-            let behind = commands.len() - 1;
-            say!(ctx, "");
-            say!(
-                ctx,
-                "Same fault. One thing must be scripted: the embedded cluster checks sequence"
-            );
-            say!(
-                ctx,
-                "numbers only for transactional producers, and would wrongly accept the records"
-            );
-            say!(
-                ctx,
-                "behind a failed one (then M1 would be lost, which no real broker allows). A real"
-            );
-            say!(
-                ctx,
-                "broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is"
-            );
-            say!(
-                ctx,
-                "missing. So the lesson scripts those answers, as librdkafka's own tests do:"
-            );
-            say!(
-                ctx,
-                "NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the"
-            );
-            say!(ctx, "{behind} in flight behind it.");
-            say!(ctx, "");
-            // ANCHOR: scripted_fault
-            // What a real broker answers when the first of three in-flight
-            // idempotent requests fails: the two behind it have a gap in
-            // their sequence numbers, so they are refused too.
-            let mut answers = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS];
-            answers.extend(
-                [RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER].repeat(behind),
-            );
-            mock.broker_round_trip_time(-1, BROKER_RTT)?;
-            mock.request_errors(RDKafkaApiKey::Produce, &answers);
-            // ANCHOR_END: scripted_fault
-            let deliveries = send_all(&producer, &topic_idempotent, &commands).await;
+            script_refusals(ctx, mock, commands.len() - 1)?;
+            let deliveries = send_all(&producer, topic, commands).await;
             mock.broker_round_trip_time(-1, Duration::ZERO)?;
-            read_back(ctx, &topic_idempotent, deliveries?)?
+            deliveries?
         }
         None => {
             say!(ctx, "(No fault on a real cluster: see above.)");
             say!(ctx, "");
-            let deliveries = send_all(&producer, &topic_idempotent, &commands).await?;
-            read_back(ctx, &topic_idempotent, deliveries)?
+            send_all(&producer, topic, commands).await?
         }
     };
     drop(producer);
-    show_run(ctx, &idempotent);
-    if is_in_order(&idempotent.log) {
-        say!(
-            ctx,
-            "IN ORDER: the producer resent the three records in sequence, and the broker"
-        );
-        say!(ctx, "appended each exactly once.");
-    } else {
-        say!(
+    let run = read_back(ctx, topic, deliveries)?;
+    show_run(ctx, &run);
+    idempotence_verdict(ctx, &run, commands);
+    Ok(run)
+}
+
+/// Inject the fault again, and script the refusals a real broker adds to it
+/// for an idempotent producer (`behind`: the requests in flight behind the
+/// failed one).
+fn script_refusals(
+    ctx: &Ctx,
+    mock: &MockCluster<'_, DefaultProducerContext>,
+    behind: usize,
+) -> Result<()> {
+    say!(ctx, "");
+    say!(
+        ctx,
+        "Same fault. One thing must be scripted: the embedded cluster checks sequence"
+    );
+    say!(
+        ctx,
+        "numbers only for transactional producers, and would wrongly accept the records"
+    );
+    say!(
+        ctx,
+        "behind a failed one (then M1 would be lost, which no real broker allows). A real"
+    );
+    say!(
+        ctx,
+        "broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is"
+    );
+    say!(
+        ctx,
+        "missing. So the lesson scripts those answers, as librdkafka's own tests do:"
+    );
+    say!(
+        ctx,
+        "NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the"
+    );
+    say!(ctx, "{behind} in flight behind it.");
+    say!(ctx, "");
+    // ANCHOR: scripted_fault
+    // What a real broker answers when the first of three in-flight
+    // idempotent requests fails: the two behind it have a gap in
+    // their sequence numbers, so they are refused too.
+    let mut answers = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS];
+    answers.extend([RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER].repeat(behind));
+    mock.broker_round_trip_time(-1, BROKER_RTT)?;
+    mock.request_errors(RDKafkaApiKey::Produce, &answers);
+    // ANCHOR_END: scripted_fault
+    Ok(())
+}
+
+/// What the idempotent run's log shows, and what it does not: on a real
+/// cluster nothing was injected, so nothing was retried.
+fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
+    match (run.log == commands, ctx.is_embedded()) {
+        (true, true) => {
+            say!(
+                ctx,
+                "IN ORDER: the producer resent the three records in sequence, and the broker"
+            );
+            say!(ctx, "appended each exactly once.");
+        }
+        (true, false) => {
+            say!(
+                ctx,
+                "In order, each once. No fault was injected here, so nothing was retried; on the"
+            );
+            say!(
+                ctx,
+                "embedded cluster the lesson injects one, and the log stays in order all the same."
+            );
+        }
+        (false, _) => say!(
             ctx,
             "OUT OF ORDER, which idempotence should have prevented: see the log above."
-        );
+        ),
     }
     say!(
         ctx,
@@ -314,8 +380,16 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "librdkafka leaves it off by default; the Java client turns it on since Kafka 3.0."
     );
+}
 
-    // ---- 3. The consumer ----------------------------------------------------
+/// Section "A sequential consumer that commits after the work": the
+/// controller crashes between the work and the commit, and restarts.
+async fn sequential_consumer(
+    ctx: &Ctx,
+    topic: &str,
+    lot_partition: i32,
+    commands: &[MachineCommand],
+) -> Result<Controller> {
     ctx.section("A sequential consumer that commits after the work");
     say!(
         ctx,
@@ -337,62 +411,58 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         ctx,
         "Each machine remembers which (lot, step) it has done, and skips a repeat."
     );
-    let mut workshop = Workshop::default();
-    let mut received = Vec::new();
-
+    let mut state = Controller::default();
     say!(ctx, "");
     say!(ctx, "[session 1]");
-    let lot_partition = idempotent.deliveries[0].1;
-    controller(
-        ctx,
-        &topic_idempotent,
-        1,
-        Some(CRASH_AFTER_STEP),
-        &mut workshop,
-        &mut received,
-    )
-    .await?;
-    let committed_after_crash = committed_offset(ctx, &topic_idempotent, lot_partition)?;
-    let crashed_at = received
-        .last()
-        .map(|r| r.offset)
-        .context("the controller received nothing")?;
-    say!(ctx, "The group's committed offset is still {committed_after_crash}: the work on offset {crashed_at} is done,");
-    say!(ctx, "but Kafka does not know it.");
-
+    controller(ctx, &mut state, topic, 1, Some(CRASH_AFTER_STEP), None).await?;
+    state.committed_after_crash = after_crash(ctx, topic, lot_partition, &state)?;
     say!(ctx, "");
     say!(
         ctx,
         "[session 2: the controller restarts in the same group]"
     );
-    say!(
-        ctx,
-        "It resumes at the committed offset, {committed_after_crash}."
-    );
-    controller(
-        ctx,
-        &topic_idempotent,
-        2,
-        None,
-        &mut workshop,
-        &mut received,
-    )
-    .await?;
+    let resume_at = Some(state.committed_after_crash);
+    controller(ctx, &mut state, topic, 2, None, resume_at).await?;
+    what_the_machines_did(ctx, &state, commands);
+    Ok(state)
+}
 
+/// The group's committed offset after the crash, compared with the offset
+/// whose work was done.
+fn after_crash(ctx: &Ctx, topic: &str, partition: i32, state: &Controller) -> Result<i64> {
+    let committed = committed_offset(ctx, topic, partition)?;
+    let crashed_at = state
+        .received
+        .last()
+        .map(|r| r.offset)
+        .context("the controller received nothing")?;
+    if committed == crashed_at {
+        say!(ctx, "The group's committed offset is still {committed}: the work on offset {crashed_at} is done,");
+        say!(ctx, "but Kafka does not know it.");
+    } else {
+        say!(
+            ctx,
+            "The group's committed offset is {committed}, not {crashed_at} (unexpected!)."
+        );
+    }
+    Ok(committed)
+}
+
+/// The machines' record, and what the repeated deliveries did to it.
+fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineCommand]) {
     say!(ctx, "");
-    let effects: Vec<String> = workshop.effects.iter().map(|c| c.label()).collect();
+    let effects: Vec<String> = state.workshop.effects.iter().map(|c| c.label()).collect();
     say!(ctx, "What the machines did: {}.", effects.join(", "));
-    let once_in_order = workshop.effects == commands;
-    let redone: Vec<&Received> = received
-        .iter()
-        .filter(|r| r.outcome == Outcome::AlreadyDone)
-        .collect();
-    if once_in_order {
+    if state.workshop.effects == commands {
         say!(ctx, "Each command took effect exactly once, in order.");
     } else {
         say!(ctx, "NOT each command exactly once in order: see above.");
     }
-    for r in &redone {
+    for r in state
+        .received
+        .iter()
+        .filter(|r| r.outcome == Outcome::AlreadyDone)
+    {
         say!(
             ctx,
             "{} was delivered twice (at-least-once): the crash came between its work and",
@@ -403,16 +473,6 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             "its commit. The machine's memory made the second delivery harmless."
         );
     }
-
-    Ok(Report {
-        topic_plain,
-        topic_idempotent,
-        plain,
-        idempotent,
-        received,
-        committed_after_crash,
-        effects: workshop.effects,
-    })
 }
 
 /// A producer that sends each record in its own request (`linger.ms=0`,
@@ -537,17 +597,31 @@ fn decode(m: &impl Message) -> Result<MachineCommand> {
         .with_context(|| format!("decoding the record at offset {}", m.offset()))
 }
 
-/// One session of the machine controller: consume, execute, commit, until
-/// the partition is drained (or, if `crash_after` is set, until it has
-/// executed that step and "crashes" before committing it).
+/// The machine controller across its sessions: the machines (whose memory
+/// survives the controller's crash) and what it received.
+#[derive(Default)]
+struct Controller {
+    workshop: Workshop,
+    received: Vec<Received>,
+    /// The group's committed offset right after the crash.
+    committed_after_crash: i64,
+}
+
+/// One session of the machine controller: consume, execute, commit, until the partition is drained
+/// (or, if `crash_after` is set, until it has executed that step and
+/// "crashes" before committing it). `resume_at`: the offset it should
+/// start at, the group's committed offset.
 async fn controller(
     ctx: &Ctx,
+    state: &mut Controller,
     topic: &str,
     session: u32,
     crash_after: Option<u32>,
-    workshop: &mut Workshop,
-    received: &mut Vec<Received>,
+    resume_at: Option<i64>,
 ) -> Result<()> {
+    let Controller {
+        workshop, received, ..
+    } = state;
     // ANCHOR: consumer_config
     let consumer: StreamConsumer = ctx
         .consumer_config(GROUP)
@@ -562,10 +636,13 @@ async fn controller(
     // ANCHOR_END: consumer_config
     consumer.subscribe(&[topic])?;
     let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
+    let mut first = true;
     loop {
-        let msg = timeout(WAIT, consumer.recv())
-            .await
-            .with_context(|| format!("the controller received nothing for {WAIT:?}"))??;
+        let msg = next_command(ctx, &consumer, first).await?;
+        if let (Some(at), true) = (resume_at, first) {
+            resumed_at(ctx, at, msg.offset());
+        }
+        first = false;
         // ANCHOR: process
         let cmd = decode(&msg)?;
         // 1. Do the work (the machine skips a command it has already done).
@@ -609,6 +686,38 @@ async fn controller(
         if msg.offset() >= last_offset {
             return Ok(());
         }
+    }
+}
+
+/// The controller's next command. The session's first one waits at most
+/// [`GROUP_WAIT`]: if the group has given it no partition by then, that is
+/// the error (a cluster whose groups do not work, explained).
+async fn next_command<'c>(
+    ctx: &Ctx,
+    consumer: &'c StreamConsumer,
+    first: bool,
+) -> Result<BorrowedMessage<'c>> {
+    let wait = if first { GROUP_WAIT } else { WAIT };
+    match timeout(wait, consumer.recv()).await {
+        Ok(msg) => Ok(msg?),
+        Err(_) if first && consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(GROUP, GROUP_WAIT))
+        }
+        Err(_) => {
+            bail!("group \"{GROUP}\" has its partitions but received no command within {wait:?}")
+        }
+    }
+}
+
+/// Where the restarted controller began, compared with the committed offset.
+fn resumed_at(ctx: &Ctx, committed: i64, offset: i64) {
+    if offset == committed {
+        say!(ctx, "It resumes at the committed offset, {committed}.");
+    } else {
+        say!(
+            ctx,
+            "It resumes at offset {offset}, not at the committed offset {committed} (unexpected!)."
+        );
     }
 }
 

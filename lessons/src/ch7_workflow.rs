@@ -28,14 +28,14 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use futures::future::try_join_all;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{sleep, timeout, timeout_at, Instant};
 
 use crate::ch6_order::{Outcome, Workshop};
-use crate::kit::Ctx;
+use crate::kit::{Ctx, GROUP_WAIT};
 use crate::say;
 use crate::workshop::{MachineCommand, STEPS};
 
@@ -108,6 +108,8 @@ struct Plant {
     /// Per machine: commands sent to its topic, and commands it handled.
     sent: [usize; 3],
     handled: [usize; 3],
+    /// Per machine: the offsets of its topic it read, in the order read.
+    read: [Vec<i64>; 3],
     /// Per machine: the group has given its consumer the partition.
     ready: [bool; 3],
     /// Per machine: the lesson wants it busy; it is busy (takes no command).
@@ -130,67 +132,61 @@ impl Plant {
     }
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
-    ctx.section("Three machines, three topics");
-    let mut command_topics = Vec::new();
-    for logical in COMMAND_TOPICS {
-        command_topics.push(ctx.create_topic(logical, 1, 3).await?);
-    }
-    let status_topic = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
-    say!(
-        ctx,
-        "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".",
-        COMMAND_TOPICS[0],
-        COMMAND_TOPICS[1],
-        COMMAND_TOPICS[2]
-    );
-    say!(
-        ctx,
-        "Each is a consumer group of its own, runs one command at a time, commits after"
-    );
-    say!(ctx, "the work, and remembers what it has done (chapter 6).");
+/// The lesson's topics (actual names): the machines' command topics, in
+/// step order, and the status topic.
+struct Topics {
+    commands: Vec<String>,
+    status: String,
+}
 
+/// What the lesson's concurrent parts share.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    ctx: &'a Ctx,
+    topics: &'a Topics,
+    producer: &'a FutureProducer,
+    plant: &'a RefCell<Plant>,
+}
+
+pub async fn run(ctx: &Ctx) -> Result<Report> {
+    let topics = three_machines(ctx).await?;
     let producer: FutureProducer = ctx
         .client_config()
         .set("linger.ms", "0")
         .set("enable.idempotence", "true")
         .create()
         .context("creating the producer")?;
-
     let plant = RefCell::new(Plant::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let machines = try_join_all((0..3).map(|k| {
-        machine(
-            ctx,
-            k,
-            &command_topics[k],
-            &producer,
-            &status_topic,
-            &plant,
-            stop_rx.clone(),
-        )
-    }));
-    let story = async {
-        let result = story(ctx, &command_topics, &status_topic, &producer, &plant).await;
-        let _ = stop_tx.send(true);
+    let site = Site {
+        ctx,
+        topics: &topics,
+        producer: &producer,
+        plant: &plant,
+    };
+    // The workflow's consumer joins its group now, while the plant runs.
+    let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
+    workflow_consumer.subscribe(&[&topics.status])?;
+    // The machines run for the whole lesson, beside the two runs.
+    let (stop, stopped) = watch::channel(false);
+    let machines = try_join_all((0..3).map(|k| machine(site, k, stopped.clone())));
+    let runs = async {
+        let result: Result<_> = async {
+            machines_ready(site).await?;
+            let naive = naive_plant(site).await?;
+            status_events(site, workflow_consumer).await?;
+            Ok(naive)
+        }
+        .await;
+        let _ = stop.send(true); // whatever happened, the machines stop
         result
     };
-    let (machines, naive) = tokio::join!(machines, story);
+    let (machines, naive) = tokio::join!(machines, runs);
+    close_side_by_side(machines?);
     let naive_executed = naive?;
-    // Closing a consumer (it leaves its group) takes a round of requests:
-    // close the three machines' consumers side by side.
-    std::thread::scope(|s| {
-        for consumer in machines? {
-            s.spawn(move || drop(consumer));
-        }
-        anyhow::Ok(())
-    })?;
-
     let plant = plant.into_inner();
-    report_workflow(ctx, &plant);
     Ok(Report {
-        command_topics,
-        status_topic,
+        command_topics: topics.commands,
+        status_topic: topics.status,
         naive_executed,
         received: plant.received,
         effects: plant
@@ -203,24 +199,66 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     })
 }
 
-/// The two runs, while the machines run beside them. Returns the naive
-/// run's execution order.
-async fn story(
-    ctx: &Ctx,
-    command_topics: &[String],
-    status_topic: &str,
-    producer: &FutureProducer,
-    plant: &RefCell<Plant>,
-) -> Result<Vec<(String, u32)>> {
-    // The workflow's consumer joins its group now, while the plant runs.
-    let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
-    workflow_consumer.subscribe(&[status_topic])?;
-    wait_until(plant, "the machines to join their groups", |p| {
-        p.ready.iter().all(|r| *r)
-    })
-    .await?;
+/// Closing a consumer (it leaves its group) takes a round of requests:
+/// close the machines' consumers side by side.
+fn close_side_by_side(consumers: Vec<StreamConsumer>) {
+    std::thread::scope(|s| {
+        for consumer in consumers {
+            s.spawn(move || drop(consumer));
+        }
+    });
+}
 
-    // ---- 1. The naive plant -------------------------------------------------
+/// Section "Three machines, three topics": one command topic per machine,
+/// and the status topic.
+async fn three_machines(ctx: &Ctx) -> Result<Topics> {
+    ctx.section("Three machines, three topics");
+    let mut commands = Vec::new();
+    for logical in COMMAND_TOPICS {
+        commands.push(ctx.create_topic(logical, 1, 3).await?);
+    }
+    let status = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
+    say!(
+        ctx,
+        "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".",
+        COMMAND_TOPICS[0],
+        COMMAND_TOPICS[1],
+        COMMAND_TOPICS[2]
+    );
+    say!(
+        ctx,
+        "Each is a consumer group of its own, runs one command at a time, commits after"
+    );
+    say!(ctx, "the work, and remembers what it has done (chapter 6).");
+    Ok(Topics { commands, status })
+}
+
+/// The consumer group of machine `k` (0: M1).
+fn machine_group(k: usize) -> String {
+    format!("machine-{}", STEPS[k].0)
+}
+
+/// Wait until every machine's group has given it its partition, at most
+/// [`GROUP_WAIT`]; then, a group that has none is explained.
+async fn machines_ready(site: Site<'_>) -> Result<()> {
+    let deadline = Instant::now() + GROUP_WAIT;
+    loop {
+        let ready = site.plant.borrow().ready;
+        match ready.iter().position(|r| !r) {
+            None => return Ok(()),
+            Some(k) if Instant::now() > deadline => {
+                return Err(site.ctx.no_partitions(&machine_group(k), GROUP_WAIT))
+            }
+            Some(_) => sleep(Duration::from_millis(2)).await,
+        }
+    }
+}
+
+/// Section "The naive plant: each machine acts on what it reads": all of a
+/// lot's commands at once, and machines that go at different paces. Returns
+/// the order in which the machines executed them.
+async fn naive_plant(site: Site<'_>) -> Result<Vec<(String, u32)>> {
+    let ctx = site.ctx;
     ctx.section("The naive plant: each machine acts on what it reads");
     say!(
         ctx,
@@ -244,6 +282,34 @@ async fn story(
         ctx,
         "until M3 has done its work; then M2 takes its commands; then M1."
     );
+    plan_all_at_once(site).await?;
+    let executed: Vec<(String, u32)> = site
+        .plant
+        .borrow()
+        .workshop
+        .effects
+        .iter()
+        .map(|c| (c.lot.clone(), c.step))
+        .collect();
+    say!(ctx, "");
+    say!(ctx, "The machines executed, in this order:");
+    for (lot, step) in &executed {
+        say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
+    }
+    naive_verdict(site, &executed);
+    Ok(executed)
+}
+
+/// The naive planner sends everything while M1 and M2 are busy; then M2,
+/// then M1, become free. Returns when every machine has run its commands.
+async fn plan_all_at_once(site: Site<'_>) -> Result<()> {
+    let Site {
+        producer,
+        topics,
+        plant,
+        ..
+    } = site;
+    let command_topics = &topics.commands;
     // ANCHOR: busy_machines
     // M1 and M2 are busy: they take no command for now.
     set_hold(plant, [true, true, false]).await?;
@@ -262,32 +328,18 @@ async fn story(
     for delivery in pending {
         await_delivery(delivery).await?;
     }
-    wait_until(plant, "M3 to run its commands", |p| {
-        p.handled[2] == p.sent[2]
-    })
-    .await?;
-    set_hold(plant, [true, false, false]).await?;
-    wait_until(plant, "M2 to run its commands", |p| {
-        p.handled[1] == p.sent[1]
-    })
-    .await?;
-    set_hold(plant, [false, false, false]).await?;
-    wait_until(plant, "M1 to run its commands", |p| {
-        p.handled[0] == p.sent[0]
-    })
-    .await?;
-    let executed: Vec<(String, u32)> = plant
-        .borrow()
-        .workshop
-        .effects
-        .iter()
-        .map(|c| (c.lot.clone(), c.step))
-        .collect();
-    say!(ctx, "");
-    say!(ctx, "The machines executed, in this order:");
-    for (lot, step) in &executed {
-        say!(ctx, "  {}", MachineCommand::step(lot, *step).label());
+    for (k, hold_after) in [(2, [true, false, false]), (1, [false; 3]), (0, [false; 3])] {
+        let what = format!("{} to run its commands", STEPS[k].0);
+        wait_until(plant, &what, |p| p.handled[k] == p.sent[k]).await?;
+        set_hold(plant, hold_after).await?;
     }
+    Ok(())
+}
+
+/// Whether each naive lot ran in order, and why not, from what the
+/// machines executed and the offsets they read.
+fn naive_verdict(site: Site<'_>, executed: &[(String, u32)]) {
+    let ctx = site.ctx;
     for lot in NAIVE_LOTS {
         let order: Vec<u32> = executed
             .iter()
@@ -301,14 +353,31 @@ async fn story(
             say!(ctx, "{lot}: {}: OUT OF ORDER.", names.join(", "));
         }
     }
-    say!(
-        ctx,
-        "Every command was written in the right order, and every machine read its own"
-    );
-    say!(
-        ctx,
-        "topic in order. Nothing orders records across topics: each topic's partitions"
-    );
+    let read_in_order = site
+        .plant
+        .borrow()
+        .read
+        .iter()
+        .all(|offsets| offsets.windows(2).all(|w| w[0] < w[1]));
+    if read_in_order {
+        say!(
+            ctx,
+            "Every command was written in the right order, and every machine read its own"
+        );
+        say!(
+            ctx,
+            "topic in order. Nothing orders records across topics: each topic's partitions"
+        );
+    } else {
+        say!(
+            ctx,
+            "Every command was written in the right order, but a machine did NOT read its"
+        );
+        say!(
+            ctx,
+            "topic in order (unexpected!). Nothing orders records across topics: each topic's partitions"
+        );
+    }
     say!(
         ctx,
         "are independent logs, read at their own pace. (The same holds across the"
@@ -317,8 +386,12 @@ async fn story(
         ctx,
         "partitions of one topic.) Replication has nothing to do with it."
     );
+}
 
-    // ---- 2. Status events ---------------------------------------------------
+/// Section "Status events: the workflow enforces the order": the workflow
+/// starts two lots, crashes after its first event, restarts.
+async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Result<()> {
+    let ctx = site.ctx;
     ctx.section("Status events: the workflow enforces the order");
     say!(
         ctx,
@@ -336,11 +409,11 @@ async fn story(
         ctx,
         "the next command is acknowledged. A repeated status event is ignored."
     );
-    plant.borrow_mut().publish_status = true;
+    site.plant.borrow_mut().publish_status = true;
     for lot in WORKFLOW_LOTS {
         let cmd = MachineCommand::step(lot, 1);
-        let delivery = send_command(producer, &command_topics[0], &cmd)?;
-        plant.borrow_mut().sent[0] += 1;
+        let delivery = send_command(site.producer, &site.topics.commands[0], &cmd)?;
+        site.plant.borrow_mut().sent[0] += 1;
         await_delivery(delivery).await?;
     }
     say!(
@@ -349,37 +422,21 @@ async fn story(
         MachineCommand::step(WORKFLOW_LOTS[0], 1).label(),
         MachineCommand::step(WORKFLOW_LOTS[1], 1).label()
     );
-
     say!(ctx, "");
     say!(ctx, "[workflow, session 1]");
-    workflow(
-        ctx,
-        workflow_consumer,
-        1,
-        true,
-        command_topics,
-        producer,
-        plant,
-    )
-    .await?;
+    workflow(site, workflow_consumer, 1, true).await?;
     say!(ctx, "");
     say!(
         ctx,
         "[workflow, session 2: restarted in group \"{WORKFLOW_GROUP}\"]"
     );
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
-    workflow_consumer.subscribe(&[status_topic])?;
-    workflow(
-        ctx,
-        workflow_consumer,
-        2,
-        false,
-        command_topics,
-        producer,
-        plant,
-    )
-    .await?;
-    Ok(executed)
+    workflow_consumer.subscribe(&[&site.topics.status])?;
+    workflow(site, workflow_consumer, 2, false).await?;
+    let plant = site.plant.borrow();
+    progress_by_step(ctx, &plant);
+    machines_record(ctx, &plant);
+    Ok(())
 }
 
 /// Make each machine busy (true) or free (false), and wait until the
@@ -395,17 +452,19 @@ async fn set_hold(plant: &RefCell<Plant>, hold: [bool; 3]) -> Result<()> {
 /// One machine: consume its topic, execute, publish a status event (in the
 /// second run), commit. Runs until `stop`.
 async fn machine(
-    ctx: &Ctx,
+    site: Site<'_>,
     k: usize,
-    topic: &str,
-    producer: &FutureProducer,
-    status_topic: &str,
-    plant: &RefCell<Plant>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<StreamConsumer> {
-    let name = STEPS[k].0;
-    let consumer: StreamConsumer = consumer(ctx, &format!("machine-{name}"))?;
-    consumer.subscribe(&[topic])?;
+    let Site {
+        ctx,
+        topics,
+        producer,
+        plant,
+    } = site;
+    let status_topic = &topics.status;
+    let consumer: StreamConsumer = consumer(ctx, &machine_group(k))?;
+    consumer.subscribe(&[&topics.commands[k]])?;
     loop {
         let msg = tokio::select! {
             // A busy machine does not take its next command (its consumer
@@ -455,6 +514,28 @@ async fn machine(
             p.received.push((cmd, outcome));
         }
         p.handled[k] += 1;
+        p.read[k].push(msg.offset());
+    }
+}
+
+/// The workflow's next status event. The session's first one waits at most
+/// [`GROUP_WAIT`] (`deadline` is `None`): if the group has given the session
+/// no partition by then, that is the error. Later ones share `deadline`.
+async fn next_event<'c>(
+    ctx: &Ctx,
+    consumer: &'c StreamConsumer,
+    deadline: Option<Instant>,
+) -> Result<BorrowedMessage<'c>> {
+    let until = deadline.unwrap_or_else(|| Instant::now() + GROUP_WAIT);
+    match timeout_at(until, consumer.recv()).await {
+        Ok(msg) => Ok(msg?),
+        Err(_) if deadline.is_some() => bail!("the workflow did not finish within {WAIT:?}"),
+        Err(_) if consumer.assignment()?.count() == 0 => {
+            Err(ctx.no_partitions(WORKFLOW_GROUP, GROUP_WAIT))
+        }
+        Err(_) => bail!(
+            "group \"{WORKFLOW_GROUP}\" has its partition but received no status event within {GROUP_WAIT:?}"
+        ),
     }
 }
 
@@ -462,25 +543,27 @@ async fn machine(
 /// With `crash`, it "crashes" after acting on its first event, before
 /// committing it.
 async fn workflow(
-    ctx: &Ctx,
+    site: Site<'_>,
     consumer: StreamConsumer,
     session: u32,
     crash: bool,
-    command_topics: &[String],
-    producer: &FutureProducer,
-    plant: &RefCell<Plant>,
 ) -> Result<()> {
+    let Site {
+        ctx,
+        topics,
+        producer,
+        plant,
+    } = site;
+    let command_topics = &topics.commands;
     // What this session has acted on. A restart forgets it: after a crash,
     // an event is acted on again, and the machine absorbs the repeat.
     let mut acted: BTreeSet<(String, u32)> = BTreeSet::new();
-    let deadline = Instant::now() + WAIT;
+    // Set at the session's first event: the rest must follow within WAIT.
+    let mut deadline = None;
     loop {
-        let msg = timeout(
-            deadline.saturating_duration_since(Instant::now()),
-            consumer.recv(),
-        )
-        .await
-        .map_err(|_| anyhow!("the workflow did not finish within {WAIT:?}"))??;
+        let msg = next_event(ctx, &consumer, deadline).await?;
+        let first = deadline.is_none();
+        deadline.get_or_insert(Instant::now() + WAIT);
         let status: MachineStatus = decode(&msg)?;
         // ANCHOR: workflow
         let action = if !acted.insert((status.lot.clone(), status.step)) {
@@ -517,16 +600,8 @@ async fn workflow(
             plant.borrow_mut().handled_events.push(handled);
             return Ok(());
         }
-        if session == 2 && plant.borrow().handled_events.iter().all(|h| h.session != 2) {
-            say!(
-                ctx,
-                "Its first event is offset {}, the one it crashed on: that offset was never",
-                msg.offset()
-            );
-            say!(
-                ctx,
-                "committed. The lots' progress in this session, step by step:"
-            );
+        if first {
+            restarted_at(ctx, &plant.borrow(), msg.offset());
         }
         // ANCHOR: workflow_commit
         // Only now is the status event dealt with: commit it.
@@ -539,6 +614,31 @@ async fn workflow(
         if p.quiet() {
             return Ok(());
         }
+    }
+}
+
+/// Where the restarted workflow began, compared with where it crashed.
+fn restarted_at(ctx: &Ctx, plant: &Plant, offset: i64) {
+    let crashed_at = plant
+        .handled_events
+        .iter()
+        .rfind(|h| h.session == 1)
+        .map(|h| h.offset);
+    if crashed_at == Some(offset) {
+        say!(
+            ctx,
+            "Its first event is offset {offset}, the one it crashed on: that offset was never"
+        );
+        say!(
+            ctx,
+            "committed. The lots' progress in this session, step by step:"
+        );
+    } else {
+        say!(
+            ctx,
+            "Its first event is offset {offset}, not the one it crashed on (unexpected!)."
+        );
+        say!(ctx, "The lots' progress in this session, step by step:");
     }
 }
 
@@ -560,8 +660,8 @@ fn describe(h: &Handled) -> String {
 
 /// Session 2's work, lot by lot and step by step (within a lot, the steps
 /// are causally ordered; across lots the interleaving varies from run to
-/// run, so it is not printed), then the machines' record.
-fn report_workflow(ctx: &Ctx, plant: &Plant) {
+/// run, so it is not printed).
+fn progress_by_step(ctx: &Ctx, plant: &Plant) {
     for lot in WORKFLOW_LOTS {
         say!(ctx, "{lot}:");
         for step in 1..=STEPS.len() as u32 {
@@ -570,16 +670,9 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
                 .iter()
                 .filter(|h| h.session == 2 && h.status.lot == lot && h.status.step == step)
                 .collect();
-            let machine = STEPS[step as usize - 1].0;
-            let sent = events
-                .iter()
-                .filter(|h| matches!(h.action, Action::Sent(_)))
-                .count();
-            let ignored = events
-                .iter()
-                .filter(|h| h.action == Action::IgnoredDuplicate)
-                .count();
-            let finished = events.iter().any(|h| h.action == Action::Finished);
+            let count = |a: fn(&Action) -> bool| events.iter().filter(|h| a(&h.action)).count();
+            let sent = count(|a| matches!(a, Action::Sent(_)));
+            let ignored = count(|a| *a == Action::IgnoredDuplicate);
             let mut what = Vec::new();
             if sent > 0 {
                 let next = MachineCommand::step(lot, step + 1);
@@ -587,18 +680,16 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
                     .handled_events
                     .iter()
                     .any(|h| h.session == 1 && h.action == Action::Sent(next.clone()));
-                what.push(format!(
-                    "sent {}{}",
-                    next.label(),
-                    if again { " (again)" } else { "" }
-                ));
+                let again = if again { " (again)" } else { "" };
+                what.push(format!("sent {}{again}", next.label()));
             }
             if ignored > 0 {
                 what.push(format!("{ignored} repeat ignored"));
             }
-            if finished {
+            if count(|a| *a == Action::Finished) > 0 {
                 what.push("lot finished".to_string());
             }
+            let machine = STEPS[step as usize - 1].0;
             say!(
                 ctx,
                 "  {machine} done, read {}x -> {}",
@@ -607,7 +698,11 @@ fn report_workflow(ctx: &Ctx, plant: &Plant) {
             );
         }
     }
+}
 
+/// The machines' record of the run with status events, and what the crash
+/// cost.
+fn machines_record(ctx: &Ctx, plant: &Plant) {
     say!(ctx, "");
     say!(ctx, "What the machines did in this run:");
     for lot in WORKFLOW_LOTS {

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kafka_course::ch5_buffer::{self, Record, FIRST_LOTS, PARTITIONS, PHOTOS};
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::Message;
 
-use crate::common::{assert_output, block_on, start};
+use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
 
 /// Records of `records` in partition `p`, in their order.
 fn in_partition(records: &[Record], p: i32) -> Vec<&Record> {
@@ -21,94 +22,162 @@ fn lesson_5() {
         let ctx = start(5);
         let report = ch5_buffer::run(&ctx).await.expect("lesson 5 runs");
         assert_output("ch5_buffer", &ctx);
-
-        // Nothing had been consumed before the consumer started: the group had
-        // no committed offset, and the records were all written by then.
-        assert_eq!(report.committed_before.len(), PARTITIONS as usize);
+        // The embedded cluster shows its size cap at work.
         assert!(
-            report.committed_before.values().all(Option::is_none),
-            "{:?}",
-            report.committed_before
+            report.retention.is_some(),
+            "the embedded cluster shows the size cap"
         );
-        assert_eq!(report.sent_before_consumers, FIRST_LOTS.len() * 3);
-        let (before, after) = report.sent.split_at(report.sent_before_consumers);
-        let total_before: i64 = report
-            .watermarks_before
-            .values()
-            .map(|(low, high)| high - low)
-            .sum();
-        assert_eq!(
-            total_before,
-            before.len() as i64,
-            "every record was stored before any consumer ran"
-        );
-
-        // The late consumer received every record written before it started,
-        // and in each partition in send order.
-        assert_eq!(report.first_session.len(), before.len());
-        for p in 0..PARTITIONS {
-            assert_eq!(
-                in_partition(&report.first_session, p),
-                in_partition(before, p),
-                "partition {p}"
-            );
-        }
-        // It committed, per partition, the offset after the last one it read.
-        for (p, (_, high)) in &report.watermarks_before {
-            assert_eq!(
-                report.committed_after[p],
-                Some(*high),
-                "committed offset of partition {p}"
-            );
-        }
-
-        // Back after a pause, it received exactly what was written meanwhile.
-        assert_eq!(report.second_session, after);
-
-        // A second group, started last, got everything, in order per partition.
-        assert_eq!(report.audit.len(), report.sent.len());
-        for p in 0..PARTITIONS {
-            assert_eq!(
-                in_partition(&report.audit, p),
-                in_partition(&report.sent, p),
-                "partition {p}"
-            );
-        }
-        // Reading deleted nothing.
-        assert!(
-            report.low_watermarks_after.values().all(|&low| low == 0),
-            "{:?}",
-            report.low_watermarks_after
-        );
-
-        // Independently of the lesson: the topic holds exactly what was sent.
-        let mut stored = BTreeMap::new();
-        for m in ctx.read_topic(&report.topic).unwrap() {
-            let command: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
-            stored.insert((m.partition(), m.offset()), command);
-        }
-        assert_eq!(stored.len(), report.sent.len());
-        for r in &report.sent {
-            assert_eq!(stored[&(r.partition, r.offset)], r.command);
-        }
-
-        // The size cap deleted the oldest photos before anyone read them, and
-        // the late group started at the new low watermark.
-        let overflow = report
-            .retention
-            .as_ref()
-            .expect("the embedded cluster shows the size cap");
-        assert_eq!(overflow.written, (0..PHOTOS as i64).collect::<Vec<_>>());
-        assert_eq!(overflow.high, PHOTOS as i64);
-        assert!(overflow.low > 0, "some photos were deleted");
-        assert_eq!(
-            overflow.received,
-            (overflow.low..overflow.high).collect::<Vec<_>>()
-        );
-        let reader: BaseConsumer = ctx.client_config().create().unwrap();
-        let (low, high) = reader
-            .fetch_watermarks(&overflow.topic, 0, Duration::from_secs(5))
-            .unwrap();
-        assert_eq!((low, high), (overflow.low, overflow.high));
+        claims(&ctx, &report);
     });
+}
+
+/// The same lesson with the classic group protocol: it tells the same story
+/// as the book's snapshot (only the line naming the protocol differs), and
+/// the chapter's claims hold.
+#[test]
+fn lesson_5_classic() {
+    block_on(async {
+        let ctx = start_with(5, classic());
+        assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+        let report = ch5_buffer::run(&ctx).await.expect("lesson 5 runs");
+        assert_eq!(
+            story(&ctx.out().text()),
+            story(&snapshot_body("ch5_buffer"))
+        );
+        claims(&ctx, &report);
+    });
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_5_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(5, options);
+        let started = std::time::Instant::now();
+        let err = ch5_buffer::run(&ctx).await.expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-controller\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+    });
+}
+
+/// A lesson's output without the line that names the group protocol.
+fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What chapter 5 claims, checked on what happened on the cluster the
+/// lesson ran on (any cluster: nothing here assumes the embedded one).
+pub fn claims(ctx: &Ctx, report: &ch5_buffer::Report) {
+    // What the lesson printed agreed with what it observed.
+    let text = ctx.out().text();
+    assert!(!text.contains("unexpected"), "{text}");
+    assert_eq!(report.retention.is_some(), ctx.is_embedded());
+
+    // Nothing had been consumed before the consumer started: the group had
+    // no committed offset, and the records were all written by then.
+    assert_eq!(report.committed_before.len(), PARTITIONS as usize);
+    assert!(
+        report.committed_before.values().all(Option::is_none),
+        "{:?}",
+        report.committed_before
+    );
+    assert_eq!(report.sent_before_consumers, FIRST_LOTS.len() * 3);
+    let (before, after) = report.sent.split_at(report.sent_before_consumers);
+    let total_before: i64 = report
+        .watermarks_before
+        .values()
+        .map(|(low, high)| high - low)
+        .sum();
+    assert_eq!(
+        total_before,
+        before.len() as i64,
+        "every record was stored before any consumer ran"
+    );
+
+    // The late consumer received every record written before it started,
+    // and in each partition in send order.
+    assert_eq!(report.first_session.len(), before.len());
+    for p in 0..PARTITIONS {
+        assert_eq!(
+            in_partition(&report.first_session, p),
+            in_partition(before, p),
+            "partition {p}"
+        );
+    }
+    // It committed, per partition, the offset after the last one it read.
+    for (p, (_, high)) in &report.watermarks_before {
+        assert_eq!(
+            report.committed_after[p],
+            Some(*high),
+            "committed offset of partition {p}"
+        );
+    }
+
+    // Back after a pause, it received exactly what was written meanwhile.
+    assert_eq!(report.second_session, after);
+
+    // A second group, started last, got everything, in order per partition.
+    assert_eq!(report.audit.len(), report.sent.len());
+    for p in 0..PARTITIONS {
+        assert_eq!(
+            in_partition(&report.audit, p),
+            in_partition(&report.sent, p),
+            "partition {p}"
+        );
+    }
+    // Reading deleted nothing.
+    for (p, (low, _)) in &report.watermarks_before {
+        assert_eq!(report.low_watermarks_after[p], *low, "partition {p}");
+    }
+    assert!(
+        report.low_watermarks_after.values().all(|&low| low == 0),
+        "{:?}",
+        report.low_watermarks_after
+    );
+
+    // Independently of the lesson: the topic holds exactly what was sent.
+    let mut stored = BTreeMap::new();
+    for m in ctx.read_topic(&report.topic).unwrap() {
+        let command: MachineCommand = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        stored.insert((m.partition(), m.offset()), command);
+    }
+    assert_eq!(stored.len(), report.sent.len());
+    for r in &report.sent {
+        assert_eq!(stored[&(r.partition, r.offset)], r.command);
+    }
+
+    // The size cap deleted the oldest photos before anyone read them, and
+    // the late group started at the new low watermark.
+    let Some(overflow) = report.retention.as_ref() else {
+        return; // a real cluster: no size cap to show
+    };
+    assert_eq!(overflow.written, (0..PHOTOS as i64).collect::<Vec<_>>());
+    assert_eq!(overflow.high, PHOTOS as i64);
+    assert!(overflow.low > 0, "some photos were deleted");
+    assert_eq!(
+        overflow.received,
+        (overflow.low..overflow.high).collect::<Vec<_>>()
+    );
+    let reader: BaseConsumer = ctx.client_config().create().unwrap();
+    let (low, high) = reader
+        .fetch_watermarks(&overflow.topic, 0, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!((low, high), (overflow.low, overflow.high));
 }

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use kafka_course::ch6_order::{self, Outcome, CRASH_AFTER_STEP, GROUP, LOT};
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, start};
+use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
 
 /// One partition's records, read with the kit's reader (not the lesson's):
 /// what is really stored.
@@ -37,21 +37,12 @@ fn lesson_6() {
         assert_output("ch6_order", &ctx);
         let sequence = MachineCommand::sequence(LOT);
 
-        // One key, one partition: every command of the lot went to the same one.
+        // One key, one partition, in the fault demo too.
         let plain = report
             .plain
             .as_ref()
             .expect("the embedded cluster runs the fault demo");
-        for run in [plain, &report.idempotent] {
-            let partition = run.deliveries[0].1;
-            assert!(
-                run.deliveries.iter().all(|d| d.1 == partition),
-                "{:?}",
-                run.deliveries
-            );
-            let sent: Vec<&MachineCommand> = run.deliveries.iter().map(|d| &d.0).collect();
-            assert_eq!(sent, sequence.iter().collect::<Vec<_>>(), "sent in order");
-        }
+        one_partition(plain, &sequence);
 
         // Without idempotence, the retry reordered the log: all three are
         // there once, but not in order, and M1 is no longer first.
@@ -74,65 +65,141 @@ fn lesson_6() {
         assert_ne!(plain_log[0], sequence[0], "M1 was overtaken");
         assert!(!ch6_order::is_in_order(&plain_log));
 
-        // With idempotence, the same fault left the log in order, each once.
-        let partition = report.idempotent.deliveries[0].1;
-        let idempotent_log = stored(&ctx, &report.topic_idempotent, partition);
-        assert_eq!(idempotent_log, sequence, "the idempotent log is in order");
-        assert_eq!(report.idempotent.log, sequence);
-        let offsets: Vec<i64> = report.idempotent.deliveries.iter().map(|d| d.2).collect();
-        assert_eq!(offsets, vec![0, 1, 2]);
-
-        // The crash: session 1 did steps up to CRASH_AFTER_STEP and committed
-        // all but the last; session 2 got that one again and skipped it.
-        let crash_offset = i64::from(CRASH_AFTER_STEP) - 1;
-        assert_eq!(
-            report.committed_after_crash, crash_offset,
-            "the crashed step was not committed"
-        );
-        let session1: Vec<(i64, Outcome)> = report
-            .received
-            .iter()
-            .filter(|r| r.session == 1)
-            .map(|r| (r.offset, r.outcome))
-            .collect();
-        let session2: Vec<(i64, Outcome)> = report
-            .received
-            .iter()
-            .filter(|r| r.session == 2)
-            .map(|r| (r.offset, r.outcome))
-            .collect();
-        assert_eq!(
-            session1,
-            (0..=crash_offset)
-                .map(|o| (o, Outcome::Done))
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(
-            session2[0],
-            (crash_offset, Outcome::AlreadyDone),
-            "redelivered and skipped"
-        );
-        assert!(session2[1..].iter().all(|(_, o)| *o == Outcome::Done));
-        assert_eq!(
-            session2.last().unwrap().0,
-            sequence.len() as i64 - 1,
-            "session 2 reached the end"
-        );
-
-        // Every command executed exactly once in effect, in order.
-        assert_eq!(report.effects, sequence);
-
-        // And the group's committed offset, read independently, is past the end.
-        let probe: BaseConsumer = ctx.consumer_config(GROUP).create().unwrap();
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&report.topic_idempotent, partition);
-        let committed = probe
-            .committed_offsets(tpl, Duration::from_secs(5))
-            .unwrap();
-        let offset = committed
-            .find_partition(&report.topic_idempotent, partition)
-            .unwrap()
-            .offset();
-        assert_eq!(offset, Offset::Offset(sequence.len() as i64));
+        claims(&ctx, &report);
     });
+}
+
+/// Every command of the lot went to the same partition, sent in order.
+fn one_partition(run: &ch6_order::Run, sequence: &[MachineCommand]) {
+    let partition = run.deliveries[0].1;
+    assert!(
+        run.deliveries.iter().all(|d| d.1 == partition),
+        "{:?}",
+        run.deliveries
+    );
+    let sent: Vec<&MachineCommand> = run.deliveries.iter().map(|d| &d.0).collect();
+    assert_eq!(sent, sequence.iter().collect::<Vec<_>>(), "sent in order");
+}
+
+/// The same lesson with the classic group protocol: it tells the same story
+/// as the book's snapshot (only the line naming the protocol differs), and
+/// the chapter's claims hold.
+#[test]
+fn lesson_6_classic() {
+    block_on(async {
+        let ctx = start_with(6, classic());
+        assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+        let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
+        assert_eq!(story(&ctx.out().text()), story(&snapshot_body("ch6_order")));
+        claims(&ctx, &report);
+    });
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_6_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(6, options);
+        let started = std::time::Instant::now();
+        let err = ch6_order::run(&ctx).await.expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-controller\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+    });
+}
+
+/// A lesson's output without the line that names the group protocol.
+fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What chapter 6 claims, checked on what happened on the cluster the
+/// lesson ran on (any cluster: the fault demo, which needs the embedded
+/// one, is checked by `lesson_6`).
+pub fn claims(ctx: &Ctx, report: &ch6_order::Report) {
+    // What the lesson printed agreed with what it observed.
+    let text = ctx.out().text();
+    assert!(!text.contains("unexpected"), "{text}");
+    assert_eq!(report.plain.is_some(), ctx.is_embedded());
+    let sequence = MachineCommand::sequence(LOT);
+
+    // One key, one partition: every command of the lot went to the same one.
+    one_partition(&report.idempotent, &sequence);
+
+    // With idempotence, the same fault left the log in order, each once.
+    let partition = report.idempotent.deliveries[0].1;
+    let idempotent_log = stored(ctx, &report.topic_idempotent, partition);
+    assert_eq!(idempotent_log, sequence, "the idempotent log is in order");
+    assert_eq!(report.idempotent.log, sequence);
+    let offsets: Vec<i64> = report.idempotent.deliveries.iter().map(|d| d.2).collect();
+    assert_eq!(offsets, vec![0, 1, 2]);
+
+    // The crash: session 1 did steps up to CRASH_AFTER_STEP and committed
+    // all but the last; session 2 got that one again and skipped it.
+    let crash_offset = i64::from(CRASH_AFTER_STEP) - 1;
+    assert_eq!(
+        report.committed_after_crash, crash_offset,
+        "the crashed step was not committed"
+    );
+    let session1: Vec<(i64, Outcome)> = report
+        .received
+        .iter()
+        .filter(|r| r.session == 1)
+        .map(|r| (r.offset, r.outcome))
+        .collect();
+    let session2: Vec<(i64, Outcome)> = report
+        .received
+        .iter()
+        .filter(|r| r.session == 2)
+        .map(|r| (r.offset, r.outcome))
+        .collect();
+    assert_eq!(
+        session1,
+        (0..=crash_offset)
+            .map(|o| (o, Outcome::Done))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        session2[0],
+        (crash_offset, Outcome::AlreadyDone),
+        "redelivered and skipped"
+    );
+    assert!(session2[1..].iter().all(|(_, o)| *o == Outcome::Done));
+    assert_eq!(
+        session2.last().unwrap().0,
+        sequence.len() as i64 - 1,
+        "session 2 reached the end"
+    );
+
+    // Every command executed exactly once in effect, in order.
+    assert_eq!(report.effects, sequence);
+
+    // And the group's committed offset, read independently, is past the end.
+    let probe: BaseConsumer = ctx.consumer_config(GROUP).create().unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(&report.topic_idempotent, partition);
+    let committed = probe
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .unwrap();
+    let offset = committed
+        .find_partition(&report.topic_idempotent, partition)
+        .unwrap()
+        .offset();
+    assert_eq!(offset, Offset::Offset(sequence.len() as i64));
 }

@@ -8,12 +8,12 @@ use kafka_course::ch6_order::Outcome;
 use kafka_course::ch7_workflow::{
     self, Action, MachineStatus, NAIVE_LOTS, WORKFLOW_GROUP, WORKFLOW_LOTS,
 };
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, start};
+use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
 
 /// Every record of partition 0 of `topic`, decoded, read with the kit's reader.
 fn stored<T: serde::de::DeserializeOwned>(ctx: &Ctx, topic: &str) -> Vec<T> {
@@ -31,143 +31,205 @@ fn lesson_7() {
         let ctx = start(7);
         let report = ch7_workflow::run(&ctx).await.expect("lesson 7 runs");
         assert_output("ch7_workflow", &ctx);
+        claims(&ctx, &report);
+    });
+}
 
-        // The naive run: every command was executed, but not in order.
-        assert_eq!(report.naive_executed.len(), NAIVE_LOTS.len() * 3);
-        for lot in NAIVE_LOTS {
-            let steps: Vec<u32> = report
-                .naive_executed
-                .iter()
-                .filter(|(l, _)| l == lot)
-                .map(|(_, s)| *s)
-                .collect();
-            let mut sorted = steps.clone();
-            sorted.sort();
-            assert_eq!(sorted, vec![1, 2, 3], "{lot}: each step once");
-            assert_ne!(
-                steps,
-                vec![1, 2, 3],
-                "{lot}: the naive run executed steps out of order"
-            );
-            assert_ne!(steps[0], 1, "{lot}: something ran before M1");
-        }
-        // ... although each command topic holds them in the order written.
-        for (k, topic) in report.command_topics.iter().enumerate() {
-            let log: Vec<MachineCommand> = stored(&ctx, topic);
-            let naive: Vec<&str> = log
-                .iter()
-                .take(NAIVE_LOTS.len())
-                .map(|c| c.lot.as_str())
-                .collect();
-            assert_eq!(
-                naive, NAIVE_LOTS,
-                "topic {topic}: lots in the order written"
-            );
-            assert!(
-                log.iter().all(|c| c.step as usize == k + 1),
-                "topic {topic} holds only its machine's step"
-            );
-        }
-
-        // The status-event run: every lot went M1, M2, M3, each exactly once in effect.
-        for lot in WORKFLOW_LOTS {
-            let did: Vec<u32> = report
-                .effects
-                .iter()
-                .filter(|c| c.lot == lot)
-                .map(|c| c.step)
-                .collect();
-            assert_eq!(did, vec![1, 2, 3], "{lot}: every step, once, in order");
-        }
+/// The same lesson with the classic group protocol: it tells the same story
+/// as the book's snapshot (only the line naming the protocol differs), and
+/// the chapter's claims hold.
+#[test]
+fn lesson_7_classic() {
+    block_on(async {
+        let ctx = start_with(7, classic());
+        assert_eq!(ctx.groups().protocol, GroupProtocol::Classic);
+        let report = ch7_workflow::run(&ctx).await.expect("lesson 7 runs");
         assert_eq!(
-            report.effects.len(),
-            WORKFLOW_LOTS.len() * 3,
-            "no other effect"
+            story(&ctx.out().text()),
+            story(&snapshot_body("ch7_workflow"))
         );
+        claims(&ctx, &report);
+    });
+}
 
-        // The crash: session 1 acted on one event (sent the next command)
-        // and died before committing it; session 2 started from that event.
-        let session1: Vec<_> = report.handled.iter().filter(|h| h.session == 1).collect();
-        assert_eq!(session1.len(), 1);
-        let crashed = session1[0];
-        let resent = match &crashed.action {
-            Action::Sent(cmd) => cmd.clone(),
-            other => panic!("session 1 should have sent a command, not {other:?}"),
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), the lesson stops within
+/// seconds and says why, instead of timing out.
+#[test]
+fn lesson_7_explains_a_group_without_partitions() {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
         };
-        let first2 = report
+        let ctx = start_with(7, options);
+        let started = std::time::Instant::now();
+        let err = ch7_workflow::run(&ctx)
+            .await
+            .expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            "group \"machine-M1\" got no partitions within 8s",
+            "ConsumerGroupHeartbeat: none",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+    });
+}
+
+/// A lesson's output without the line that names the group protocol.
+fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What chapter 7 claims, checked on what happened on the cluster the
+/// lesson ran on (any cluster: nothing here assumes the embedded one).
+pub fn claims(ctx: &Ctx, report: &ch7_workflow::Report) {
+    // What the lesson printed agreed with what it observed.
+    let text = ctx.out().text();
+    assert!(!text.contains("unexpected"), "{text}");
+
+    // The naive run: every command was executed, but not in order.
+    assert_eq!(report.naive_executed.len(), NAIVE_LOTS.len() * 3);
+    for lot in NAIVE_LOTS {
+        let steps: Vec<u32> = report
+            .naive_executed
+            .iter()
+            .filter(|(l, _)| l == lot)
+            .map(|(_, s)| *s)
+            .collect();
+        let mut sorted = steps.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![1, 2, 3], "{lot}: each step once");
+        assert_ne!(
+            steps,
+            vec![1, 2, 3],
+            "{lot}: the naive run executed steps out of order"
+        );
+        assert_ne!(steps[0], 1, "{lot}: something ran before M1");
+    }
+    // ... although each command topic holds them in the order written.
+    for (k, topic) in report.command_topics.iter().enumerate() {
+        let log: Vec<MachineCommand> = stored(ctx, topic);
+        let naive: Vec<&str> = log
+            .iter()
+            .take(NAIVE_LOTS.len())
+            .map(|c| c.lot.as_str())
+            .collect();
+        assert_eq!(
+            naive, NAIVE_LOTS,
+            "topic {topic}: lots in the order written"
+        );
+        assert!(
+            log.iter().all(|c| c.step as usize == k + 1),
+            "topic {topic} holds only its machine's step"
+        );
+    }
+
+    // The status-event run: every lot went M1, M2, M3, each exactly once in effect.
+    for lot in WORKFLOW_LOTS {
+        let did: Vec<u32> = report
+            .effects
+            .iter()
+            .filter(|c| c.lot == lot)
+            .map(|c| c.step)
+            .collect();
+        assert_eq!(did, vec![1, 2, 3], "{lot}: every step, once, in order");
+    }
+    assert_eq!(
+        report.effects.len(),
+        WORKFLOW_LOTS.len() * 3,
+        "no other effect"
+    );
+
+    // The crash: session 1 acted on one event (sent the next command)
+    // and died before committing it; session 2 started from that event.
+    let session1: Vec<_> = report.handled.iter().filter(|h| h.session == 1).collect();
+    assert_eq!(session1.len(), 1);
+    let crashed = session1[0];
+    let resent = match &crashed.action {
+        Action::Sent(cmd) => cmd.clone(),
+        other => panic!("session 1 should have sent a command, not {other:?}"),
+    };
+    let first2 = report
+        .handled
+        .iter()
+        .find(|h| h.session == 2)
+        .expect("session 2 ran");
+    assert_eq!(
+        first2.offset, crashed.offset,
+        "session 2 re-read the uncommitted event"
+    );
+    assert_eq!(
+        first2.action,
+        Action::Sent(resent.clone()),
+        "and sent the command again"
+    );
+    // The repeat had no effect: the machine skipped it, exactly once.
+    let skipped: Vec<&MachineCommand> = report
+        .received
+        .iter()
+        .filter(|(_, o)| *o == Outcome::AlreadyDone)
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(skipped, vec![&resent]);
+    assert!(
+        report
             .handled
             .iter()
-            .find(|h| h.session == 2)
-            .expect("session 2 ran");
-        assert_eq!(
-            first2.offset, crashed.offset,
-            "session 2 re-read the uncommitted event"
-        );
-        assert_eq!(
-            first2.action,
-            Action::Sent(resent.clone()),
-            "and sent the command again"
-        );
-        // The repeat had no effect: the machine skipped it, exactly once.
-        let skipped: Vec<&MachineCommand> = report
-            .received
-            .iter()
-            .filter(|(_, o)| *o == Outcome::AlreadyDone)
-            .map(|(c, _)| c)
-            .collect();
-        assert_eq!(skipped, vec![&resent]);
+            .any(|h| h.action == Action::IgnoredDuplicate),
+        "a repeated status was ignored"
+    );
+    for lot in WORKFLOW_LOTS {
         assert!(
             report
                 .handled
                 .iter()
-                .any(|h| h.action == Action::IgnoredDuplicate),
-            "a repeated status was ignored"
+                .any(|h| h.status.lot == lot && h.action == Action::Finished),
+            "{lot} finished"
         );
-        for lot in WORKFLOW_LOTS {
+    }
+
+    // Independently of the lesson: the resent command is twice in its
+    // topic, every other workflow command once; the status topic has
+    // every step of every lot; and the workflow group committed it all.
+    let topic = &report.command_topics[resent.step as usize - 1];
+    let log: Vec<MachineCommand> = stored(ctx, topic);
+    assert_eq!(
+        log.iter().filter(|c| **c == resent).count(),
+        2,
+        "the resent command is stored twice"
+    );
+    let statuses: Vec<MachineStatus> = stored(ctx, &report.status_topic);
+    for lot in WORKFLOW_LOTS {
+        for step in 1..=3 {
             assert!(
-                report
-                    .handled
+                statuses
                     .iter()
-                    .any(|h| h.status.lot == lot && h.action == Action::Finished),
-                "{lot} finished"
+                    .any(|s| s.lot == lot && s.step == step && s.done),
+                "{lot} step {step} reported"
             );
         }
-
-        // Independently of the lesson: the resent command is twice in its
-        // topic, every other workflow command once; the status topic has
-        // every step of every lot; and the workflow group committed it all.
-        let topic = &report.command_topics[resent.step as usize - 1];
-        let log: Vec<MachineCommand> = stored(&ctx, topic);
-        assert_eq!(
-            log.iter().filter(|c| **c == resent).count(),
-            2,
-            "the resent command is stored twice"
-        );
-        let statuses: Vec<MachineStatus> = stored(&ctx, &report.status_topic);
-        for lot in WORKFLOW_LOTS {
-            for step in 1..=3 {
-                assert!(
-                    statuses
-                        .iter()
-                        .any(|s| s.lot == lot && s.step == step && s.done),
-                    "{lot} step {step} reported"
-                );
-            }
-        }
-        let probe: BaseConsumer = ctx.consumer_config(WORKFLOW_GROUP).create().unwrap();
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&report.status_topic, 0);
-        let committed = probe
-            .committed_offsets(tpl, Duration::from_secs(5))
-            .unwrap();
-        let offset = committed
-            .find_partition(&report.status_topic, 0)
-            .unwrap()
-            .offset();
-        assert_eq!(
-            offset,
-            Offset::Offset(statuses.len() as i64),
-            "every status event committed"
-        );
-    });
+    }
+    let probe: BaseConsumer = ctx.consumer_config(WORKFLOW_GROUP).create().unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(&report.status_topic, 0);
+    let committed = probe
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .unwrap();
+    let offset = committed
+        .find_partition(&report.status_topic, 0)
+        .unwrap()
+        .offset();
+    assert_eq!(
+        offset,
+        Offset::Offset(statuses.len() as i64),
+        "every status event committed"
+    );
 }
