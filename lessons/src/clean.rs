@@ -402,8 +402,8 @@ mod tests {
                 continue; // the definition
             }
             let rest = text[at + pattern.len()..].trim_start();
-            let end = if rest.starts_with('"') {
-                1 + rest[1..].find('"').unwrap() + 1
+            let end = if let Some(quoted) = rest.strip_prefix('"') {
+                1 + quoted.find('"').unwrap() + 1
             } else {
                 let mut depth = 0;
                 rest.char_indices()

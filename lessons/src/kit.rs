@@ -311,10 +311,10 @@ impl Ctx {
             }
             (GroupProtocol::Classic, _) => {
                 "The brokers offer the classic group requests, yet the group got no partitions: the group\n\
-                 coordinator did not complete the group (Tansu 0.6, for one, never assigns partitions), or the\n\
-                 brokers are slow or unhealthy. KAFKA_DEBUG=cgrp shows what the group did. Lessons with groups\n\
-                 run on the course's docker-compose.yml cluster (`just cluster-up`), or on the embedded one\n\
-                 (unset KAFKA_BOOTSTRAP_SERVERS)."
+                 coordinator did not complete the group, or the brokers are slow or unhealthy.\n\
+                 KAFKA_DEBUG=cgrp shows what the group did. Lessons with groups run on the course's\n\
+                 docker-compose.yml cluster (`just cluster-up`), or on the embedded one (unset\n\
+                 KAFKA_BOOTSTRAP_SERVERS)."
             }
         });
         anyhow::anyhow!(text)

@@ -1,8 +1,9 @@
 //! Every lesson against Tansu, an independent Kafka-protocol broker (one
-//! broker, no KIP-848, consumer groups that never get partitions: see
-//! shared notes). Each lesson either completes, and its chapter's claims are
-//! checked on what the broker holds, or stops within seconds saying what the
-//! broker lacks. Never a hang, never a bare time-out.
+//! broker, node id 111, no KIP-848). Each lesson either completes, and its
+//! chapter's claims are checked on what the broker holds, or stops within
+//! seconds saying what the broker lacks. Never a hang, never a bare
+//! time-out. (With the classic protocol, which the kit chooses there, every
+//! lesson completes on Tansu 0.6.0; forcing KIP-848 shows the explanation.)
 //!
 //! These tests need the Tansu binary (`/opt/tansu-0.6.0/bin/tansu`, or
 //! `TANSU_BIN`); without it they are reported as ignored. Install it with
@@ -13,7 +14,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kafka_course::kit::{Ctx, GroupProtocol, Narrator, Options};
+use kafka_course::kit::{Ctx, GroupProtocol, Narrator, Options, ProtocolChoice};
 use kafka_course::{intro, lesson};
 
 use crate::common::block_on;
@@ -32,7 +33,8 @@ impl Tansu {
             .unwrap()
             .port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(option_env!("TANSU_BIN").expect("built with cfg(has_tansu)"))
+        let bin = option_env!("TANSU_BIN").unwrap_or("tansu"); // set with cfg(has_tansu)
+        let child = Command::new(bin)
             .args([
                 "broker",
                 "--listener-url",
@@ -59,8 +61,13 @@ impl Tansu {
 
     /// A lesson context on this broker, with lesson `number`'s intro.
     fn ctx(&self, number: u32) -> Ctx {
+        self.ctx_with(number, ProtocolChoice::Auto)
+    }
+
+    fn ctx_with(&self, number: u32, group_protocol: ProtocolChoice) -> Ctx {
         let options = Options {
             brokers: Some(self.address.clone()),
+            group_protocol,
             ..Options::default()
         };
         let ctx = Ctx::connect_with(&options, Narrator::quiet()).expect("connecting to tansu");
@@ -126,3 +133,36 @@ on_tansu!(lesson_1_on_tansu, 1, ch1_cluster);
 on_tansu!(lesson_2_on_tansu, 2, ch2_producer);
 on_tansu!(lesson_3_on_tansu, 3, ch3_acks);
 on_tansu!(lesson_4_on_tansu, 4, ch4_consumer);
+on_tansu!(lesson_5_on_tansu, 5, ch5_buffer);
+on_tansu!(lesson_6_on_tansu, 6, ch6_order);
+on_tansu!(lesson_7_on_tansu, 7, ch7_workflow);
+
+/// KIP-848 forced on a broker without it: librdkafka gives no error, the
+/// group never forms, and the lesson must say why within seconds.
+#[test]
+#[cfg_attr(
+    not(has_tansu),
+    ignore = "did not run: Tansu 0.6.0 is not installed (see README, Tests against an independent broker)"
+)]
+fn forcing_kip848_on_tansu_is_explained() {
+    let tansu = Tansu::start();
+    block_on(async {
+        let ctx = tansu.ctx_with(4, ProtocolChoice::Consumer);
+        let started = Instant::now();
+        let err = kafka_course::ch4_consumer::run(&ctx)
+            .await
+            .expect_err("no KIP-848 group can form on Tansu");
+        let took = started.elapsed();
+        let text = format!("{err:#}");
+        assert!(took < GIVE_UP_WITHIN, "took {took:?}: {text}");
+        for needle in [
+            "group \"machines\" got no partitions",
+            "consumer group protocol",
+            "broker 111 at 127.0.0.1:",
+            "ConsumerGroupHeartbeat: none",
+            "KAFKA_GROUP_PROTOCOL=classic",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+    });
+}
