@@ -1050,7 +1050,8 @@ fn join(
         // Say when the member reaches the end of a partition (an event, not
         // a record): the lesson waits for it to know a member is in place.
         .set("enable.partition.eof", "true")
-        // Its context hears of every rebalance (see `Watched`).
+        // A context of our own: librdkafka calls it at every rebalance, and
+        // it writes down what the member was told.
         .create_with_context(watched)
         .with_context(|| format!("creating consumer {name}"))?;
     consumer.subscribe(&[topic])?;
