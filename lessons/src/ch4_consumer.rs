@@ -11,7 +11,7 @@
 //! shows where a group with no committed offset starts (`auto.offset.reset`).
 //!
 //! `run` calls one function per section of the page, in order; what they
-//! share (the topics, one producer, the lag observer) is a [`Site`].
+//! share (the topics, one producer, the lag observer) is a `Site`.
 //!
 //! Run it: `just lesson-4` or `cargo run --release -- lesson 4`.
 
