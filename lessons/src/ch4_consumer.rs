@@ -10,14 +10,22 @@
 //! from committed offsets and high watermarks along the way, and a last group
 //! shows where a group with no committed offset starts (`auto.offset.reset`).
 //!
+//! `run` calls one function per section of the page, in order; what they
+//! share (the topics, one producer, the lag observer) is a `Site`.
+//!
 //! Run it: `just lesson-4` or `cargo run --release -- lesson 4`.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{bail, ensure, Context as _, Result};
+use anyhow::{anyhow, bail, ensure, Context as _, Result};
 use futures::future::select_all;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -64,7 +72,9 @@ pub const MALFORMED: [(usize, &str, &str); 3] = [
     (10, "lot-D", r#"{"lot":"lot-D","step":3,"machine":"M3"}"#),
 ];
 
-/// Every wait of the lesson is bounded by this.
+/// Every wait of the lesson that does not wait for a group is bounded by
+/// this. (Waits for a group's partitions or records are bounded by
+/// [`GROUP_WAIT`], and then explained.)
 const WAIT: Duration = Duration::from_secs(10);
 /// While a group rebalances, the lesson looks at the assignments this often.
 const LOOK_EVERY: Duration = Duration::from_millis(20);
@@ -78,8 +88,12 @@ pub struct Report {
     pub produced: Vec<Produced>,
     /// After both members joined: member name -> its partitions.
     pub assignment: BTreeMap<String, Vec<i32>>,
-    /// While member-b joined, how many looks found a partition with two owners.
+    /// While member-b joined: the members' rebalance callbacks, in order.
+    pub b_joins: Vec<Change>,
+    /// Replaying `b_joins`: how many times a partition had two owners.
     pub overlaps: usize,
+    /// While member-b left: the members' rebalance callbacks, in order.
+    pub b_leaves: Vec<Change>,
     /// What the two members read from the first batch, in the order they read it.
     pub group_reads: Vec<Read>,
     /// What the second group read.
@@ -154,25 +168,139 @@ pub struct Late {
     pub first_read: (i32, i64),
 }
 
-/// One member of a consumer group: a name for the narration, and its consumer.
+/// One rebalance callback of one member: what librdkafka told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub member: String,
+    /// `true`: the member gives `partitions` up; `false`: it gets them.
+    pub revoked: bool,
+    pub partitions: Vec<i32>,
+    /// The member's whole assignment once the change is made.
+    pub holds: Vec<i32>,
+}
+
+/// One member of a consumer group: a name for the narration, its group
+/// (logical name), and its consumer.
 pub struct Member {
     name: String,
-    consumer: StreamConsumer,
+    group: &'static str,
+    consumer: StreamConsumer<Watched>,
+    /// The partitions whose end it has reached (an end-of-partition event).
+    at_end: RefCell<BTreeSet<i32>>,
+}
+
+/// What the sections share: the cluster, the two topics (actual names),
+/// one producer, the lag observer of group "machines", and what the
+/// lesson records along the way.
+struct Site<'a> {
+    ctx: &'a Ctx,
+    topic: String,
+    dlt: String,
+    producer: FutureProducer,
+    observer: LagObserver,
+    /// Every member's rebalance callbacks, in the order they ran.
+    changes: Changes,
+    /// The lag tables printed so far.
+    lag_tables: RefCell<Vec<Vec<Lag>>>,
+    /// Clients being closed on other threads; `run` waits for them last.
+    closing: RefCell<Vec<JoinHandle<()>>>,
+}
+
+/// Group "machines" once both members have joined.
+struct Pair {
+    a: Member,
+    b: Member,
+    assignment: BTreeMap<String, Vec<i32>>,
+    b_joins: Vec<Change>,
+    overlaps: usize,
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    let topic = ctx
-        .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
-        .await?;
-    let dlt = ctx.create_topic(DLT, 1, REPLICATION_FACTOR).await?;
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .create()
-        .context("creating the producer")?;
-    let observer = LagObserver::new(ctx, GROUP, &topic)?;
+    let site = Site::new(ctx).await?;
+    let pair = one_group_two_members(&site).await?;
+    let produced = commands_and_malformed(&site).await?;
+    let group_reads = members_read(&site, &pair, &produced).await?;
+    let dead_letters = dead_letter_topic(&site, &produced, &group_reads).await?;
+    let audit_reads = second_group(&site, &produced, &group_reads).await?;
+    let Pair {
+        a,
+        b,
+        assignment,
+        b_joins,
+        overlaps,
+    } = pair;
+    let (a, b_leaves, written) = lag_and_leaving(&site, a, b).await?;
+    let crash = commit_crash_restart(&site, a, &written).await?;
+    let late = new_group_start(&site, &audit_reads).await?;
+    for closing in site.closing.take() {
+        closing.await?;
+    }
+    Ok(Report {
+        topic: site.topic,
+        dlt: site.dlt,
+        produced,
+        assignment,
+        b_joins,
+        overlaps,
+        b_leaves,
+        group_reads,
+        audit_reads,
+        dead_letters,
+        lag_tables: site.lag_tables.into_inner(),
+        crash,
+        late,
+    })
+}
 
-    // ------------------------------------------------------------------
+impl<'a> Site<'a> {
+    /// Create the topics, before any client exists (see `kit::mock_pause`),
+    /// then the producer and the lag observer.
+    async fn new(ctx: &'a Ctx) -> Result<Site<'a>> {
+        let topic = ctx
+            .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
+            .await?;
+        let dlt = ctx.create_topic(DLT, 1, REPLICATION_FACTOR).await?;
+        let producer: FutureProducer = ctx
+            .client_config()
+            .set("linger.ms", "0")
+            .create()
+            .context("creating the producer")?;
+        let observer = LagObserver::new(ctx, GROUP, &topic)?;
+        Ok(Site {
+            ctx,
+            topic,
+            dlt,
+            producer,
+            observer,
+            changes: Changes::default(),
+            lag_tables: RefCell::new(Vec::new()),
+            closing: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// A new member of `group`, subscribed to the topic.
+    fn join(&self, group: &'static str, name: &str, reset: &str) -> Result<Member> {
+        join(self.ctx, &self.changes, group, name, &self.topic, reset)
+    }
+
+    /// Print group "machines"' lag `when`, and keep the table for the report.
+    fn show_lag(&self, when: &str) -> Result<Vec<Lag>> {
+        let table = self.observer.lag()?;
+        show_lag(self.ctx, when, &table);
+        self.lag_tables.borrow_mut().push(table.clone());
+        Ok(table)
+    }
+
+    /// Close `client` on another thread; `run` waits for it at the end.
+    fn close_later<T: Send + 'static>(&self, client: T) {
+        self.closing.borrow_mut().push(leave(client));
+    }
+}
+
+/// Section "One group, two members": member-a joins, then member-b, and
+/// the group splits the partitions between them.
+async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
+    let ctx = site.ctx;
     ctx.section("One group, two members");
     say!(
         ctx,
@@ -183,31 +311,54 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         "Its members join before any command is written, as a running service would."
     );
     say!(ctx, "");
-    let a = join(ctx, GROUP, "member-a", &topic, "earliest")?;
+    let a = site.join(GROUP, "member-a", "earliest")?;
     settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
+    // Wait until member-a is really reading: it has reached the end of each
+    // of its (still empty) partitions. On the embedded cluster, librdkafka
+    // 2.12 with the classic protocol was seen to revoke a partition whose
+    // fetcher was still starting, and go on fetching it unseen: when the
+    // partition came back to that member, it handed out those old records.
+    at_end(ctx, &a).await?;
+    let before = assigned(&a)?;
     say!(
         ctx,
         "member-a joins alone: member-a has {}",
-        show_set(&assigned(&a)?)
+        show_set(&before)
     );
-    let b = join(ctx, GROUP, "member-b", &topic, "earliest")?;
-    let overlaps = settle(ctx, &[&a, &b], |sets| {
+
+    let mark = site.changes.len();
+    let b = site.join(GROUP, "member-b", "earliest")?;
+    settle(ctx, &[&a, &b], |sets| {
         is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())
     })
     .await?;
-    say!(ctx, "member-b joins, and the group rebalances:");
-    say!(
-        ctx,
-        "  member-a has {}, member-b has {}",
-        show_set(&assigned(&a)?),
-        show_set(&assigned(&b)?)
-    );
+    let b_joins = site.changes.since(mark);
     let assignment: BTreeMap<String, Vec<i32>> = [&a, &b]
         .iter()
         .map(|m| Ok((m.name.clone(), assigned(m)?)))
         .collect::<Result<_>>()?;
-    let sets: Vec<Vec<i32>> = assignment.values().cloned().collect();
+    say!(ctx, "member-b joins, and the group rebalances:");
+    say!(
+        ctx,
+        "  member-a has {}, member-b has {}",
+        show_set(&assignment["member-a"]),
+        show_set(&assignment["member-b"])
+    );
     say!(ctx, "");
+    tell_split(ctx, &assignment);
+    let overlaps = tell_rebalance(ctx, &before, &b_joins);
+    Ok(Pair {
+        a,
+        b,
+        assignment,
+        b_joins,
+        overlaps,
+    })
+}
+
+/// Whether each partition has exactly one owner, and who computed the split.
+fn tell_split(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>) {
+    let sets: Vec<Vec<i32>> = assignment.values().cloned().collect();
     if is_partitioned(&sets) {
         say!(
             ctx,
@@ -220,48 +371,62 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
     }
     say!(ctx, "{}", who_assigns(ctx));
-    if overlaps == 0 {
-        let ms = LOOK_EVERY.as_millis();
+}
+
+/// What member-b's joining did to member-a (which held `before`), said
+/// from their rebalance callbacks. Returns how many times, replaying the
+/// callbacks in order, a partition had two owners.
+fn tell_rebalance(ctx: &Ctx, before: &[i32], changes: &[Change]) -> usize {
+    let kept = kept(before, changes, "member-a");
+    say!(ctx, "{}:", what_changed("member-a", before, changes));
+    say!(ctx, "{}", rebalance_style(ctx, &kept));
+    let holders = BTreeMap::from([("member-a".to_string(), before.to_vec())]);
+    let overlaps = two_owners(&holders, changes);
+    let moved = changes
+        .iter()
+        .filter(|c| c.member == "member-b" && !c.revoked)
+        .flat_map(|c| c.partitions.clone())
+        .collect::<BTreeSet<i32>>();
+    let moved: Vec<i32> = moved.into_iter().collect();
+    if overlaps == 0 && released_first(changes, "member-a", "member-b", &moved) {
         say!(
             ctx,
-            "Checked about every {ms} ms during the rebalance: no partition was ever held by"
+            "Their rebalance callbacks, in the order they ran, show that no partition had"
         );
         say!(
             ctx,
-            "both members. member-a released {} before member-b got them.",
-            show_set(&assignment["member-b"])
+            "two owners: member-a gave up {} before member-b got them.",
+            show_set(&moved)
         );
     } else {
-        let ms = LOOK_EVERY.as_millis();
-        say!(ctx, "Checked about every {ms} ms during the rebalance: {overlaps} time(s) a partition was held by both.");
+        say!(
+            ctx,
+            "Their rebalance callbacks, in the order they ran, show a partition with two"
+        );
+        say!(
+            ctx,
+            "owners ({overlaps} time(s)), or given to member-b before member-a gave it up."
+        );
     }
+    overlaps
+}
 
-    // ------------------------------------------------------------------
+/// Section "Commands, and a few malformed records": the first batch,
+/// twelve commands and three records that are not commands. Returns what
+/// was written, in send order.
+async fn commands_and_malformed(site: &Site<'_>) -> Result<Vec<Produced>> {
+    let ctx = site.ctx;
     ctx.section("Commands, and a few malformed records");
-    let mut good: Vec<MachineCommand> = FIRST_LOTS
-        .iter()
-        .flat_map(|lot| MachineCommand::sequence(lot))
-        .collect();
-    // Interleave the lots (A1 B1 C1 D1 A2 ...), as commands arrive in a workshop.
-    good.sort_by_key(|c| c.step);
-    let mut to_send: Vec<(String, String, bool)> = Vec::new();
-    for (i, cmd) in good.iter().enumerate() {
-        to_send.push((cmd.lot.clone(), serde_json::to_string(cmd)?, true));
-        for (after, key, payload) in MALFORMED {
-            if after == i + 1 {
-                to_send.push((key.to_string(), payload.to_string(), false));
-            }
-        }
-    }
     let mut produced = Vec::new();
-    for (key, payload, is_good) in to_send {
-        let (partition, offset) = send(&producer, &topic, &key, payload.as_bytes()).await?;
+    for (key, payload, good) in first_batch()? {
+        let (partition, offset) =
+            send(&site.producer, &site.topic, &key, payload.as_bytes()).await?;
         produced.push(Produced {
             key,
             payload,
             partition,
             offset,
-            good: is_good,
+            good,
         });
     }
     say!(ctx, "partition offset  key    value");
@@ -285,25 +450,60 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         produced.len(),
         produced.len() - bad
     );
+    Ok(produced)
+}
 
-    // ------------------------------------------------------------------
+/// The first batch, in send order: (key, payload, whether it is a command).
+fn first_batch() -> Result<Vec<(String, String, bool)>> {
+    let mut good: Vec<MachineCommand> = FIRST_LOTS
+        .iter()
+        .flat_map(|lot| MachineCommand::sequence(lot))
+        .collect();
+    // Interleave the lots (A1 B1 C1 D1 A2 ...), as commands arrive in a workshop.
+    good.sort_by_key(|c| c.step);
+    let mut batch = Vec::new();
+    for (i, cmd) in good.iter().enumerate() {
+        batch.push((cmd.lot.clone(), serde_json::to_string(cmd)?, true));
+        for (after, key, payload) in MALFORMED {
+            if after == i + 1 {
+                batch.push((key.to_string(), payload.to_string(), false));
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// Section "The members read, deserialize, dead-letter and commit": the
+/// two members read the first batch. Returns what they read, in order.
+async fn members_read(site: &Site<'_>, pair: &Pair, produced: &[Produced]) -> Result<Vec<Read>> {
+    let Site {
+        ctx, producer, dlt, ..
+    } = site;
+    let Pair { a, b, .. } = pair;
     ctx.section("The members read, deserialize, dead-letter and commit");
-    let mut group_reads = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while group_reads.len() < produced.len() {
+    let mut reads = Vec::new();
+    let deadline = Instant::now() + GROUP_WAIT;
+    while reads.len() < produced.len() {
         // ANCHOR: loop
         // Whichever member has a record ready: each one reads only its own
         // partitions, in offset order within each partition.
-        let (member, m) = next_message(&[&a, &b], deadline).await?;
-        let read = process(&producer, &dlt, member, &m).await?;
+        let (member, m) = next_record(ctx, &[a, b], deadline).await?;
+        let read = process(producer, dlt, member, &m).await?;
         // Only now, with the work done, record that the group is past it.
-        commit_next(&member.consumer, &m)?;
+        commit_next(member, &m)?;
         // ANCHOR_END: loop
-        group_reads.push(read);
+        reads.push(read);
     }
+    tell_reads(ctx, &pair.assignment, &reads);
+    Ok(reads)
+}
+
+/// What each member read, against its partitions (`assignment`), and what
+/// became of the malformed records.
+fn tell_reads(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>, reads: &[Read]) {
     // The two members read concurrently: show what each read, sorted, so
     // the printout does not depend on which one was faster.
-    let mut shown = group_reads.clone();
+    let mut shown = reads.to_vec();
     shown.sort_by(|x, y| {
         (&x.member, x.partition, x.offset).cmp(&(&y.member, y.partition, y.offset))
     });
@@ -318,8 +518,8 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
     }
     say!(ctx, "");
-    for (name, partitions) in &assignment {
-        let mine = group_reads.iter().filter(|r| &r.member == name);
+    for (name, partitions) in assignment {
+        let mine = reads.iter().filter(|r| &r.member == name);
         let own = mine.clone().all(|r| partitions.contains(&r.partition));
         let n = mine.count();
         let whose = if own {
@@ -333,16 +533,43 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             show_set(partitions)
         );
     }
-    let malformed = group_reads.iter().filter(|r| r.outcome.is_err()).count();
+    let malformed: Vec<&Read> = reads.iter().filter(|r| r.outcome.is_err()).collect();
+    // "Went on": each member read on past every malformed record it found.
+    let went_on = malformed.iter().all(|bad| {
+        reads.iter().any(|r| {
+            r.member == bad.member && r.partition == bad.partition && r.offset > bad.offset
+        })
+    });
+    let after = if went_on {
+        "and the members went on"
+    } else {
+        "but a member did NOT read past one"
+    };
     say!(
         ctx,
-        "The {malformed} malformed records went to \"{DLT}\", and the members went on."
+        "The {} malformed records went to \"{DLT}\", {after}.",
+        malformed.len()
     );
+}
 
-    // ------------------------------------------------------------------
+/// Section "The dead-letter topic": read it back, outside any group, and
+/// check it against what was written and what the members found.
+async fn dead_letter_topic(
+    site: &Site<'_>,
+    produced: &[Produced],
+    reads: &[Read],
+) -> Result<Vec<DeadLetter>> {
+    let ctx = site.ctx;
     ctx.section("The dead-letter topic");
-    let dlt_reader = dlt_reader(ctx, &dlt)?;
-    let mut dead_letters = read_dead_letters(&dlt_reader, malformed).await?;
+    let found_bad: BTreeSet<(i32, i64)> = reads
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    let reader = dlt_reader(ctx, &site.dlt)?;
+    let mut dead_letters = read_dead_letters(&reader, found_bad.len()).await?;
+    let (_, dlt_size) = reader.fetch_watermarks(&site.dlt, 0, WAIT)?;
+    site.close_later(reader);
     // Two members wrote to it concurrently: show it in source order.
     dead_letters.sort_by_key(|d| (d.source_partition, d.source_offset));
     for d in &dead_letters {
@@ -357,27 +584,48 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         say!(ctx, "  error: {}", d.error);
         say!(ctx, "  bytes: {}", String::from_utf8_lossy(&d.payload));
     }
-    // Check what the topic holds: all of it (the high watermark), only bad
-    // records, and exactly the ones the members found malformed.
-    let (_, dlt_size) = dlt_reader.consumer.fetch_watermarks(&dlt, 0, WAIT)?;
+    say!(ctx, "");
+    tell_dead_letters(ctx, produced, &found_bad, &dead_letters, dlt_size);
+    Ok(dead_letters)
+}
+
+/// The dead letters, checked against the records written (`produced`),
+/// the ones the members found malformed, and the topic's size.
+fn tell_dead_letters(
+    ctx: &Ctx,
+    produced: &[Produced],
+    found_bad: &BTreeSet<(i32, i64)>,
+    dead_letters: &[DeadLetter],
+    dlt_size: i64,
+) {
+    // Each dead letter against the record written at its source position.
+    let written: BTreeMap<(i32, i64), &Produced> = produced
+        .iter()
+        .map(|p| ((p.partition, p.offset), p))
+        .collect();
+    let kept = dead_letters.iter().all(|d| {
+        let source = written.get(&(d.source_partition, d.source_offset));
+        source.is_some_and(|p| p.payload.as_bytes() == d.payload.as_slice() && p.key == d.key)
+            && !d.error.is_empty()
+    });
+    if kept {
+        say!(
+            ctx,
+            "Each is kept with its original bytes and the reason, to fix and replay later."
+        );
+    } else {
+        say!(
+            ctx,
+            "NOT every one matches the bytes written at its source position, with a reason."
+        );
+    }
+    // All of the topic (the high watermark), and exactly the ones the
+    // members found malformed.
     let sources: BTreeSet<(i32, i64)> = dead_letters
         .iter()
         .map(|d| (d.source_partition, d.source_offset))
         .collect();
-    let found_bad: BTreeSet<(i32, i64)> = group_reads
-        .iter()
-        .filter(|r| r.outcome.is_err())
-        .map(|r| (r.partition, r.offset))
-        .collect();
-    let none_good = dead_letters
-        .iter()
-        .all(|d| deserialize(Some(&d.payload)).is_err());
-    say!(ctx, "");
-    say!(
-        ctx,
-        "Each is kept with its original bytes and the reason, to fix and replay later."
-    );
-    if dlt_size as usize == dead_letters.len() && sources == found_bad {
+    if dlt_size as usize == dead_letters.len() && &sources == found_bad {
         say!(
             ctx,
             "The topic holds {dlt_size} records: exactly the malformed ones, each once."
@@ -389,7 +637,10 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             found_bad.len()
         );
     }
-    if none_good {
+    if dead_letters
+        .iter()
+        .all(|d| deserialize(Some(&d.payload)).is_err())
+    {
         say!(
             ctx,
             "None of them deserializes: no good command was set aside by mistake."
@@ -400,24 +651,40 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             "Some of them DO deserialize: a good command was set aside by mistake."
         );
     }
+}
 
-    // ------------------------------------------------------------------
+/// Section "A second group reads everything again": group "audit" reads
+/// the first batch on its own. Returns what it read.
+async fn second_group(
+    site: &Site<'_>,
+    produced: &[Produced],
+    group_reads: &[Read],
+) -> Result<Vec<Read>> {
+    let ctx = site.ctx;
     ctx.section("A second group reads everything again");
-    let audit = join(ctx, AUDIT_GROUP, "auditor", &topic, "earliest")?;
-    let mut audit_reads = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while audit_reads.len() < produced.len() {
-        let (member, m) = next_message(&[&audit], deadline).await?;
-        audit_reads.push(Read {
+    let auditor = site.join(AUDIT_GROUP, "auditor", "earliest")?;
+    let mut reads = Vec::new();
+    let deadline = Instant::now() + GROUP_WAIT;
+    while reads.len() < produced.len() {
+        let (member, m) = next_record(ctx, &[&auditor], deadline).await?;
+        reads.push(Read {
             member: member.name.clone(),
             partition: m.partition(),
             offset: m.offset(),
             outcome: deserialize(m.payload()),
         });
-        commit_next(&member.consumer, &m)?;
+        commit_next(member, &m)?;
     }
+    site.close_later(auditor);
+    tell_audit(ctx, produced, group_reads, &reads);
+    Ok(reads)
+}
+
+/// What group "audit" read (`reads`), against what was written and what
+/// group "machines" read.
+fn tell_audit(ctx: &Ctx, produced: &[Produced], group_reads: &[Read], reads: &[Read]) {
     for p in 0..PARTITIONS {
-        let offsets: Vec<i64> = audit_reads
+        let offsets: Vec<i64> = reads
             .iter()
             .filter(|r| r.partition == p)
             .map(|r| r.offset)
@@ -432,56 +699,67 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
             offsets.len()
         );
     }
-    let audit_good = audit_reads.iter().filter(|r| r.outcome.is_ok()).count();
     say!(ctx, "");
-    let audit_positions: BTreeSet<(i32, i64)> = audit_reads
-        .iter()
-        .map(|r| (r.partition, r.offset))
-        .collect();
-    let produced_positions: BTreeSet<(i32, i64)> =
-        produced.iter().map(|p| (p.partition, p.offset)).collect();
-    let which = if audit_positions == produced_positions {
+    let positions = |reads: &[Read]| -> BTreeSet<(i32, i64)> {
+        reads.iter().map(|r| (r.partition, r.offset)).collect()
+    };
+    let written: BTreeSet<(i32, i64)> = produced.iter().map(|p| (p.partition, p.offset)).collect();
+    let which = if positions(reads) == written {
         "every record written"
     } else {
         "NOT every record"
     };
+    let commands = reads.iter().filter(|r| r.outcome.is_ok()).count();
     say!(
         ctx,
-        "{} records ({audit_good} commands): {which}, again. Each group has",
-        audit_reads.len()
+        "{} records ({commands} commands): {which}, again.",
+        reads.len()
     );
-    say!(
-        ctx,
-        "its own committed offsets, so what one group reads takes nothing from another."
-    );
+    if positions(group_reads) == written {
+        say!(
+            ctx,
+            "Group \"{GROUP}\" had read them all too: each group has its own committed"
+        );
+        say!(
+            ctx,
+            "offsets, so what one group reads takes nothing from another."
+        );
+    } else {
+        say!(ctx, "Group \"{GROUP}\" had NOT read them all.");
+    }
+}
 
-    // ------------------------------------------------------------------
+/// Section "Lag, and a member leaving": lag after the first batch;
+/// member-b leaves; a second batch arrives. Returns member-a, the
+/// rebalance callbacks while member-b left, and where the batch went.
+async fn lag_and_leaving(
+    site: &Site<'_>,
+    a: Member,
+    b: Member,
+) -> Result<(Member, Vec<Change>, Vec<(i32, i64)>)> {
+    let ctx = site.ctx;
     ctx.section("Lag, and a member leaving");
-    let mut lag_tables = Vec::new();
-    let table = observer.lag()?;
-    show_lag(ctx, "after the first batch", &table);
-    lag_tables.push(table);
-
+    site.show_lag("after the first batch")?;
     say!(ctx, "");
     say!(
         ctx,
         "member-b leaves the group (it shuts down cleanly), and the group rebalances:"
     );
+    let before = assigned(&a)?;
+    let mark = site.changes.len();
     let b_left = leave(b);
     settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
-    say!(ctx, "  member-a now has {}", show_set(&assigned(&a)?));
     b_left.await?;
+    let b_leaves = site.changes.since(mark);
+    say!(ctx, "  {}", what_changed("member-a", &before, &b_leaves));
+    say!(ctx, "  member-a now has {}", show_set(&assigned(&a)?));
 
     say!(ctx, "");
     let mut written = Vec::new();
     for cmd in MachineCommand::sequence(SECOND_LOT) {
-        let (partition, offset) = send(
-            &producer,
-            &topic,
-            &cmd.lot,
-            serde_json::to_string(&cmd)?.as_bytes(),
-        )
-        .await?;
+        let json = serde_json::to_string(&cmd)?;
+        let (partition, offset) =
+            send(&site.producer, &site.topic, &cmd.lot, json.as_bytes()).await?;
         say!(
             ctx,
             "new command: partition {partition} offset {offset}  {}",
@@ -489,26 +767,79 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
         written.push((partition, offset));
     }
-    let crash_partition = written[0].0;
     ensure!(
-        written.iter().all(|(p, _)| *p == crash_partition),
+        written.iter().all(|(p, _)| *p == written[0].0),
         "one lot, one partition"
     );
     say!(ctx, "");
-    let table = observer.lag()?;
-    show_lag(ctx, "after the second batch was written", &table);
-    lag_tables.push(table);
+    site.show_lag("after the second batch was written")?;
+    Ok((a, b_leaves, written))
+}
 
-    // ------------------------------------------------------------------
+/// Section "Commit, crash, restart": member-a commits one new command,
+/// processes the next and crashes; restarted, it resumes at the committed
+/// offset.
+async fn commit_crash_restart(site: &Site<'_>, a: Member, written: &[(i32, i64)]) -> Result<Crash> {
+    let ctx = site.ctx;
     ctx.section("Commit, crash, restart");
+    let partition = written[0].0;
+    let processed = crash(site, a).await?;
+    say!(ctx, "");
+    let committed_at_crash = site
+        .show_lag("after the crash")?
+        .iter()
+        .find(|l| l.partition == partition)
+        .and_then(|l| l.committed)
+        .context("no committed offset for the crashed partition")?;
+
+    say!(ctx, "");
+    say!(ctx, "member-a restarts, and joins the group again:");
+    // The restarted member must read everything from the committed offset on.
+    let pending = written
+        .iter()
+        .filter(|(_, o)| *o >= committed_at_crash)
+        .count();
+    let reread = restart(site, pending, &processed).await?;
+    say!(ctx, "");
+    let first = reread[0];
+    if first == committed_at_crash {
+        say!(
+            ctx,
+            "It started at offset {first}, the committed offset: the next record to read."
+        );
+    } else {
+        say!(
+            ctx,
+            "It started at offset {first}, NOT at the committed offset {committed_at_crash}."
+        );
+    }
+    let offsets: Vec<i64> = written.iter().map(|(_, o)| *o).collect();
+    tell_redelivery(ctx, &offsets, &processed, committed_at_crash, &reread);
+    say!(ctx, "");
+    site.show_lag("after the restart caught up")?;
+    Ok(Crash {
+        partition,
+        written: offsets,
+        processed,
+        committed_at_crash,
+        reread,
+    })
+}
+
+/// member-a processes two of the new commands, commits only the first,
+/// and crashes. Returns the offsets it processed.
+async fn crash(site: &Site<'_>, a: Member) -> Result<Vec<i64>> {
+    let Site {
+        ctx, producer, dlt, ..
+    } = site;
     let mut processed = Vec::new();
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + GROUP_WAIT;
     // ANCHOR: crash
     // member-a executes the first new command and commits it...
     {
-        let (_, m) = next_message(&[&a], deadline).await?;
-        let read = process(&producer, &dlt, &a, &m).await?;
-        commit_next(&a.consumer, &m)?;
+        let (_, m) = next_record(ctx, &[&a], deadline).await?;
+        let read = process(producer, dlt, &a, &m).await?;
+        commit_next(&a, &m)?;
         let (p, o) = (m.partition(), m.offset());
         say!(
             ctx,
@@ -520,8 +851,8 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     }
     // ...executes the second one, and crashes before committing it.
     {
-        let (_, m) = next_message(&[&a], deadline).await?;
-        let read = process(&producer, &dlt, &a, &m).await?;
+        let (_, m) = next_record(ctx, &[&a], deadline).await?;
+        let read = process(producer, dlt, &a, &m).await?;
         let (p, o) = (m.partition(), m.offset());
         say!(
             ctx,
@@ -536,25 +867,22 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // difference: a crashed process cannot tell the group it left.)
     leave(a).await?;
     // ANCHOR_END: crash
-    let table = observer.lag()?;
-    let committed_at_crash = table
-        .iter()
-        .find(|l| l.partition == crash_partition)
-        .and_then(|l| l.committed)
-        .context("no committed offset for the crashed partition")?;
-    say!(ctx, "");
-    show_lag(ctx, "after the crash", &table);
-    lag_tables.push(table);
+    Ok(processed)
+}
 
-    say!(ctx, "");
-    say!(ctx, "member-a restarts, and joins the group again:");
-    let restarted = join(ctx, GROUP, "member-a", &topic, "earliest")?;
+/// A new member-a joins group "machines" and reads `count` records, saying
+/// which of them it had processed before the crash. Returns their offsets.
+async fn restart(site: &Site<'_>, count: usize, processed: &[i64]) -> Result<Vec<i64>> {
+    let Site {
+        ctx, producer, dlt, ..
+    } = site;
+    let restarted = site.join(GROUP, "member-a", "earliest")?;
     let mut reread = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while reread.len() < written.len() - 1 {
-        let (member, m) = next_message(&[&restarted], deadline).await?;
-        let read = process(&producer, &dlt, member, &m).await?;
-        commit_next(&member.consumer, &m)?;
+    let deadline = Instant::now() + GROUP_WAIT;
+    while reread.len() < count {
+        let (member, m) = next_record(ctx, &[&restarted], deadline).await?;
+        let read = process(producer, dlt, member, &m).await?;
+        commit_next(member, &m)?;
         let again = if processed.contains(&m.offset()) {
             "  <- again"
         } else {
@@ -569,19 +897,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         );
         reread.push(m.offset());
     }
-    say!(ctx, "");
-    let first = reread[0];
-    if first == committed_at_crash {
-        say!(
-            ctx,
-            "It started at offset {first}, the committed offset: the next record to read."
-        );
-    } else {
-        say!(
-            ctx,
-            "It started at offset {first}, NOT at the committed offset {committed_at_crash}."
-        );
-    }
+    site.close_later(restarted);
+    Ok(reread)
+}
+
+/// What the crash cost, from the offsets: processed twice, and skipped.
+fn tell_redelivery(ctx: &Ctx, written: &[i64], processed: &[i64], committed: i64, reread: &[i64]) {
     let twice: Vec<i64> = processed
         .iter()
         .copied()
@@ -589,104 +910,134 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .collect();
     let skipped = written
         .iter()
-        .filter(|(_, o)| !processed.contains(o) && !reread.contains(o))
+        .filter(|o| !processed.contains(o) && !reread.contains(o))
         .count();
-    let twice: Vec<String> = twice.iter().map(|o| o.to_string()).collect();
-    say!(
-        ctx,
-        "Processed twice: offset {}, done after the last commit and before the crash.",
-        twice.join(", ")
-    );
-    say!(
-        ctx,
-        "That is at-least-once delivery. Skipped: {skipped} records."
-    );
-    say!(ctx, "");
-    let table = observer.lag()?;
-    show_lag(ctx, "after the restart caught up", &table);
-    lag_tables.push(table);
+    let list: Vec<String> = twice.iter().map(|o| o.to_string()).collect();
+    if twice.is_empty() {
+        say!(ctx, "Processed twice: none.");
+    } else if twice.iter().all(|o| *o >= committed) {
+        say!(
+            ctx,
+            "Processed twice: offset {}, done after the last commit and before the crash.",
+            list.join(", ")
+        );
+    } else {
+        say!(
+            ctx,
+            "Processed twice: offset {}, some of it BEFORE the last commit.",
+            list.join(", ")
+        );
+    }
+    if !twice.is_empty() && skipped == 0 {
+        say!(
+            ctx,
+            "That is at-least-once delivery. Skipped: {skipped} records."
+        );
+    } else {
+        say!(ctx, "Skipped: {skipped} records.");
+    }
+}
 
-    // ------------------------------------------------------------------
+/// Section "Where a new group starts: auto.offset.reset": group
+/// "dashboard", with no committed offset and `latest`, joins; one more
+/// command is written; it reads only that one.
+async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> {
+    let ctx = site.ctx;
     ctx.section("Where a new group starts: auto.offset.reset");
-    let high_watermarks: BTreeMap<i32, i64> = lag_tables
-        .last()
-        .unwrap()
-        .iter()
-        .map(|l| (l.partition, l.high_watermark))
-        .collect();
-    let late = join_late(ctx, &topic)?;
-    wait_at_end(ctx, &late).await?;
+    let late_observer = LagObserver::new(ctx, LATE_GROUP, &site.topic)?;
+    let never_committed = late_observer.lag()?.iter().all(|l| l.committed.is_none());
+    site.close_later(late_observer);
+    let marks = site.observer.watermarks()?;
+    let dashboard = site.join(LATE_GROUP, "dashboard", "latest")?;
+    let at_end = at_end(ctx, &dashboard).await?;
     let cmd = MachineCommand::step(LAST_LOT, 1);
-    let late_written = send(
-        &producer,
-        &topic,
-        &cmd.lot,
-        serde_json::to_string(&cmd)?.as_bytes(),
-    )
-    .await?;
-    let (_, m) = next_message(&[&late], Instant::now() + WAIT).await?;
+    let json = serde_json::to_string(&cmd)?;
+    let written = send(&site.producer, &site.topic, &cmd.lot, json.as_bytes()).await?;
+    let (_, m) = next_record(ctx, &[&dashboard], Instant::now() + GROUP_WAIT).await?;
     let first_read = (m.partition(), m.offset());
     drop(m);
-    say!(
-        ctx,
-        "Group \"{LATE_GROUP}\" has no committed offset and auto.offset.reset=latest."
-    );
+    site.close_later(dashboard);
+    if never_committed {
+        say!(
+            ctx,
+            "Group \"{LATE_GROUP}\" has no committed offset and auto.offset.reset=latest."
+        );
+    } else {
+        say!(
+            ctx,
+            "Group \"{LATE_GROUP}\" HAS committed offsets (unexpected), and auto.offset.reset=latest."
+        );
+    }
     say!(
         ctx,
         "After it joined, one more command was written ({}).",
         cmd.label()
     );
-    let (p, o) = first_read;
-    let at_end = if high_watermarks.get(&p) == Some(&o) {
+    let late = Late {
+        high_watermarks: marks.iter().map(|(p, (_, high))| (*p, *high)).collect(),
+        written,
+        first_read,
+    };
+    let there: i64 = marks.values().map(|(low, high)| high - low).sum();
+    tell_late(ctx, &late, at_end, there, audit_reads);
+    Ok(late)
+}
+
+/// Where group "dashboard" started: its first record against the high
+/// watermarks when it joined (`there` records were stored then), and
+/// where group "audit" had started.
+fn tell_late(ctx: &Ctx, late: &Late, at_end: usize, there: i64, audit_reads: &[Read]) {
+    let (p, o) = late.first_read;
+    let at_hw = if late.high_watermarks.get(&p) == Some(&o) {
         ", the high watermark when it joined"
     } else {
         ""
     };
     say!(
         ctx,
-        "The first record it read: partition {p} offset {o}{at_end}."
-    );
-    let skipped: i64 = high_watermarks.values().sum();
-    say!(
-        ctx,
-        "Before that it had reached the end of all {PARTITIONS} partitions without reading any of"
+        "The first record it read: partition {p} offset {o}{at_hw}."
     );
     say!(
         ctx,
-        "the {skipped} records already there. \"{AUDIT_GROUP}\" (earliest) started at offset 0."
+        "Before that it had reached the end of all {at_end} partitions without reading any of"
     );
-
-    close_all(vec![restarted, audit, late, dlt_reader]).await?;
-    Ok(Report {
-        topic,
-        dlt,
-        produced,
-        assignment,
-        overlaps,
-        group_reads,
-        audit_reads,
-        dead_letters,
-        lag_tables,
-        crash: Crash {
-            partition: crash_partition,
-            written: written.iter().map(|(_, o)| *o).collect(),
-            processed,
-            committed_at_crash,
-            reread,
-        },
-        late: Late {
-            high_watermarks,
-            written: late_written,
-            first_read,
-        },
-    })
+    say!(
+        ctx,
+        "the {there} records already there. {}",
+        audit_start(audit_reads)
+    );
 }
 
-/// A new member of `group`, subscribed to `topic`. `reset` says where it
-/// starts in a partition the group has never committed an offset for.
-fn join(ctx: &Ctx, group: &str, name: &str, topic: &str, reset: &str) -> Result<Member> {
+/// Where group "audit" (earliest) started, from what it read.
+fn audit_start(reads: &[Read]) -> String {
+    let mut first = BTreeMap::new();
+    for r in reads {
+        first.entry(r.partition).or_insert(r.offset);
+    }
+    let offsets: BTreeSet<i64> = first.values().copied().collect();
+    match offsets.iter().collect::<Vec<_>>().as_slice() {
+        [one] => format!("\"{AUDIT_GROUP}\" (earliest) started at offset {one}."),
+        _ => format!("\"{AUDIT_GROUP}\" (earliest) started at offsets {first:?}."),
+    }
+}
+
+/// A new member of `group`, subscribed to `topic`, whose rebalances go to
+/// `changes`. `reset` says where it starts in a partition the group has
+/// never committed an offset for.
+fn join(
+    ctx: &Ctx,
+    changes: &Changes,
+    group: &'static str,
+    name: &str,
+    topic: &str,
+    reset: &str,
+) -> Result<Member> {
+    let watched = Watched {
+        member: name.to_string(),
+        changes: changes.clone(),
+    };
     // ANCHOR: consumer_config
-    let consumer: StreamConsumer = ctx
+    let consumer: StreamConsumer<Watched> = ctx
         .consumer_config(group) // group.id, and the group protocol
         // The member's name, which the broker shows in its view of the group.
         .set("client.id", name)
@@ -696,107 +1047,284 @@ fn join(ctx: &Ctx, group: &str, name: &str, topic: &str, reset: &str) -> Result<
         // "earliest" (the oldest record kept) or "latest" (only new records,
         // librdkafka's default).
         .set("auto.offset.reset", reset)
-        .create()
+        // Say when the member reaches the end of a partition (an event, not
+        // a record): the lesson waits for it to know a member is in place.
+        .set("enable.partition.eof", "true")
+        // A context of our own: librdkafka calls it at every rebalance, and
+        // it writes down what the member was told.
+        .create_with_context(watched)
         .with_context(|| format!("creating consumer {name}"))?;
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer_config
     Ok(Member {
         name: name.to_string(),
+        group,
         consumer,
+        at_end: RefCell::new(BTreeSet::new()),
     })
 }
 
-/// The late group's member: it starts at the end, and reports when it gets
-/// there (a "partition EOF" event), so the lesson knows it is in place.
-fn join_late(ctx: &Ctx, topic: &str) -> Result<Member> {
-    let consumer: StreamConsumer = ctx
-        .consumer_config(LATE_GROUP)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "latest")
-        .set("enable.partition.eof", "true")
-        .create()
-        .context("creating the late group's consumer")?;
-    consumer.subscribe(&[topic])?;
-    Ok(Member {
-        name: "dashboard".to_string(),
-        consumer,
-    })
+/// A member's context. librdkafka calls it around each rebalance, from
+/// the thread that polls the consumer; this one writes down what the
+/// member was told. (An application would commit its finished work here,
+/// before a partition is taken away.)
+struct Watched {
+    member: String,
+    changes: Changes,
 }
 
-/// Wait until the member has reached the end of every partition.
-async fn wait_at_end(ctx: &Ctx, member: &Member) -> Result<()> {
-    let deadline = Instant::now() + WAIT;
-    let mut at_end = BTreeSet::new();
-    while at_end.len() < PARTITIONS as usize {
+impl ClientContext for Watched {}
+
+impl ConsumerContext for Watched {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let (revoked, tpl) = match rebalance {
+            Rebalance::Assign(tpl) => (false, tpl),
+            Rebalance::Revoke(tpl) => (true, tpl),
+            Rebalance::Error(_) => return,
+        };
+        let holds = consumer
+            .assignment()
+            .map(|a| partitions(&a))
+            .unwrap_or_default();
+        self.changes.push(Change {
+            member: self.member.clone(),
+            revoked,
+            partitions: partitions(tpl),
+            holds,
+        });
+    }
+}
+
+/// Every member's rebalance callbacks, in the order they ran.
+#[derive(Clone, Default)]
+struct Changes(Arc<Mutex<Vec<Change>>>);
+
+impl Changes {
+    fn push(&self, change: Change) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(change);
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The changes since the first `mark` ones.
+    fn since(&self, mark: usize) -> Vec<Change> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())[mark..].to_vec()
+    }
+}
+
+/// The partitions `member` gave up in `changes`.
+fn gave_up(changes: &[Change], member: &str) -> BTreeSet<i32> {
+    changes
+        .iter()
+        .filter(|c| c.member == member && c.revoked)
+        .flat_map(|c| c.partitions.clone())
+        .collect()
+}
+
+/// The partitions of `before` that `member` never gave up in `changes`.
+fn kept(before: &[i32], changes: &[Change], member: &str) -> Vec<i32> {
+    let gave_up = gave_up(changes, member);
+    before
+        .iter()
+        .copied()
+        .filter(|p| !gave_up.contains(p))
+        .collect()
+}
+
+/// What `member`, which held `before`, was told in `changes`: e.g.
+/// "member-a kept partitions [0, 1] and gave up partitions [2]".
+fn what_changed(member: &str, before: &[i32], changes: &[Change]) -> String {
+    let gave_up: Vec<i32> = gave_up(changes, member).into_iter().collect();
+    let kept = kept(before, changes, member);
+    let now = changes
+        .iter()
+        .rev()
+        .find(|c| c.member == member)
+        .map_or(before.to_vec(), |c| c.holds.clone());
+    let got: Vec<i32> = now.iter().copied().filter(|p| !kept.contains(p)).collect();
+    let mut text = member.to_string();
+    if !before.is_empty() && kept.is_empty() {
+        text += &format!(" gave up {} (all it had)", show_set(&gave_up));
+    } else if !before.is_empty() {
+        text += &format!(" kept {}", show_set(&kept));
+        if !gave_up.is_empty() {
+            text += &format!(" and gave up {}", show_set(&gave_up));
+        }
+    }
+    if !got.is_empty() {
+        let then = if before.is_empty() {
+            ""
+        } else if kept.is_empty() {
+            ", then"
+        } else {
+            " and"
+        };
+        text += &format!("{then} got {}", show_set(&got));
+    }
+    text
+}
+
+/// How this protocol rebalances, said where member-a's callbacks show it
+/// (`kept`: the partitions member-a never gave up).
+fn rebalance_style(ctx: &Ctx, kept: &[i32]) -> &'static str {
+    match (ctx.groups().protocol, kept.is_empty()) {
+        (GroupProtocol::Consumer, false) => {
+            "a KIP-848 rebalance takes away only the partitions that change owner."
+        }
+        (GroupProtocol::Classic, true) => {
+            "the classic protocol's rebalance is eager: each member first gives up all it has."
+        }
+        (GroupProtocol::Consumer, true) => {
+            "unlike the usual KIP-848 rebalance, which takes away only what changes owner."
+        }
+        (GroupProtocol::Classic, false) => {
+            "unlike the usual classic rebalance, where each member first gives up all it has."
+        }
+    }
+}
+
+/// Replay `changes` in order from `holders` (member -> partitions): how
+/// many times a partition was held by two members at once.
+fn two_owners(holders: &BTreeMap<String, Vec<i32>>, changes: &[Change]) -> usize {
+    let mut holds = holders.clone();
+    let mut overlaps = 0;
+    for c in changes {
+        holds.insert(c.member.clone(), c.holds.clone());
+        let all: Vec<i32> = holds.values().flatten().copied().collect();
+        if all.len() != all.iter().collect::<BTreeSet<_>>().len() {
+            overlaps += 1;
+        }
+    }
+    overlaps
+}
+
+/// Whether, in `changes`, `from` gave up each of `moved` before `to` got it.
+fn released_first(changes: &[Change], from: &str, to: &str, moved: &[i32]) -> bool {
+    let at = |member: &str, revoked: bool, p: i32| {
+        changes
+            .iter()
+            .position(|c| c.member == member && c.revoked == revoked && c.partitions.contains(&p))
+    };
+    moved
+        .iter()
+        .all(|p| match (at(from, true, *p), at(to, false, *p)) {
+            (Some(released), Some(got)) => released < got,
+            _ => false,
+        })
+}
+
+/// Wait until `member` has reached the end of every partition it has (as
+/// an end-of-partition event said, here or while it was polled before),
+/// reading no record on the way: nothing was written yet, or it starts at
+/// the end. Bounded by [`GROUP_WAIT`]; a member that got no partitions by
+/// then is explained. Returns how many partitions it has.
+async fn at_end(ctx: &Ctx, member: &Member) -> Result<usize> {
+    let deadline = Instant::now() + GROUP_WAIT;
+    loop {
+        let partitions = assigned(member)?;
+        let reached = partitions
+            .iter()
+            .all(|p| member.at_end.borrow().contains(p));
+        if !partitions.is_empty() && reached {
+            return Ok(partitions.len());
+        }
         match timeout_at(deadline, member.consumer.recv()).await {
             Ok(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
+                member.at_end.borrow_mut().insert(p);
             }
             Ok(Ok(m)) => bail!(
-                "{} read a record before any was written: offset {}",
+                "{} read partition {} offset {} on its way to the end",
                 member.name,
+                m.partition(),
                 m.offset()
             ),
             Ok(Err(e)) => return Err(e).context("waiting for the end of the partitions"),
             Err(_) if assigned(member)?.is_empty() => {
-                return Err(ctx.no_partitions(LATE_GROUP, WAIT))
+                return Err(ctx.no_partitions(member.group, GROUP_WAIT))
             }
             Err(_) => bail!(
-                "{} did not reach the end of the partitions within {WAIT:?}",
+                "{} did not reach the end of its partitions within {GROUP_WAIT:?}",
                 member.name
             ),
         }
     }
-    Ok(())
 }
 
-/// The next message any of `members` receives, and which member got it.
-async fn next_message<'m>(
+/// The next record any of `members` receives, and which member got it;
+/// end-of-partition events are skipped. At `deadline` (at most
+/// [`GROUP_WAIT`] away), members without partitions are explained.
+async fn next_record<'m>(
+    ctx: &Ctx,
     members: &[&'m Member],
     deadline: Instant,
 ) -> Result<(&'m Member, BorrowedMessage<'m>)> {
-    let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
-    match timeout_at(deadline, select_all(receives)).await {
-        Ok((Ok(message), i, _)) => Ok((members[i], message)),
-        Ok((Err(e), i, _)) => Err(e).with_context(|| format!("{} receiving", members[i].name)),
-        Err(_) => bail!("no record arrived within {WAIT:?}"),
+    loop {
+        let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
+        match timeout_at(deadline, select_all(receives)).await {
+            Ok((Ok(message), i, _)) => return Ok((members[i], message)),
+            Ok((Err(KafkaError::PartitionEOF(p)), i, _)) => {
+                members[i].at_end.borrow_mut().insert(p);
+            }
+            Ok((Err(e), i, _)) => {
+                return Err(e).with_context(|| format!("{} receiving", members[i].name))
+            }
+            Err(_) => return Err(nothing_arrived(ctx, members)?),
+        }
     }
 }
 
+/// Why no record came in time: members without partitions are explained
+/// (`Ctx::no_partitions`); members with partitions are named with them.
+fn nothing_arrived(ctx: &Ctx, members: &[&Member]) -> Result<anyhow::Error> {
+    let sets = members
+        .iter()
+        .map(|m| assigned(m))
+        .collect::<Result<Vec<_>>>()?;
+    if sets.iter().all(|s| s.is_empty()) {
+        return Ok(ctx.no_partitions(members[0].group, GROUP_WAIT));
+    }
+    Ok(anyhow!(
+        "no record arrived within {GROUP_WAIT:?}, though {}",
+        holding(members, &sets)
+    ))
+}
+
+/// "member-a has partitions [0, 1], member-b has partitions [2]".
+fn holding(members: &[&Member], sets: &[Vec<i32>]) -> String {
+    let held: Vec<String> = members
+        .iter()
+        .zip(sets)
+        .map(|(m, s)| format!("{} has {}", m.name, show_set(s)))
+        .collect();
+    held.join(", ")
+}
+
 /// Keep the members polling (a consumer takes part in rebalances while it
-/// polls) until their assignments satisfy `done`. Returns how many times,
-/// looking along the way, it saw a partition assigned to two members.
-async fn settle(
-    ctx: &Ctx,
-    members: &[&Member],
-    done: impl Fn(&[Vec<i32>]) -> bool,
-) -> Result<usize> {
+/// polls) until their assignments satisfy `done`, at most [`GROUP_WAIT`];
+/// then a group without partitions is explained.
+async fn settle(ctx: &Ctx, members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Result<()> {
     let deadline = Instant::now() + GROUP_WAIT;
-    let mut overlaps = 0;
     loop {
         let sets = members
             .iter()
             .map(|m| assigned(m))
             .collect::<Result<Vec<_>>>()?;
-        let all: Vec<i32> = sets.iter().flatten().copied().collect();
-        if all.len() != all.iter().collect::<BTreeSet<_>>().len() {
-            overlaps += 1;
-        }
         if done(&sets) {
-            return Ok(overlaps);
+            return Ok(());
         }
         if Instant::now() >= deadline {
-            if all.is_empty() {
-                return Err(ctx.no_partitions(GROUP, GROUP_WAIT));
+            if sets.iter().all(|s| s.is_empty()) {
+                return Err(ctx.no_partitions(members[0].group, GROUP_WAIT));
             }
-            let held: Vec<String> = members
-                .iter()
-                .zip(&sets)
-                .map(|(m, s)| format!("{} has {}", m.name, show_set(s)))
-                .collect();
             bail!(
-                "group \"{GROUP}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
-                held.join(", ")
+                "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
+                members[0].group,
+                holding(members, &sets)
             );
         }
         if ctx.groups().protocol == GroupProtocol::Consumer {
@@ -815,18 +1343,20 @@ async fn settle(
             }
         }
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
-        if let Ok((message, i, _)) = timeout(LOOK_EVERY, select_all(receives)).await {
-            // The assignment can complete between our look and this wait,
-            // and the member then fetches at once. Give the record back:
-            // seeking to it makes the consumer deliver it again, to the
-            // lesson's reading loop.
-            let m = message?;
-            let (topic, partition, offset) = (m.topic().to_string(), m.partition(), m.offset());
-            drop(m);
-            members[i]
-                .consumer
-                .seek(&topic, partition, Offset::Offset(offset), WAIT)
-                .with_context(|| format!("{} giving back offset {offset}", members[i].name))?;
+        match timeout(LOOK_EVERY, select_all(receives)).await {
+            Ok((Ok(m), i, _)) => bail!(
+                "{} received a record while the group was forming: partition {} offset {}",
+                members[i].name,
+                m.partition(),
+                m.offset()
+            ),
+            Ok((Err(KafkaError::PartitionEOF(p)), i, _)) => {
+                members[i].at_end.borrow_mut().insert(p);
+            }
+            Err(_) => {}
+            Ok((Err(e), i, _)) => {
+                return Err(e).with_context(|| format!("{} receiving", members[i].name))
+            }
         }
     }
 }
@@ -846,25 +1376,21 @@ fn who_assigns(ctx: &Ctx) -> &'static str {
 /// A member leaves its group: closing the consumer sends the broker a
 /// "leaving" heartbeat and waits for the answer. librdkafka checks for the
 /// answer every 100 ms; do it on a separate thread, so the lesson goes on.
-fn leave(member: Member) -> JoinHandle<()> {
+/// (Any client can be closed this way.)
+fn leave<T: Send + 'static>(member: T) -> JoinHandle<()> {
     tokio::task::spawn_blocking(move || drop(member))
-}
-
-/// Close several consumers at once.
-async fn close_all(members: Vec<Member>) -> Result<()> {
-    let closing: Vec<JoinHandle<()>> = members.into_iter().map(leave).collect();
-    for c in closing {
-        c.await?;
-    }
-    Ok(())
 }
 
 /// The partitions currently assigned to a member, sorted.
 fn assigned(member: &Member) -> Result<Vec<i32>> {
-    let tpl = member.consumer.assignment()?;
+    Ok(partitions(&member.consumer.assignment()?))
+}
+
+/// The partition numbers of a list, sorted.
+fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
     let mut ids: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
     ids.sort();
-    Ok(ids)
+    ids
 }
 
 /// True if every partition belongs to exactly one of the sets.
@@ -942,12 +1468,13 @@ async fn process(
 
 // ANCHOR: commit
 /// Mark `m` as processed: the committed offset is the NEXT record to read.
-fn commit_next(consumer: &StreamConsumer, m: &BorrowedMessage<'_>) -> Result<()> {
+fn commit_next(member: &Member, m: &BorrowedMessage<'_>) -> Result<()> {
     let mut offsets = TopicPartitionList::new();
     offsets.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1))?;
     // Sync: wait until the broker has stored it. (`commit_message(m, ..)`
     // does the same +1 for you.)
-    consumer
+    member
+        .consumer
         .commit(&offsets, CommitMode::Sync)
         .context("committing")?;
     Ok(())
@@ -970,7 +1497,7 @@ async fn send(
 
 /// A consumer that reads partition 0 of `topic` from its beginning, outside
 /// any group: assign() names the partitions instead of subscribing.
-fn dlt_reader(ctx: &Ctx, topic: &str) -> Result<Member> {
+fn dlt_reader(ctx: &Ctx, topic: &str) -> Result<StreamConsumer> {
     // librdkafka still wants a group.id for assign(); it commits nothing here.
     let consumer: StreamConsumer = ctx
         .client_config()
@@ -982,15 +1509,11 @@ fn dlt_reader(ctx: &Ctx, topic: &str) -> Result<Member> {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
     consumer.assign(&tpl)?;
-    Ok(Member {
-        name: "dlt-reader".to_string(),
-        consumer,
-    })
+    Ok(consumer)
 }
 
 /// Read `count` records of the dead-letter topic.
-async fn read_dead_letters(reader: &Member, count: usize) -> Result<Vec<DeadLetter>> {
-    let reader = &reader.consumer;
+async fn read_dead_letters(reader: &StreamConsumer, count: usize) -> Result<Vec<DeadLetter>> {
     let mut out = Vec::new();
     while out.len() < count {
         let m = timeout(WAIT, reader.recv())
@@ -1065,6 +1588,13 @@ impl LagObserver {
         Ok(rows)
     }
     // ANCHOR_END: lag
+
+    /// Each partition's (low, high) watermarks.
+    fn watermarks(&self) -> Result<BTreeMap<i32, (i64, i64)>> {
+        (0..PARTITIONS)
+            .map(|p| Ok((p, self.consumer.fetch_watermarks(&self.topic, p, WAIT)?)))
+            .collect()
+    }
 }
 
 fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {

@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use kafka_course::ch4_consumer::{self, deserialize, GROUP, MALFORMED, PARTITIONS};
+use kafka_course::ch4_consumer::{self, deserialize, Change, GROUP, MALFORMED, PARTITIONS};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, GroupProtocol};
 
 use crate::common::{assert_output, block_on, classic, start, start_with};
 
@@ -88,6 +88,40 @@ pub fn claims(ctx: &Ctx, report: &ch4_consumer::Report) {
     assert_eq!(
         report.overlaps, 0,
         "a partition had two owners during the rebalance"
+    );
+
+    // The members' rebalance callbacks agree with their assignments, and
+    // show the protocol's way: KIP-848 took from member-a only what moved to
+    // member-b; the classic protocol took everything first (eager).
+    let last = |changes: &[Change], member: &str| {
+        changes
+            .iter()
+            .rev()
+            .find(|c| c.member == member)
+            .map(|c| c.holds.clone())
+    };
+    for (member, partitions) in &report.assignment {
+        assert_eq!(last(&report.b_joins, member).as_ref(), Some(partitions));
+    }
+    let gave_up: BTreeSet<i32> = report
+        .b_joins
+        .iter()
+        .filter(|c| c.member == "member-a" && c.revoked)
+        .flat_map(|c| c.partitions.clone())
+        .collect();
+    let everything: BTreeSet<i32> = (0..PARTITIONS).collect();
+    match ctx.groups().protocol {
+        GroupProtocol::Consumer => assert_eq!(
+            gave_up,
+            report.assignment["member-b"].iter().copied().collect(),
+            "KIP-848: member-a gives up only what member-b gets"
+        ),
+        GroupProtocol::Classic => assert_eq!(gave_up, everything, "classic: eager"),
+    }
+    // When member-b left, member-a was given every partition.
+    assert_eq!(
+        last(&report.b_leaves, "member-a"),
+        Some(everything.iter().copied().collect())
     );
 
     // Together the two members read every record exactly once, each from
