@@ -378,7 +378,11 @@ fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
     );
     say!(
         ctx,
-        "librdkafka leaves it off by default; the Java client turns it on since Kafka 3.0."
+        "librdkafka leaves it off by default; the Java client turns it on by default"
+    );
+    say!(
+        ctx,
+        "(since 3.0.1, 3.1.1 and 3.2.0) unless a setting such as acks=1 conflicts with it."
     );
 }
 

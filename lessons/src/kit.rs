@@ -432,6 +432,13 @@ impl Ctx {
                 for result in admin.create_topics([&topic], &opts).await? {
                     match result {
                         Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                        Err((t, RDKafkaErrorCode::InvalidReplicationFactor)) => bail!(
+                            "creating topic {t}: the cluster refused a replication factor of {replication_factor}: \
+                             it has {} broker(s), and each replica needs a broker of its own.\n\
+                             The lessons use the course's 3-broker cluster (`just cluster-up`), or the embedded one \
+                             (unset KAFKA_BOOTSTRAP_SERVERS).",
+                            self.brokers.len()
+                        ),
                         Err((t, e)) => bail!("creating topic {t}: {e}"),
                     }
                 }
