@@ -15,7 +15,8 @@ use anyhow::{Context as _, Result};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
-use crate::kit::Ctx;
+use crate::kit::{brokers_named, in_words, Ctx};
+
 use crate::say;
 
 /// The topic this lesson creates (its logical name).
@@ -181,8 +182,7 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
             ctx,
             "Each partition has {rf} replicas (copies of its log), {placement}."
         );
-        say_lines(
-            ctx,
+        ctx.say(
             "One replica is the leader: producers write to it and consumers read from it.\n\
              The others are followers that copy the leader.",
         );
@@ -199,8 +199,7 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
         "Each partition lists {} (copies of its log), {on}:",
         count(rf, "replica")
     );
-    say_lines(
-        ctx,
+    ctx.say(
         "replicas on one broker fail together with it, no safer than a single copy. The\n\
          leader replica is the one producers write to and consumers read from; on a\n\
          cluster of several brokers, followers on the other brokers copy it. On the\n\
@@ -218,8 +217,7 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
             ctx,
             "Broker {only} leads every partition: alone, it does all the work."
         );
-        say_lines(
-            ctx,
+        ctx.say(
             "On the course's 3-broker cluster the leaders are spread over the brokers, so\n\
              that every broker takes a share of the work.",
         );
@@ -240,8 +238,7 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
     if ctx.is_embedded() {
         // `Ctx::create_topic` placed the leaders: say so, rather than let a
         // reader believe the embedded cluster chose them.
-        say_lines(
-            ctx,
+        ctx.say(
             "(On the embedded cluster, the course's kit placed the leaders round-robin so\n\
              that every run prints the same; by itself, the cluster picks them at random.)",
         );
@@ -392,23 +389,12 @@ fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries
         }
     );
     if in_order {
-        say_lines(
-            ctx,
+        ctx.say(
             "without its partition. Every record of a lot is in one partition, in the\n\
              order it was written. Records of different partitions have no order at all.",
         );
     } else {
-        say_lines(
-            ctx,
-            "without its partition. Records of different partitions have no order at all.",
-        );
-    }
-}
-
-/// Print several lines of narration at once.
-fn say_lines(ctx: &Ctx, text: &str) {
-    for line in text.split('\n') {
-        ctx.say(line);
+        ctx.say("without its partition. Records of different partitions have no order at all.");
     }
 }
 
@@ -428,26 +414,6 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
-    }
-}
-
-/// "three" for 3: small numbers in words, larger ones in digits.
-fn in_words(n: usize) -> String {
-    const WORDS: [&str; 11] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    ];
-    WORDS
-        .get(n)
-        .map_or_else(|| n.to_string(), |w| w.to_string())
-}
-
-/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
-fn brokers_named(ids: &BTreeSet<i32>) -> String {
-    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
-    match ids.as_slice() {
-        [one] => format!("broker {one}"),
-        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
-        [] => "no broker".to_string(),
     }
 }
 

@@ -303,8 +303,7 @@ fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64)
 /// records per partition of the second.
 async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
     ctx.section("No key: a random partition, in sticky runs");
-    say_lines(
-        ctx,
+    ctx.say(
         "A record without a key has no partition of its own. librdkafka draws one at\n\
          random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that\n\
          a burst of keyless records fills one batch. With that window set to 60 s:",
@@ -326,14 +325,12 @@ async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, 
         spread.len()
     );
     if spread.len() > 1 {
-        say_lines(
-            ctx,
+        ctx.say(
             "Either way, the commands of a lot sent without a key can land anywhere, and\n\
              nothing keeps them in order. Give a key to whatever must stay in order.",
         );
     } else {
-        say_lines(
-            ctx,
+        ctx.say(
             "This time they all drew the same partition, but nothing makes them: the\n\
              commands of a lot sent without a key can land anywhere. Give a key to\n\
              whatever must stay in order.",
@@ -395,9 +392,7 @@ async fn two_partitioners(
 /// The table of where each key went.
 fn print_routes(ctx: &Ctx, routes: &[Route]) {
     let more = PARTITIONS + 1;
-    say_lines(
-        ctx,
-        &format!(
+    ctx.say(format!(
             "The same keys, written by a default producer and by one with\n\
              partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,\n\
              and by a default producer to a topic with {more} partitions:\n\
@@ -446,8 +441,7 @@ fn describe_routes(ctx: &Ctx, routes: &[Route]) {
             differ.len()
         );
         say!(ctx, "  {}.", join(&differ));
-        say_lines(
-            ctx,
+        ctx.say(
             "A Rust and a Java producer, each with its default partitioner, writing the\n\
              same lot to one topic would split it over two partitions: its commands would\n\
              lose their order.",
@@ -460,24 +454,15 @@ fn describe_routes(ctx: &Ctx, routes: &[Route]) {
         join(&moved)
     );
     if !moved.is_empty() {
-        say_lines(
-            ctx,
+        ctx.say(
             "Adding a partition to a topic moves such keys: their earlier records stay where\n\
              they were, later ones go to another partition, and their order is lost.",
         );
     }
-    say_lines(
-        ctx,
+    ctx.say(
         "A key keeps its partition only while the partitioner and the partition count\n\
          stay the same.",
     );
-}
-
-/// Print several lines of narration at once.
-fn say_lines(ctx: &Ctx, text: &str) {
-    for line in text.split('\n') {
-        ctx.say(line);
-    }
 }
 
 /// Ask the cluster for `topic`'s partitions and their leaders.

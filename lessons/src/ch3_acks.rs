@@ -30,7 +30,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::kit::Ctx;
+use crate::kit::{brokers_named, in_words, Ctx};
+
 use crate::say;
 
 /// The round-trip time every embedded broker is given in the latency part.
@@ -198,8 +199,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 /// Section "Three settings, three promises": what each setting promises.
 fn three_promises(ctx: &Ctx) {
     ctx.section("Three settings, three promises");
-    say_lines(
-        ctx,
+    ctx.say(
         "\
 A producer's acks setting says when the partition leader may answer \"written\":
   acks=0    never: the producer does not wait for any answer from the broker
@@ -380,21 +380,17 @@ fn describe_timing(ctx: &Ctx) {
             "across a network: a round trip to a broker costs {ms} ms."
         );
     } else {
-        say_lines(
-            ctx,
+        ctx.say(
             "(On a real cluster no delay is injected: the timings below are raw, in\n\
              milliseconds, and change from run to run.)",
         );
     }
-    say_lines(
-        ctx,
-        &format!(
-            "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,\n\
+    ctx.say(format!(
+        "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,\n\
              awaiting each delivery report before sending the next.\n\
              \n\
              setting   median wait per record"
-        ),
-    );
+    ));
 }
 
 /// The median of [`SAMPLES`] sends, each awaited before the next.
@@ -459,16 +455,13 @@ fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
         );
     } else {
         let rtt = RTT.as_millis();
-        say_lines(
-            ctx,
-            &format!(
-                "acks=0 and acks=1 took about the same time here: a round trip to this cluster\n\
+        ctx.say(format!(
+            "acks=0 and acks=1 took about the same time here: a round trip to this cluster\n\
                  costs so little ({}) that not waiting for it saves nothing measurable.\n\
                  On the embedded cluster, whose brokers answer {rtt} ms late, acks=0 waits\n\
                  0 round trips and acks=1 one: acks=0 does not wait for the broker's answer.",
-                shown(ctx, w1)
-            ),
-        );
+            shown(ctx, w1)
+        ));
     }
 }
 
@@ -478,8 +471,7 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
     let followers = placement.followers_in_sync();
     if ctx.is_embedded() {
         if rounded(ctx, w1) == rounded(ctx, wall) {
-            say_lines(
-                ctx,
+            ctx.say(
                 "acks=1 and acks=all cost the same here, and that is the embedded cluster's\n\
                  doing: it keeps one copy of each partition (its followers are names in the\n\
                  metadata, without logs), so the leader has no follower to wait for. On a real\n\
@@ -487,8 +479,7 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
                  record: about one more round trip, between the leader and its followers.",
             );
         } else {
-            say_lines(
-                ctx,
+            ctx.say(
                 "acks=1 and acks=all differ in this run although the embedded cluster keeps\n\
                  a single copy of each partition: something else slowed one of them down.",
             );
@@ -519,29 +510,23 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
             &format!("{slow} waited longer than {fast} in this run, and that is noise: acks=all waits {why}"),
         );
     } else if followers.is_empty() {
-        say_lines(
-            ctx,
-            &format!(
-                "acks=1 and acks=all took about the same time here. That is this cluster's\n\
+        ctx.say(format!(
+            "acks=1 and acks=all took about the same time here. That is this cluster's\n\
                  doing: the partition's replicas are all on {}, so the leader has no\n\
                  follower to wait for. On the course's 3-broker cluster acks=all also waits\n\
                  until the followers in the ISR have copied the record: about one more round\n\
                  trip, between the leader and its followers.",
-                brokers_named(&placement.brokers())
-            ),
-        );
+            brokers_named(&placement.brokers())
+        ));
     } else {
-        say_lines(
-            ctx,
-            &format!(
-                "acks=1 and acks=all took about the same time here: the followers in the ISR\n\
+        ctx.say(format!(
+            "acks=1 and acks=all took about the same time here: the followers in the ISR\n\
                  ({}) copied the record faster than this measurement tells apart\n\
                  (it counts less than {} ms as noise). Between brokers across a network,\n\
                  acks=all waits about one more round trip, between the leader and its followers.",
-                brokers_named(&followers),
-                NOISE.as_secs_f64() * 1000.0
-            ),
-        );
+            brokers_named(&followers),
+            NOISE.as_secs_f64() * 1000.0
+        ));
     }
 }
 
@@ -549,21 +534,16 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
 fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
     let one_at_a_time = wall * RECORDS as u32;
     if longer(ctx, one_at_a_time, pipelined) {
-        say_lines(
-            ctx,
-            &format!(
-                "Waiting for each record before sending the next is the slowest way to produce:\n\
+        ctx.say(format!(
+            "Waiting for each record before sending the next is the slowest way to produce:\n\
                  with acks=all, {RECORDS} records enqueued without waiting took {} in all. The\n\
                  producer packs queued records into shared requests (batching) and sends a\n\
                  request without waiting for earlier answers (pipelining). acks says when a\n\
                  record counts as written; it does not make records go one at a time.",
-                shown(ctx, pipelined)
-            ),
-        );
+            shown(ctx, pipelined)
+        ));
     } else {
-        say_lines(
-            ctx,
-            &format!(
+        ctx.say(format!(
                 "With acks=all, {RECORDS} records enqueued without waiting took {} in all, about\n\
                  as long as {RECORDS} records one at a time ({} each): here a round trip costs\n\
                  too little for the difference to show. On the embedded cluster, with its\n\
@@ -689,16 +669,14 @@ fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
             "when it does not lead the partition, as happens while leadership moves."
         );
     } else {
-        say_lines(
-            ctx,
+        ctx.say(
             "A real cluster cannot be told to refuse requests, so here this part runs\n\
              without a fault. To see acks=0 lose records, run the lesson on the embedded\n\
              cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged\n\
              records when a leader dies, follow the steps in the book's chapter 3.",
         );
     }
-    say_lines(
-        ctx,
+    ctx.say(
         "Then the lesson reads each log back: the delivery reports are what each\n\
          producer was told, the log is what the broker kept.",
     );
@@ -829,8 +807,7 @@ fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
 /// can show of it.
 fn what_delivered_means(ctx: &Ctx, lesson: &Lesson) {
     ctx.section("What \"delivered\" means");
-    say_lines(
-        ctx,
+    ctx.say(
         "\
 acks=0    the record left this process. Nothing says it was stored.
 acks=1    the leader stored it. If the leader dies before a follower copies it,
@@ -839,21 +816,16 @@ acks=1    the leader stored it. If the leader dies before a follower copies it,
     );
     let brokers: BTreeSet<i32> = lesson.placements.iter().flat_map(|p| p.brokers()).collect();
     if ctx.is_embedded() {
-        say_lines(
-            ctx,
-            "          The embedded cluster keeps one copy per partition, so it cannot show\n          \
+        ctx.say("          The embedded cluster keeps one copy per partition, so it cannot show\n          \
              this: chapter 3 of the book gives the steps on a real cluster.",
         );
     } else if brokers.len() == 1 {
-        say_lines(
-            ctx,
-            &format!(
-                "          This cluster keeps every replica on {}: no follower elsewhere\n          \
+        ctx.say(format!(
+            "          This cluster keeps every replica on {}: no follower elsewhere\n          \
                  can take over, so it cannot show this. Chapter 3 of the book gives the\n          \
                  steps on the course's 3-broker cluster.",
-                brokers_named(&brokers)
-            ),
-        );
+            brokers_named(&brokers)
+        ));
     } else {
         say!(
             ctx,
@@ -861,20 +833,12 @@ acks=1    the leader stored it. If the leader dies before a follower copies it,
         );
         say!(ctx, "          several brokers, such as this one.");
     }
-    say_lines(
-        ctx,
+    ctx.say(
         "\
 acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
           alone: with min.insync.replicas=2 the leader then refuses acks=all
           writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes.",
     );
-}
-
-/// Print several lines of narration at once.
-fn say_lines(ctx: &Ctx, text: &str) {
-    for line in text.split('\n') {
-        ctx.say(line);
-    }
 }
 
 /// Print `text` as lines of at most 80 characters, broken between words.
@@ -891,26 +855,6 @@ fn say_wrapped(ctx: &Ctx, text: &str) {
         line.push_str(word);
     }
     ctx.say(&line);
-}
-
-/// "three" for 3: small numbers in words, larger ones in digits.
-fn in_words(n: usize) -> String {
-    const WORDS: [&str; 11] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    ];
-    WORDS
-        .get(n)
-        .map_or_else(|| n.to_string(), |w| w.to_string())
-}
-
-/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
-fn brokers_named(ids: &BTreeSet<i32>) -> String {
-    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
-    match ids.as_slice() {
-        [one] => format!("broker {one}"),
-        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
-        [] => "no broker".to_string(),
-    }
 }
 
 /// "0..9" for consecutive offsets, "-1001 (unknown)" when all are the same

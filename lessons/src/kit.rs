@@ -335,7 +335,7 @@ impl Ctx {
         &self.out
     }
 
-    /// Print one line of narration.
+    /// Print one line of narration (or several, separated by `\n`).
     pub fn say(&self, line: impl AsRef<str>) {
         self.out.line(line.as_ref());
     }
@@ -609,6 +609,26 @@ fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
         ),
     };
     Groups { protocol, why }
+}
+
+/// "three" for 3: small numbers in words, larger ones in digits.
+pub fn in_words(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
+/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
+pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
+    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
+    match ids.as_slice() {
+        [one] => format!("broker {one}"),
+        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
+        [] => "no broker".to_string(),
+    }
 }
 
 /// Wait a moment before a control call to the embedded cluster.
