@@ -1,5 +1,6 @@
 //! For teachers: hand students a clean copy, and check a class of copies.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,6 +126,9 @@ pub struct Row {
 struct Built {
     copy: Copy,
     harness: Harness,
+    /// The text of each of its exercise files (those that are there).
+    files: BTreeMap<u32, String>,
+    /// Runners of the files no copy before had (the others are known).
     builds: Option<Builds>,
     build_time: Duration,
 }
@@ -134,7 +138,10 @@ struct Built {
 ///
 /// Builds are shared: every copy's runners are built in this course's own
 /// target directory, where the library and all dependencies already are,
-/// so a copy costs seven small compiles and links, not a build of the course. While
+/// so a copy costs seven small compiles and links, not a build of the course.
+/// And a file that an earlier copy had too, byte for byte (the starter, as
+/// handed out, most often), gets that copy's verdict without a build or a
+/// run: the same program on a fresh cluster gives the same verdict. While
 /// one copy's checks run, the next copy's runners are built (the checks
 /// mostly wait on the embedded cluster's timers, the compiler needs the CPU).
 pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -> Result<()> {
@@ -150,15 +157,30 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
     let builder_base = base.clone();
     let builder_copies = copies.clone();
     let builder = std::thread::spawn(move || {
+        let mut seen = HashSet::new();
         for copy in builder_copies {
             let t = Instant::now();
             let harness = builder_base.clone().with_exercises(
                 &copy.dir.join("exercises"),
                 &format!("{}/exercises", copy.name),
             );
-            let result = build_copy(&harness, &all).map(|builds| Built {
+            let files: BTreeMap<u32, String> = all
+                .iter()
+                .filter_map(|e| Some((e.number, harness.read(e)?)))
+                .collect();
+            let new: Vec<_> = all
+                .iter()
+                .copied()
+                .filter(|e| {
+                    files
+                        .get(&e.number)
+                        .is_some_and(|text| seen.insert((e.number, text.clone())))
+                })
+                .collect();
+            let result = build_copy(&harness, &new).map(|builds| Built {
                 copy,
                 harness,
+                files,
                 builds,
                 build_time: t.elapsed(),
             });
@@ -169,22 +191,36 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
     });
 
     let mut rows = Vec::new();
+    // The verdict on each file text checked so far, and whose copy it was.
+    let mut known: HashMap<(u32, String), (Verdict, Harness)> = HashMap::new();
     for built in built_rx {
         let built = built?;
         let t = Instant::now();
         let mut verdicts = Vec::new();
+        let mut reused = 0;
         for e in EXERCISES {
             let build = built.builds.as_ref().and_then(|b| b.get(e.number));
-            let verdict = match (built.harness.missing(e), build) {
-                (Some(missing), _) => missing,
-                (None, Some(build)) => built.harness.verdict(e, build)?,
-                (None, None) => unreachable!("every present exercise is built"),
+            let text = built.files.get(&e.number);
+            let verdict = match (built.harness.missing(e), build, text) {
+                (Some(missing), _, _) => missing,
+                (None, Some(build), Some(text)) => {
+                    let verdict = built.harness.verdict(e, build)?;
+                    let key = (e.number, text.clone());
+                    known.insert(key, (verdict.clone(), built.harness.clone()));
+                    verdict
+                }
+                (None, None, Some(text)) => {
+                    reused += 1;
+                    let (verdict, theirs) = &known[&(e.number, text.clone())];
+                    built.harness.rehome(verdict, theirs)
+                }
+                (None, _, None) => unreachable!("a file that is there has a text"),
             };
             verdicts.push(verdict);
         }
         let solved = verdicts.iter().filter(|v| v.status == Status::Solved).count();
         eprintln!(
-            "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s)",
+            "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s; {reused} file(s) seen in an earlier copy)",
             built.copy.name,
             verdicts.len(),
             built.build_time.as_secs_f64(),
@@ -210,20 +246,15 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
     Ok(())
 }
 
-/// Build one copy's runners (those whose file is there).
+/// Build the runners of `exercises` for one copy.
 fn build_copy(
     harness: &Harness,
     exercises: &[&'static crate::exercises::Exercise],
 ) -> Result<Option<Builds>> {
-    let present: Vec<_> = exercises
-        .iter()
-        .copied()
-        .filter(|e| harness.missing(e).is_none())
-        .collect();
-    if present.is_empty() {
+    if exercises.is_empty() {
         return Ok(None);
     }
-    harness.build(&present).map(Some)
+    harness.build(exercises).map(Some)
 }
 
 /// The class table: one row per student, one column per exercise, totals
@@ -325,4 +356,33 @@ pub fn class_csv(rows: &[Row]) -> String {
     let all: usize = rows.iter().map(|r| solved(&r.verdicts)).sum();
     s.push_str(&format!(",{all}\n"));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_named_one_by_one_or_found_in_a_class_folder() {
+        let class = std::env::temp_dir().join(format!("kafka-course-class-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&class);
+        for student in ["carol", "alice", "bob"] {
+            fs::create_dir_all(class.join(student).join("exercises")).unwrap();
+        }
+        // Not a copy: no exercises/ folder.
+        fs::create_dir_all(class.join("notes")).unwrap();
+        let names = |dirs: &[PathBuf]| -> Vec<String> {
+            find_copies(dirs).unwrap().into_iter().map(|c| c.name).collect()
+        };
+        assert_eq!(names(&[class.clone()]), ["alice", "bob", "carol"]);
+        assert_eq!(
+            names(&[class.join("carol"), class.join("alice")]),
+            ["carol", "alice"]
+        );
+        let err = find_copies(&[class.join("notes")]).unwrap_err().to_string();
+        assert!(err.contains("neither a copy of the course"), "{err}");
+        let err = find_copies(&[class.join("nobody")]).unwrap_err().to_string();
+        assert!(err.contains("is not a folder"), "{err}");
+        fs::remove_dir_all(class).unwrap();
+    }
 }

@@ -169,6 +169,24 @@ impl Harness {
         format!("{}/{}.rs", self.shown_dir, exercise.slug)
     }
 
+    /// The text of the student's file of `exercise`, if it is there.
+    pub fn read(&self, exercise: &Exercise) -> Option<String> {
+        std::fs::read_to_string(self.file(exercise)).ok()
+    }
+
+    /// `verdict`, given by `theirs` on a file with the same text, as this
+    /// harness would have said it: the file names are this copy's.
+    pub fn rehome(&self, verdict: &Verdict, theirs: &Harness) -> Verdict {
+        let mine = |text: &str| {
+            text.replace(&format!("{}/", theirs.shown_dir), &format!("{}/", self.shown_dir))
+        };
+        Verdict {
+            summary: mine(&verdict.summary),
+            report: mine(&verdict.report),
+            ..verdict.clone()
+        }
+    }
+
     fn file(&self, exercise: &Exercise) -> PathBuf {
         self.exercises_dir.join(format!("{}.rs", exercise.slug))
     }
