@@ -134,9 +134,11 @@ impl Harness {
     /// The course's own exercises (`exercises/`), built like this program.
     pub fn new(root: &Path) -> Harness {
         let (target_dir, profile) = own_build(root);
+        // Canonical, as the compiler names the file in its messages.
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         Harness {
-            root: root.to_path_buf(),
             exercises_dir: root.join("exercises"),
+            root,
             shown_dir: "exercises".into(),
             elsewhere: false,
             target_dir,
