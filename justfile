@@ -68,9 +68,10 @@ cluster-down:
 clean-cluster *ARGS:
     cargo run --release --quiet -- clean {{ARGS}}
 
-# Time each lesson on the embedded cluster against a measured floor
+# Time each lesson against a measured floor, then the exercises' edit-to-verdict loop
 bench:
     cargo run --release --quiet -- bench
+    cargo run --release --quiet -- bench --exercises
 
 # Check your solution of exercise N (exercises/exN_*.rs), e.g. `just exercise 1`
 exercise N:
@@ -80,14 +81,18 @@ exercise N:
 hint N:
     cargo run --release --quiet -- hint {{N}}
 
-# Your progress: which exercises pass
+# Your progress: every exercise and its result
 exercises:
     cargo run --release --quiet -- exercises
+
+# Check the first unsolved exercise at each save of its file, then the next (q quits)
+watch:
+    cargo run --release --quiet -- watch
 
 # Teachers: copy the course to DIR for a student (exercises unsolved, no solutions)
 teacher-export DIR:
     cargo run --release --quiet -- teacher export {{DIR}}
 
-# Teachers: check the student's copy at DIR and print a summary table
-teacher-check DIR:
-    cargo run --release --quiet -- teacher check {{DIR}}
+# Teachers: check students' copies (or a folder that holds them), print a class table
+teacher-check +DIRS:
+    cargo run --release --quiet -- teacher check {{DIRS}}

@@ -1,14 +1,16 @@
-//! Wires the exercises into the crate.
+//! Wires the reference solutions into the tests.
 //!
-//! * `exercises/exN_*.rs` (the files students edit) become
-//!   `kafka_course::exercises::student::exN_*`. `EXERCISES_DIR` can point at
-//!   another copy's `exercises/` folder: that is how a teacher checks a
-//!   student's work with the course's own checks.
-//! * If `exercises/solutions/` exists (the teacher's copy), the reference
-//!   solutions become `exercises::solution::*`, and the starters derived
-//!   from them (see src/exercises/starter.rs) become `exercises::starter::*`,
-//!   so `cargo test` can check that every solution passes and every starter
-//!   fails. A student's copy made by `course teacher export` has no solutions.
+//! The course's library never compiles the files students edit: each
+//! exercise has its own runner program (package `kafka-course-exercises`,
+//! in `exercises/`), so a student's mistake stays in its exercise.
+//!
+//! If `exercises/solutions/` exists (the teacher's copy), the reference
+//! solutions are listed in `$OUT_DIR/solution_modules.rs`, and the starters
+//! derived from them (see src/exercises/starter.rs) are written to
+//! `$OUT_DIR/starters/` and listed in `$OUT_DIR/starter_modules.rs`, with
+//! `cfg(has_solutions)`: tests/exercises.rs includes both and checks that
+//! every solution passes and every starter fails. A student's copy made by
+//! `course teacher export` has no solutions.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -71,24 +73,8 @@ fn main() {
     find_tansu();
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    println!("cargo::rerun-if-env-changed=EXERCISES_DIR");
     println!("cargo::rustc-check-cfg=cfg(has_solutions)");
     println!("cargo::rerun-if-changed=src/exercises/starter.rs");
-
-    let students = match std::env::var_os("EXERCISES_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => manifest.join("../exercises"),
-    };
-    let students = students.canonicalize().unwrap_or(students);
-    println!("cargo::rerun-if-changed={}", students.display());
-    for (_, path) in modules(&students) {
-        println!("cargo::rerun-if-changed={}", path.display());
-    }
-    fs::write(
-        out.join("student_modules.rs"),
-        module_list(&modules(&students)),
-    )
-    .unwrap();
 
     let solutions_dir = manifest.join("../exercises/solutions");
     let solutions = modules(&solutions_dir);

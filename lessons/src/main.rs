@@ -8,7 +8,8 @@
 //! cargo run --release -- exercise 1   # check your solution of exercise 1
 //! cargo run --release -- hint 1       # a hint for exercise 1
 //! cargo run --release -- exercises    # which exercises pass
-//! cargo run --release -- teacher check ../student-copy   # a student's summary
+//! cargo run --release -- watch        # check the exercise you edit at each save
+//! cargo run --release -- teacher check ../class   # a class table
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- clean   # delete what the lessons left there
 //! ```
@@ -16,8 +17,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
-use kafka_course::exercises::{self, Variant, EXERCISES};
+use clap::{Args, Parser, Subcommand};
+use kafka_course::exercises::harness::{self, Harness, Status};
+use kafka_course::exercises::{self, watch};
 use kafka_course::kit::{Narrator, Options, ProtocolChoice};
 use kafka_course::{bench, out, outln, run_lesson, teacher, LESSONS};
 
@@ -73,6 +75,10 @@ enum Command {
         /// Runs per lesson; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Time the exercises' loop instead: from saving a file to its
+        /// verdict, and a verdict when nothing changed.
+        #[arg(long)]
+        exercises: bool,
     },
     /// Check your solution of exercise N (in exercises/exN_*.rs).
     Exercise {
@@ -80,11 +86,22 @@ enum Command {
         /// Start over: put back the exercise's original file (your edits are lost).
         #[arg(long)]
         reset: bool,
+        #[command(flatten)]
+        check: CheckArgs,
     },
     /// A hint for exercise N.
     Hint { number: u32 },
-    /// Your progress: which exercises pass.
-    Exercises,
+    /// Your progress: every exercise and its result.
+    Exercises {
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// Check the first exercise not solved, again at each save of its file,
+    /// then the next one (like rustlings' watch mode). Keys: q quits.
+    Watch {
+        #[command(flatten)]
+        check: CheckArgs,
+    },
     /// Delete the topics and groups the lessons created on the real cluster
     /// (KAFKA_BOOTSTRAP_SERVERS or --brokers), and nothing else; list them.
     Clean {
@@ -101,9 +118,53 @@ enum Command {
 enum TeacherCommand {
     /// Copy the course to DIR for a student: exercises unsolved, no solutions.
     Export { dir: std::path::PathBuf },
-    /// Check the exercises of the student's copy at DIR with this copy's
-    /// checks, and print a summary table.
-    Check { dir: std::path::PathBuf },
+    /// Check students' copies with this copy's checks and print a class
+    /// table: one row per student, one column per exercise.
+    Check {
+        /// Students' copies of the course, or folders that hold them.
+        #[arg(required = true)]
+        dirs: Vec<std::path::PathBuf>,
+        /// Also write the table to FILE, as CSV.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
+        /// How long one exercise's checks may take, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = harness::TIME_LIMIT.as_secs_f64())]
+        time_limit: f64,
+    },
+}
+
+/// Which exercise files to check, and for how long.
+#[derive(Args)]
+struct CheckArgs {
+    /// Check the exercises of another copy of the course (a student's) with
+    /// this copy's checks, instead of this copy's exercises/.
+    #[arg(long, value_name = "DIR")]
+    copy: Option<std::path::PathBuf>,
+    /// How long one exercise's checks may take before they count as
+    /// hanging, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = harness::TIME_LIMIT.as_secs_f64())]
+    time_limit: f64,
+}
+
+impl CheckArgs {
+    fn harness(&self) -> Result<Harness> {
+        let mut harness = Harness::new(&teacher::root());
+        if let Some(copy) = &self.copy {
+            let dir = copy.join("exercises");
+            anyhow::ensure!(
+                dir.is_dir(),
+                "{} has no exercises/ folder: give the root of a copy of the course",
+                copy.display()
+            );
+            harness = harness.with_exercises(&dir, &format!("{}/exercises", copy.display()));
+        }
+        anyhow::ensure!(
+            self.time_limit > 0.0,
+            "--time-limit must be a positive number of seconds"
+        );
+        harness.time_limit = std::time::Duration::from_secs_f64(self.time_limit);
+        Ok(harness)
+    }
 }
 
 /// librdkafka's log, on standard error, when `KAFKA_DEBUG` asks for it
@@ -175,16 +236,43 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench { runs } => bench::run(runs).await,
-        Command::Exercise { number, reset } => {
+        Command::Bench {
+            runs,
+            exercises: false,
+        } => bench::run(runs).await,
+        Command::Bench {
+            runs,
+            exercises: true,
+        } => exercises::bench::run(&Harness::new(&teacher::root()), runs),
+        Command::Exercise {
+            number,
+            reset,
+            check,
+        } => {
             let exercise = exercises::exercise(number)?;
             if reset {
-                return reset_exercise(exercise);
+                anyhow::ensure!(
+                    check.copy.is_none(),
+                    "--reset puts back this copy's own file: it takes no --copy"
+                );
+                let path = exercises::reset(&teacher::root(), exercise)?;
+                outln!(
+                    "Exercise {} starts over: {} is back to its original state.",
+                    exercise.number,
+                    path.display()
+                );
+                return Ok(());
             }
-            exercises::quiet_panics();
-            let outcome = exercises::run(exercise, Variant::Student).await;
-            out!("{}", exercises::report(exercise, &outcome));
-            anyhow::ensure!(outcome.passed(), "exercise {number} is not solved yet");
+            let verdict = check.harness()?.check(&[exercise])?.remove(0);
+            out!("{}", verdict.report);
+            anyhow::ensure!(
+                verdict.status == Status::Solved,
+                "exercise {number}: {}",
+                match verdict.status {
+                    Status::NotYet => "not solved yet",
+                    other => other.label(),
+                }
+            );
             Ok(())
         }
         Command::Hint { number } => {
@@ -199,39 +287,30 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Exercises => {
-            exercises::quiet_panics();
-            let mut rows = Vec::new();
-            for e in EXERCISES {
-                rows.push((e, exercises::run(e, Variant::Student).await));
-            }
-            out!("{}", exercises::table(&rows));
+        Command::Exercises { check } => {
+            let verdicts = check.harness()?.check(&harness::all())?;
+            out!("{}", harness::table(&verdicts));
             Ok(())
         }
         Command::Clean { dry_run } => {
             kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
         }
+        Command::Watch { check } => watch::run(&check.harness()?),
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
-        Command::Teacher(TeacherCommand::Check { dir }) => teacher::check(&dir),
+        Command::Teacher(TeacherCommand::Check {
+            dirs,
+            csv,
+            time_limit,
+        }) => {
+            anyhow::ensure!(
+                time_limit > 0.0,
+                "--time-limit must be a positive number of seconds"
+            );
+            teacher::check_class(
+                &dirs,
+                csv.as_deref(),
+                std::time::Duration::from_secs_f64(time_limit),
+            )
+        }
     }
-}
-
-#[cfg(has_solutions)]
-fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
-    let path = exercises::reset(exercise)?;
-    outln!(
-        "Exercise {} starts over: {} is back to its original state.",
-        exercise.number,
-        path.display()
-    );
-    Ok(())
-}
-
-#[cfg(not(has_solutions))]
-fn reset_exercise(exercise: &exercises::Exercise) -> Result<()> {
-    anyhow::bail!(
-        "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
-        exercise.number,
-        exercise.slug
-    )
 }

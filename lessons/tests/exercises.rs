@@ -1,13 +1,68 @@
 //! The exercises work as a class needs them to: every reference solution
 //! passes its checks, every exercise as shipped fails them, the shipped files
-//! are what their single source generates, and the teacher's commands work.
-//! (In a student's copy, made by `course teacher export`, there are no
-//! solutions: the tests that need them are ignored there.)
+//! are what their single source generates; a student's file that does not
+//! compile, hangs or panics stops only its own exercise, and says so; and
+//! the teacher's commands work on a class. (In a student's copy, made by
+//! `course teacher export`, there are no solutions: the tests that need them
+//! are ignored there.)
+//!
+//! The solutions and starters are checked in this process (they are
+//! compiled into this test, below). The rest runs `course` as a student or
+//! a teacher does: it builds the exercise runners with cargo, in this build's
+//! target directory and profile, so only the small runner programs compile.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kafka_course::exercises::{self, starter::starter_from_solution, Variant, EXERCISES};
+use kafka_course::exercises::{starter::starter_from_solution, Exercise, Outcome, EXERCISES};
+
+// The solutions and starters are written as parts of the course
+// (`use crate::kit::Ctx`...): with the library re-exported at this test's
+// root, those paths resolve here as they do in the runners.
+pub use kafka_course::*;
+
+/// The reference solutions (`exercises/solutions/exN_*.rs`).
+#[cfg(has_solutions)]
+mod solutions {
+    include!(concat!(env!("OUT_DIR"), "/solution_modules.rs"));
+}
+
+/// The starters derived from them: what students get.
+#[cfg(has_solutions)]
+mod starters {
+    include!(concat!(env!("OUT_DIR"), "/starter_modules.rs"));
+}
+
+/// Run every exercise's checks on one version of the code (`solutions` or
+/// `starters`), in order.
+#[cfg(has_solutions)]
+macro_rules! outcomes {
+    ($version:ident) => {{
+        use kafka_course::exercises::{
+            ex1_topic, ex2_keys, ex3_acks, ex4_commit, ex5_late, ex6_commit, ex7_status,
+            quiet_panics, run,
+        };
+        let ex1: ex1_topic::Code = |ctx| Box::pin($version::ex1_topic::create_orders_topic(ctx));
+        let ex2: ex2_keys::Code = $version::ex2_keys::to_record;
+        let ex3: ex3_acks::Code = $version::ex3_acks::producer_settings;
+        let ex4: ex4_commit::Code = $version::ex4_commit::commit_processed;
+        let ex5: ex5_late::Code = $version::ex5_late::late_consumer_settings;
+        let ex6: ex6_commit::Code = $version::ex6_commit::handle;
+        let ex7: ex7_status::Code = $version::ex7_status::next_command;
+        block_on(async {
+            quiet_panics();
+            vec![
+                (&ex1_topic::EXERCISE, run(ex1_topic::checks, ex1).await),
+                (&ex2_keys::EXERCISE, run(ex2_keys::checks, ex2).await),
+                (&ex3_acks::EXERCISE, run(ex3_acks::checks, ex3).await),
+                (&ex4_commit::EXERCISE, run(ex4_commit::checks, ex4).await),
+                (&ex5_late::EXERCISE, run(ex5_late::checks, ex5).await),
+                (&ex6_commit::EXERCISE, run(ex6_commit::checks, ex6).await),
+                (&ex7_status::EXERCISE, run(ex7_status::checks, ex7).await),
+            ]
+        })
+    }};
+}
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -21,19 +76,23 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
+fn report(e: &Exercise, o: &Outcome) -> String {
+    exercises::report(e, o, &format!("exercises/{}.rs", e.slug))
+}
+
 #[test]
 #[cfg_attr(
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
 fn every_solution_passes_its_checks() {
-    for e in EXERCISES {
-        let outcome = block_on(exercises::run(e, Variant::Solution));
+    #[cfg(has_solutions)]
+    for (e, outcome) in outcomes!(solutions) {
         assert!(
             outcome.passed(),
             "solution of exercise {} fails:\n{}",
             e.number,
-            exercises::report(e, &outcome)
+            report(e, &outcome)
         );
     }
 }
@@ -44,8 +103,8 @@ fn every_solution_passes_its_checks() {
     ignore = "a student's copy has no reference solutions"
 )]
 fn every_exercise_fails_its_checks_as_shipped() {
-    for e in EXERCISES {
-        let outcome = block_on(exercises::run(e, Variant::Starter));
+    #[cfg(has_solutions)]
+    for (e, outcome) in outcomes!(starters) {
         assert!(
             !outcome.passed(),
             "exercise {} passes before anyone solved it",
@@ -57,7 +116,9 @@ fn every_exercise_fails_its_checks_as_shipped() {
                 .checks
                 .iter()
                 .any(|c| !c.passed && !c.detail.is_empty())
-                || outcome.error.is_some()
+                || outcome.error.is_some(),
+            "{}",
+            report(e, &outcome)
         );
     }
 }
@@ -67,7 +128,8 @@ fn every_exercise_fails_its_checks_as_shipped() {
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
-fn every_exercise_has_its_files_a_hint_and_a_chapter() {
+fn every_exercise_has_its_files_a_runner_a_hint_and_a_chapter() {
+    let manifest = read(&root().join("exercises/Cargo.toml"));
     for e in EXERCISES {
         assert!(
             root().join(format!("exercises/{}.rs", e.slug)).is_file(),
@@ -77,13 +139,26 @@ fn every_exercise_has_its_files_a_hint_and_a_chapter() {
         assert!(root()
             .join(format!("exercises/solutions/{}.rs", e.slug))
             .is_file());
+        // Its runner program, which `course exercise N` builds.
+        let runner = format!("name = \"{}\"\npath = \"runners/{}.rs\"", e.slug, e.slug);
+        assert!(manifest.contains(&runner), "exercises/Cargo.toml: {runner}");
+        let runner = read(&root().join(format!("exercises/runners/{}.rs", e.slug)));
+        assert!(
+            runner.contains(&format!("{}::{}", e.slug, e.function)),
+            "runners/{}.rs calls the student's {}",
+            e.slug,
+            e.function
+        );
         assert!(e.hint.len() > 40, "exercise {} needs a real hint", e.number);
         assert!(kafka_course::LESSONS.iter().any(|l| l.number == e.chapter));
-        let page = std::fs::read_to_string(root().join(format!(
+        let page = read(&root().join(format!(
             "book/src/{}.md",
-            kafka_course::LESSONS.iter().find(|l| l.number == e.chapter).unwrap().slug
-        )))
-        .unwrap();
+            kafka_course::LESSONS
+                .iter()
+                .find(|l| l.number == e.chapter)
+                .unwrap()
+                .slug
+        )));
         assert!(
             page.contains(&format!("exercises/{}.rs", e.slug)),
             "chapter {} links to its exercise",
@@ -104,17 +179,13 @@ fn every_exercise_has_its_files_a_hint_and_a_chapter() {
 )]
 fn shipped_exercises_are_the_starters_of_their_solutions() {
     for e in EXERCISES {
-        let source =
-            std::fs::read_to_string(root().join(format!("exercises/solutions/{}.rs", e.slug)))
-                .unwrap();
-        let starter = starter_from_solution(&source).unwrap();
+        let starter = starter_of(e);
         assert!(
             starter.contains("TODO"),
             "exercise {} has TODO markers",
             e.number
         );
-        let shipped =
-            std::fs::read_to_string(root().join(format!("exercises/{}.rs", e.slug))).unwrap();
+        let shipped = read(&root().join(format!("exercises/{}.rs", e.slug)));
         if shipped != starter {
             // A student's copy differs once they start; the course's own
             // repository (and CI, which sets CI=true) must ship the starter.
@@ -146,110 +217,330 @@ fn starter_markers_are_checked() {
     assert!(starter_from_solution("//@ typo\n").is_err());
 }
 
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn starter_of(e: &Exercise) -> String {
+    let source = read(&root().join(format!("exercises/solutions/{}.rs", e.slug)));
+    starter_from_solution(&source).unwrap()
+}
+
 fn course() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_course"));
     c.env_remove("KAFKA_BOOTSTRAP_SERVERS");
     c
 }
 
+/// Run `course` with `args`: (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = course().args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A fresh folder for one test, in cargo's scratch space for tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An `exercises/` folder as handed out, in the copy at `dir`.
+fn handed_out(dir: &Path) {
+    std::fs::create_dir_all(dir.join("exercises")).unwrap();
+    for e in EXERCISES {
+        std::fs::write(dir.join(format!("exercises/{}.rs", e.slug)), starter_of(e)).unwrap();
+    }
+}
+
+/// Replace `from` by `to` in the student's file of exercise `number`.
+fn edit(dir: &Path, number: u32, from: &str, to: &str) {
+    let e = exercises::exercise(number).unwrap();
+    let path = dir.join(format!("exercises/{}.rs", e.slug));
+    let text = read(&path);
+    assert!(text.contains(from), "{}: no {from:?}", path.display());
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The line of `text` whose first word is `first`.
+fn row<'t>(text: &'t str, first: &str) -> &'t str {
+    text.lines()
+        .find(|l| l.split_whitespace().next() == Some(first))
+        .unwrap_or_else(|| panic!("no row {first}:\n{text}"))
+}
+
+/// The cells of a table's line: the text between runs of two spaces or more.
+fn cells(line: &str) -> Vec<&str> {
+    line.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect()
+}
+
+/// The line number of `needle` in the student's file of exercise `number`.
+fn line_of(dir: &Path, number: u32, needle: &str) -> usize {
+    let e = exercises::exercise(number).unwrap();
+    let text = read(&dir.join(format!("exercises/{}.rs", e.slug)));
+    1 + text
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle:?} in {}", e.slug))
+}
+
 #[test]
 fn unknown_exercise_lists_the_exercises() {
-    let out = course().args(["exercise", "99"]).output().unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (ok, _, err) = run(&["exercise", "99"]);
+    assert!(!ok);
     assert!(
         err.contains("there is no exercise 99") && err.contains("1  A topic"),
         "{err}"
     );
-    let out = course().args(["hint", "99"]).output().unwrap();
-    assert!(!out.status.success());
+    let (ok, _, _) = run(&["hint", "99"]);
+    assert!(!ok);
 }
 
 #[test]
 fn exercise_command_explains_a_failure_and_exits_non_zero() {
-    let out = course().args(["exercise", "1"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (ok, stdout, stderr) = run(&["exercise", "1"]);
     if std::env::var_os("CI").is_some() {
-        assert!(!out.status.success(), "exercise 1 is unsolved as shipped");
+        assert!(!ok, "exercise 1 is unsolved as shipped");
         assert!(
             stdout.contains("FAIL") && stdout.contains("just hint 1"),
             "{stdout}"
         );
+        assert!(stderr.contains("exercise 1: not solved yet"), "{stderr}");
     }
     assert!(
         stdout.contains("Exercise 1: A topic for a group of four consumers"),
-        "{stdout}"
+        "{stdout}\n{stderr}"
     );
 }
 
-/// Export a clean copy, solve exercise 1 in it, and check it as a teacher.
-/// (Builds the course once more, in target/student-check.)
+/// One copy with four kinds of trouble: exercise 3 does not compile,
+/// exercise 2 never returns, exercise 4 panics, exercises 5 to 7 are gone.
+/// Each is reported as what it is, in its own row, and exercise 1 and the
+/// lessons still work.
 #[test]
 #[cfg_attr(
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
-fn teacher_exports_a_clean_copy_and_checks_it() {
-    let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("student-copy");
-    let _ = std::fs::remove_dir_all(&copy);
-    let out = course()
-        .args(["teacher", "export"])
-        .arg(&copy)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
+    let copy = scratch("troubled-copy");
+    handed_out(&copy);
+    edit(&copy, 3, "config.set(\"retries\", \"0\");", "config.set(\"retries\", \"0\")\n    let");
+    // Exercise 2's `to_record` never returns.
+    edit(
+        &copy,
+        2,
+        "    // TODO: which key",
+        "    #[allow(clippy::empty_loop)]\n    loop {}\n    // TODO: which key",
     );
-    assert!(
-        !copy.join("exercises/solutions").exists(),
-        "the student's copy has no solutions"
+    edit(
+        &copy,
+        4,
+        "    let offset = processed.offset();",
+        "    let offset = processed.offset();\n    if offset == 2 {\n        panic!(\"offset {offset} is cursed\");\n    }",
     );
-    assert!(copy.join("Cargo.lock").is_file() && copy.join("book/src/SUMMARY.md").is_file());
-    for e in EXERCISES {
-        let text = std::fs::read_to_string(copy.join(format!("exercises/{}.rs", e.slug))).unwrap();
-        assert!(
-            text.contains("TODO"),
-            "exercise {} starts unsolved",
-            e.number
-        );
+    for slug in ["ex5_late", "ex6_commit", "ex7_status"] {
+        std::fs::remove_file(copy.join(format!("exercises/{slug}.rs"))).unwrap();
     }
+    let copy_arg = copy.to_str().unwrap();
+    let shown = format!("{copy_arg}/exercises");
 
-    // The student solves exercise 1 (with the reference solution, here).
+    // Every exercise gets its row, whatever the others do.
+    let (_, table, err) = run(&["exercises", "--copy", copy_arg, "--time-limit", "5"]);
+    let status = |n: &str| cells(row(&table, n))[2..].to_vec();
+    let broken = status("3");
+    assert!(
+        broken[0] == "does not compile" && broken[1].starts_with(&format!("{shown}/ex3_acks.rs:")),
+        "{table}\n{err}"
+    );
+    assert_eq!(
+        status("2"),
+        [
+            "timed out",
+            "no verdict after 5 s, while producing each command with the key and value of your to_record"
+        ],
+        "{table}\n{err}"
+    );
+    let panic_line = line_of(&copy, 4, "is cursed");
+    assert_eq!(
+        status("4"),
+        [
+            "crashed",
+            &format!("your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed")
+        ],
+        "{table}\n{err}"
+    );
+    assert_eq!(status("1")[0], "not yet", "{table}\n{err}");
+    assert_eq!(
+        status("5"),
+        ["missing", &format!("{shown}/ex5_late.rs is missing")],
+        "{table}\n{err}"
+    );
+    assert_eq!(status("7")[0], "missing", "{table}\n{err}");
+    assert!(table.contains("0 of 7 exercises solved"), "{table}");
+
+    // The panic, in one exercise's report: the student's file and line, the
+    // chapter, no backtrace.
+    let (ok, report, err) = run(&["exercise", "4", "--copy", copy_arg]);
+    assert!(!ok);
+    assert!(
+        report.contains(&format!("your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed"))
+            && report.contains("reread chapter 4")
+            && report.contains("while a consumer processes offsets 0 to 3, calling your commit_processed"),
+        "{report}\n{err}"
+    );
+    assert!(
+        !format!("{report}{err}").contains("backtrace"),
+        "{report}\n{err}"
+    );
+    assert!(err.contains("exercise 4: crashed"), "{err}");
+
+    // The compiler's error, with the code, names the student's file.
+    let (ok, report, _) = run(&["exercise", "3", "--copy", copy_arg]);
+    assert!(!ok);
+    assert!(
+        report.contains("Your file does not compile") && report.contains(&format!("{shown}/ex3_acks.rs:")),
+        "{report}"
+    );
+
+    // The lessons do not depend on the exercises at all.
+    let (ok, lesson, err) = run(&["lesson", "1"]);
+    assert!(ok && lesson.starts_with("Lesson 1:"), "{lesson}\n{err}");
+}
+
+/// A class of three, as the teachers' page shows it: one copy with
+/// exercise 1 solved, one whose exercise 4 does not compile, one as handed
+/// out. Exported with `course teacher export`, checked with `course teacher
+/// check` on the folder that holds them.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn teacher_exports_a_class_and_checks_it() {
+    let class = scratch("class");
+    for student in ["alice", "bob", "carol"] {
+        let copy = class.join(student);
+        let (ok, _, err) = run(&["teacher", "export", copy.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert!(
+            !copy.join("exercises/solutions").exists(),
+            "the student's copy has no solutions"
+        );
+        assert!(copy.join("Cargo.lock").is_file() && copy.join("book/src/SUMMARY.md").is_file());
+        for e in EXERCISES {
+            assert_eq!(
+                read(&copy.join(format!("exercises/{}.rs", e.slug))),
+                starter_of(e),
+                "exercise {} starts unsolved",
+                e.number
+            );
+        }
+    }
+    // Alice solves exercise 1 (with the reference solution, here).
     std::fs::copy(
         root().join("exercises/solutions/ex1_topic.rs"),
-        copy.join("exercises/ex1_topic.rs"),
+        class.join("alice/exercises/ex1_topic.rs"),
     )
     .unwrap();
+    // Bob's exercise 4 misses a semicolon.
+    let bob = class.join("bob");
+    edit(&bob, 4, "let offset = processed.offset();", "let offset = processed.offset()");
+    let csv = class.join("class.csv");
     let out = course()
-        .args(["teacher", "check"])
-        .arg(&copy)
+        .current_dir(&class)
+        .args(["teacher", "check", ".", "--csv", "class.csv"])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{table}\n{err}");
+    let line = line_of(&bob, 4, "let offset = processed.offset()");
+    let not_yet = "not yet";
+    let mut alice = vec!["alice", "solved"];
+    alice.extend([not_yet; 6]);
+    alice.push("1 of 7");
+    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
+    assert_eq!(cells(row(&table, "bob"))[4], "does not compile", "{table}");
     assert!(
-        out.status.success(),
-        "{table}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let row = |n: u32| {
-        table
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(&n.to_string()))
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(row(1).contains("pass"), "{table}");
-    for e in EXERCISES.iter().filter(|e| e.number != 1) {
-        assert!(row(e.number).contains("FAIL"), "{table}");
-    }
-    assert!(
-        table.contains(&format!("1 of {} exercises solved", EXERCISES.len())),
+        table.contains(&format!("bob ex4: does not compile: bob/exercises/ex4_commit.rs:{line}")),
         "{table}"
+    );
+    assert!(row(&table, "carol").ends_with("0 of 7"), "{table}");
+    assert_eq!(
+        cells(row(&table, "solved")),
+        ["solved", "1 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "1 of 21"],
+        "{table}"
+    );
+    assert!(err.contains("3 copies in"), "{err}");
+    let csv = read(&csv);
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "student,ex1,ex2,ex3,ex4,ex5,ex6,ex7,solved",
+            "alice,solved,not yet,not yet,not yet,not yet,not yet,not yet,1",
+            "bob,not yet,not yet,not yet,does not compile,not yet,not yet,not yet,0",
+            "carol,not yet,not yet,not yet,not yet,not yet,not yet,not yet,0",
+            "solved,1,0,0,0,0,0,0,1",
+        ]
     );
     // The teachers' page shows this very table.
     insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("teacher_check", table);
     });
+
+    // Carol's files are all as Bob's or Alice's were: their verdicts are
+    // reused, not built and run again.
+    assert!(err.contains("checked carol: 0 of 7 solved") && err.contains("7 file(s) seen in an earlier copy"), "{err}");
+}
+
+/// Building a runner must not rebuild the course's dependencies: its
+/// package asks for no feature the course does not already enable, with or
+/// without the course's test-only dependencies. (Otherwise each first
+/// `course exercise N` after `cargo test`, or after `cargo build`, would
+/// compile librdkafka and the library again, with other features.)
+#[test]
+fn runners_share_the_courses_dependency_features() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let features = |args: &[&str]| -> Vec<String> {
+        let out = Command::new(&cargo)
+            .current_dir(root())
+            .args(["tree", "--offline", "--prefix", "none", "--format", "{p} {f}"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut lines: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim_end_matches(" (*)").to_string())
+            // The course's own packages differ by definition.
+            .filter(|l| !l.starts_with("kafka-course"))
+            .collect();
+        lines.sort();
+        lines.dedup();
+        lines
+    };
+    let course_alone = features(&["-p", "kafka-course", "-e", "normal,build"]);
+    let runners = features(&["-p", "kafka-course-exercises", "-e", "normal,build"]);
+    assert_eq!(runners, course_alone, "the runners' dependencies differ from the course's");
+    // Under `cargo test`, the course's dev-dependencies join in: they must
+    // not change a feature of a dependency the runners share.
+    // (A package may appear twice, for build scripts and for the program,
+    // with features of its own: each of the course's must still be there.)
+    let with_dev = features(&["-p", "kafka-course", "-e", "normal,build,dev"]);
+    let changed: Vec<&String> = course_alone
+        .iter()
+        .filter(|l| !with_dev.contains(l))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "the dev-dependencies change the features of these: {changed:#?}\n\
+         (enable them in lessons/Cargo.toml, so that test builds and runner builds agree)"
+    );
 }

@@ -6,34 +6,38 @@ use anyhow::Result;
 use futures::future::LocalBoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick_async;
 
 pub const EXERCISE: Exercise = Exercise {
     number: 1,
     chapter: 1,
     slug: "ex1_topic",
     title: "A topic for a group of four consumers",
+    function: "create_orders_topic",
     hint: "Within one consumer group, each partition is read by exactly one member.\n\
            How many partitions does it take for 4 members to all have one?\n\
            Replicas: a partition with f + 1 replicas survives f broker failures.\n\
            (Chapter 1: topics and partitions; replicas, leaders and followers.)",
-    checks,
 };
+
+/// The student's function: an `async fn`, boxed so that every version of it
+/// (the student's, the solution's, the starter's) has this one type.
+pub type Code = for<'c> fn(&'c Ctx) -> LocalBoxFuture<'c, Result<String>>;
 
 /// How many consumers share the topic.
 const MEMBERS: usize = 4;
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let create: for<'c> fn(&'c Ctx) -> LocalBoxFuture<'c, Result<String>> =
-            pick_async!(variant, ex1_topic::create_orders_topic);
-        let topic = create(ctx).await?;
+        checks.step("calling your create_orders_topic");
+        let topic = code(ctx).await?;
 
         // What the cluster says about the topic.
         let probe: BaseConsumer = ctx.client_config().create()?;

@@ -12,9 +12,8 @@ use futures::future::LocalBoxFuture;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::Message;
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::MachineCommand;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -22,13 +21,13 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 2,
     slug: "ex2_keys",
     title: "Every command of a lot in one partition, as JSON",
+    function: "to_record",
     hint: "The partitioner hashes the key: records with equal keys go to the same partition,\n\
            and a partition keeps the order in which they were written. What do all the\n\
            commands of one lot have in common, that the commands of other lots do not?\n\
            Kafka stores the value as bytes and never looks at them: the consumers turn\n\
            them back into a MachineCommand with serde_json, so make them with serde_json.\n\
            (Chapter 2: Kafka stores bytes; the key chooses the partition.)",
-    checks,
 };
 
 /// The lots sent: under librdkafka's default partitioner their names spread
@@ -39,16 +38,17 @@ const PARTITIONS: i32 = 3;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The student's function.
-type ToRecord = fn(&MachineCommand) -> (Option<String>, Vec<u8>);
+pub type Code = fn(&MachineCommand) -> (Option<String>, Vec<u8>);
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let to_record: ToRecord = pick!(variant, ex2_keys::to_record);
-        check_with(to_record, ctx, checks).await
+        check_with(code, ctx, checks).await
     })
 }
 
@@ -66,9 +66,11 @@ struct Stored {
     value: Vec<u8>,
 }
 
-async fn check_with(to_record: ToRecord, ctx: &Ctx, checks: &Checks) -> Result<()> {
+async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
+    checks.step("producing each command with the key and value of your to_record");
     let sent = produce(ctx, &topic, to_record).await?;
+    checks.step("reading the records back");
     let stored = match read_back(ctx, &topic, sent.len()) {
         Ok(stored) => stored,
         Err(e) => {
@@ -190,7 +192,7 @@ async fn check_with(to_record: ToRecord, ctx: &Ctx, checks: &Checks) -> Result<(
 /// Send every lot's commands, step by step (every lot's step 1, then every
 /// lot's step 2...), each made by `to_record`, and wait for each delivery
 /// report before the next send, so each partition holds them in send order.
-async fn produce(ctx: &Ctx, topic: &str, to_record: ToRecord) -> Result<Vec<Sent>> {
+async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
     let producer: FutureProducer = ctx
         .client_config()
         .set("linger.ms", "0")
@@ -272,7 +274,7 @@ mod tests {
     use super::*;
     use crate::kit::Narrator;
 
-    fn failed(to_record: ToRecord) -> Vec<String> {
+    fn failed(to_record: Code) -> Vec<String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

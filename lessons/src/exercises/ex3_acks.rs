@@ -22,9 +22,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::MachineCommand;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -32,13 +31,13 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 3,
     slug: "ex3_acks",
     title: "Producer settings that lose nothing",
+    function: "producer_settings",
     hint: "Ask what a delivery report means under each acks setting: with acks=0 the\n\
            producer reads no answer from the broker, so it cannot see a refusal.\n\
            Once it reads the answers, what must it do with a temporary refusal\n\
            such as NOT_ENOUGH_REPLICAS, and which setting lets it?\n\
            Last, which acks keeps an acknowledged record when the leader dies?\n\
            (Chapter 3: three settings; what each setting loses; acks=all waits for the ISR.)",
-    checks,
 };
 
 /// The lots whose commands are sent: three steps each, nine records.
@@ -103,15 +102,20 @@ fn wrapped(commands: &[&String]) -> String {
     lines.join("\n")
 }
 
-fn checks<'a>(
-    variant: Variant,
+/// The student's function.
+pub type Code = fn(&mut ClientConfig);
+
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let settings: fn(&mut ClientConfig) = pick!(variant, ex3_acks::producer_settings);
+        checks.step("calling your producer_settings");
         let mut config = ctx.client_config();
-        settings(&mut config);
+        code(&mut config);
         let producer: FutureProducer = config
             .create()
             .context("creating a producer with your settings")?;

@@ -21,9 +21,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::MachineCommand;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -31,11 +30,11 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 4,
     slug: "ex4_commit",
     title: "Fix an off-by-one commit",
+    function: "commit_processed",
     hint: "When a consumer of the group (re)starts, it begins reading AT the group's committed\n\
            offset. So after the record at offset 3 is done, which record should a restarted\n\
            consumer read first, and which offset must the group store for that?\n\
            (Chapter 4: offsets and commits; lag.)",
-    checks,
 };
 
 /// The topic the drill controller reads, and its group (logical names).
@@ -49,15 +48,17 @@ const BEFORE_CRASH: i64 = 4;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// The student's function.
-type Commit = for<'a, 'b, 'c> fn(&'a BaseConsumer, &'b BorrowedMessage<'c>) -> Result<()>;
+pub type Code = for<'a, 'b, 'c> fn(&'a BaseConsumer, &'b BorrowedMessage<'c>) -> Result<()>;
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let commit: Commit = pick!(variant, ex4_commit::commit_processed);
+        let commit = code;
         let topic = ctx.create_topic(TOPIC, 1, 3).await?;
         let records = LOTS.len() as i64;
 
@@ -80,6 +81,10 @@ fn checks<'a>(
         let observer = Observer::new(ctx, &topic)?;
 
         // Run 1: process the first four records, commit after each, crash.
+        checks.step(format!(
+            "a consumer processes offsets 0 to {}, calling your commit_processed after each",
+            BEFORE_CRASH - 1
+        ));
         {
             let consumer = member(ctx, &topic)?;
             let deadline = Instant::now() + WAIT;
@@ -132,6 +137,7 @@ fn checks<'a>(
         );
 
         // Run 2: the controller restarts in the same group and does the rest.
+        checks.step("the restarted consumer processes the rest, calling your commit_processed after each");
         let mut after_restart = Vec::new();
         {
             let consumer = member(ctx, &topic)?;
@@ -194,6 +200,7 @@ fn checks<'a>(
         // restarted with nothing new should find nothing to do.
         let (committed_end, high_end) = observer.position()?;
         let lag_end = high_end - committed_end.unwrap_or(0);
+        checks.step("a consumer restarted with nothing new reads what is left");
         let mut again = Vec::new();
         {
             let consumer = member(ctx, &topic)?;

@@ -17,9 +17,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::Message;
 use tokio::time::Instant;
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::MachineCommand;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -27,12 +26,12 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 5,
     slug: "ex5_late",
     title: "A late consumer reads what waited for it",
+    function: "late_consumer_settings",
     hint: "A group that has never run has no committed offset. In a partition where its group\n\
            has none, a consumer starts where one setting says: at the oldest record still\n\
            stored, or at the end (only what is written from now on). Which is the default?\n\
            Once the group has committed offsets, they come first and that setting no longer\n\
            matters. (Chapter 5: a consumer that starts later.)",
-    checks,
 };
 
 const PARTITIONS: i32 = 3;
@@ -50,16 +49,17 @@ const QUIET: Duration = Duration::from_millis(1500);
 const SESSION_CAP: Duration = Duration::from_secs(6);
 
 /// The student's function.
-type Settings = fn(&mut ClientConfig);
+pub type Code = fn(&mut ClientConfig);
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let settings: Settings = pick!(variant, ex5_late::late_consumer_settings);
-        check_with(settings, ctx, checks).await
+        check_with(code, ctx, checks).await
     })
 }
 
@@ -76,7 +76,7 @@ struct Session {
     commit: Option<Result<(), String>>,
 }
 
-async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()> {
+async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
     let commands: Vec<MachineCommand> = (1..=3)
         .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
@@ -92,6 +92,7 @@ async fn check_with(settings: Settings, ctx: &Ctx, checks: &Checks) -> Result<()
     };
 
     // 1. A consumer of a new group, after the producer is gone.
+    checks.step("a consumer of a new group, with your late_consumer_settings, reads the topic");
     let s1 = session(&config(), &topic, |got| got.len() >= first.len()).await?;
     let got: BTreeSet<Position> = s1.received.iter().copied().collect();
     let all = first.iter().all(|p| got.contains(p));
@@ -257,7 +258,7 @@ mod tests {
     use super::*;
     use crate::kit::Narrator;
 
-    fn failed(settings: Settings) -> (Vec<String>, Duration) {
+    fn failed(settings: Code) -> (Vec<String>, Duration) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

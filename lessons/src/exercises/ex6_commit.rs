@@ -17,9 +17,8 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Offset;
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::MachineCommand;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -27,13 +26,13 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 6,
     slug: "ex6_commit",
     title: "Commit after the work, and make the work idempotent",
+    function: "handle",
     hint: "A commit tells the group \"everything before this offset is dealt with\". If the\n\
            program crashes after committing a command but before doing it, who will ever do\n\
            it? And if it crashes after the work but before the commit, Kafka delivers the\n\
            command again (at-least-once): what should the machine do with a command it has\n\
            already performed? Look at what `Machine` offers besides `run`.\n\
            (Chapter 6: a sequential consumer that commits after the work; idempotent steps.)",
-    checks,
 };
 
 /// The lot whose three commands the controller handles.
@@ -102,20 +101,23 @@ impl Machine {
 }
 
 /// The student's function (or the solution's, or the starter's).
-type Handle = fn(&BaseConsumer, &BorrowedMessage<'_>, &mut Machine) -> Result<()>;
+pub type Code = fn(&BaseConsumer, &BorrowedMessage<'_>, &mut Machine) -> Result<()>;
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let handle: Handle = pick!(variant, ex6_commit::handle);
+        let handle = code;
         let topic = ctx.create_topic("lot-commands", 1, 3).await?;
         send_commands(ctx, &topic).await?;
         let commands = MachineCommand::sequence(LOT);
         let m2 = MachineCommand::step(LOT, CRASH_STEP).label();
 
+        checks.step(format!("the controller runs {LOT} through your handle; the machine crashes just before {m2}'s work"));
         let before = scenario(
             ctx,
             &topic,
@@ -128,6 +130,7 @@ fn checks<'a>(
             before.effects == commands,
             before.diagnose(),
         );
+        checks.step(format!("the controller runs {LOT} through your handle; the machine crashes just after {m2}'s work"));
         let after = scenario(
             ctx,
             &topic,
@@ -213,7 +216,7 @@ fn scenario(
     topic: &str,
     group: &str,
     point: CrashPoint,
-    handle: Handle,
+    handle: Code,
 ) -> Result<Scenario> {
     let mut machine = Machine {
         crash: Some(point),

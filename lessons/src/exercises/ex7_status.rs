@@ -21,11 +21,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
 
-use super::{Checks, Exercise, Variant};
+use super::{Checks, Exercise};
 use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
 use crate::kit::Ctx;
-use crate::pick;
 use crate::workshop::{MachineCommand, STEPS};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -33,12 +32,12 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: 7,
     slug: "ex7_status",
     title: "The next step waits for the previous step's status event",
+    function: "next_command",
     hint: "Kafka does not order records across topics: a machine runs what it is sent, as\n\
            soon as it reads it. So the workflow must send a step only when the previous one\n\
            is finished. Look at the two reports a machine publishes for each command: which\n\
            of them says the lot is ready for the next machine? And what follows the last step?\n\
            (Chapter 7: status events; the workflow enforces the order.)",
-    checks,
 };
 
 /// The lots the workflow runs.
@@ -51,7 +50,7 @@ const RUN_TIME: Duration = Duration::from_secs(4);
 const WAIT: Duration = Duration::from_secs(5);
 
 /// The student's function (or the solution's, or the starter's).
-type Next = fn(&MachineStatus) -> Option<MachineCommand>;
+pub type Code = fn(&MachineStatus) -> Option<MachineCommand>;
 
 /// What the plant's tasks share (all on one thread).
 #[derive(Default)]
@@ -83,13 +82,15 @@ impl Plant {
     }
 }
 
-fn checks<'a>(
-    variant: Variant,
+/// The checks, run on `code`: the student's function, or the solution's, or
+/// the starter's.
+pub fn checks<'a>(
+    code: Code,
     ctx: &'a Ctx,
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let next: Next = pick!(variant, ex7_status::next_command);
+        let next = code;
         let mut command_topics = Vec::new();
         for logical in COMMAND_TOPICS {
             command_topics.push(ctx.create_topic(logical, 1, 3).await?);
@@ -115,6 +116,7 @@ fn checks<'a>(
                 stop_rx.clone(),
             )
         }));
+        checks.step("the workflow reads the machines' status events and sends what your next_command returns");
         let workflow = workflow(
             ctx,
             &command_topics,
@@ -314,7 +316,7 @@ async fn workflow(
     status_topic: &str,
     producer: &FutureProducer,
     plant: &RefCell<Plant>,
-    next: Next,
+    next: Code,
     mut stop: watch::Receiver<bool>,
 ) -> Result<StreamConsumer> {
     let consumer = consumer(ctx, "workflow")?;
@@ -332,8 +334,12 @@ async fn workflow(
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
+                // Where, in the student's file (see exercises::quiet_panics).
+                let at = super::take_panic_place()
+                    .map(|place| format!(" at {place}"))
+                    .unwrap_or_default();
                 plant.borrow_mut().bad.push(format!(
-                    "On {}, next_command panicked:\n  {why}",
+                    "On {}, next_command panicked{at}:\n  {why}",
                     describe(&status)
                 ));
                 None

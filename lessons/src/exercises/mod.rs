@@ -6,12 +6,28 @@
 //! test behaviour, never text: where records land, whether anything is lost
 //! after an injected fault, whether the commit comes after the work...
 //!
-//! Each exercise here has one check suite, run on three versions of its
-//! code: the student's file, the reference solution, and the starter derived
-//! from that solution (see [`starter`]). `cargo test` asserts that every
-//! solution passes and every starter fails.
+//! This library never compiles a student's file. Each exercise here has one
+//! check suite, `exN_*::checks`, which takes the student's function as a
+//! plain `fn` value (its `exN_*::Code` type). Whoever has the function passes
+//! it in:
+//!
+//! * the runners in `exercises/runners/` (package `kafka-course-exercises`,
+//!   one small binary per exercise) compile the student's file next to this
+//!   library and call [`runner::main`]: so a file that does not compile,
+//!   panics or never returns stops only its own exercise, never the lessons
+//!   or the other exercises;
+//! * `cargo test` (tests/exercises.rs) compiles the reference solutions and
+//!   the starters derived from them (see [`starter`]) and runs the same
+//!   suites in-process: every solution must pass, every starter must fail.
+//!
+//! [`harness`] is the course's side: build a runner with cargo, run it with
+//! a time limit, and turn what happened into a [`harness::Verdict`].
 
+pub mod bench;
+pub mod harness;
+pub mod runner;
 pub mod starter;
+pub mod watch;
 
 pub mod ex1_topic;
 pub mod ex2_keys;
@@ -27,95 +43,28 @@ use std::panic::AssertUnwindSafe;
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
+use serde::{Deserialize, Serialize};
 
 use crate::kit::{Ctx, Narrator};
 
-/// The files students edit (`exercises/exN_*.rs`).
-pub mod student {
-    include!(concat!(env!("OUT_DIR"), "/student_modules.rs"));
-}
-
-/// The reference solutions (`exercises/solutions/exN_*.rs`), teacher's copy only.
-#[cfg(has_solutions)]
-pub mod solution {
-    include!(concat!(env!("OUT_DIR"), "/solution_modules.rs"));
-}
-
-/// The starters derived from the solutions: what students get.
-#[cfg(has_solutions)]
-pub mod starter_code {
-    include!(concat!(env!("OUT_DIR"), "/starter_modules.rs"));
-}
-
-/// Which version of an exercise's code to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// `exercises/exN_*.rs`, as the student left it.
-    Student,
-    /// The reference solution.
-    Solution,
-    /// The starter, as shipped.
-    Starter,
-}
-
-/// `pick!(variant, module::function)`: that function from the chosen
-/// version of the exercise, as a plain `fn` pointer (annotate the type).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! pick {
-    ($variant:expr, $module:ident :: $function:ident) => {
-        match $variant {
-            $crate::exercises::Variant::Student => $crate::exercises::student::$module::$function,
-            #[cfg(has_solutions)]
-            $crate::exercises::Variant::Solution => $crate::exercises::solution::$module::$function,
-            #[cfg(has_solutions)]
-            $crate::exercises::Variant::Starter => {
-                $crate::exercises::starter_code::$module::$function
-            }
-            #[cfg(not(has_solutions))]
-            _ => anyhow::bail!("this copy of the course has no reference solutions"),
-        }
-    };
-}
-
-/// The same for an `async fn(&Ctx) -> T`: boxed so the three versions share a type.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! pick_async {
-    ($variant:expr, $module:ident :: $function:ident) => {
-        match $variant {
-            $crate::exercises::Variant::Student => |ctx| {
-                Box::pin($crate::exercises::student::$module::$function(ctx))
-                    as futures::future::LocalBoxFuture<'_, _>
-            },
-            #[cfg(has_solutions)]
-            $crate::exercises::Variant::Solution => |ctx| {
-                Box::pin($crate::exercises::solution::$module::$function(ctx))
-                    as futures::future::LocalBoxFuture<'_, _>
-            },
-            #[cfg(has_solutions)]
-            $crate::exercises::Variant::Starter => |ctx| {
-                Box::pin($crate::exercises::starter_code::$module::$function(ctx))
-                    as futures::future::LocalBoxFuture<'_, _>
-            },
-            #[cfg(not(has_solutions))]
-            _ => anyhow::bail!("this copy of the course has no reference solutions"),
-        }
-    };
-}
-
-/// One exercise: where it is, what it is about, and its checks.
+/// One exercise: where it is and what it is about. Its checks are
+/// `exN_*::checks`, whose type depends on the student's function.
 pub struct Exercise {
     pub number: u32,
     /// The chapter it practises (the same number).
     pub chapter: u32,
-    /// File name in `exercises/` without `.rs`, e.g. `ex1_topic`.
+    /// File name in `exercises/` without `.rs`, e.g. `ex1_topic`; also the
+    /// name of its runner binary.
     pub slug: &'static str,
     pub title: &'static str,
+    /// The function the student writes, as the reports name it.
+    pub function: &'static str,
     pub hint: &'static str,
-    /// Run the checks on one version of the code, on a fresh embedded cluster.
-    pub checks: for<'a> fn(Variant, &'a Ctx, &'a Checks) -> LocalBoxFuture<'a, Result<()>>,
 }
+
+/// A check suite: runs the checks of one exercise on `code` (the student's
+/// function, or the solution's, or the starter's), on the cluster of `ctx`.
+pub type Suite<C> = for<'a> fn(C, &'a Ctx, &'a Checks) -> LocalBoxFuture<'a, Result<()>>;
 
 /// Every exercise, in chapter order.
 pub const EXERCISES: &[Exercise] = &[
@@ -145,7 +94,7 @@ pub fn exercise(number: u32) -> Result<&'static Exercise> {
 }
 
 /// The result of one check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
     pub passed: bool,
@@ -153,44 +102,125 @@ pub struct Check {
     pub detail: String,
 }
 
+/// What a runner tells the course, one line each, as it goes: a runner may
+/// never finish (a student's loop that never ends), so the course must
+/// already know what it was doing when the time limit struck.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    /// The checks start something that may wait, e.g. "calling your
+    /// `commit_processed` for offsets 0 to 3".
+    Step(String),
+    /// A check finished.
+    Check(Check),
+    /// Every check finished (or the code under test stopped them).
+    Outcome(Outcome),
+}
+
+/// Marks the runner's event lines on its standard output, so that whatever
+/// the student's code prints there stays apart from them.
+pub const EVENT_PREFIX: &str = "@@course-event ";
+
 /// The checks of one run, collected as they happen.
 #[derive(Default)]
 pub struct Checks {
     results: RefCell<Vec<Check>>,
+    step: RefCell<Option<String>>,
+    /// Print each event as it happens (in a runner started by the course).
+    echo: bool,
 }
 
 impl Checks {
+    /// Checks that also print every step and result as an [`Event`] line.
+    pub fn echoing() -> Checks {
+        Checks {
+            echo: true,
+            ..Checks::default()
+        }
+    }
+
+    /// Say what the checks do next, before anything that may wait on the
+    /// student's code: if it never returns, this is what the time-out names.
+    pub fn step(&self, what: impl Into<String>) {
+        let what = what.into();
+        self.emit(&Event::Step(what.clone()));
+        *self.step.borrow_mut() = Some(what);
+    }
+
     /// Record a check: `passed`, or failed with `detail`.
     pub fn check(&self, name: &str, passed: bool, detail: impl Into<String>) -> bool {
         let detail = if passed { String::new() } else { detail.into() };
-        self.results.borrow_mut().push(Check {
+        let check = Check {
             name: name.to_string(),
             passed,
             detail,
-        });
+        };
+        self.emit(&Event::Check(check.clone()));
+        self.results.borrow_mut().push(check);
         passed
     }
 
     pub fn results(&self) -> Vec<Check> {
         self.results.borrow().clone()
     }
+
+    /// The last step announced.
+    pub fn current_step(&self) -> Option<String> {
+        self.step.borrow().clone()
+    }
+
+    fn emit(&self, event: &Event) {
+        if self.echo {
+            emit(event);
+        }
+    }
+}
+
+/// Print one event line (standard output is line-buffered: it leaves at once).
+pub fn emit(event: &Event) {
+    let json = serde_json::to_string(event).expect("events serialize");
+    println!("{EVENT_PREFIX}{json}");
+}
+
+/// Where the student's code panicked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Panic {
+    pub message: String,
+    /// The source file as the compiler saw it (absolute for a student's
+    /// file: the runners include it by its full path).
+    pub file: Option<String>,
+    pub line: u32,
+    /// What the checks were doing (their last [`Checks::step`]).
+    pub during: Option<String>,
 }
 
 /// The outcome of running an exercise's checks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Outcome {
     pub checks: Vec<Check>,
-    /// The code under test panicked or returned an error before the checks finished.
+    /// The code under test returned an error before the checks finished, or
+    /// the embedded cluster could not start.
     pub error: Option<String>,
+    /// The code under test panicked.
+    pub panic: Option<Panic>,
 }
 
 impl Outcome {
     pub fn passed(&self) -> bool {
-        self.error.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+        self.error.is_none()
+            && self.panic.is_none()
+            && !self.checks.is_empty()
+            && self.checks.iter().all(|c| c.passed)
     }
 
     /// The first thing that went wrong, in one line.
     pub fn first_failure(&self) -> String {
+        if let Some(p) = &self.panic {
+            return format!(
+                "your code panicked: {}",
+                p.message.lines().next().unwrap_or_default()
+            );
+        }
         if let Some(e) = &self.error {
             return e.lines().next().unwrap_or_default().to_string();
         }
@@ -202,48 +232,88 @@ impl Outcome {
     }
 }
 
-/// Run `exercise`'s checks on `variant`, on a fresh embedded cluster. A
-/// panic in the code under test (a `todo!()` left in, say) is a failed
-/// run, not a crash of the checker.
-pub async fn run(exercise: &Exercise, variant: Variant) -> Outcome {
-    let checks = Checks::default();
+/// Run a check suite on `code`, on a fresh embedded cluster, recording into
+/// `checks`. A panic in the code under test (a `todo!()` left in, say) is a
+/// failed run with its place, not a crash of the checker: call
+/// [`quiet_panics`] first, or the panic is also printed with a backtrace note.
+pub async fn run_with<C>(suite: Suite<C>, code: C, checks: &Checks) -> Outcome {
     let ctx = match Ctx::embedded(Narrator::quiet()) {
         Ok(ctx) => ctx,
         Err(e) => {
             return Outcome {
-                checks: vec![],
-                error: Some(format!("{e:#}")),
+                error: Some(format!("the embedded cluster did not start: {e:#}")),
+                ..Outcome::default()
             }
         }
     };
-    let result = AssertUnwindSafe((exercise.checks)(variant, &ctx, &checks))
+    let result = AssertUnwindSafe(suite(code, &ctx, checks))
         .catch_unwind()
         .await;
-    let error = match result {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(format!("your code returned an error: {e:#}")),
-        Err(panic) => {
-            let msg = panic
+    let (error, panic) = match result {
+        Ok(Ok(())) => (None, None),
+        Ok(Err(e)) => (Some(format!("your code returned an error: {e:#}")), None),
+        Err(payload) => {
+            let message = payload
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "a panic".into());
-            let at = std::mem::take(&mut *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()));
-            Some(format!("your code panicked: {msg}{at}"))
+            let (file, line) = LAST_PANIC
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_default();
+            let panic = Panic {
+                message,
+                file,
+                line,
+                during: checks.current_step(),
+            };
+            (None, Some(panic))
         }
     };
     Outcome {
         checks: checks.results(),
         error,
+        panic,
     }
 }
 
-/// What `just exercise N` prints.
-pub fn report(exercise: &Exercise, outcome: &Outcome) -> String {
-    let mut s = format!(
-        "Exercise {}: {} (chapter {})\nYour file: exercises/{}.rs\n\n",
-        exercise.number, exercise.title, exercise.chapter, exercise.slug
-    );
+/// [`run_with`] on a fresh, silent [`Checks`].
+pub async fn run<C>(suite: Suite<C>, code: C) -> Outcome {
+    run_with(suite, code, &Checks::default()).await
+}
+
+/// Keep a panicking exercise from printing a raw panic and its backtrace
+/// note: remember where it happened instead, so the report can say it in
+/// one line that names the student's file.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| (Some(l.file().to_string()), l.line()));
+        *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }));
+}
+
+/// Where the last panic happened, as `file:line`, if [`quiet_panics`]
+/// caught one that nobody has asked about yet: for a suite that catches the
+/// student's panics itself, to say where.
+pub fn take_panic_place() -> Option<String> {
+    let taken = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match taken? {
+        (Some(file), line) => Some(format!("{file}:{line}")),
+        (None, _) => None,
+    }
+}
+
+/// Where the last panic happened (file, line), for [`run_with`].
+static LAST_PANIC: std::sync::Mutex<Option<(Option<String>, u32)>> = std::sync::Mutex::new(None);
+
+/// What `just exercise N` prints for an outcome. `file` is the student's
+/// file as the student should read it (e.g. `exercises/ex4_commit.rs`).
+pub fn report(exercise: &Exercise, outcome: &Outcome, file: &str) -> String {
+    let mut s = header(exercise, file);
     for c in &outcome.checks {
         s.push_str(&format!(
             "  {}  {}\n",
@@ -256,6 +326,9 @@ pub fn report(exercise: &Exercise, outcome: &Outcome) -> String {
     }
     if let Some(e) = &outcome.error {
         s.push_str(&format!("  FAIL  {e}\n"));
+    }
+    if let Some(p) = &outcome.panic {
+        s.push_str(&format!("  FAIL  {}\n", panic_text(exercise, p, file)));
     }
     let passed = outcome.checks.iter().filter(|c| c.passed).count();
     s.push('\n');
@@ -271,30 +344,48 @@ pub fn report(exercise: &Exercise, outcome: &Outcome) -> String {
     s
 }
 
-/// One line per exercise: what `just exercises` and the teacher's summary print.
-pub fn table(rows: &[(&Exercise, Outcome)]) -> String {
-    let mut s = String::from("exercise  chapter  result  what failed\n");
-    for (e, o) in rows {
-        let (result, what) = if o.passed() {
-            ("pass", String::new())
-        } else {
-            ("FAIL", o.first_failure())
-        };
-        let line = format!("{:>8}  {:>7}  {result:<6}  {what}", e.number, e.chapter);
-        s.push_str(line.trim_end());
-        s.push('\n');
+/// The first lines of every report on an exercise.
+pub fn header(exercise: &Exercise, file: &str) -> String {
+    format!(
+        "Exercise {}: {} (chapter {})\nYour file: {file}\n\n",
+        exercise.number, exercise.title, exercise.chapter
+    )
+}
+
+/// "your code panicked at exercises/ex7_status.rs:12: not yet (while ...)",
+/// with the chapter to reread. `file` names the student's file.
+pub fn panic_text(exercise: &Exercise, p: &Panic, file: &str) -> String {
+    let place = match &p.file {
+        // The student's file, whatever path the compiler was given for it.
+        Some(f) if f.ends_with(&format!("{}.rs", exercise.slug)) => format!("{file}:{}", p.line),
+        Some(f) => format!("{f}:{} (called from your code)", p.line),
+        None => "an unknown place".to_string(),
+    };
+    let mut s = format!(
+        "your code panicked at {place}: {}",
+        p.message.lines().next().unwrap_or_default()
+    );
+    if let Some(during) = &p.during {
+        s.push_str(&format!("\n        (while {during})"));
     }
-    let solved = rows.iter().filter(|(_, o)| o.passed()).count();
-    s.push_str(&format!("\n{solved} of {} exercises solved.\n", rows.len()));
+    s.push_str(&format!(
+        "\n        A panic stops the program: fix that line, and reread chapter {} for what\n        {} should do.",
+        exercise.chapter, exercise.function
+    ));
     s
 }
 
 /// Regenerate a student's file from its source: a fresh start.
-#[cfg(has_solutions)]
-pub fn reset(exercise: &Exercise) -> Result<std::path::PathBuf> {
+pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::PathBuf> {
     use anyhow::Context as _;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
+    if !source.is_file() {
+        anyhow::bail!(
+            "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
+            exercise.number,
+            exercise.slug
+        );
+    }
     let text = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
     let starter = starter::starter_from_solution(&text)
@@ -303,17 +394,3 @@ pub fn reset(exercise: &Exercise) -> Result<std::path::PathBuf> {
     std::fs::write(&target, starter).with_context(|| format!("writing {}", target.display()))?;
     Ok(target)
 }
-
-/// Keep a panicking exercise from printing a raw panic: remember where it
-/// happened instead, so the report can say it in one line.
-pub fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
-            .unwrap_or_default();
-        *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = at;
-    }));
-}
-
-static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());

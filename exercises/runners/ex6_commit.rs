@@ -1,0 +1,18 @@
+//! Exercise 6's runner: the checks of `lessons/src/exercises/ex6_commit.rs`
+//! on the student's `exercises/ex6_commit.rs`. `course exercise 6` builds and
+//! runs it (`lessons/src/exercises/harness.rs`).
+
+// The student's file is written as part of the course (`use crate::kit::Ctx`,
+// `crate::workshop`...): with the course's library re-exported here, at this
+// program's root, those paths mean what they mean in the course.
+pub use kafka_course::*;
+
+// `#[path = "<folder>/ex6_commit.rs"] mod ex6_commit;`, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/ex6_commit.rs"));
+
+use kafka_course::exercises::{runner, ex6_commit as checks};
+
+fn main() -> std::process::ExitCode {
+    let code: checks::Code = ex6_commit::handle;
+    runner::main(&checks::EXERCISE, checks::checks, code)
+}

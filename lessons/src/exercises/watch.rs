@@ -1,0 +1,353 @@
+//! `course watch`: rustlings' watch mode, for this course.
+//!
+//! It checks every exercise once, shows the first one not solved, and then
+//! checks it again each time its file is saved; once it passes, it moves on
+//! to the next one. The last lines show the overall progress and the keys:
+//! `q` (or Ctrl-C) quits, `h` shows the hint, `r` checks again, `l` lists
+//! every exercise.
+//!
+//! Three sources of events feed one loop: the terminal's keys (crossterm,
+//! on a thread of their own), file events (notify, debounced: an editor's
+//! save is several events), and the verdicts of the checks, which run on a
+//! worker thread so that the keys keep answering while a check runs.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{ensure, Context as _, Result};
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, execute, terminal};
+use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
+
+use super::harness::{self, Harness, Status, Verdict};
+use super::{Exercise, EXERCISES};
+
+/// What the loop reacts to.
+enum Event {
+    Key(KeyCode, KeyModifiers),
+    /// These exercises' files changed.
+    Changed(Vec<u32>),
+    /// A check finished (`None` for the first build of every runner).
+    Checked(Option<Result<Verdict, String>>),
+    /// The file watcher failed.
+    WatchError(String),
+}
+
+/// A check to run on the worker thread.
+enum Job {
+    /// Build every runner at once (both cores), before checking one by one.
+    BuildAll,
+    Check(u32),
+}
+
+/// The terminal in raw mode (single keys, no echo) while this lives.
+struct RawMode;
+
+impl RawMode {
+    fn enter() -> Result<RawMode> {
+        terminal::enable_raw_mode().context("switching the terminal to single keys")?;
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// The state of the watch, and what it shows.
+struct Watch {
+    verdicts: BTreeMap<u32, Verdict>,
+    /// The exercise shown and watched.
+    current: Option<u32>,
+    /// What the worker is doing, and what waits for it.
+    busy: Option<String>,
+    queue: VecDeque<Job>,
+    /// A line above the report: "Exercise 3 solved! On to exercise 4."
+    banner: Option<String>,
+    show_hint: bool,
+    show_list: bool,
+    error: Option<String>,
+}
+
+pub fn run(harness: &Harness) -> Result<()> {
+    ensure!(
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        "`course watch` needs a terminal: it reads single keys. \
+         Without one, `course exercise N` checks one exercise."
+    );
+    let (tx, events) = mpsc::channel();
+
+    // File events, debounced: one "changed" per save, whatever the editor.
+    let files_tx = tx.clone();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(200),
+        move |result: DebounceEventResult| {
+            let event = match result {
+                Ok(changes) => {
+                    let mut numbers: Vec<u32> = changes
+                        .iter()
+                        .filter_map(|c| exercise_of(&c.path))
+                        .collect();
+                    numbers.sort();
+                    numbers.dedup();
+                    if numbers.is_empty() {
+                        return;
+                    }
+                    Event::Changed(numbers)
+                }
+                Err(e) => Event::WatchError(e.to_string()),
+            };
+            let _ = files_tx.send(event);
+        },
+    )
+    .context("starting the file watcher")?;
+    debouncer
+        .watcher()
+        .watch(harness.exercises_dir(), RecursiveMode::NonRecursive)
+        .with_context(|| format!("watching {}", harness.exercises_dir().display()))?;
+
+    // Keys, read on their own thread (reading blocks).
+    let keys_tx = tx.clone();
+    std::thread::spawn(move || loop {
+        match event::read() {
+            Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => {
+                if keys_tx.send(Event::Key(key.code, key.modifiers)).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    });
+
+    let _raw = RawMode::enter()?;
+    let mut watch = Watch {
+        verdicts: BTreeMap::new(),
+        current: None,
+        busy: None,
+        queue: VecDeque::from([Job::BuildAll]),
+        banner: None,
+        show_hint: false,
+        show_list: false,
+        error: None,
+    };
+    watch.queue.extend(EXERCISES.iter().map(|e| Job::Check(e.number)));
+    watch.next_job(harness, &tx);
+    watch.render()?;
+    while let Ok(event) = events.recv() {
+        match event {
+            Event::Key(KeyCode::Char('q') | KeyCode::Esc, _) => break,
+            Event::Key(KeyCode::Char('c'), m) if m.contains(KeyModifiers::CONTROL) => break,
+            Event::Key(KeyCode::Char('h'), _) => watch.show_hint = !watch.show_hint,
+            Event::Key(KeyCode::Char('l'), _) => watch.show_list = !watch.show_list,
+            Event::Key(KeyCode::Char('r'), _) => {
+                if let Some(n) = watch.current {
+                    watch.enqueue(n);
+                }
+            }
+            Event::Key(..) => continue,
+            Event::Changed(numbers) => {
+                for n in numbers {
+                    watch.enqueue(n);
+                }
+            }
+            Event::Checked(result) => {
+                watch.busy = None;
+                match result {
+                    Some(Ok(verdict)) => watch.record(verdict),
+                    Some(Err(e)) => watch.error = Some(e),
+                    None => {}
+                }
+            }
+            Event::WatchError(e) => watch.error = Some(format!("watching the files: {e}")),
+        }
+        watch.next_job(harness, &tx);
+        watch.render()?;
+    }
+    drop(_raw);
+    println!();
+    Ok(())
+}
+
+/// The exercise whose student file `path` is.
+fn exercise_of(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    EXERCISES
+        .iter()
+        .find(|e| name == format!("{}.rs", e.slug))
+        .map(|e| e.number)
+}
+
+impl Watch {
+    /// Check exercise `n` next (first in line: the student just saved it).
+    fn enqueue(&mut self, n: u32) {
+        self.queue
+            .retain(|job| !matches!(job, Job::Check(m) if *m == n));
+        self.queue.push_front(Job::Check(n));
+    }
+
+    /// Start the next job on a worker thread, unless one is running.
+    fn next_job(&mut self, harness: &Harness, tx: &mpsc::Sender<Event>) {
+        if self.busy.is_some() {
+            return;
+        }
+        let Some(job) = self.queue.pop_front() else {
+            return;
+        };
+        let harness = harness.clone();
+        let tx = tx.clone();
+        match job {
+            Job::BuildAll => {
+                self.busy = Some("building the exercises".into());
+                std::thread::spawn(move || {
+                    let result = harness
+                        .build(&harness::all())
+                        .map(drop)
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(Event::Checked(result.err().map(Err)));
+                });
+            }
+            Job::Check(n) => {
+                self.busy = Some(format!("checking exercise {n}"));
+                std::thread::spawn(move || {
+                    let exercise = super::exercise(n).expect("a known exercise");
+                    let result = harness
+                        .check(&[exercise])
+                        .map(|mut v| v.remove(0))
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(Event::Checked(Some(result)));
+                });
+            }
+        }
+    }
+
+    /// A new verdict; move on if the exercise shown is now solved.
+    fn record(&mut self, verdict: Verdict) {
+        let n = verdict.number;
+        let was_current = self.current == Some(n);
+        let solved = verdict.status == Status::Solved;
+        self.verdicts.insert(n, verdict);
+        self.error = None;
+        match self.current {
+            // At the start: the first exercise not solved, once known.
+            None => {
+                let known_in_order = EXERCISES
+                    .iter()
+                    .take_while(|e| self.verdicts.contains_key(&e.number));
+                self.current = known_in_order
+                    .map(|e| e.number)
+                    .find(|m| self.verdicts[m].status != Status::Solved);
+            }
+            Some(_) if was_current && solved => {
+                self.show_hint = false;
+                let next = self.next_unsolved(n);
+                self.banner = Some(match next {
+                    Some(m) => format!("Exercise {n} solved! On to exercise {m}."),
+                    None => format!("Exercise {n} solved!"),
+                });
+                if let Some(m) = next {
+                    self.current = Some(m);
+                }
+            }
+            Some(_) if was_current => self.banner = None,
+            Some(_) => {}
+        }
+    }
+
+    /// The first exercise after `n` (then from the start) not known solved.
+    fn next_unsolved(&self, n: u32) -> Option<u32> {
+        let after = EXERCISES.iter().filter(|e| e.number > n);
+        let before = EXERCISES.iter().filter(|e| e.number < n);
+        after
+            .chain(before)
+            .map(|e| e.number)
+            .find(|m| self.verdicts.get(m).is_none_or(|v| v.status != Status::Solved))
+    }
+
+    fn render(&self) -> Result<()> {
+        let mut s = String::new();
+        if let Some(b) = &self.banner {
+            s.push_str(&format!("{b}\n\n"));
+        }
+        let solved = self
+            .verdicts
+            .values()
+            .filter(|v| v.status == Status::Solved)
+            .count();
+        let all_solved = solved == EXERCISES.len();
+        match self.current.and_then(|n| self.verdicts.get(&n)) {
+            Some(v) => {
+                s.push_str(&v.report);
+                if self.show_hint {
+                    let e: &Exercise = v.exercise();
+                    s.push_str(&format!("\nHint for exercise {}:\n{}\n", e.number, e.hint));
+                }
+            }
+            None if all_solved => {
+                s.push_str("Every exercise is solved. Well done!\n");
+            }
+            None => {}
+        }
+        if self.show_list {
+            let verdicts: Vec<Verdict> = self.verdicts.values().cloned().collect();
+            s.push('\n');
+            s.push_str(&harness::table(&verdicts));
+        }
+        s.push('\n');
+        s.push_str(&progress(&self.verdicts));
+        s.push('\n');
+        if let Some(e) = &self.error {
+            s.push_str(&format!("error: {e}\n"));
+        }
+        match (&self.busy, self.current) {
+            (Some(what), _) => s.push_str(&format!("... {what}\n")),
+            (None, Some(n)) => {
+                let e = super::exercise(n).expect("a known exercise");
+                s.push_str(&format!(
+                    "Watching exercises/{}.rs: save it to check it again.\n",
+                    e.slug
+                ));
+            }
+            (None, None) => {}
+        }
+        s.push_str("q quit   h hint   r check again   l list\n");
+        // Raw mode: a new line must also return the cursor to the left.
+        let text = s.replace('\n', "\r\n");
+        let mut out = std::io::stdout().lock();
+        execute!(
+            out,
+            terminal::Clear(terminal::ClearType::All),
+            terminal::Clear(terminal::ClearType::Purge),
+            cursor::MoveTo(0, 0)
+        )?;
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// `Progress [###----] 3 of 7 solved`: one mark per exercise, `#` solved,
+/// `-` not yet (or failing otherwise), `?` not checked yet.
+fn progress(verdicts: &BTreeMap<u32, Verdict>) -> String {
+    let solved = verdicts
+        .values()
+        .filter(|v| v.status == Status::Solved)
+        .count();
+    let bar: String = EXERCISES
+        .iter()
+        .map(|e| match verdicts.get(&e.number).map(|v| v.status) {
+            Some(Status::Solved) => '#',
+            Some(_) => '-',
+            None => '?',
+        })
+        .collect();
+    format!(
+        "Progress [{bar}] {solved} of {} exercises solved",
+        EXERCISES.len()
+    )
+}
