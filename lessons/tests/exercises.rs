@@ -64,6 +64,7 @@ macro_rules! outcomes {
     }};
 }
 
+#[cfg(has_solutions)]
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

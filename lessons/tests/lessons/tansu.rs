@@ -32,7 +32,7 @@ impl Tansu {
             .unwrap()
             .port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(option_env!("TANSU_BIN").expect("built with cfg(has_tansu)"))
+        let child = Command::new(option_env!("COURSE_TANSU_BIN").expect("built with cfg(has_tansu)"))
             .args([
                 "broker",
                 "--listener-url",
