@@ -60,7 +60,11 @@ fn find_tansu() {
     }
     if bin.is_file() {
         println!("cargo::rustc-cfg=has_tansu");
-        println!("cargo::rustc-env=TANSU_BIN={}", bin.display());
+        // Under another name than the input: cargo also sets this variable
+        // when it runs the tests, and a test that runs cargo again (the
+        // exercise runners) must not see a TANSU_BIN the first build did not
+        // have, or that build would redo this script and the whole library.
+        println!("cargo::rustc-env=COURSE_TANSU_BIN={}", bin.display());
     } else if std::env::var_os("COURSE_REQUIRE_TANSU").is_some() {
         panic!(
             "COURSE_REQUIRE_TANSU is set but Tansu is not at {}",

@@ -20,7 +20,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 /// The binary lessons/build.rs found (`cfg(has_tansu)` only).
 fn tansu_binary() -> PathBuf {
-    PathBuf::from(option_env!("TANSU_BIN").unwrap_or("tansu"))
+    PathBuf::from(option_env!("COURSE_TANSU_BIN").unwrap_or("tansu"))
 }
 
 /// A Tansu broker on 127.0.0.1, killed when dropped.

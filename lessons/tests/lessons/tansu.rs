@@ -33,7 +33,7 @@ impl Tansu {
             .unwrap()
             .port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let bin = option_env!("TANSU_BIN").unwrap_or("tansu"); // set with cfg(has_tansu)
+        let bin = option_env!("COURSE_TANSU_BIN").unwrap_or("tansu"); // set with cfg(has_tansu)
         let child = Command::new(bin)
             .args([
                 "broker",
