@@ -94,10 +94,10 @@ pub async fn run(runs: usize) -> Result<()> {
             continue;
         }
         match time_lesson(number, &classic, runs).await {
-            Err(e) => {
-                failed += 1;
-                crate::outln!("{number:>6}  failed: {e:#}");
-            }
+            // Shown, not counted: this table is for timing. Whether the
+            // lessons hold under the classic protocol is for their tests
+            // (lesson_N_classic), which assert the chapters' claims.
+            Err(e) => crate::outln!("{number:>6}  failed: {e:#}"),
             Ok(t) => crate::outln!(
                 "{number:>6}  {:>20.3}  {:>18.1}",
                 t.as_secs_f64(),
