@@ -4,12 +4,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kafka_course::ch5_buffer::{self, Record, FIRST_LOTS, PARTITIONS, PHOTOS};
-use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
+use kafka_course::kit::{Ctx, GroupProtocol};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::Message;
 
-use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
+use crate::common::{
+    assert_explains_group_without_partitions, assert_output, block_on, classic, snapshot_body,
+    start, start_with, story,
+};
 
 /// Records of `records` in partition `p`, in their order.
 fn in_partition(records: &[Record], p: i32) -> Vec<&Record> {
@@ -53,33 +56,7 @@ fn lesson_5_classic() {
 /// seconds and says why, instead of timing out.
 #[test]
 fn lesson_5_explains_a_group_without_partitions() {
-    block_on(async {
-        let options = Options {
-            group_protocol: ProtocolChoice::Consumer,
-            embedded_without_kip848: true,
-            ..Options::default()
-        };
-        let ctx = start_with(5, options);
-        let started = std::time::Instant::now();
-        let err = ch5_buffer::run(&ctx).await.expect_err("no group can form");
-        let took = started.elapsed();
-        assert!(took < Duration::from_secs(10), "took {took:?}");
-        let text = format!("{err:#}");
-        for needle in [
-            "group \"machine-controller\" got no partitions within 8s",
-            "ConsumerGroupHeartbeat: none",
-        ] {
-            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
-        }
-    });
-}
-
-/// A lesson's output without the line that names the group protocol.
-fn story(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.starts_with("(its groups use the "))
-        .collect::<Vec<_>>()
-        .join("\n")
+    assert_explains_group_without_partitions(5, "machine-controller");
 }
 
 /// What chapter 5 claims, checked on what happened on the cluster the

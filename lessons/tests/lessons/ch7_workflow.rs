@@ -8,12 +8,15 @@ use kafka_course::ch6_order::Outcome;
 use kafka_course::ch7_workflow::{
     self, Action, MachineStatus, NAIVE_LOTS, WORKFLOW_GROUP, WORKFLOW_LOTS,
 };
-use kafka_course::kit::{Ctx, GroupProtocol, Options, ProtocolChoice};
+use kafka_course::kit::{Ctx, GroupProtocol};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::common::{assert_output, block_on, classic, snapshot_body, start, start_with};
+use crate::common::{
+    assert_explains_group_without_partitions, assert_output, block_on, classic, snapshot_body,
+    start, start_with, story,
+};
 
 /// Every record of partition 0 of `topic`, decoded, read with the kit's reader.
 fn stored<T: serde::de::DeserializeOwned>(ctx: &Ctx, topic: &str) -> Vec<T> {
@@ -57,35 +60,7 @@ fn lesson_7_classic() {
 /// seconds and says why, instead of timing out.
 #[test]
 fn lesson_7_explains_a_group_without_partitions() {
-    block_on(async {
-        let options = Options {
-            group_protocol: ProtocolChoice::Consumer,
-            embedded_without_kip848: true,
-            ..Options::default()
-        };
-        let ctx = start_with(7, options);
-        let started = std::time::Instant::now();
-        let err = ch7_workflow::run(&ctx)
-            .await
-            .expect_err("no group can form");
-        let took = started.elapsed();
-        assert!(took < Duration::from_secs(10), "took {took:?}");
-        let text = format!("{err:#}");
-        for needle in [
-            "group \"machine-M1\" got no partitions within 8s",
-            "ConsumerGroupHeartbeat: none",
-        ] {
-            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
-        }
-    });
-}
-
-/// A lesson's output without the line that names the group protocol.
-fn story(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.starts_with("(its groups use the "))
-        .collect::<Vec<_>>()
-        .join("\n")
+    assert_explains_group_without_partitions(7, "machine-M1");
 }
 
 /// What chapter 7 claims, checked on what happened on the cluster the

@@ -58,3 +58,38 @@ pub fn snapshot_body(slug: &str) -> String {
         .unwrap_or_else(|| panic!("{path}: no insta header"));
     body.to_string()
 }
+
+/// A lesson's output without the line that names the group protocol.
+pub fn story(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("(its groups use the "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// On a cluster whose groups never get partitions (here: KIP-848 forced on
+/// an embedded cluster that does not offer it), lesson `number` stops within
+/// seconds and says why (naming `group`), instead of timing out.
+pub fn assert_explains_group_without_partitions(number: u32, group: &str) {
+    block_on(async {
+        let options = Options {
+            group_protocol: ProtocolChoice::Consumer,
+            embedded_without_kip848: true,
+            ..Options::default()
+        };
+        let ctx = start_with(number, options);
+        let started = std::time::Instant::now();
+        let err = (lesson(number).unwrap().run)(&ctx)
+            .await
+            .expect_err("no group can form");
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+        let text = format!("{err:#}");
+        for needle in [
+            format!("group \"{group}\" got no partitions within 8s"),
+            "ConsumerGroupHeartbeat: none".to_string(),
+        ] {
+            assert!(text.contains(&needle), "{needle:?} missing from:\n{text}");
+        }
+    });
+}
