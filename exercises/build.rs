@@ -31,7 +31,10 @@ fn main() {
         };
         let student = dir.join(format!("{slug}.rs"));
         // `{:?}` quotes and escapes the path as a Rust string literal.
-        let line = format!("#[path = {:?}]\nmod {slug};\n", student.display().to_string());
+        let line = format!(
+            "#[path = {:?}]\nmod {slug};\n",
+            student.display().to_string()
+        );
         fs::write(out.join(format!("{slug}.rs")), line).unwrap();
     }
 }

@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex1_topic.rs"] mod ex1_topic;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex1_topic.rs"));
 
-use kafka_course::exercises::{runner, ex1_topic as checks};
+use kafka_course::exercises::{ex1_topic as checks, runner};
 
 fn main() -> std::process::ExitCode {
     // An `async fn`: boxed, so that it has the one type the checks take.

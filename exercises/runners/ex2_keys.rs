@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex2_keys.rs"] mod ex2_keys;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex2_keys.rs"));
 
-use kafka_course::exercises::{runner, ex2_keys as checks};
+use kafka_course::exercises::{ex2_keys as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex2_keys::to_record;

@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex3_acks.rs"] mod ex3_acks;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex3_acks.rs"));
 
-use kafka_course::exercises::{runner, ex3_acks as checks};
+use kafka_course::exercises::{ex3_acks as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex3_acks::producer_settings;

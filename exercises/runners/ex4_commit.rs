@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex4_commit.rs"] mod ex4_commit;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex4_commit.rs"));
 
-use kafka_course::exercises::{runner, ex4_commit as checks};
+use kafka_course::exercises::{ex4_commit as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex4_commit::commit_processed;

@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex5_late.rs"] mod ex5_late;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex5_late.rs"));
 
-use kafka_course::exercises::{runner, ex5_late as checks};
+use kafka_course::exercises::{ex5_late as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex5_late::late_consumer_settings;

@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex6_commit.rs"] mod ex6_commit;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex6_commit.rs"));
 
-use kafka_course::exercises::{runner, ex6_commit as checks};
+use kafka_course::exercises::{ex6_commit as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex6_commit::handle;

@@ -10,7 +10,7 @@ pub use kafka_course::*;
 // `#[path = "<folder>/ex7_status.rs"] mod ex7_status;`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/ex7_status.rs"));
 
-use kafka_course::exercises::{runner, ex7_status as checks};
+use kafka_course::exercises::{ex7_status as checks, runner};
 
 fn main() -> std::process::ExitCode {
     let code: checks::Code = ex7_status::next_command;

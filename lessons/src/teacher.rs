@@ -218,7 +218,10 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
             };
             verdicts.push(verdict);
         }
-        let solved = verdicts.iter().filter(|v| v.status == Status::Solved).count();
+        let solved = verdicts
+            .iter()
+            .filter(|v| v.status == Status::Solved)
+            .count();
         eprintln!(
             "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s; {reused} file(s) seen in an earlier copy)",
             built.copy.name,
@@ -305,7 +308,13 @@ pub fn class_table(rows: &[Row]) -> String {
                 .iter()
                 .filter(|v| !matches!(v.status, Status::Solved | Status::NotYet))
                 .map(move |v| {
-                    format!("  {} ex{}: {}: {}", r.student, v.number, v.status.label(), v.summary)
+                    format!(
+                        "  {} ex{}: {}: {}",
+                        r.student,
+                        v.number,
+                        v.status.label(),
+                        v.summary
+                    )
                 })
         })
         .collect();
@@ -320,7 +329,10 @@ pub fn class_table(rows: &[Row]) -> String {
 }
 
 fn solved(verdicts: &[Verdict]) -> usize {
-    verdicts.iter().filter(|v| v.status == Status::Solved).count()
+    verdicts
+        .iter()
+        .filter(|v| v.status == Status::Solved)
+        .count()
 }
 
 /// The same table as CSV: student, one column per exercise, solved.
@@ -372,7 +384,11 @@ mod tests {
         // Not a copy: no exercises/ folder.
         fs::create_dir_all(class.join("notes")).unwrap();
         let names = |dirs: &[PathBuf]| -> Vec<String> {
-            find_copies(dirs).unwrap().into_iter().map(|c| c.name).collect()
+            find_copies(dirs)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
         };
         assert_eq!(names(&[class.clone()]), ["alice", "bob", "carol"]);
         assert_eq!(
@@ -381,7 +397,9 @@ mod tests {
         );
         let err = find_copies(&[class.join("notes")]).unwrap_err().to_string();
         assert!(err.contains("neither a copy of the course"), "{err}");
-        let err = find_copies(&[class.join("nobody")]).unwrap_err().to_string();
+        let err = find_copies(&[class.join("nobody")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is not a folder"), "{err}");
         fs::remove_dir_all(class).unwrap();
     }

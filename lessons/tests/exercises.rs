@@ -277,7 +277,10 @@ fn row<'t>(text: &'t str, first: &str) -> &'t str {
 
 /// The cells of a table's line: the text between runs of two spaces or more.
 fn cells(line: &str) -> Vec<&str> {
-    line.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect()
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// The line number of `needle` in the student's file of exercise `number`.
@@ -331,7 +334,12 @@ fn exercise_command_explains_a_failure_and_exits_non_zero() {
 fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     let copy = scratch("troubled-copy");
     handed_out(&copy);
-    edit(&copy, 3, "config.set(\"retries\", \"0\");", "config.set(\"retries\", \"0\")\n    let");
+    edit(
+        &copy,
+        3,
+        "config.set(\"retries\", \"0\");",
+        "config.set(\"retries\", \"0\")\n    let",
+    );
     // Exercise 2's `to_record` never returns.
     edit(
         &copy,
@@ -372,7 +380,9 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
         status("4"),
         [
             "crashed",
-            &format!("your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed")
+            &format!(
+                "your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed"
+            )
         ],
         "{table}\n{err}"
     );
@@ -390,9 +400,12 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     let (ok, report, err) = run(&["exercise", "4", "--copy", copy_arg]);
     assert!(!ok);
     assert!(
-        report.contains(&format!("your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed"))
-            && report.contains("reread chapter 4")
-            && report.contains("while a consumer processes offsets 0 to 3, calling your commit_processed"),
+        report.contains(&format!(
+            "your code panicked at {shown}/ex4_commit.rs:{panic_line}: offset 2 is cursed"
+        )) && report.contains("reread chapter 4")
+            && report.contains(
+                "while a consumer processes offsets 0 to 3, calling your commit_processed"
+            ),
         "{report}\n{err}"
     );
     assert!(
@@ -405,7 +418,8 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     let (ok, report, _) = run(&["exercise", "3", "--copy", copy_arg]);
     assert!(!ok);
     assert!(
-        report.contains("Your file does not compile") && report.contains(&format!("{shown}/ex3_acks.rs:")),
+        report.contains("Your file does not compile")
+            && report.contains(&format!("{shown}/ex3_acks.rs:")),
         "{report}"
     );
 
@@ -451,7 +465,12 @@ fn teacher_exports_a_class_and_checks_it() {
     .unwrap();
     // Bob's exercise 4 misses a semicolon.
     let bob = class.join("bob");
-    edit(&bob, 4, "let offset = processed.offset();", "let offset = processed.offset()");
+    edit(
+        &bob,
+        4,
+        "let offset = processed.offset();",
+        "let offset = processed.offset()",
+    );
     let csv = class.join("class.csv");
     let out = course()
         .current_dir(&class)
@@ -469,13 +488,18 @@ fn teacher_exports_a_class_and_checks_it() {
     assert_eq!(cells(row(&table, "alice")), alice, "{table}");
     assert_eq!(cells(row(&table, "bob"))[4], "does not compile", "{table}");
     assert!(
-        table.contains(&format!("bob ex4: does not compile: bob/exercises/ex4_commit.rs:{line}")),
+        table.contains(&format!(
+            "bob ex4: does not compile: bob/exercises/ex4_commit.rs:{line}"
+        )),
         "{table}"
     );
     assert!(row(&table, "carol").ends_with("0 of 7"), "{table}");
     assert_eq!(
         cells(row(&table, "solved")),
-        ["solved", "1 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "1 of 21"],
+        [
+            "solved", "1 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3",
+            "1 of 21"
+        ],
         "{table}"
     );
     assert!(err.contains("3 copies in"), "{err}");
@@ -497,7 +521,11 @@ fn teacher_exports_a_class_and_checks_it() {
 
     // Carol's files are all as Bob's or Alice's were: their verdicts are
     // reused, not built and run again.
-    assert!(err.contains("checked carol: 0 of 7 solved") && err.contains("7 file(s) seen in an earlier copy"), "{err}");
+    assert!(
+        err.contains("checked carol: 0 of 7 solved")
+            && err.contains("7 file(s) seen in an earlier copy"),
+        "{err}"
+    );
 }
 
 /// Building a runner must not rebuild the course's dependencies: its
@@ -511,11 +539,22 @@ fn runners_share_the_courses_dependency_features() {
     let features = |args: &[&str]| -> Vec<String> {
         let out = Command::new(&cargo)
             .current_dir(root())
-            .args(["tree", "--offline", "--prefix", "none", "--format", "{p} {f}"])
+            .args([
+                "tree",
+                "--offline",
+                "--prefix",
+                "none",
+                "--format",
+                "{p} {f}",
+            ])
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut lines: Vec<String> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -529,7 +568,10 @@ fn runners_share_the_courses_dependency_features() {
     };
     let course_alone = features(&["-p", "kafka-course", "-e", "normal,build"]);
     let runners = features(&["-p", "kafka-course-exercises", "-e", "normal,build"]);
-    assert_eq!(runners, course_alone, "the runners' dependencies differ from the course's");
+    assert_eq!(
+        runners, course_alone,
+        "the runners' dependencies differ from the course's"
+    );
     // Under `cargo test`, the course's dev-dependencies join in: they must
     // not change a feature of a dependency the runners share.
     // (A package may appear twice, for build scripts and for the program,

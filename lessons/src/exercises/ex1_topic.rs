@@ -30,11 +30,7 @@ const MEMBERS: usize = 4;
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         checks.step("calling your create_orders_topic");
         let topic = code(ctx).await?;

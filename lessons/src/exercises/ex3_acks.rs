@@ -107,11 +107,7 @@ pub type Code = fn(&mut ClientConfig);
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         checks.step("calling your producer_settings");
         let mut config = ctx.client_config();

@@ -52,11 +52,7 @@ pub type Code = for<'a, 'b, 'c> fn(&'a BaseConsumer, &'b BorrowedMessage<'c>) ->
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let commit = code;
         let topic = ctx.create_topic(TOPIC, 1, 3).await?;
@@ -137,7 +133,9 @@ pub fn checks<'a>(
         );
 
         // Run 2: the controller restarts in the same group and does the rest.
-        checks.step("the restarted consumer processes the rest, calling your commit_processed after each");
+        checks.step(
+            "the restarted consumer processes the rest, calling your commit_processed after each",
+        );
         let mut after_restart = Vec::new();
         {
             let consumer = member(ctx, &topic)?;

@@ -53,14 +53,8 @@ pub type Code = fn(&mut ClientConfig);
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
-    Box::pin(async move {
-        check_with(code, ctx, checks).await
-    })
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+    Box::pin(async move { check_with(code, ctx, checks).await })
 }
 
 /// A record's place in its topic.

@@ -105,11 +105,7 @@ pub type Code = fn(&BaseConsumer, &BorrowedMessage<'_>, &mut Machine) -> Result<
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let handle = code;
         let topic = ctx.create_topic("lot-commands", 1, 3).await?;

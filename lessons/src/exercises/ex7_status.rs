@@ -84,11 +84,7 @@ impl Plant {
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(
-    code: Code,
-    ctx: &'a Ctx,
-    checks: &'a Checks,
-) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let next = code;
         let mut command_topics = Vec::new();

@@ -28,6 +28,14 @@ use super::{panic_text, report, Check, Event, Exercise, Outcome, EVENT_PREFIX, E
 /// (A working solution takes one to three seconds.)
 pub const TIME_LIMIT: Duration = Duration::from_secs(30);
 
+/// A time limit given in seconds on the command line, or why it is not one.
+pub fn time_limit(seconds: f64) -> Result<Duration> {
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(limit) if !limit.is_zero() => Ok(limit),
+        _ => bail!("--time-limit takes a positive number of seconds, not {seconds}"),
+    }
+}
+
 /// The runner package's build script reads the folder of the students'
 /// files from this variable (unset: `exercises/` beside it).
 pub const EXERCISES_DIR_VAR: &str = "COURSE_EXERCISES_DIR";
@@ -180,7 +188,10 @@ impl Harness {
     /// harness would have said it: the file names are this copy's.
     pub fn rehome(&self, verdict: &Verdict, theirs: &Harness) -> Verdict {
         let mine = |text: &str| {
-            text.replace(&format!("{}/", theirs.shown_dir), &format!("{}/", self.shown_dir))
+            text.replace(
+                &format!("{}/", theirs.shown_dir),
+                &format!("{}/", self.shown_dir),
+            )
         };
         Verdict {
             summary: mine(&verdict.summary),
@@ -317,7 +328,10 @@ impl Harness {
             Some(s) => format!("{}:{}", self.shown_path(&s.file_name, e), s.line_start),
             None => self.shown_file(e),
         };
-        let rendered = diag.rendered.clone().unwrap_or_else(|| diag.message.clone());
+        let rendered = diag
+            .rendered
+            .clone()
+            .unwrap_or_else(|| diag.message.clone());
         Build::DoesNotCompile {
             at,
             message: diag.message.clone(),
@@ -615,8 +629,7 @@ impl Harness {
         let files = self.exercises_dir.display().to_string();
         if let (Some(key), Ok(text)) = (&key, std::fs::read_to_string(&cache)) {
             if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
-                if &saved.key == key && saved.files == files && saved.shown_dir == self.shown_dir
-                {
+                if &saved.key == key && saved.files == files && saved.shown_dir == self.shown_dir {
                     let mut verdict = saved.verdict;
                     verdict
                         .report
@@ -849,7 +862,11 @@ mod tests {
         let v = missing_report(&root, 4).expect("the file is missing");
         assert_eq!(v.status, Status::Missing);
         assert_eq!(v.summary, "exercises/ex4_commit.rs is missing");
-        assert!(v.report.contains("course exercise 4 --reset"), "{}", v.report);
+        assert!(
+            v.report.contains("course exercise 4 --reset"),
+            "{}",
+            v.report
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -857,7 +874,12 @@ mod tests {
     fn a_missing_file_in_a_students_copy_says_to_ask_the_teacher() {
         let root = course("missing-student", false);
         let v = missing_report(&root, 2).expect("the file is missing");
-        assert!(v.report.contains("Ask your teacher for a fresh ex2_keys.rs"), "{}", v.report);
+        assert!(
+            v.report
+                .contains("Ask your teacher for a fresh ex2_keys.rs"),
+            "{}",
+            v.report
+        );
         assert!(!v.report.contains("--reset"), "{}", v.report);
         std::fs::remove_dir_all(root).unwrap();
     }
@@ -878,12 +900,30 @@ mod tests {
     }
 
     #[test]
+    fn a_time_limit_is_a_positive_number_of_seconds() {
+        assert_eq!(time_limit(2.5).unwrap(), Duration::from_millis(2500));
+        for bad in [0.0, -1.0, f64::NAN, 1e300] {
+            let err = time_limit(bad).unwrap_err().to_string();
+            assert!(err.contains("positive number of seconds"), "{err}");
+        }
+    }
+
+    #[test]
     fn events_and_the_students_own_output_are_told_apart() {
         let mut seen = Seen::default();
-        seen.line(&format!("{EVENT_PREFIX}{}", serde_json::to_string(&Event::Step("waiting".into())).unwrap()));
+        seen.line(&format!(
+            "{EVENT_PREFIX}{}",
+            serde_json::to_string(&Event::Step("waiting".into())).unwrap()
+        ));
         seen.line("debug: offset 3");
         seen.line(&format!("{EVENT_PREFIX}not json"));
         assert_eq!(seen.step.as_deref(), Some("waiting"));
-        assert_eq!(seen.printed, ["debug: offset 3".to_string(), format!("{EVENT_PREFIX}not json")]);
+        assert_eq!(
+            seen.printed,
+            [
+                "debug: offset 3".to_string(),
+                format!("{EVENT_PREFIX}not json")
+            ]
+        );
     }
 }

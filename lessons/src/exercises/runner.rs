@@ -61,7 +61,11 @@ pub fn main<C>(exercise: &'static Exercise, suite: Suite<C>, code: C) -> ExitCod
     } else {
         print!(
             "{}",
-            report(exercise, &outcome, &format!("exercises/{}.rs", exercise.slug))
+            report(
+                exercise,
+                &outcome,
+                &format!("exercises/{}.rs", exercise.slug)
+            )
         );
     }
     let _ = std::io::stdout().flush();

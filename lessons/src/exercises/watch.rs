@@ -136,7 +136,9 @@ pub fn run(harness: &Harness) -> Result<()> {
         show_list: false,
         error: None,
     };
-    watch.queue.extend(EXERCISES.iter().map(|e| Job::Check(e.number)));
+    watch
+        .queue
+        .extend(EXERCISES.iter().map(|e| Job::Check(e.number)));
     watch.next_job(harness, &tx);
     watch.render()?;
     while let Ok(event) = events.recv() {
@@ -263,10 +265,11 @@ impl Watch {
     fn next_unsolved(&self, n: u32) -> Option<u32> {
         let after = EXERCISES.iter().filter(|e| e.number > n);
         let before = EXERCISES.iter().filter(|e| e.number < n);
-        after
-            .chain(before)
-            .map(|e| e.number)
-            .find(|m| self.verdicts.get(m).is_none_or(|v| v.status != Status::Solved))
+        after.chain(before).map(|e| e.number).find(|m| {
+            self.verdicts
+                .get(m)
+                .is_none_or(|v| v.status != Status::Solved)
+        })
     }
 
     fn render(&self) -> Result<()> {
