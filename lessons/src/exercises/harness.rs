@@ -521,7 +521,10 @@ impl Harness {
                 rendered,
             } => {
                 let mut report = super::header(exercise, &self.shown_file(exercise));
-                report.push_str(&format!("Your file does not compile:\n\n{rendered}\n"));
+                report.push_str(&format!(
+                    "Your file does not compile:\n\n{}\n\n",
+                    rendered.trim_end()
+                ));
                 report.push_str(&format!(
                     "Does not compile: fix {at} first (the other exercises are not affected).\n"
                 ));
