@@ -109,7 +109,7 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// For teachers: hand out a clean copy, check a student's copy.
+    /// For teachers: hand out a clean copy, check a class's copies.
     #[command(subcommand)]
     Teacher(TeacherCommand),
 }
@@ -158,11 +158,7 @@ impl CheckArgs {
             );
             harness = harness.with_exercises(&dir, &format!("{}/exercises", copy.display()));
         }
-        anyhow::ensure!(
-            self.time_limit > 0.0,
-            "--time-limit must be a positive number of seconds"
-        );
-        harness.time_limit = std::time::Duration::from_secs_f64(self.time_limit);
+        harness.time_limit = harness::time_limit(self.time_limit)?;
         Ok(harness)
     }
 }
@@ -301,16 +297,6 @@ async fn run(cli: Cli) -> Result<()> {
             dirs,
             csv,
             time_limit,
-        }) => {
-            anyhow::ensure!(
-                time_limit > 0.0,
-                "--time-limit must be a positive number of seconds"
-            );
-            teacher::check_class(
-                &dirs,
-                csv.as_deref(),
-                std::time::Duration::from_secs_f64(time_limit),
-            )
-        }
+        }) => teacher::check_class(&dirs, csv.as_deref(), harness::time_limit(time_limit)?),
     }
 }

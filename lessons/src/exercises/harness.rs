@@ -28,6 +28,14 @@ use super::{panic_text, report, Check, Event, Exercise, Outcome, EVENT_PREFIX, E
 /// (A working solution takes one to three seconds.)
 pub const TIME_LIMIT: Duration = Duration::from_secs(30);
 
+/// A time limit given in seconds on the command line, or why it is not one.
+pub fn time_limit(seconds: f64) -> Result<Duration> {
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(limit) if !limit.is_zero() => Ok(limit),
+        _ => bail!("--time-limit takes a positive number of seconds, not {seconds}"),
+    }
+}
+
 /// The runner package's build script reads the folder of the students'
 /// files from this variable (unset: `exercises/` beside it).
 pub const EXERCISES_DIR_VAR: &str = "COURSE_EXERCISES_DIR";
@@ -513,7 +521,10 @@ impl Harness {
                 rendered,
             } => {
                 let mut report = super::header(exercise, &self.shown_file(exercise));
-                report.push_str(&format!("Your file does not compile:\n\n{rendered}\n"));
+                report.push_str(&format!(
+                    "Your file does not compile:\n\n{}\n\n",
+                    rendered.trim_end()
+                ));
                 report.push_str(&format!(
                     "Does not compile: fix {at} first (the other exercises are not affected).\n"
                 ));
@@ -889,6 +900,15 @@ mod tests {
         );
         assert!(missing_report(&root, 1).is_none(), "ex1_topic.rs is there");
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_time_limit_is_a_positive_number_of_seconds() {
+        assert_eq!(time_limit(2.5).unwrap(), Duration::from_millis(2500));
+        for bad in [0.0, -1.0, f64::NAN, 1e300] {
+            let err = time_limit(bad).unwrap_err().to_string();
+            assert!(err.contains("positive number of seconds"), "{err}");
+        }
     }
 
     #[test]
