@@ -75,6 +75,8 @@ fn find_tansu() {
 
 fn main() {
     find_tansu();
+    // The French catalogues: `tr!` reads them while this crate compiles.
+    println!("cargo::rerun-if-changed=po");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo::rustc-check-cfg=cfg(has_solutions)");

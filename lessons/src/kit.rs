@@ -683,7 +683,7 @@ impl Narrator {
 /// `say!(ctx, "format {}", args)`: one line of narration.
 #[macro_export]
 macro_rules! say {
-    ($ctx:expr, $($arg:tt)*) => { $ctx.say(format!($($arg)*)) };
+    ($ctx:expr, $($arg:tt)*) => { $ctx.say($crate::tr!($($arg)*)) };
 }
 
 /// Write to standard output. If the reader has gone away (`course lesson 1
@@ -703,12 +703,12 @@ pub fn write_out(text: &str) {
 /// `out!("...")`: `print!` that stops quietly on a closed pipe.
 #[macro_export]
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::kit::write_out(&format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::kit::write_out(&$crate::tr!($($arg)*)) };
 }
 
 /// `outln!("...")`: `println!` that stops quietly on a closed pipe.
 #[macro_export]
 macro_rules! outln {
     () => { $crate::kit::write_out("\n") };
-    ($($arg:tt)*) => { $crate::kit::write_out(&format!("{}\n", format!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::kit::write_out(&format!("{}\n", $crate::tr!($($arg)*))) };
 }

@@ -5,8 +5,14 @@
 //! [`kit`] is what every lesson shares: the cluster (embedded or real),
 //! client settings, topic creation, narration.
 
+// `tr!` expands to `::kafka_course::i18n::french()`: that path works here too.
+extern crate self as kafka_course;
+
 pub mod apis;
+pub mod i18n;
 pub mod kit;
+
+pub use kafka_course_macros::{tr, tr_static};
 
 pub mod ch1_cluster;
 pub mod ch2_producer;

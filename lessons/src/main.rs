@@ -51,6 +51,11 @@ struct Cli {
     #[arg(long, global = true, hide = true)]
     embedded_without_kip848: bool,
 
+    /// The language of everything the course prints: `en` or `fr`. Unset:
+    /// the locale's (LC_ALL, LC_MESSAGES, LANG: fr_* gives French), else English.
+    #[arg(long, global = true, env = "COURSE_LANG", value_enum)]
+    lang: Option<kafka_course::i18n::Lang>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -185,6 +190,7 @@ fn main() -> ExitCode {
         log::set_max_level(log::LevelFilter::Trace);
     }
     let cli = Cli::parse();
+    kafka_course::i18n::set(kafka_course::i18n::choose(cli.lang));
     // One thread is enough for a lesson, and keeps its output in order.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -193,7 +199,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{} {e:#}", kafka_course::tr!("error:"));
             ExitCode::FAILURE
         }
     }

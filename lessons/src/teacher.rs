@@ -390,7 +390,10 @@ mod tests {
                 .map(|c| c.name)
                 .collect()
         };
-        assert_eq!(names(std::slice::from_ref(&class)), ["alice", "bob", "carol"]);
+        assert_eq!(
+            names(std::slice::from_ref(&class)),
+            ["alice", "bob", "carol"]
+        );
         assert_eq!(
             names(&[class.join("carol"), class.join("alice")]),
             ["carol", "alice"]

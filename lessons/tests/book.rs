@@ -1,6 +1,8 @@
-//! The book builds with nothing but cargo, every include resolves to
-//! something non-empty, and every chapter shows exactly its lesson's
-//! snapshot: the output a reader sees is the output a test checked.
+//! The book builds with nothing but cargo, in English and in French; every
+//! include resolves to something non-empty, and every chapter shows exactly
+//! its lesson's snapshot in its edition's language: the output a reader
+//! sees is the output a test checked. Links and anchors resolve in both
+//! editions, and each page links to itself in the other.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -9,20 +11,19 @@ use std::sync::OnceLock;
 
 use kafka_course::LESSONS;
 
-fn book_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../book")
-}
+#[path = "../examples/build_book.rs"]
+mod build_book;
 
-/// Build the book once for all the tests of this file; return the output dir.
+use build_book::{book_root, EDITIONS};
+
+/// Build both editions once for all the tests of this file; return the
+/// output dir (English at its root, French in `fr/`).
 fn built() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
     OUT.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
         let _ = fs::remove_dir_all(&out);
-        let mut book =
-            mdbook_driver::MDBook::load(book_root()).expect("book.toml and SUMMARY.md load");
-        book.config.build.build_dir = out.clone();
-        book.build().expect("the book builds");
+        build_book::build(&out).expect("the book builds");
         out
     })
 }
@@ -30,6 +31,17 @@ fn built() -> &'static Path {
 fn html(page: &str) -> String {
     let path = built().join(page);
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The HTML pages of an edition (`""` English, `"fr"` French).
+fn pages(edition: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(built().join(edition))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Text as mdBook writes it inside a code block.
@@ -97,9 +109,8 @@ fn every_include_resolves_to_non_empty_text() {
 
 #[test]
 fn no_unexpanded_include_in_the_built_book() {
-    for entry in fs::read_dir(built()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "html") {
+    for (_, edition) in EDITIONS {
+        for path in pages(edition) {
             let text = fs::read_to_string(&path).unwrap();
             assert!(
                 !text.contains("{{#"),
@@ -116,8 +127,42 @@ fn each_chapter_shows_its_lessons_snapshot() {
     let problems: Vec<String> = LESSONS
         .iter()
         .filter_map(|l| chapter_problem(l.number, l.slug))
+        .chain(
+            LESSONS
+                .iter()
+                .filter_map(|l| french_chapter_problem(l.number, l.slug)),
+        )
         .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The French chapter shows the French snapshot (`snapshots/fr/`), which
+/// is not the English one.
+fn french_chapter_problem(number: u32, slug: &str) -> Option<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/fr/{slug}.snap"));
+    let Ok(snap) = fs::read_to_string(&path) else {
+        return Some(format!(
+            "French chapter {number}: no snapshot {}",
+            path.display()
+        ));
+    };
+    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
+    let english = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap")),
+    )
+    .unwrap_or_default();
+    if english.lines().skip(3).eq(snap.lines().skip(3)) {
+        return Some(format!(
+            "French chapter {number}: fr/{slug}.snap is the English output"
+        ));
+    }
+    if !html(&format!("fr/{slug}.html")).contains(escape(body.trim_end()).as_str()) {
+        return Some(format!(
+            "French chapter {number}'s page does not show its lesson's French snapshot"
+        ));
+    }
+    None
 }
 
 fn chapter_problem(number: u32, slug: &str) -> Option<String> {
@@ -167,14 +212,107 @@ fn chapter_1_shows_the_cluster_diagram() {
 
 #[test]
 fn search_is_built() {
-    let files: Vec<String> = fs::read_dir(built())
+    let index = search_index("");
+    assert!(index.contains("partition") && index.contains("watermark"));
+}
+
+#[test]
+fn every_link_and_anchor_resolves_in_both_editions() {
+    // Every link to a page of the book, with or without #anchor, in either
+    // edition, leads to a page of that edition that has that id. (A
+    // translated heading keeps the id the English gives it: `{#offset}`.)
+    let mut broken = Vec::new();
+    for (_, edition) in EDITIONS {
+        let dir = built().join(edition);
+        for path in pages(edition) {
+            let text = fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            for link in text.split("href=\"").skip(1) {
+                let href = link.split('"').next().unwrap();
+                if href.contains("://")
+                    || href.starts_with("mailto:")
+                    || href.starts_with("javascript:")
+                {
+                    continue;
+                }
+                let (file, anchor) = href.split_once('#').unwrap_or((href, ""));
+                let target = if file.is_empty() {
+                    name.clone()
+                } else {
+                    file.to_string()
+                };
+                if !target.ends_with(".html") {
+                    continue;
+                }
+                let Ok(page) = fs::read_to_string(dir.join(&target)) else {
+                    broken.push(format!("{edition}/{name}: {href}: no page {target}"));
+                    continue;
+                };
+                if !anchor.is_empty() && !page.contains(&format!("id=\"{anchor}\"")) {
+                    broken.push(format!(
+                        "{edition}/{name}: {href}: {target} has no id {anchor}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "\n{}", broken.join("\n"));
+}
+
+#[test]
+fn every_page_has_the_language_switch_to_the_same_page() {
+    // lang.js links each page to the page of the same name in the other
+    // edition: every page must be there, and load the script.
+    let english: Vec<String> = pages("")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into())
+        .collect();
+    let french: Vec<String> = pages("fr")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into())
+        .collect();
+    assert_eq!(english, french, "the editions have different pages");
+    for (_, edition) in EDITIONS {
+        for path in pages(edition) {
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(
+                text.contains("theme/lang.js"),
+                "{} has no language switch",
+                path.display()
+            );
+        }
+    }
+    assert!(html("fr/index.html").contains("<html lang=\"fr\""));
+    assert!(html("index.html").contains("<html lang=\"en\""));
+}
+
+#[test]
+fn the_french_search_finds_french_words() {
+    let index = search_index("fr");
+    for word in ["décalage", "réplique", "courtier"] {
+        assert!(
+            index.contains(word),
+            "the French search index has no {word:?}"
+        );
+    }
+}
+
+#[test]
+fn the_french_diagrams_are_in_french() {
+    let english = fs::read_to_string(built().join("img/ch1-cluster.svg")).unwrap();
+    let french = fs::read_to_string(built().join("fr/img/ch1-cluster.svg")).unwrap();
+    assert!(french.starts_with("<svg") && french != english);
+    assert!(french.contains("xml:lang=\"fr\""));
+}
+
+fn search_index(edition: &str) -> String {
+    let dir = built().join(edition);
+    let file = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("searchindex") && n.ends_with(".js"))
-        .collect();
-    assert!(!files.is_empty(), "no search index");
-    let index = fs::read_to_string(built().join(&files[0])).unwrap();
-    assert!(index.contains("partition") && index.contains("watermark"));
+        .find(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        .unwrap_or_else(|| panic!("no search index in {}", dir.display()));
+    fs::read_to_string(dir.join(file)).unwrap()
 }
 
 #[test]

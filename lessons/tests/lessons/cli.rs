@@ -8,6 +8,8 @@ use crate::common::snapshot_body;
 fn course() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_course"));
     cmd.env_remove("KAFKA_BOOTSTRAP_SERVERS");
+    // English, whatever this machine's locale: the snapshots are.
+    cmd.env("COURSE_LANG", "en");
     cmd
 }
 

@@ -12,5 +12,6 @@ mod ch5_buffer;
 mod ch6_order;
 mod ch7_workflow;
 mod cli;
+mod french;
 mod groups;
 mod tansu;

@@ -1,0 +1,621 @@
+//! The French edition's catalogues: what needs translating, and what is
+//! translated.
+//!
+//! ```text
+//! cargo run --example i18n -- update   # add new English texts to the catalogues
+//! cargo run --example i18n -- check    # list what has no French, or stale French
+//! ```
+//!
+//! Everything is translated with gettext catalogues (PO files), one format
+//! for the book and the program, so that a translator uses one tool
+//! (Poedit, Lokalize, a text editor):
+//!
+//! - `book/po/fr.po`: every paragraph, heading, list item and table cell of
+//!   the book (as mdbook-i18n-helpers extracts them, the same code that
+//!   translates the French edition when it is built), the book's title, and
+//!   the text of the diagrams (`book/src/img/*.svg`, `msgctxt` the file).
+//! - `lessons/po/fr/<file>.po`: the program's messages, one catalogue per
+//!   source file of `lessons/src` (`exercises/harness.rs` gives
+//!   `exercises-harness.po`). A message is the English format string of a
+//!   `tr!`, `tr_static!`, `say!`, `out!` or `outln!`.
+//!
+//! The `msgid` is the English itself. Change the English and its old
+//! translation no longer matches anything: `update` keeps it as an obsolete
+//! entry (`#~`) for the translator to start from, and `check` (and so
+//! `cargo test`, tests/i18n.rs) fails until the new text is translated.
+//!
+//! tests/i18n.rs includes this file as a module: `main` is the command.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+
+/// `"a\n"`-style literal source to its text (shared with the `tr!` macro).
+#[path = "../macros/src/literal.rs"]
+mod literal;
+
+/// The macros whose first string literal is a message (for `say!`, the
+/// first after the narrator).
+pub const MESSAGE_MACROS: &[&str] = &["tr", "tr_static", "say", "out", "outln"];
+
+/// One text to translate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// Set for texts that must not share a translation with the same
+    /// English elsewhere (a diagram's text: its file).
+    pub ctxt: String,
+    pub id: String,
+    /// Where it is: `path:line`, from the repository's root.
+    pub refs: Vec<String>,
+    /// A note for the translator (`#.` in the catalogue).
+    pub note: String,
+}
+
+/// A catalogue and the texts it must translate.
+#[derive(Debug)]
+pub struct Domain {
+    /// The PO file, from the repository's root.
+    pub po: PathBuf,
+    pub messages: Vec<Msg>,
+}
+
+/// A translation as a catalogue holds it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub ctxt: String,
+    pub id: String,
+    pub text: String,
+    pub fuzzy: bool,
+    /// The translator's own comments (`# `), kept as they are.
+    pub comments: String,
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every catalogue of the French edition and what it must hold, from the
+/// sources as they are now.
+pub fn domains(repo: &Path) -> Result<Vec<Domain>> {
+    let mut domains = vec![book_domain(repo)?];
+    domains.extend(program_domains(repo)?);
+    Ok(domains)
+}
+
+// ---------------------------------------------------------------- the book
+
+pub fn book_domain(repo: &Path) -> Result<Domain> {
+    let src = repo.join("book/src");
+    let mut messages = Vec::new();
+    let toml = fs::read_to_string(repo.join("book/book.toml"))?;
+    let title = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("title = "))
+        .context("book.toml has a title")?;
+    messages.push(Msg {
+        ctxt: "book.toml".into(),
+        id: title.trim_matches('"').to_string(),
+        refs: vec!["book/book.toml".into()],
+        note: "The book's title, on every page.".into(),
+    });
+    let mut pages: Vec<PathBuf> = fs::read_dir(&src)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    pages.retain(|p| p.extension().is_some_and(|e| e == "md"));
+    // SUMMARY.md first (the chapter titles), then the pages by name.
+    pages.sort_by_key(|p| (!p.ends_with("SUMMARY.md"), p.clone()));
+    for page in pages {
+        let text = fs::read_to_string(&page)?;
+        let name = format!("book/src/{}", page.file_name().unwrap().to_string_lossy());
+        let extracted = mdbook_i18n_helpers::extract_messages(&text)
+            .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
+        for (line, m) in extracted {
+            let id = if page.ends_with("SUMMARY.md") {
+                strip_link(&m.message)
+            } else {
+                m.message
+            };
+            messages.push(Msg {
+                ctxt: String::new(),
+                id,
+                refs: vec![format!("{name}:{line}")],
+                note: m.comment,
+            });
+        }
+    }
+    let mut images: Vec<PathBuf> = fs::read_dir(src.join("img"))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    images.retain(|p| p.extension().is_some_and(|e| e == "svg"));
+    images.sort();
+    for image in images {
+        let name = format!("img/{}", image.file_name().unwrap().to_string_lossy());
+        let svg = fs::read_to_string(&image)?;
+        for (line, text) in svg_texts(&svg) {
+            messages.push(Msg {
+                ctxt: name.clone(),
+                id: text,
+                refs: vec![format!("book/src/{name}:{line}")],
+                note: "Text of a diagram, written as XML (&amp; for &): keep it about as \
+                       long as the English, it must fit its box."
+                    .into(),
+            });
+        }
+    }
+    Ok(Domain {
+        po: PathBuf::from("book/po/fr.po"),
+        messages: merge_duplicates(messages),
+    })
+}
+
+/// "[Foo *Bar*](foo-bar.md)" to "Foo *Bar*", as mdbook-xgettext does for
+/// SUMMARY.md (the Gettext preprocessor looks chapter names up that way).
+fn strip_link(text: &str) -> String {
+    use mdbook_i18n_helpers::{extract_events, reconstruct_markdown};
+    use pulldown_cmark::{Event, Tag, TagEnd};
+    let events: Vec<_> = extract_events(text, None)
+        .into_iter()
+        .filter(|(_, e)| !matches!(e, Event::Start(Tag::Link { .. }) | Event::End(TagEnd::Link)))
+        .map(|(_, e)| (0, e))
+        .collect();
+    reconstruct_markdown(&events, None)
+        .map(|(text, _)| text)
+        .unwrap_or_else(|_| text.to_string())
+}
+
+/// The texts of an SVG drawing: its `<title>` and every `<text>`, with the
+/// line each starts on, as written (XML escapes kept).
+pub fn svg_texts(svg: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (open, close) in [("<title", "</title>"), ("<text", "</text>")] {
+        let mut from = 0;
+        while let Some(start) = svg[from..].find(open).map(|i| i + from) {
+            let Some(gt) = svg[start..].find('>').map(|i| i + start + 1) else {
+                break;
+            };
+            let Some(end) = svg[gt..].find(close).map(|i| i + gt) else {
+                break;
+            };
+            let text = &svg[gt..end];
+            if !text.trim().is_empty() {
+                found.push((svg[..start].lines().count().max(1), text.to_string()));
+            }
+            from = end;
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `svg` with each text replaced by `translate(file's context, text)` where
+/// it gives one.
+pub fn translate_svg(svg: &str, translate: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    loop {
+        let next = ["<title", "<text"]
+            .iter()
+            .filter_map(|open| rest.find(open).map(|i| (i, *open)))
+            .min();
+        let Some((start, open)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let close = if open == "<title" {
+            "</title>"
+        } else {
+            "</text>"
+        };
+        let (Some(gt), Some(end)) = (rest[start..].find('>'), rest[start..].find(close)) else {
+            out.push_str(rest);
+            return out;
+        };
+        let (gt, end) = (start + gt + 1, start + end);
+        out.push_str(&rest[..gt]);
+        let text = &rest[gt..end];
+        out.push_str(&translate(text).unwrap_or_else(|| text.to_string()));
+        rest = &rest[end..];
+        out.push_str(&rest[..close.len()]);
+        rest = &rest[close.len()..];
+    }
+}
+
+// ------------------------------------------------------------- the program
+
+/// One catalogue per source file of `lessons/src` that has messages.
+pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
+    let src = repo.join("lessons/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files)?;
+    files.sort();
+    let mut domains = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let messages = rust_messages(&fs::read_to_string(&file)?, &format!("lessons/src/{rel}"))
+            .with_context(|| format!("reading the messages of lessons/src/{rel}"))?;
+        if messages.is_empty() {
+            continue;
+        }
+        let stem = rel.trim_end_matches(".rs").replace('/', "-");
+        domains.push(Domain {
+            po: PathBuf::from(format!("lessons/po/fr/{stem}.po")),
+            messages: merge_duplicates(messages),
+        });
+    }
+    Ok(domains)
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            rust_files(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The messages of one Rust source file: the format strings of its
+/// message macros, wherever they are (inside other macros too).
+pub fn rust_messages(source: &str, name: &str) -> Result<Vec<Msg>> {
+    use proc_macro2::{TokenStream, TokenTree};
+    let tokens: TokenStream = source
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{name} does not parse: {e}"))?;
+    fn walk(tokens: TokenStream, name: &str, found: &mut Vec<Msg>) {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            if let TokenTree::Group(g) = token {
+                walk(g.stream(), name, found);
+            }
+            let TokenTree::Ident(ident) = token else {
+                continue;
+            };
+            let macro_name = ident.to_string();
+            if !MESSAGE_MACROS.contains(&macro_name.as_str()) {
+                continue;
+            }
+            let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args))) =
+                (tokens.get(i + 1), tokens.get(i + 2))
+            else {
+                continue;
+            };
+            if bang.as_char() != '!' {
+                continue;
+            }
+            let mut inner = args.stream().into_iter().peekable();
+            if macro_name == "say" {
+                // Skip the narrator: everything up to the first comma.
+                for t in inner.by_ref() {
+                    if matches!(&t, TokenTree::Punct(p) if p.as_char() == ',') {
+                        break;
+                    }
+                }
+            }
+            if let Some(TokenTree::Literal(lit)) = inner.next() {
+                if let Some(text) = literal::string_value(&lit.to_string()) {
+                    if is_message(&text) {
+                        found.push(Msg {
+                            ctxt: String::new(),
+                            id: text,
+                            refs: vec![format!("{name}:{}", lit.span().start().line)],
+                            note: String::new(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(tokens, name, &mut found);
+    found.sort_by_key(|m| {
+        m.refs[0]
+            .rsplit(':')
+            .next()
+            .and_then(|l| l.parse::<usize>().ok())
+    });
+    Ok(found)
+}
+
+/// Whether a format string has words to translate: letters outside its
+/// `{...}` placeholders. `"{key:<6} -> {partition}"` has none.
+pub fn is_message(format: &str) -> bool {
+    let mut depth = 0;
+    let mut letters = 0;
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+            }
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            c if depth == 0 && c.is_alphabetic() => letters += 1,
+            _ => {}
+        }
+    }
+    letters >= 2
+}
+
+/// One message per (context, text), with all the places it is used.
+fn merge_duplicates(messages: Vec<Msg>) -> Vec<Msg> {
+    let mut merged: Vec<Msg> = Vec::new();
+    for m in messages {
+        match merged.iter_mut().find(|o| o.ctxt == m.ctxt && o.id == m.id) {
+            Some(o) => o.refs.extend(m.refs),
+            None => merged.push(m),
+        }
+    }
+    merged
+}
+
+// ---------------------------------------------------------- the catalogues
+
+/// The entries of a PO file (none if it does not exist).
+pub fn read_po(path: &Path) -> Result<Vec<Entry>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let catalog =
+        polib::po_file::parse(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(catalog
+        .messages()
+        .map(|m| Entry {
+            ctxt: m.msgctxt().unwrap_or("").to_string(),
+            id: m.msgid().to_string(),
+            text: m.msgstr().unwrap_or("").to_string(),
+            fuzzy: m.flags().is_fuzzy(),
+            comments: m.translator_comments().to_string(),
+        })
+        .collect())
+}
+
+/// What is wrong with a catalogue, given what it must translate: texts
+/// with no French (missing, empty or fuzzy), and French for texts that no
+/// longer exist (their English changed: stale).
+pub fn problems(domain: &Domain, entries: &[Entry]) -> Vec<String> {
+    let po = domain.po.display();
+    let mut problems = Vec::new();
+    let have: BTreeMap<(&str, &str), &Entry> = entries
+        .iter()
+        .map(|e| ((e.ctxt.as_str(), e.id.as_str()), e))
+        .collect();
+    for m in &domain.messages {
+        let what = match have.get(&(m.ctxt.as_str(), m.id.as_str())) {
+            None => "has no French",
+            Some(e) if e.text.is_empty() => "has an empty translation",
+            Some(e) if e.fuzzy => "has a fuzzy (unchecked) translation",
+            Some(e) => match typography(&e.text) {
+                Some(fault) => {
+                    problems.push(format!("{po}: {}: {fault}: {:?}", m.refs[0], e.text));
+                    continue;
+                }
+                None => continue,
+            },
+        };
+        problems.push(format!("{po}: {} {what}: {:?}", m.refs[0], short(&m.id)));
+    }
+    let wanted: BTreeSet<(&str, &str)> = domain
+        .messages
+        .iter()
+        .map(|m| (m.ctxt.as_str(), m.id.as_str()))
+        .collect();
+    for e in entries {
+        if !wanted.contains(&(e.ctxt.as_str(), e.id.as_str())) {
+            problems.push(format!(
+                "{po}: stale: its English is no longer in the sources: {:?}",
+                short(&e.id)
+            ));
+        }
+    }
+    problems
+}
+
+/// A French typography fault: a plain space before `:` `;` `?` `!` or
+/// inside « », where French puts a no-break space (U+00A0 or U+202F).
+pub fn typography(french: &str) -> Option<&'static str> {
+    let chars: Vec<char> = french.chars().collect();
+    for (i, pair) in chars.windows(2).enumerate() {
+        let next_is_space_or_end = chars.get(i + 2).is_none_or(|c| c.is_whitespace());
+        match pair {
+            [' ', ':' | ';' | '?' | '!'] if next_is_space_or_end => {
+                return Some(
+                    "a plain space before : ; ? or ! (French puts a no-break space, U+00A0)",
+                )
+            }
+            ['«', ' '] | [' ', '»'] => {
+                return Some("a plain space inside « » (French puts a no-break space, U+00A0)")
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn short(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("");
+    if first.chars().count() > 70 || text.contains('\n') {
+        format!("{}...", first.chars().take(70).collect::<String>())
+    } else {
+        first.to_string()
+    }
+}
+
+/// Rewrite a catalogue from what it must translate: new texts get an empty
+/// translation, known ones keep theirs (found in any of `known`), and
+/// translations of texts that are gone stay at the end as obsolete
+/// entries, for the translator to start from.
+pub fn write_po(repo: &Path, domain: &Domain, known: &[Entry]) -> Result<()> {
+    let path = repo.join(&domain.po);
+    let old = read_po(&path)?;
+    let mut out = String::from(
+        "# The French edition of \"Learn Apache Kafka with Rust\".\n\
+         # Written by `cargo run --example i18n -- update`; translate the msgstr lines.\n\
+         # Keep every {...} placeholder of a program message as it is ({{ and }} are braces).\n\
+         msgid \"\"\n\
+         msgstr \"\"\n\
+         \"Project-Id-Version: Learn Apache Kafka with Rust\\n\"\n\
+         \"POT-Creation-Date: \\n\"\n\
+         \"PO-Revision-Date: \\n\"\n\
+         \"Last-Translator: \\n\"\n\
+         \"Language-Team: French\\n\"\n\
+         \"Language: fr\\n\"\n\
+         \"MIME-Version: 1.0\\n\"\n\
+         \"Content-Type: text/plain; charset=UTF-8\\n\"\n\
+         \"Content-Transfer-Encoding: 8bit\\n\"\n\
+         \"Plural-Forms: nplurals=2; plural=(n > 1);\\n\"\n",
+    );
+    let find = |m: &Msg| {
+        old.iter()
+            .chain(known)
+            .find(|e| e.ctxt == m.ctxt && e.id == m.id)
+            .cloned()
+    };
+    for m in &domain.messages {
+        out.push('\n');
+        let entry = find(m);
+        if let Some(e) = &entry {
+            for line in e.comments.lines() {
+                let _ = writeln!(out, "# {line}");
+            }
+        }
+        for line in m.note.lines().filter(|l| !l.is_empty()) {
+            let _ = writeln!(out, "#. {line}");
+        }
+        let _ = writeln!(out, "#: {}", m.refs.join(" "));
+        if entry.as_ref().is_some_and(|e| e.fuzzy) {
+            out.push_str("#, fuzzy\n");
+        }
+        if !m.ctxt.is_empty() {
+            out.push_str(&po_string("msgctxt", &m.ctxt));
+        }
+        out.push_str(&po_string("msgid", &m.id));
+        out.push_str(&po_string(
+            "msgstr",
+            entry.as_ref().map_or("", |e| e.text.as_str()),
+        ));
+    }
+    let wanted: BTreeSet<(&str, &str)> = domain
+        .messages
+        .iter()
+        .map(|m| (m.ctxt.as_str(), m.id.as_str()))
+        .collect();
+    for e in old.iter().filter(|e| !e.text.is_empty()) {
+        if !wanted.contains(&(e.ctxt.as_str(), e.id.as_str())) {
+            out.push('\n');
+            for (kw, text) in [("msgctxt", &e.ctxt), ("msgid", &e.id), ("msgstr", &e.text)] {
+                if kw == "msgctxt" && text.is_empty() {
+                    continue;
+                }
+                for line in po_string(kw, text).lines() {
+                    let _ = writeln!(out, "#~ {line}");
+                }
+            }
+        }
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    fs::write(&path, out).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `msgid "..."`, split after each `\n` as gettext tools write it.
+fn po_string(keyword: &str, text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+    };
+    let pieces: Vec<&str> = text.split_inclusive('\n').collect();
+    if pieces.len() <= 1 {
+        return format!("{keyword} \"{}\"\n", escape(text));
+    }
+    let mut out = format!("{keyword} \"\"\n");
+    for piece in pieces {
+        out.push_str(&format!("\"{}\"\n", escape(piece)));
+    }
+    out
+}
+
+/// Every problem of every catalogue.
+pub fn check(repo: &Path) -> Result<Vec<String>> {
+    let mut all = Vec::new();
+    for domain in domains(repo)? {
+        let entries = read_po(&repo.join(&domain.po))?;
+        all.extend(problems(&domain, &entries));
+    }
+    // A catalogue no source file needs any more.
+    let wanted: BTreeSet<PathBuf> = domains(repo)?.into_iter().map(|d| d.po).collect();
+    for entry in fs::read_dir(repo.join("lessons/po/fr"))? {
+        let path = entry?.path();
+        let rel = path.strip_prefix(repo).unwrap().to_path_buf();
+        if !wanted.contains(&rel) {
+            all.push(format!(
+                "{}: no source file has these messages any more",
+                rel.display()
+            ));
+        }
+    }
+    Ok(all)
+}
+
+/// Rewrite every catalogue (see [`write_po`]).
+pub fn update(repo: &Path) -> Result<()> {
+    let domains = domains(repo)?;
+    // A program message that moved to another file keeps its translation.
+    let mut known = Vec::new();
+    for d in &domains {
+        known.extend(read_po(&repo.join(&d.po))?);
+    }
+    for d in &domains {
+        write_po(repo, d, &known)?;
+        let entries = read_po(&repo.join(&d.po))?;
+        let todo = problems(d, &entries).len();
+        println!(
+            "{}: {} texts{}",
+            d.po.display(),
+            d.messages.len(),
+            if todo > 0 {
+                format!(", {todo} to translate")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let repo = repo();
+    match std::env::args().nth(1).as_deref() {
+        Some("update") => update(&repo),
+        Some("check") => {
+            let problems = check(&repo)?;
+            for p in &problems {
+                println!("{p}");
+            }
+            if problems.is_empty() {
+                println!("Every text of the French edition is translated.");
+                Ok(())
+            } else {
+                bail!("{} texts need translating", problems.len())
+            }
+        }
+        _ => bail!("usage: cargo run --example i18n -- update|check"),
+    }
+}

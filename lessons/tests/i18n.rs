@@ -1,0 +1,68 @@
+//! The French edition is complete and current: every text of the book,
+//! its diagrams and the program has a checked French translation, made
+//! from the English as it is now (see examples/i18n.rs for the catalogues).
+
+use std::path::Path;
+
+#[path = "../examples/i18n.rs"]
+mod i18n_tool;
+
+use i18n_tool::{check, domains, problems, read_po, repo, typography};
+
+#[test]
+fn every_text_has_a_current_french_translation() {
+    let problems = check(&repo()).expect("reading the sources and catalogues");
+    assert!(
+        problems.is_empty(),
+        "{} texts of the French edition need work:\n{}\n\n\
+         Run `cargo run --example i18n -- update` to add new English texts to \
+         the catalogues, then translate their msgstr (and remove `#, fuzzy`).",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_missing_or_stale_translation_is_reported() {
+    // The check above can fail: drop one translation from the book's
+    // catalogue and change one English text, and both are reported.
+    let repo = repo();
+    let domains = domains(&repo).unwrap();
+    let book = domains
+        .iter()
+        .find(|d| d.po == Path::new("book/po/fr.po"))
+        .unwrap();
+    let mut entries = read_po(&repo.join(&book.po)).unwrap();
+    entries.retain(|e| !e.text.is_empty());
+    let before = problems(book, &entries).len();
+    let removed = entries.remove(entries.len() / 2);
+    let after_removal = problems(book, &entries);
+    assert_eq!(after_removal.len(), before + 1, "removing {:?}", removed.id);
+    assert!(after_removal.iter().any(|p| p.contains("has no French")));
+
+    let mut changed = book.messages.clone();
+    let target = changed
+        .iter_mut()
+        .find(|m| entries.iter().any(|e| e.id == m.id))
+        .unwrap();
+    target.id.push_str(" (changed)");
+    let changed = i18n_tool::Domain {
+        po: book.po.clone(),
+        messages: changed,
+    };
+    let stale = problems(&changed, &entries);
+    assert!(stale.iter().any(|p| p.contains("stale")), "{stale:?}");
+    assert!(stale
+        .iter()
+        .any(|p| p.contains("(changed)") && p.contains("has no French")));
+}
+
+#[test]
+fn french_typography_is_checked() {
+    assert!(typography("Le cluster a 3 brokers\u{a0}: 1, 2, 3.").is_none());
+    assert!(typography("Le cluster a 3 brokers : 1, 2, 3.").is_some());
+    assert!(typography("« topic »").is_some());
+    assert!(typography("«\u{a0}topic\u{a0}»").is_none());
+    // A colon inside code or an address is not punctuation.
+    assert!(typography("localhost:9092, {key:<6}").is_none());
+}
