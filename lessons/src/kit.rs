@@ -616,7 +616,12 @@ pub fn in_words(n: usize) -> String {
     const WORDS: [&str; 11] = [
         "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     ];
-    WORDS
+    // French numbers; "un" is masculine: a feminine noun says "une" itself.
+    const FR: [&str; 11] = [
+        "aucun", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix",
+    ];
+    let words = if crate::i18n::french() { &FR } else { &WORDS };
+    words
         .get(n)
         .map_or_else(|| n.to_string(), |w| w.to_string())
 }
@@ -625,9 +630,9 @@ pub fn in_words(n: usize) -> String {
 pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
     let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
     match ids.as_slice() {
-        [one] => format!("broker {one}"),
-        [init @ .., last] => format!("brokers {} and {last}", init.join(", ")),
-        [] => "no broker".to_string(),
+        [one] => crate::tr!("broker {one}"),
+        [init @ .., last] => crate::tr!("brokers {} and {last}", init.join(", ")),
+        [] => crate::tr!("no broker"),
     }
 }
 
