@@ -58,6 +58,40 @@ pub fn build(out: &Path) -> Result<()> {
         .context("translating the book")?;
     french.build().context("building the French book")?;
     translate_images(&root.join("src/img"), &french_out.join("img"), &catalog)?;
+    translate_page_template(&french_out, &catalog)?;
+    Ok(())
+}
+
+/// mdBook's own texts on every French page (menu bar, keyboard help,
+/// search box and results), from the catalogue's `mdbook` entries.
+fn translate_page_template(out: &Path, catalog: &polib02::catalog::Catalog) -> Result<()> {
+    let pairs: Vec<(&str, String)> = i18n::MDBOOK_UI
+        .iter()
+        .filter_map(|en| Some((*en, lookup(catalog, "mdbook", Some(en))?)))
+        .collect();
+    for entry in fs::read_dir(out)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let is_page = name.ends_with(".html");
+        let is_searcher = name.starts_with("searcher") && name.ends_with(".js");
+        if !is_page && !is_searcher {
+            continue;
+        }
+        let mut text = fs::read_to_string(&path)?;
+        for (en, fr) in &pairs {
+            if is_page {
+                text = text
+                    .replace(&format!(">{en}<"), &format!(">{fr}<"))
+                    .replace(&format!("\"{en}\""), &format!("\"{fr}\""));
+            } else {
+                // The search script's messages: 'No search results for ' + ...
+                text = text
+                    .replace(&format!("'{en} "), &format!("'{fr} "))
+                    .replace(&format!("' {en} "), &format!("' {fr} "));
+            }
+        }
+        fs::write(&path, text)?;
+    }
     Ok(())
 }
 

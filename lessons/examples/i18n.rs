@@ -150,11 +150,46 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
             });
         }
     }
+    for text in MDBOOK_UI {
+        messages.push(Msg {
+            ctxt: "mdbook".into(),
+            id: text.to_string(),
+            refs: vec!["mdBook's page template (mdbook-html 0.5.4)".into()],
+            note: "Part of every page: the menu bar, the keyboard help, the search. \
+                   HTML: keep the <kbd> tags."
+                .into(),
+        });
+    }
     Ok(Domain {
         po: PathBuf::from("book/po/fr.po"),
         messages: merge_duplicates(messages),
     })
 }
+
+/// What mdBook's own page template and search script show a reader, as
+/// they appear in its HTML (`>text<` or `"text"`) and JavaScript: the
+/// French edition replaces them (lessons/examples/build_book.rs).
+pub const MDBOOK_UI: &[&str] = &[
+    "Keyboard shortcuts",
+    "Press <kbd>←</kbd> or <kbd>→</kbd> to navigate between chapters",
+    "Press <kbd>S</kbd> or <kbd>/</kbd> to search in the book",
+    "Press <kbd>?</kbd> to show this help",
+    "Press <kbd>Esc</kbd> to hide this help",
+    "Toggle Table of Contents",
+    "Table of contents",
+    "Change theme",
+    "Themes",
+    "Light",
+    "Toggle Searchbar",
+    "Search (`/`)",
+    "Search this book ...",
+    "Print this book",
+    "Previous chapter",
+    "Next chapter",
+    "Page navigation",
+    "No search results for",
+    "search results for",
+];
 
 /// "[Foo *Bar*](foo-bar.md)" to "Foo *Bar*", as mdbook-xgettext does for
 /// SUMMARY.md (the Gettext preprocessor looks chapter names up that way).
