@@ -38,7 +38,7 @@ lessons:
 test:
     cargo test
 
-# Build the book into book/build (mdBook as a library: nothing to install)
+# Build the book into book/build, English, and book/build/fr, French (mdBook as a library: nothing to install)
 book:
     cargo run --quiet --example build_book
 
