@@ -366,6 +366,121 @@ pub fn rust_messages(source: &str, name: &str) -> Result<Vec<Msg>> {
     Ok(found)
 }
 
+/// Where a reader-facing text is made without a message macro, so that it
+/// would print in English in the French edition: prose (two words or more)
+/// as the format string of `format!`, `anyhow!`, `bail!`, `ensure!`,
+/// `print!`/`println!`/`eprint!`/`eprintln!`, or as the argument of
+/// `.say(`, `.section(` or `.context(`. Code under `#[cfg(test)]` is left
+/// out. Each is `path:line: text`.
+pub fn untranslated_prose(source: &str, name: &str) -> Result<Vec<String>> {
+    use proc_macro2::{Delimiter, TokenStream, TokenTree};
+    const FORMATTING: &[&str] = &[
+        "format", "anyhow", "bail", "print", "println", "eprint", "eprintln",
+    ];
+    const CALLS: &[&str] = &["say", "section", "context"];
+    let tokens: TokenStream = source
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{name} does not parse: {e}"))?;
+    fn prose(lit: &proc_macro2::Literal) -> Option<String> {
+        let text = literal::string_value(&lit.to_string())?;
+        let words = text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| w.chars().count() >= 2)
+            .count();
+        (words >= 2 && is_message(&text) && text.contains(' ')).then_some(text)
+    }
+    fn walk(tokens: TokenStream, name: &str, found: &mut Vec<String>) {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut skip_next_item = false;
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                // #[cfg(test)]: skip the item it is on (up to its body).
+                TokenTree::Punct(p) if p.as_char() == '#' => {
+                    if let Some(TokenTree::Group(g)) = tokens.get(i + 1) {
+                        let attr = g.stream().to_string().replace(' ', "");
+                        if attr == "cfg(test)" {
+                            skip_next_item = true;
+                        }
+                    }
+                }
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace && skip_next_item => {
+                    skip_next_item = false;
+                }
+                TokenTree::Group(g) => {
+                    if !skip_next_item {
+                        walk(g.stream(), name, found);
+                    }
+                }
+                TokenTree::Ident(ident) if !skip_next_item => {
+                    let word = ident.to_string();
+                    let args = match (tokens.get(i + 1), tokens.get(i + 2)) {
+                        (Some(TokenTree::Punct(b)), Some(TokenTree::Group(g)))
+                            if b.as_char() == '!'
+                                && (FORMATTING.contains(&word.as_str()) || word == "ensure") =>
+                        {
+                            g.stream()
+                        }
+                        (Some(TokenTree::Group(g)), _)
+                            if g.delimiter() == Delimiter::Parenthesis
+                                && CALLS.contains(&word.as_str())
+                                && matches!(tokens.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '.') =>
+                        {
+                            g.stream()
+                        }
+                        _ => continue,
+                    };
+                    let mut inner = args.into_iter();
+                    if word == "ensure" {
+                        // The message comes after the condition.
+                        for t in inner.by_ref() {
+                            if matches!(&t, TokenTree::Punct(p) if p.as_char() == ',') {
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(TokenTree::Literal(lit)) = inner.next() {
+                        if let Some(text) = prose(&lit) {
+                            found.push(format!(
+                                "{name}:{}: {}",
+                                lit.span().start().line,
+                                short(&text)
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(tokens, name, &mut found);
+    Ok(found)
+}
+
+/// [`untranslated_prose`] in every source file of `lessons/src`.
+pub fn all_untranslated_prose(repo: &Path) -> Result<Vec<String>> {
+    let src = repo.join("lessons/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files)?;
+    files.sort();
+    // Compiled into the build script too (lessons/build.rs), where tr! does
+    // not exist: its errors are for the course's authors, about a solution file.
+    const NOT_FOR_READERS: &[&str] = &["lessons/src/exercises/starter.rs"];
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(repo)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if NOT_FOR_READERS.contains(&rel.as_str()) {
+            continue;
+        }
+        found.extend(untranslated_prose(&fs::read_to_string(&file)?, &rel)?);
+    }
+    Ok(found)
+}
+
 /// Whether a format string has words to translate: letters outside its
 /// `{...}` placeholders. `"{key:<6} -> {partition}"` has none.
 pub fn is_message(format: &str) -> bool {

@@ -58,6 +58,50 @@ fn a_missing_or_stale_translation_is_reported() {
 }
 
 #[test]
+fn no_reader_facing_prose_escapes_translation() {
+    // A sentence printed with format!/bail!/.context(...) instead of tr!
+    // or say! would stay English in the French edition, unseen by the
+    // catalogue check above.
+    let found = i18n_tool::all_untranslated_prose(&repo()).unwrap();
+    assert!(
+        found.is_empty(),
+        "{} texts would print in English in the French edition; put them in tr!/say!:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_prose_check_sees_what_it_must() {
+    let source = r#"
+        fn f(ctx: &Ctx) -> Result<()> {
+            ctx.say("This stays English");
+            ctx.say(tr!("This is translated"));
+            let e = anyhow!("the broker is gone");
+            let k = format!("{logical}{}", suffix);
+            ensure!(ok, "no partition had two owners");
+            x.context("creating the producer")?;
+        }
+        #[cfg(test)]
+        mod tests { fn t() { panic!("{}", format!("a test message here")); } }
+    "#;
+    let found = i18n_tool::untranslated_prose(source, "f.rs").unwrap();
+    let texts: Vec<&str> = found
+        .iter()
+        .map(|f| f.split(": ").nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "This stays English",
+            "the broker is gone",
+            "no partition had two owners",
+            "creating the producer"
+        ]
+    );
+}
+
+#[test]
 fn french_typography_is_checked() {
     assert!(typography("Le cluster a 3 brokers\u{a0}: 1, 2, 3.").is_none());
     assert!(typography("Le cluster a 3 brokers : 1, 2, 3.").is_some());
