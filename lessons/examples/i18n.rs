@@ -549,6 +549,9 @@ pub fn problems(domain: &Domain, entries: &[Entry]) -> Vec<String> {
             None => "has no French",
             Some(e) if e.text.is_empty() => "has an empty translation",
             Some(e) if e.fuzzy => "has a fuzzy (unchecked) translation",
+            Some(e) if e.text == m.id && english_prose(&m.id) => {
+                "has its English copied as the translation"
+            }
             Some(e) => match typography(&e.text) {
                 Some(fault) => {
                     problems.push(format!("{po}: {}: {fault}: {:?}", m.refs[0], e.text));
@@ -573,6 +576,29 @@ pub fn problems(domain: &Domain, entries: &[Entry]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Whether a text reads as English prose (four words or more outside code
+/// spans and placeholders), which a French translation cannot leave as is.
+pub fn english_prose(text: &str) -> bool {
+    let mut plain = String::new();
+    let mut in_code = false;
+    for c in text.chars() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code {
+            plain.push(c);
+        }
+    }
+    const ENGLISH: &[&str] = &[
+        "the", "and", "is", "of", "to", "a", "it", "with", "for", "that",
+    ];
+    let words: Vec<String> = plain
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    words.len() >= 4 && words.iter().any(|w| ENGLISH.contains(&w.as_str()))
 }
 
 /// A French typography fault: a plain space before `:` `;` `?` `!` or
