@@ -590,15 +590,13 @@ pub fn english_prose(text: &str) -> bool {
             plain.push(c);
         }
     }
-    const ENGLISH: &[&str] = &[
-        "the", "and", "is", "of", "to", "a", "it", "with", "for", "that",
-    ];
-    let words: Vec<String> = plain
+    // Lower-case words only: `lot-A`, OUT_OF_ORDER and the like are names.
+    const ENGLISH: &[&str] = &["the", "and", "is", "of", "to", "it", "with", "for", "that"];
+    let words: Vec<&str> = plain
         .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
+        .filter(|w| w.chars().count() >= 2 && w.chars().all(char::is_lowercase))
         .collect();
-    words.len() >= 4 && words.iter().any(|w| ENGLISH.contains(&w.as_str()))
+    words.len() >= 4 && words.iter().any(|w| ENGLISH.contains(w))
 }
 
 /// A French typography fault: a plain space before `:` `;` `?` `!` or
