@@ -188,6 +188,7 @@ pub const MDBOOK_UI: &[&str] = &[
     "Next chapter",
     "Page navigation",
     "No search results for",
+    "search result for",
     "search results for",
 ];
 
