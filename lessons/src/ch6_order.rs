@@ -32,8 +32,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::timeout;
 
 use crate::kit::{Ctx, GROUP_WAIT};
-use crate::say;
 use crate::workshop::MachineCommand;
+use crate::{say, tr};
 
 /// The production lot whose three commands the lesson sends.
 pub const LOT: &str = "lot-A";
@@ -117,7 +117,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 /// Section "One lot, one key, one partition": why the lot is the key, and
 /// the two topics of the lesson (their actual names).
 async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, String)> {
-    ctx.section("One lot, one key, one partition");
+    ctx.section(&tr!("One lot, one key, one partition"));
     let labels: Vec<String> = commands
         .iter()
         .map(|c| format!("{} {}", c.machine, c.operation))
@@ -125,19 +125,13 @@ async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, Stri
     say!(
         ctx,
         "The commands of {LOT} must run in this order: {}.",
-        labels.join(", then ")
+        labels.join(&tr!(", then "))
     );
     say!(
         ctx,
-        "Kafka keeps order only inside a partition, so each command carries the key"
-    );
-    say!(
-        ctx,
-        "\"{LOT}\": the producer hashes the key to pick the partition, and the same key"
-    );
-    say!(
-        ctx,
-        "always picks the same one (as long as the partition count does not change)."
+        "Kafka keeps order only inside a partition, so each command carries the key\n\
+         \"{LOT}\": the producer hashes the key to pick the partition, and the same key\n\
+         always picks the same one (as long as the partition count does not change)."
     );
     let plain = ctx
         .create_topic(TOPIC_PLAIN, PARTITIONS, REPLICATION_FACTOR)
@@ -155,38 +149,23 @@ async fn without_idempotence(
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Option<Run>> {
-    ctx.section("Retries without idempotence");
+    ctx.section(&tr!("Retries without idempotence"));
     let Some(mock) = ctx.mock() else {
         say!(
             ctx,
-            "Skipped: injecting a retriable error needs the embedded cluster (run the"
+            "Skipped: injecting a retriable error needs the embedded cluster (run the\n\
+             lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering\n\
+             happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a\n\
+             broker restarts) hits one request while later ones succeed: it is real, but\n\
+             it cannot be triggered on demand."
         );
-        say!(
-            ctx,
-            "lesson without KAFKA_BOOTSTRAP_SERVERS). On a real cluster this reordering"
-        );
-        say!(
-            ctx,
-            "happens when a transient error (a leader change, NOT_ENOUGH_REPLICAS while a"
-        );
-        say!(
-            ctx,
-            "broker restarts) hits one request while later ones succeed: it is real, but"
-        );
-        say!(ctx, "it cannot be triggered on demand.");
         return Ok(None);
     };
     say!(
         ctx,
-        "Topic \"{TOPIC_PLAIN}\", {PARTITIONS} partitions. The producer sends one record per"
-    );
-    say!(
-        ctx,
-        "request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,"
-    );
-    say!(
-        ctx,
-        "uses acks=all, and has enable.idempotence=false (librdkafka's default)."
+        "Topic \"{TOPIC_PLAIN}\", {PARTITIONS} partitions. The producer sends one record per\n\
+         request (linger.ms=0, batch.num.messages=1), keeps up to 5 requests in flight,\n\
+         uses acks=all, and has enable.idempotence=false (librdkafka's default)."
     );
     let producer = producer(ctx, false, topic)?;
     // ANCHOR: fault
@@ -201,12 +180,9 @@ async fn without_idempotence(
     // ANCHOR_END: fault
     say!(
         ctx,
-        "Fault: every broker answers {} ms late, and the first Produce request",
+        "Fault: every broker answers {} ms late, and the first Produce request\n\
+         is refused with NOT_ENOUGH_REPLICAS, an error the producer retries.",
         BROKER_RTT.as_millis()
-    );
-    say!(
-        ctx,
-        "is refused with NOT_ENOUGH_REPLICAS, an error the producer retries."
     );
     say!(ctx, "");
     let deliveries = send_all(&producer, topic, commands).await;
@@ -229,22 +205,16 @@ fn explain_reorder(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
     }
     say!(
         ctx,
-        "OUT OF ORDER: {} would run first. Every command was delivered, with",
+        "OUT OF ORDER: {} would run first. Every command was delivered, with\n\
+         acks=all: acks says how many replicas store a record, not in which order.",
         run.log[0].label()
-    );
-    say!(
-        ctx,
-        "acks=all: acks says how many replicas store a record, not in which order."
     );
     for (cmd, overtaken_by) in overtaken(&run.deliveries) {
         say!(
             ctx,
-            "{}'s request failed and was retried; meanwhile the requests sent",
-            cmd.label()
-        );
-        say!(
-            ctx,
-            "after it ({}) succeeded and took the offsets before it.",
+            "{}'s request failed and was retried; meanwhile the requests sent\n\
+             after it ({}) succeeded and took the offsets before it.",
+            cmd.label(),
             overtaken_by.join(", ")
         );
     }
@@ -258,22 +228,13 @@ async fn with_idempotence(
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Run> {
-    ctx.section("Retries with idempotence");
+    ctx.section(&tr!("Retries with idempotence"));
     say!(
         ctx,
-        "Topic \"{TOPIC_IDEMPOTENT}\": the same settings, but enable.idempotence=true. The"
-    );
-    say!(
-        ctx,
-        "producer gets a producer id and numbers its records in each partition"
-    );
-    say!(
-        ctx,
-        "(sequence 0, 1, 2...); the broker appends a record only if it carries the next"
-    );
-    say!(
-        ctx,
-        "number, so a retry can neither duplicate a record nor overtake one."
+        "Topic \"{TOPIC_IDEMPOTENT}\": the same settings, but enable.idempotence=true. The\n\
+         producer gets a producer id and numbers its records in each partition\n\
+         (sequence 0, 1, 2...); the broker appends a record only if it carries the next\n\
+         number, so a retry can neither duplicate a record nor overtake one."
     );
     let deliveries = match ctx.mock() {
         Some(mock) => {
@@ -306,29 +267,14 @@ fn script_refusals(
     say!(ctx, "");
     say!(
         ctx,
-        "Same fault. One thing must be scripted: the embedded cluster checks sequence"
+        "Same fault. One thing must be scripted: the embedded cluster checks sequence\n\
+         numbers only for transactional producers, and would wrongly accept the records\n\
+         behind a failed one (then M1 would be lost, which no real broker allows). A real\n\
+         broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is\n\
+         missing. So the lesson scripts those answers, as librdkafka's own tests do:\n\
+         NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the\n\
+         {behind} in flight behind it."
     );
-    say!(
-        ctx,
-        "numbers only for transactional producers, and would wrongly accept the records"
-    );
-    say!(
-        ctx,
-        "behind a failed one (then M1 would be lost, which no real broker allows). A real"
-    );
-    say!(
-        ctx,
-        "broker refuses them with OUT_OF_ORDER_SEQUENCE_NUMBER, because sequence 0 is"
-    );
-    say!(
-        ctx,
-        "missing. So the lesson scripts those answers, as librdkafka's own tests do:"
-    );
-    say!(
-        ctx,
-        "NOT_ENOUGH_REPLICAS for the first request, OUT_OF_ORDER_SEQUENCE_NUMBER for the"
-    );
-    say!(ctx, "{behind} in flight behind it.");
     say!(ctx, "");
     // ANCHOR: scripted_fault
     // What a real broker answers when the first of three in-flight
@@ -346,23 +292,16 @@ fn script_refusals(
 /// cluster nothing was injected, so nothing was retried.
 fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
     match (run.log == commands, ctx.is_embedded()) {
-        (true, true) => {
-            say!(
-                ctx,
-                "IN ORDER: the producer resent the three records in sequence, and the broker"
-            );
-            say!(ctx, "appended each exactly once.");
-        }
-        (true, false) => {
-            say!(
-                ctx,
-                "In order, each once. No fault was injected here, so nothing was retried; on the"
-            );
-            say!(
-                ctx,
-                "embedded cluster the lesson injects one, and the log stays in order all the same."
-            );
-        }
+        (true, true) => say!(
+            ctx,
+            "IN ORDER: the producer resent the three records in sequence, and the broker\n\
+             appended each exactly once."
+        ),
+        (true, false) => say!(
+            ctx,
+            "In order, each once. No fault was injected here, so nothing was retried; on the\n\
+             embedded cluster the lesson injects one, and the log stays in order all the same."
+        ),
         (false, _) => say!(
             ctx,
             "OUT OF ORDER, which idempotence should have prevented: see the log above."
@@ -370,19 +309,10 @@ fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
     }
     say!(
         ctx,
-        "Idempotence works per partition and per producer session (a restarted producer"
-    );
-    say!(
-        ctx,
-        "gets a new id). It needs acks=all, retries, and at most 5 requests in flight."
-    );
-    say!(
-        ctx,
-        "librdkafka leaves it off by default; the Java client turns it on by default"
-    );
-    say!(
-        ctx,
-        "(since 3.0.1, 3.1.1 and 3.2.0) unless a setting such as acks=1 conflicts with it."
+        "Idempotence works per partition and per producer session (a restarted producer\n\
+         gets a new id). It needs acks=all, retries, and at most 5 requests in flight.\n\
+         librdkafka leaves it off by default; the Java client turns it on by default\n\
+         (since 3.0.1, 3.1.1 and 3.2.0) unless a setting such as acks=1 conflicts with it."
     );
 }
 
@@ -394,26 +324,14 @@ async fn sequential_consumer(
     lot_partition: i32,
     commands: &[MachineCommand],
 ) -> Result<Controller> {
-    ctx.section("A sequential consumer that commits after the work");
+    ctx.section(&tr!("A sequential consumer that commits after the work"));
     say!(
         ctx,
-        "The machine controller reads \"{TOPIC_IDEMPOTENT}\" in group \"{GROUP}\"."
-    );
-    say!(
-        ctx,
-        "The group gives each partition to one member; inside it, the controller handles"
-    );
-    say!(
-        ctx,
-        "one command at a time and commits a command's offset only once the machine has"
-    );
-    say!(
-        ctx,
-        "finished it (enable.auto.commit=false, enable.auto.offset.store=false)."
-    );
-    say!(
-        ctx,
-        "Each machine remembers which (lot, step) it has done, and skips a repeat."
+        "The machine controller reads \"{TOPIC_IDEMPOTENT}\" in group \"{GROUP}\".\n\
+         The group gives each partition to one member; inside it, the controller handles\n\
+         one command at a time and commits a command's offset only once the machine has\n\
+         finished it (enable.auto.commit=false, enable.auto.offset.store=false).\n\
+         Each machine remembers which (lot, step) it has done, and skips a repeat."
     );
     let mut state = Controller::default();
     say!(ctx, "");
@@ -439,10 +357,13 @@ fn after_crash(ctx: &Ctx, topic: &str, partition: i32, state: &Controller) -> Re
         .received
         .last()
         .map(|r| r.offset)
-        .context("the controller received nothing")?;
+        .context(tr!("the controller received nothing"))?;
     if committed == crashed_at {
-        say!(ctx, "The group's committed offset is still {committed}: the work on offset {crashed_at} is done,");
-        say!(ctx, "but Kafka does not know it.");
+        say!(
+            ctx,
+            "The group's committed offset is still {committed}: the work on offset {crashed_at} is done,\n\
+             but Kafka does not know it."
+        );
     } else {
         say!(
             ctx,
@@ -469,12 +390,9 @@ fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineComma
     {
         say!(
             ctx,
-            "{} was delivered twice (at-least-once): the crash came between its work and",
+            "{} was delivered twice (at-least-once): the crash came between its work and\n\
+             its commit. The machine's memory made the second delivery harmless.",
             r.command.label()
-        );
-        say!(
-            ctx,
-            "its commit. The machine's memory made the second delivery harmless."
         );
     }
 }
@@ -492,7 +410,7 @@ fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> 
         .set("linger.ms", "0")
         .set("batch.num.messages", "1")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
     // ANCHOR_END: producer
     // Connect to every partition's leader (asking each for its watermarks)
     // before any fault is injected, so the fault hits the records and not
@@ -501,7 +419,7 @@ fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> 
         producer
             .client()
             .fetch_watermarks(topic, partition, WAIT)
-            .with_context(|| format!("connecting to the leader of {topic}/{partition}"))?;
+            .with_context(|| tr!("connecting to the leader of {topic}/{partition}"))?;
     }
     Ok(producer)
 }
@@ -528,10 +446,10 @@ async fn send_all(
     for (cmd, delivery) in commands.iter().zip(pending) {
         let delivered = timeout(WAIT, delivery)
             .await
-            .with_context(|| format!("no delivery report for {} after {WAIT:?}", cmd.label()))?
-            .context("producer dropped")?
+            .with_context(|| tr!("no delivery report for {} after {WAIT:?}", cmd.label()))?
+            .context(tr!("producer dropped"))?
             .map_err(|(e, _)| e)
-            .with_context(|| format!("producing {}", cmd.label()))?;
+            .with_context(|| tr!("producing {}", cmd.label()))?;
         deliveries.push((cmd.clone(), delivered.partition, delivered.offset));
     }
     // ANCHOR_END: send
@@ -596,9 +514,9 @@ pub fn read_partition(ctx: &Ctx, topic: &str, partition: i32) -> Result<Vec<Mach
 fn decode(m: &impl Message) -> Result<MachineCommand> {
     let payload = m
         .payload()
-        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+        .ok_or_else(|| anyhow!(tr!("a record without a value at offset {}", m.offset())))?;
     serde_json::from_slice(payload)
-        .with_context(|| format!("decoding the record at offset {}", m.offset()))
+        .with_context(|| tr!("decoding the record at offset {}", m.offset()))
 }
 
 /// The machine controller across its sessions: the machines (whose memory
@@ -636,7 +554,7 @@ async fn controller(
         // A new group starts at the beginning of the log.
         .set("auto.offset.reset", "earliest")
         .create()
-        .context("creating the controller")?;
+        .context(tr!("creating the controller"))?;
     // ANCHOR_END: consumer_config
     consumer.subscribe(&[topic])?;
     let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
@@ -653,8 +571,8 @@ async fn controller(
         let outcome = workshop.execute(&cmd);
         // ANCHOR_END: process
         let done = match outcome {
-            Outcome::Done => "done".to_string(),
-            Outcome::AlreadyDone => format!("{} already did it: skipped", cmd.machine),
+            Outcome::Done => tr!("done"),
+            Outcome::AlreadyDone => tr!("{} already did it: skipped", cmd.machine),
         };
         received.push(Received {
             session,
@@ -708,7 +626,9 @@ async fn next_command<'c>(
             Err(ctx.no_partitions(GROUP, GROUP_WAIT))
         }
         Err(_) => {
-            bail!("group \"{GROUP}\" has its partitions but received no command within {wait:?}")
+            bail!(tr!(
+                "group \"{GROUP}\" has its partitions but received no command within {wait:?}"
+            ))
         }
     }
 }
@@ -734,7 +654,7 @@ fn committed_offset(ctx: &Ctx, topic: &str, partition: i32) -> Result<i64> {
     let offset = committed
         .find_partition(topic, partition)
         .map(|e| e.offset())
-        .ok_or_else(|| anyhow!("no committed offset returned for {topic}/{partition}"))?;
+        .ok_or_else(|| anyhow!(tr!("no committed offset returned for {topic}/{partition}")))?;
     Ok(match offset {
         Offset::Offset(o) => o,
         _ => -1,

@@ -35,9 +35,10 @@ use tokio::sync::watch;
 use tokio::time::{sleep, timeout, timeout_at, Instant};
 
 use crate::ch6_order::{Outcome, Workshop};
+use crate::i18n;
 use crate::kit::{Ctx, GROUP_WAIT};
-use crate::say;
 use crate::workshop::{MachineCommand, STEPS};
+use crate::{say, tr, tr_static};
 
 /// One command topic per machine: M1's, M2's, M3's.
 pub const COMMAND_TOPICS: [&str; 3] = ["m1-commands", "m2-commands", "m3-commands"];
@@ -155,7 +156,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .set("linger.ms", "0")
         .set("enable.idempotence", "true")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
     let plant = RefCell::new(Plant::default());
     let site = Site {
         ctx,
@@ -212,7 +213,7 @@ fn close_side_by_side(consumers: Vec<StreamConsumer>) {
 /// Section "Three machines, three topics": one command topic per machine,
 /// and the status topic.
 async fn three_machines(ctx: &Ctx) -> Result<Topics> {
-    ctx.section("Three machines, three topics");
+    ctx.section(&tr!("Three machines, three topics"));
     let mut commands = Vec::new();
     for logical in COMMAND_TOPICS {
         commands.push(ctx.create_topic(logical, 1, 3).await?);
@@ -220,16 +221,13 @@ async fn three_machines(ctx: &Ctx) -> Result<Topics> {
     let status = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
     say!(
         ctx,
-        "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".",
+        "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".\n\
+         Each is a consumer group of its own, runs one command at a time, commits after\n\
+         the work, and remembers what it has done (chapter 6).",
         COMMAND_TOPICS[0],
         COMMAND_TOPICS[1],
         COMMAND_TOPICS[2]
     );
-    say!(
-        ctx,
-        "Each is a consumer group of its own, runs one command at a time, commits after"
-    );
-    say!(ctx, "the work, and remembers what it has done (chapter 6).");
     Ok(Topics { commands, status })
 }
 
@@ -259,28 +257,16 @@ async fn machines_ready(site: Site<'_>) -> Result<()> {
 /// the order in which the machines executed them.
 async fn naive_plant(site: Site<'_>) -> Result<Vec<(String, u32)>> {
     let ctx = site.ctx;
-    ctx.section("The naive plant: each machine acts on what it reads");
+    ctx.section(&tr!("The naive plant: each machine acts on what it reads"));
     say!(
         ctx,
-        "The planner sends M1, M2 and M3 of {} and {}, in that order, each to its",
+        "The planner sends M1, M2 and M3 of {} and {}, in that order, each to its\n\
+         machine's topic; each command is appended to its topic's log at once. But the\n\
+         M1 machine is busy with a long job and takes new work late, and the M2 machine\n\
+         a little less. The lesson makes this reproducible: M1 and M2 take no command\n\
+         until M3 has done its work; then M2 takes its commands; then M1.",
         NAIVE_LOTS[0],
         NAIVE_LOTS[1]
-    );
-    say!(
-        ctx,
-        "machine's topic; each command is appended to its topic's log at once. But the"
-    );
-    say!(
-        ctx,
-        "M1 machine is busy with a long job and takes new work late, and the M2 machine"
-    );
-    say!(
-        ctx,
-        "a little less. The lesson makes this reproducible: M1 and M2 take no command"
-    );
-    say!(
-        ctx,
-        "until M3 has done its work; then M2 takes its commands; then M1."
     );
     plan_all_at_once(site).await?;
     let executed: Vec<(String, u32)> = site
@@ -329,7 +315,7 @@ async fn plan_all_at_once(site: Site<'_>) -> Result<()> {
         await_delivery(delivery).await?;
     }
     for (k, hold_after) in [(2, [true, false, false]), (1, [false; 3]), (0, [false; 3])] {
-        let what = format!("{} to run its commands", STEPS[k].0);
+        let what = tr!("{} to run its commands", STEPS[k].0);
         wait_until(plant, &what, |p| p.handled[k] == p.sent[k]).await?;
         set_hold(plant, hold_after).await?;
     }
@@ -362,52 +348,33 @@ fn naive_verdict(site: Site<'_>, executed: &[(String, u32)]) {
     if read_in_order {
         say!(
             ctx,
-            "Every command was written in the right order, and every machine read its own"
-        );
-        say!(
-            ctx,
-            "topic in order. Nothing orders records across topics: each topic's partitions"
+            "Every command was written in the right order, and every machine read its own\n\
+             topic in order. Nothing orders records across topics: each topic's partitions\n\
+             are independent logs, read at their own pace. (The same holds across the\n\
+             partitions of one topic.) Replication has nothing to do with it."
         );
     } else {
         say!(
             ctx,
-            "Every command was written in the right order, but a machine did NOT read its"
-        );
-        say!(
-            ctx,
-            "topic in order (unexpected!). Nothing orders records across topics: each topic's partitions"
+            "Every command was written in the right order, but a machine did NOT read its\n\
+             topic in order (unexpected!). Nothing orders records across topics: each topic's partitions\n\
+             are independent logs, read at their own pace. (The same holds across the\n\
+             partitions of one topic.) Replication has nothing to do with it."
         );
     }
-    say!(
-        ctx,
-        "are independent logs, read at their own pace. (The same holds across the"
-    );
-    say!(
-        ctx,
-        "partitions of one topic.) Replication has nothing to do with it."
-    );
 }
 
 /// Section "Status events: the workflow enforces the order": the workflow
 /// starts two lots, crashes after its first event, restarts.
 async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Result<()> {
     let ctx = site.ctx;
-    ctx.section("Status events: the workflow enforces the order");
+    ctx.section(&tr!("Status events: the workflow enforces the order"));
     say!(
         ctx,
-        "Now each machine publishes {{lot, machine, step, done}} to \"{STATUS_TOPIC}\" when it"
-    );
-    say!(
-        ctx,
-        "has finished. The workflow sends only M1; it sends a lot's next step when it reads"
-    );
-    say!(
-        ctx,
-        "that the previous step is done, and commits the status event's offset only after"
-    );
-    say!(
-        ctx,
-        "the next command is acknowledged. A repeated status event is ignored."
+        "Now each machine publishes {{lot, machine, step, done}} to \"{STATUS_TOPIC}\" when it\n\
+         has finished. The workflow sends only M1; it sends a lot's next step when it reads\n\
+         that the previous step is done, and commits the status event's offset only after\n\
+         the next command is acknowledged. A repeated status event is ignored."
     );
     site.plant.borrow_mut().publish_status = true;
     for lot in WORKFLOW_LOTS {
@@ -443,7 +410,7 @@ async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Res
 /// machines have noticed.
 async fn set_hold(plant: &RefCell<Plant>, hold: [bool; 3]) -> Result<()> {
     plant.borrow_mut().hold = hold;
-    wait_until(plant, "the machines to become busy or free", |p| {
+    wait_until(plant, &tr!("the machines to become busy or free"), |p| {
         p.held == p.hold
     })
     .await
@@ -502,7 +469,7 @@ async fn machine(
                 .send(record, WAIT)
                 .await
                 .map_err(|(e, _)| e)
-                .context("publishing a status event")?;
+                .context(tr!("publishing a status event"))?;
             plant.borrow_mut().published += 1;
         }
         // 3. Only then commit the command.
@@ -529,13 +496,13 @@ async fn next_event<'c>(
     let until = deadline.unwrap_or_else(|| Instant::now() + GROUP_WAIT);
     match timeout_at(until, consumer.recv()).await {
         Ok(msg) => Ok(msg?),
-        Err(_) if deadline.is_some() => bail!("the workflow did not finish within {WAIT:?}"),
+        Err(_) if deadline.is_some() => bail!(tr!("the workflow did not finish within {WAIT:?}")),
         Err(_) if consumer.assignment()?.count() == 0 => {
             Err(ctx.no_partitions(WORKFLOW_GROUP, GROUP_WAIT))
         }
-        Err(_) => bail!(
+        Err(_) => bail!(tr!(
             "group \"{WORKFLOW_GROUP}\" has its partition but received no status event within {GROUP_WAIT:?}"
-        ),
+        )),
     }
 }
 
@@ -627,11 +594,8 @@ fn restarted_at(ctx: &Ctx, plant: &Plant, offset: i64) {
     if crashed_at == Some(offset) {
         say!(
             ctx,
-            "Its first event is offset {offset}, the one it crashed on: that offset was never"
-        );
-        say!(
-            ctx,
-            "committed. The lots' progress in this session, step by step:"
+            "Its first event is offset {offset}, the one it crashed on: that offset was never\n\
+             committed. The lots' progress in this session, step by step:"
         );
     } else {
         say!(
@@ -643,18 +607,18 @@ fn restarted_at(ctx: &Ctx, plant: &Plant, offset: i64) {
 }
 
 fn describe(h: &Handled) -> String {
-    let event = format!("{} {} done", h.status.lot, h.status.machine);
+    let event = tr!("{} {} done", h.status.lot, h.status.machine);
     match &h.action {
-        Action::Sent(cmd) => format!(
+        Action::Sent(cmd) => tr!(
             "offset {}: {event} -> sent {} to \"{}\"",
             h.offset,
             cmd.label(),
             COMMAND_TOPICS[cmd.step as usize - 1]
         ),
         Action::IgnoredDuplicate => {
-            format!("offset {}: {event} -> already acted on: ignored", h.offset)
+            tr!("offset {}: {event} -> already acted on: ignored", h.offset)
         }
-        Action::Finished => format!("offset {}: {event} -> lot finished", h.offset),
+        Action::Finished => tr!("offset {}: {event} -> lot finished", h.offset),
     }
 }
 
@@ -663,7 +627,7 @@ fn describe(h: &Handled) -> String {
 /// run, so it is not printed).
 fn progress_by_step(ctx: &Ctx, plant: &Plant) {
     for lot in WORKFLOW_LOTS {
-        say!(ctx, "{lot}:");
+        say!(ctx, "{lot}{}:", before_punctuation());
         for step in 1..=STEPS.len() as u32 {
             let events: Vec<&Handled> = plant
                 .handled_events
@@ -680,21 +644,21 @@ fn progress_by_step(ctx: &Ctx, plant: &Plant) {
                     .handled_events
                     .iter()
                     .any(|h| h.session == 1 && h.action == Action::Sent(next.clone()));
-                let again = if again { " (again)" } else { "" };
-                what.push(format!("sent {}{again}", next.label()));
+                let again = if again { tr_static!(" (again)") } else { "" };
+                what.push(tr!("sent {}{again}", next.label()));
             }
             if ignored > 0 {
-                what.push(format!("{ignored} repeat ignored"));
+                what.push(tr!("{ignored} repeat ignored"));
             }
             if count(|a| *a == Action::Finished) > 0 {
-                what.push("lot finished".to_string());
+                what.push(tr!("lot finished"));
             }
             let machine = STEPS[step as usize - 1].0;
             say!(
                 ctx,
                 "  {machine} done, read {}x -> {}",
                 events.len(),
-                what.join("; ")
+                what.join(&format!("{}; ", before_punctuation()))
             );
         }
     }
@@ -720,17 +684,17 @@ fn machines_record(ctx: &Ctx, plant: &Plant) {
             .map(|(c, _)| c.machine.clone())
             .collect();
         let in_order = did == STEPS.iter().map(|s| s.0).collect::<Vec<_>>();
-        let verdict = if in_order {
-            "each step once, in order"
-        } else {
-            "NOT each step once in order"
-        };
         let skip = if skipped.is_empty() {
             String::new()
         } else {
-            format!("; skipped a repeated {}", skipped.join(", "))
+            tr!("; skipped a repeated {}", skipped.join(", "))
         };
-        say!(ctx, "  {lot}: {} ({verdict}{skip})", did.join(", "));
+        let did = did.join(", ");
+        if in_order {
+            say!(ctx, "  {lot}: {did} (each step once, in order{skip})");
+        } else {
+            say!(ctx, "  {lot}: {did} (NOT each step once in order{skip})");
+        }
     }
     let repeats = plant
         .received
@@ -742,24 +706,18 @@ fn machines_record(ctx: &Ctx, plant: &Plant) {
         .iter()
         .filter(|h| h.action == Action::IgnoredDuplicate)
         .count();
-    say!(ctx, "The crash cost {repeats} repeated command(s), which the machines skipped, and {ignored} repeated");
     say!(
         ctx,
-        "status event(s), which the workflow ignored. Had the workflow committed before"
+        "The crash cost {repeats} repeated command(s), which the machines skipped, and {ignored} repeated\n\
+         status event(s), which the workflow ignored. Had the workflow committed before\n\
+         sending, the crash would have lost the command and stalled the lot."
     );
     say!(
         ctx,
-        "sending, the crash would have lost the command and stalled the lot."
+        "Other ways to order a workflow: put all its steps in one topic under one key\n\
+         (chapter 6). Transactions make writes to several topics atomic; they do not\n\
+         order them."
     );
-    say!(
-        ctx,
-        "Other ways to order a workflow: put all its steps in one topic under one key"
-    );
-    say!(
-        ctx,
-        "(chapter 6). Transactions make writes to several topics atomic; they do not"
-    );
-    say!(ctx, "order them.");
 }
 
 /// A consumer in `group` that commits only what the program stores.
@@ -769,7 +727,7 @@ pub(crate) fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .create()
-        .with_context(|| format!("creating the consumer of group {group}"))
+        .with_context(|| tr!("creating the consumer of group {group}"))
 }
 
 pub(crate) fn send_command(
@@ -782,16 +740,16 @@ pub(crate) fn send_command(
     producer
         .send_result(record)
         .map_err(|(e, _)| e)
-        .with_context(|| format!("sending {}", cmd.label()))
+        .with_context(|| tr!("sending {}", cmd.label()))
 }
 
 pub(crate) async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
     timeout(WAIT, delivery)
         .await
-        .map_err(|_| anyhow!("no delivery report after {WAIT:?}"))?
-        .context("producer dropped")?
+        .map_err(|_| anyhow!(tr!("no delivery report after {WAIT:?}")))?
+        .context(tr!("producer dropped"))?
         .map_err(|(e, _)| e)
-        .context("delivering a command")?;
+        .context(tr!("delivering a command"))?;
     Ok(())
 }
 
@@ -799,9 +757,9 @@ pub(crate) async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) 
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
     let payload = m
         .payload()
-        .ok_or_else(|| anyhow!("a record without a value at offset {}", m.offset()))?;
+        .ok_or_else(|| anyhow!(tr!("a record without a value at offset {}", m.offset())))?;
     serde_json::from_slice(payload)
-        .with_context(|| format!("decoding the record at offset {}", m.offset()))
+        .with_context(|| tr!("decoding the record at offset {}", m.offset()))
 }
 
 /// Wait (bounded) until `done` holds of the plant.
@@ -813,9 +771,20 @@ async fn wait_until(
     let deadline = Instant::now() + WAIT;
     while !done(&plant.borrow()) {
         if Instant::now() > deadline {
-            bail!("gave up waiting for {what} after {WAIT:?}");
+            bail!(tr!("gave up waiting for {what} after {WAIT:?}"));
         }
         sleep(Duration::from_millis(2)).await;
     }
     Ok(())
+}
+
+/// What goes before a colon or a semicolon that no message carries (a list
+/// of lots and steps has no words to translate): nothing in English, the
+/// no-break space of French typography in French.
+fn before_punctuation() -> &'static str {
+    if i18n::french() {
+        "\u{a0}"
+    } else {
+        ""
+    }
 }
