@@ -24,7 +24,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::{Ctx, GROUP_WAIT};
 use crate::workshop::MachineCommand;
-use crate::{say, tr};
+use crate::{say, tr, tr_static};
 
 /// The topic (logical name).
 pub const TOPIC: &str = "machine-commands";
@@ -181,9 +181,12 @@ async fn no_consumer(
 fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (i64, i64)>> {
     ctx.section(&tr!("What waits in the topic"));
     let marks = watermarks(ctx, topic, PARTITIONS)?;
-    say!(ctx, "partition  low  high  records stored");
+    // The last column is as wide as its title, in either language.
+    let stored = tr_static!("records stored");
+    let width = stored.chars().count();
+    say!(ctx, "partition  low  high  {stored}");
     for (p, (low, high)) in &marks {
-        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
+        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>width$}", high - low);
     }
     let waiting: i64 = marks.values().map(|(low, high)| high - low).sum();
     if waiting == sent.len() as i64 {
