@@ -34,8 +34,8 @@ use tokio::task::JoinHandle;
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::kit::{Ctx, GroupProtocol, GROUP_WAIT};
-use crate::say;
 use crate::workshop::MachineCommand;
+use crate::{say, tr, tr_static};
 
 /// The topic of machine commands, and its dead-letter topic (logical names).
 pub const TOPIC: &str = "machine-commands";
@@ -264,7 +264,7 @@ impl<'a> Site<'a> {
             .client_config()
             .set("linger.ms", "0")
             .create()
-            .context("creating the producer")?;
+            .context(tr!("creating the producer"))?;
         let observer = LagObserver::new(ctx, GROUP, &topic)?;
         Ok(Site {
             ctx,
@@ -301,7 +301,7 @@ impl<'a> Site<'a> {
 /// the group splits the partitions between them.
 async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
     let ctx = site.ctx;
-    ctx.section("One group, two members");
+    ctx.section(&tr!("One group, two members"));
     say!(
         ctx,
         "Group \"{GROUP}\" executes the commands of topic \"{TOPIC}\" ({PARTITIONS} partitions)."
@@ -378,8 +378,8 @@ fn tell_split(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>) {
 /// callbacks in order, a partition had two owners.
 fn tell_rebalance(ctx: &Ctx, before: &[i32], changes: &[Change]) -> usize {
     let kept = kept(before, changes, "member-a");
-    say!(ctx, "{}:", what_changed("member-a", before, changes));
-    say!(ctx, "{}", rebalance_style(ctx, &kept));
+    let what = what_changed("member-a", before, changes);
+    say!(ctx, "{}", rebalance_style(ctx, &what, &kept));
     let holders = BTreeMap::from([("member-a".to_string(), before.to_vec())]);
     let overlaps = two_owners(&holders, changes);
     let moved = changes
@@ -391,21 +391,15 @@ fn tell_rebalance(ctx: &Ctx, before: &[i32], changes: &[Change]) -> usize {
     if overlaps == 0 && released_first(changes, "member-a", "member-b", &moved) {
         say!(
             ctx,
-            "Their rebalance callbacks, in the order they ran, show that no partition had"
-        );
-        say!(
-            ctx,
-            "two owners: member-a gave up {} before member-b got them.",
+            "Their rebalance callbacks, in the order they ran, show that no partition had\n\
+             two owners: member-a gave up {} before member-b got them.",
             show_set(&moved)
         );
     } else {
         say!(
             ctx,
-            "Their rebalance callbacks, in the order they ran, show a partition with two"
-        );
-        say!(
-            ctx,
-            "owners ({overlaps} time(s)), or given to member-b before member-a gave it up."
+            "Their rebalance callbacks, in the order they ran, show a partition with two\n\
+             owners ({overlaps} time(s)), or given to member-b before member-a gave it up."
         );
     }
     overlaps
@@ -416,7 +410,7 @@ fn tell_rebalance(ctx: &Ctx, before: &[i32], changes: &[Change]) -> usize {
 /// was written, in send order.
 async fn commands_and_malformed(site: &Site<'_>) -> Result<Vec<Produced>> {
     let ctx = site.ctx;
-    ctx.section("Commands, and a few malformed records");
+    ctx.section(&tr!("Commands, and a few malformed records"));
     let mut produced = Vec::new();
     for (key, payload, good) in first_batch()? {
         let (partition, offset) =
@@ -480,7 +474,9 @@ async fn members_read(site: &Site<'_>, pair: &Pair, produced: &[Produced]) -> Re
         ctx, producer, dlt, ..
     } = site;
     let Pair { a, b, .. } = pair;
-    ctx.section("The members read, deserialize, dead-letter and commit");
+    ctx.section(&tr!(
+        "The members read, deserialize, dead-letter and commit"
+    ));
     let mut reads = Vec::new();
     let deadline = Instant::now() + GROUP_WAIT;
     while reads.len() < produced.len() {
@@ -522,16 +518,12 @@ fn tell_reads(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>, reads: &[Read]
         let mine = reads.iter().filter(|r| &r.member == name);
         let own = mine.clone().all(|r| partitions.contains(&r.partition));
         let n = mine.count();
-        let whose = if own {
-            "all from its own"
+        let set = show_set(partitions);
+        if own {
+            say!(ctx, "{name} read {n} records, all from its own {set}.");
         } else {
-            "NOT all from its"
-        };
-        say!(
-            ctx,
-            "{name} read {n} records, {whose} {}.",
-            show_set(partitions)
-        );
+            say!(ctx, "{name} read {n} records, NOT all from its {set}.");
+        }
     }
     let malformed: Vec<&Read> = reads.iter().filter(|r| r.outcome.is_err()).collect();
     // "Went on": each member read on past every malformed record it found.
@@ -540,16 +532,18 @@ fn tell_reads(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>, reads: &[Read]
             r.member == bad.member && r.partition == bad.partition && r.offset > bad.offset
         })
     });
-    let after = if went_on {
-        "and the members went on"
+    let n = malformed.len();
+    if went_on {
+        say!(
+            ctx,
+            "The {n} malformed records went to \"{DLT}\", and the members went on."
+        );
     } else {
-        "but a member did NOT read past one"
-    };
-    say!(
-        ctx,
-        "The {} malformed records went to \"{DLT}\", {after}.",
-        malformed.len()
-    );
+        say!(
+            ctx,
+            "The {n} malformed records went to \"{DLT}\", but a member did NOT read past one."
+        );
+    }
 }
 
 /// Section "The dead-letter topic": read it back, outside any group, and
@@ -560,7 +554,7 @@ async fn dead_letter_topic(
     reads: &[Read],
 ) -> Result<Vec<DeadLetter>> {
     let ctx = site.ctx;
-    ctx.section("The dead-letter topic");
+    ctx.section(&tr!("The dead-letter topic"));
     let found_bad: BTreeSet<(i32, i64)> = reads
         .iter()
         .filter(|r| r.outcome.is_err())
@@ -661,7 +655,7 @@ async fn second_group(
     group_reads: &[Read],
 ) -> Result<Vec<Read>> {
     let ctx = site.ctx;
-    ctx.section("A second group reads everything again");
+    ctx.section(&tr!("A second group reads everything again"));
     let auditor = site.join(AUDIT_GROUP, "auditor", "earliest")?;
     let mut reads = Vec::new();
     let deadline = Instant::now() + GROUP_WAIT;
@@ -704,25 +698,24 @@ fn tell_audit(ctx: &Ctx, produced: &[Produced], group_reads: &[Read], reads: &[R
         reads.iter().map(|r| (r.partition, r.offset)).collect()
     };
     let written: BTreeSet<(i32, i64)> = produced.iter().map(|p| (p.partition, p.offset)).collect();
-    let which = if positions(reads) == written {
-        "every record written"
-    } else {
-        "NOT every record"
-    };
     let commands = reads.iter().filter(|r| r.outcome.is_ok()).count();
-    say!(
-        ctx,
-        "{} records ({commands} commands): {which}, again.",
-        reads.len()
-    );
+    let n = reads.len();
+    if positions(reads) == written {
+        say!(
+            ctx,
+            "{n} records ({commands} commands): every record written, again."
+        );
+    } else {
+        say!(
+            ctx,
+            "{n} records ({commands} commands): NOT every record, again."
+        );
+    }
     if positions(group_reads) == written {
         say!(
             ctx,
-            "Group \"{GROUP}\" had read them all too: each group has its own committed"
-        );
-        say!(
-            ctx,
-            "offsets, so what one group reads takes nothing from another."
+            "Group \"{GROUP}\" had read them all too: each group has its own committed\n\
+             offsets, so what one group reads takes nothing from another."
         );
     } else {
         say!(ctx, "Group \"{GROUP}\" had NOT read them all.");
@@ -738,8 +731,8 @@ async fn lag_and_leaving(
     b: Member,
 ) -> Result<(Member, Vec<Change>, Vec<(i32, i64)>)> {
     let ctx = site.ctx;
-    ctx.section("Lag, and a member leaving");
-    site.show_lag("after the first batch")?;
+    ctx.section(&tr!("Lag, and a member leaving"));
+    site.show_lag(&tr!("after the first batch"))?;
     say!(ctx, "");
     say!(
         ctx,
@@ -769,10 +762,10 @@ async fn lag_and_leaving(
     }
     ensure!(
         written.iter().all(|(p, _)| *p == written[0].0),
-        "one lot, one partition"
+        tr!("one lot, one partition")
     );
     say!(ctx, "");
-    site.show_lag("after the second batch was written")?;
+    site.show_lag(&tr!("after the second batch was written"))?;
     Ok((a, b_leaves, written))
 }
 
@@ -781,16 +774,16 @@ async fn lag_and_leaving(
 /// offset.
 async fn commit_crash_restart(site: &Site<'_>, a: Member, written: &[(i32, i64)]) -> Result<Crash> {
     let ctx = site.ctx;
-    ctx.section("Commit, crash, restart");
+    ctx.section(&tr!("Commit, crash, restart"));
     let partition = written[0].0;
     let processed = crash(site, a).await?;
     say!(ctx, "");
     let committed_at_crash = site
-        .show_lag("after the crash")?
+        .show_lag(&tr!("after the crash"))?
         .iter()
         .find(|l| l.partition == partition)
         .and_then(|l| l.committed)
-        .context("no committed offset for the crashed partition")?;
+        .context(tr!("no committed offset for the crashed partition"))?;
 
     say!(ctx, "");
     say!(ctx, "member-a restarts, and joins the group again:");
@@ -816,7 +809,7 @@ async fn commit_crash_restart(site: &Site<'_>, a: Member, written: &[(i32, i64)]
     let offsets: Vec<i64> = written.iter().map(|(_, o)| *o).collect();
     tell_redelivery(ctx, &offsets, &processed, committed_at_crash, &reread);
     say!(ctx, "");
-    site.show_lag("after the restart caught up")?;
+    site.show_lag(&tr!("after the restart caught up"))?;
     Ok(Crash {
         partition,
         written: offsets,
@@ -884,7 +877,7 @@ async fn restart(site: &Site<'_>, count: usize, processed: &[i64]) -> Result<Vec
         let read = process(producer, dlt, member, &m).await?;
         commit_next(member, &m)?;
         let again = if processed.contains(&m.offset()) {
-            "  <- again"
+            tr_static!("  <- again")
         } else {
             ""
         };
@@ -943,7 +936,7 @@ fn tell_redelivery(ctx: &Ctx, written: &[i64], processed: &[i64], committed: i64
 /// command is written; it reads only that one.
 async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> {
     let ctx = site.ctx;
-    ctx.section("Where a new group starts: auto.offset.reset");
+    ctx.section(&tr!("Where a new group starts: auto.offset.reset"));
     let late_observer = LagObserver::new(ctx, LATE_GROUP, &site.topic)?;
     let never_committed = late_observer.lag()?.iter().all(|l| l.committed.is_none());
     site.close_later(late_observer);
@@ -988,22 +981,18 @@ async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> 
 /// where group "audit" had started.
 fn tell_late(ctx: &Ctx, late: &Late, at_end: usize, there: i64, audit_reads: &[Read]) {
     let (p, o) = late.first_read;
-    let at_hw = if late.high_watermarks.get(&p) == Some(&o) {
-        ", the high watermark when it joined"
+    if late.high_watermarks.get(&p) == Some(&o) {
+        say!(
+            ctx,
+            "The first record it read: partition {p} offset {o}, the high watermark when it joined."
+        );
     } else {
-        ""
-    };
+        say!(ctx, "The first record it read: partition {p} offset {o}.");
+    }
     say!(
         ctx,
-        "The first record it read: partition {p} offset {o}{at_hw}."
-    );
-    say!(
-        ctx,
-        "Before that it had reached the end of all {at_end} partitions without reading any of"
-    );
-    say!(
-        ctx,
-        "the {there} records already there. {}",
+        "Before that it had reached the end of all {at_end} partitions without reading any of\n\
+         the {there} records already there. {}",
         audit_start(audit_reads)
     );
 }
@@ -1016,8 +1005,8 @@ fn audit_start(reads: &[Read]) -> String {
     }
     let offsets: BTreeSet<i64> = first.values().copied().collect();
     match offsets.iter().collect::<Vec<_>>().as_slice() {
-        [one] => format!("\"{AUDIT_GROUP}\" (earliest) started at offset {one}."),
-        _ => format!("\"{AUDIT_GROUP}\" (earliest) started at offsets {first:?}."),
+        [one] => tr!("\"{AUDIT_GROUP}\" (earliest) started at offset {one}."),
+        _ => tr!("\"{AUDIT_GROUP}\" (earliest) started at offsets {first:?}."),
     }
 }
 
@@ -1053,7 +1042,7 @@ fn join(
         // A context of our own: librdkafka calls it at every rebalance, and
         // it writes down what the member was told.
         .create_with_context(watched)
-        .with_context(|| format!("creating consumer {name}"))?;
+        .with_context(|| tr!("creating consumer {name}"))?;
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer_config
     Ok(Member {
@@ -1147,44 +1136,39 @@ fn what_changed(member: &str, before: &[i32], changes: &[Change]) -> String {
         .find(|c| c.member == member)
         .map_or(before.to_vec(), |c| c.holds.clone());
     let got: Vec<i32> = now.iter().copied().filter(|p| !kept.contains(p)).collect();
-    let mut text = member.to_string();
-    if !before.is_empty() && kept.is_empty() {
-        text += &format!(" gave up {} (all it had)", show_set(&gave_up));
-    } else if !before.is_empty() {
-        text += &format!(" kept {}", show_set(&kept));
-        if !gave_up.is_empty() {
-            text += &format!(" and gave up {}", show_set(&gave_up));
-        }
+    // One whole sentence per case, so that each language can say it its own way.
+    let (g, k, y) = (show_set(&gave_up), show_set(&kept), show_set(&got));
+    let m = member;
+    match (
+        before.is_empty(),
+        kept.is_empty(),
+        gave_up.is_empty(),
+        got.is_empty(),
+    ) {
+        (true, _, _, true) => m.to_string(),
+        (true, _, _, false) => tr!("{m} got {y}"),
+        (false, true, _, true) => tr!("{m} gave up {g} (all it had)"),
+        (false, true, _, false) => tr!("{m} gave up {g} (all it had), then got {y}"),
+        (false, false, true, true) => tr!("{m} kept {k}"),
+        (false, false, false, true) => tr!("{m} kept {k} and gave up {g}"),
+        (false, false, true, false) => tr!("{m} kept {k} and got {y}"),
+        (false, false, false, false) => tr!("{m} kept {k} and gave up {g} and got {y}"),
     }
-    if !got.is_empty() {
-        let then = if before.is_empty() {
-            ""
-        } else if kept.is_empty() {
-            ", then"
-        } else {
-            " and"
-        };
-        text += &format!("{then} got {}", show_set(&got));
-    }
-    text
 }
 
-/// How this protocol rebalances, said where member-a's callbacks show it
-/// (`kept`: the partitions member-a never gave up).
-fn rebalance_style(ctx: &Ctx, kept: &[i32]) -> &'static str {
+/// What member-a was told (`what`, from `what_changed`), then how this
+/// protocol rebalances, said where member-a's callbacks show it (`kept`:
+/// the partitions member-a never gave up). Two lines.
+fn rebalance_style(ctx: &Ctx, what: &str, kept: &[i32]) -> String {
     match (ctx.groups().protocol, kept.is_empty()) {
-        (GroupProtocol::Consumer, false) => {
-            "a KIP-848 rebalance takes away only the partitions that change owner."
-        }
-        (GroupProtocol::Classic, true) => {
-            "the classic protocol's rebalance is eager: each member first gives up all it has."
-        }
-        (GroupProtocol::Consumer, true) => {
-            "unlike the usual KIP-848 rebalance, which takes away only what changes owner."
-        }
-        (GroupProtocol::Classic, false) => {
-            "unlike the usual classic rebalance, where each member first gives up all it has."
-        }
+        (GroupProtocol::Consumer, false) => tr!("{what}:\n\
+             a KIP-848 rebalance takes away only the partitions that change owner."),
+        (GroupProtocol::Classic, true) => tr!("{what}:\n\
+             the classic protocol's rebalance is eager: each member first gives up all it has."),
+        (GroupProtocol::Consumer, true) => tr!("{what}:\n\
+             unlike the usual KIP-848 rebalance, which takes away only what changes owner."),
+        (GroupProtocol::Classic, false) => tr!("{what}:\n\
+             unlike the usual classic rebalance, where each member first gives up all it has."),
     }
 }
 
@@ -1238,18 +1222,24 @@ async fn at_end(ctx: &Ctx, member: &Member) -> Result<usize> {
                 member.at_end.borrow_mut().insert(p);
             }
             Ok(Ok(m)) => bail!(
-                "{} read partition {} offset {} on its way to the end",
-                member.name,
-                m.partition(),
-                m.offset()
+                "{}",
+                tr!(
+                    "{} read partition {} offset {} on its way to the end",
+                    member.name,
+                    m.partition(),
+                    m.offset()
+                )
             ),
-            Ok(Err(e)) => return Err(e).context("waiting for the end of the partitions"),
+            Ok(Err(e)) => return Err(e).context(tr!("waiting for the end of the partitions")),
             Err(_) if assigned(member)?.is_empty() => {
                 return Err(ctx.no_partitions(member.group, GROUP_WAIT))
             }
             Err(_) => bail!(
-                "{} did not reach the end of its partitions within {GROUP_WAIT:?}",
-                member.name
+                "{}",
+                tr!(
+                    "{} did not reach the end of its partitions within {GROUP_WAIT:?}",
+                    member.name
+                )
             ),
         }
     }
@@ -1271,7 +1261,7 @@ async fn next_record<'m>(
                 members[i].at_end.borrow_mut().insert(p);
             }
             Ok((Err(e), i, _)) => {
-                return Err(e).with_context(|| format!("{} receiving", members[i].name))
+                return Err(e).with_context(|| tr!("{} receiving", members[i].name))
             }
             Err(_) => return Err(nothing_arrived(ctx, members)?),
         }
@@ -1288,10 +1278,10 @@ fn nothing_arrived(ctx: &Ctx, members: &[&Member]) -> Result<anyhow::Error> {
     if sets.iter().all(|s| s.is_empty()) {
         return Ok(ctx.no_partitions(members[0].group, GROUP_WAIT));
     }
-    Ok(anyhow!(
+    Ok(anyhow!(tr!(
         "no record arrived within {GROUP_WAIT:?}, though {}",
         holding(members, &sets)
-    ))
+    )))
 }
 
 /// "member-a has partitions [0, 1], member-b has partitions [2]".
@@ -1299,7 +1289,7 @@ fn holding(members: &[&Member], sets: &[Vec<i32>]) -> String {
     let held: Vec<String> = members
         .iter()
         .zip(sets)
-        .map(|(m, s)| format!("{} has {}", m.name, show_set(s)))
+        .map(|(m, s)| tr!("{} has {}", m.name, show_set(s)))
         .collect();
     held.join(", ")
 }
@@ -1322,9 +1312,12 @@ async fn settle(ctx: &Ctx, members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bo
                 return Err(ctx.no_partitions(members[0].group, GROUP_WAIT));
             }
             bail!(
-                "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
-                members[0].group,
-                holding(members, &sets)
+                "{}",
+                tr!(
+                    "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
+                    members[0].group,
+                    holding(members, &sets)
+                )
             );
         }
         if ctx.groups().protocol == GroupProtocol::Consumer {
@@ -1345,17 +1338,20 @@ async fn settle(ctx: &Ctx, members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bo
         let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
         match timeout(LOOK_EVERY, select_all(receives)).await {
             Ok((Ok(m), i, _)) => bail!(
-                "{} received a record while the group was forming: partition {} offset {}",
-                members[i].name,
-                m.partition(),
-                m.offset()
+                "{}",
+                tr!(
+                    "{} received a record while the group was forming: partition {} offset {}",
+                    members[i].name,
+                    m.partition(),
+                    m.offset()
+                )
             ),
             Ok((Err(KafkaError::PartitionEOF(p)), i, _)) => {
                 members[i].at_end.borrow_mut().insert(p);
             }
             Err(_) => {}
             Ok((Err(e), i, _)) => {
-                return Err(e).with_context(|| format!("{} receiving", members[i].name))
+                return Err(e).with_context(|| tr!("{} receiving", members[i].name))
             }
         }
     }
@@ -1364,11 +1360,11 @@ async fn settle(ctx: &Ctx, members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bo
 /// Who computed the assignment, for the protocol this run uses.
 fn who_assigns(ctx: &Ctx) -> &'static str {
     match ctx.groups().protocol {
-        GroupProtocol::Consumer => {
+        GroupProtocol::Consumer => tr_static!(
             "The group coordinator (a broker) computed this split (KIP-848 consumer protocol)."
-        }
+        ),
         GroupProtocol::Classic => {
-            "The group's leader (one member) computed this split (classic protocol)."
+            tr_static!("The group's leader (one member) computed this split (classic protocol).")
         }
     }
 }
@@ -1455,7 +1451,7 @@ async fn process(
             .send(record, WAIT)
             .await
             .map_err(|(e, _)| e)
-            .context("writing to the dead-letter topic")?;
+            .context(tr!("writing to the dead-letter topic"))?;
     }
     // ANCHOR_END: process
     Ok(Read {
@@ -1476,7 +1472,7 @@ fn commit_next(member: &Member, m: &BorrowedMessage<'_>) -> Result<()> {
     member
         .consumer
         .commit(&offsets, CommitMode::Sync)
-        .context("committing")?;
+        .context(tr!("committing"))?;
     Ok(())
 }
 // ANCHOR_END: commit
@@ -1491,7 +1487,7 @@ async fn send(
         .send(FutureRecord::to(topic).key(key).payload(payload), WAIT)
         .await
         .map_err(|(e, _)| e)
-        .with_context(|| format!("producing a record for {key}"))?;
+        .with_context(|| tr!("producing a record for {key}"))?;
     Ok((delivered.partition, delivered.offset))
 }
 
@@ -1518,7 +1514,7 @@ async fn read_dead_letters(reader: &StreamConsumer, count: usize) -> Result<Vec<
     while out.len() < count {
         let m = timeout(WAIT, reader.recv())
             .await
-            .context("reading the dead-letter topic")??;
+            .context(tr!("reading the dead-letter topic"))??;
         let header = |name: &str| -> String {
             m.headers()
                 .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
@@ -1604,7 +1600,7 @@ fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
         let committed = r
             .committed
             .map(|c| c.to_string())
-            .unwrap_or_else(|| "none".into());
+            .unwrap_or_else(|| tr!("none"));
         say!(
             ctx,
             "  {:>9}  {:>14}  {:>16}  {:>3}",
@@ -1618,7 +1614,7 @@ fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
     say!(
         ctx,
         "  {:>9}  {:>14}  {:>16}  {:>3}",
-        "total",
+        tr_static!("total"),
         "",
         "",
         total
@@ -1628,11 +1624,18 @@ fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
 fn describe(outcome: &Result<MachineCommand, String>) -> String {
     match outcome {
         Ok(cmd) => cmd.label(),
-        Err(reason) => format!("MALFORMED -> dead-letter topic ({reason})"),
+        Err(reason) => tr!("MALFORMED -> dead-letter topic ({reason})"),
     }
 }
 
+/// "partitions [0, 1]". The English always says "partitions"; the three
+/// messages (none, one, several) let French say "la partition [2]" and
+/// "les partitions [0, 1]".
 fn show_set(ids: &[i32]) -> String {
     let parts: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    format!("partitions [{}]", parts.join(", "))
+    match parts.as_slice() {
+        [] => tr!("partitions []"),
+        [one] => tr!("partitions [{one}]"),
+        _ => tr!("partitions [{}]", parts.join(", ")),
+    }
 }

@@ -23,8 +23,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::{Ctx, GROUP_WAIT};
-use crate::say;
 use crate::workshop::MachineCommand;
+use crate::{say, tr, tr_static};
 
 /// The topic (logical name).
 pub const TOPIC: &str = "machine-commands";
@@ -144,18 +144,20 @@ async fn no_consumer(
     topic: &str,
     group: &str,
 ) -> Result<(BTreeMap<i32, Option<i64>>, Vec<Record>)> {
-    ctx.section("A producer, and no consumer anywhere");
+    ctx.section(&tr!("A producer, and no consumer anywhere"));
     let committed = committed_offsets(ctx, group, topic)?;
-    let history = if committed.values().all(Option::is_none) {
-        "it has never read the topic"
+    if committed.values().all(Option::is_none) {
+        say!(
+            ctx,
+            "Group \"{CONTROLLER_GROUP}\" has no committed offset: it has never read the topic."
+        );
     } else {
-        "it has read the topic before (unexpected on a new topic!)"
-    };
-    say!(
-        ctx,
-        "Group \"{CONTROLLER_GROUP}\" has {}: {history}.",
-        describe_committed(&committed)
-    );
+        say!(
+            ctx,
+            "Group \"{CONTROLLER_GROUP}\" has {}: it has read the topic before (unexpected on a new topic!).",
+            describe_committed(&committed)
+        );
+    }
     let first: Vec<MachineCommand> = (1..=3)
         .flat_map(|step| {
             FIRST_LOTS
@@ -166,13 +168,10 @@ async fn no_consumer(
     let sent = produce_and_close(ctx, topic, &first).await?;
     say!(
         ctx,
-        "The producer wrote {} commands ({} lots), got a delivery report for each,",
+        "The producer wrote {} commands ({} lots), got a delivery report for each,\n\
+         flushed, and closed. It never asked whether anyone would read them.",
         sent.len(),
         FIRST_LOTS.len()
-    );
-    say!(
-        ctx,
-        "flushed, and closed. It never asked whether anyone would read them."
     );
     Ok((committed, sent))
 }
@@ -180,11 +179,14 @@ async fn no_consumer(
 /// Section "What waits in the topic": the partitions' watermarks, with no
 /// client running.
 fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (i64, i64)>> {
-    ctx.section("What waits in the topic");
+    ctx.section(&tr!("What waits in the topic"));
     let marks = watermarks(ctx, topic, PARTITIONS)?;
-    say!(ctx, "partition  low  high  records stored");
+    // The last column is as wide as its title, in either language.
+    let stored = tr_static!("records stored");
+    let width = stored.chars().count();
+    say!(ctx, "partition  low  high  {stored}");
     for (p, (low, high)) in &marks {
-        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>14}", high - low);
+        say!(ctx, "{p:>9}  {low:>3}  {high:>4}  {:>width$}", high - low);
     }
     let waiting: i64 = marks.values().map(|(low, high)| high - low).sum();
     if waiting == sent.len() as i64 {
@@ -201,11 +203,8 @@ fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (
     }
     say!(
         ctx,
-        "With no committed offset, a new group starts where auto.offset.reset says:"
-    );
-    say!(
-        ctx,
-        "\"earliest\" is the low watermark, the oldest record still stored."
+        "With no committed offset, a new group starts where auto.offset.reset says:\n\
+         \"earliest\" is the low watermark, the oldest record still stored."
     );
     Ok(marks)
 }
@@ -219,7 +218,7 @@ async fn consumer_starts_later(
     sent: &[Record],
     marks: &BTreeMap<i32, (i64, i64)>,
 ) -> Result<(Vec<Record>, BTreeMap<i32, Option<i64>>)> {
-    ctx.section("A consumer starts later");
+    ctx.section(&tr!("A consumer starts later"));
     let received = consume(ctx, CONTROLLER_GROUP, topic, sent.len()).await?;
     say!(
         ctx,
@@ -232,11 +231,15 @@ async fn consumer_starts_later(
     let at_end = marks
         .iter()
         .all(|(p, (_, high))| committed.get(p) == Some(&Some(*high)));
-    say!(
-        ctx,
-        "It committed {} and stopped:",
-        describe_committed(&committed)
-    );
+    if committed.values().all(Option::is_none) {
+        say!(ctx, "It committed no committed offset and stopped:");
+    } else {
+        say!(
+            ctx,
+            "It committed {} and stopped:",
+            describe_committed(&committed)
+        );
+    }
     if at_end {
         say!(
             ctx,
@@ -259,7 +262,7 @@ async fn while_away(
     topic: &str,
     committed: &BTreeMap<i32, Option<i64>>,
 ) -> Result<(Vec<Record>, Vec<Record>)> {
-    ctx.section("The producer goes on while the consumer is away");
+    ctx.section(&tr!("The producer goes on while the consumer is away"));
     let later = MachineCommand::sequence(LATER_LOT);
     let more = produce_and_close(ctx, topic, &later).await?;
     let partition = more.first().map(|r| r.partition).unwrap_or_default();
@@ -287,9 +290,9 @@ async fn while_away(
     if received == more {
         say!(
             ctx,
-            "Exactly the new ones: it resumed from its committed offsets, and the topic had"
+            "Exactly the new ones: it resumed from its committed offsets, and the topic had\n\
+             kept what it missed."
         );
-        say!(ctx, "kept what it missed.");
     } else {
         say!(ctx, "Not exactly the new ones (unexpected!).");
     }
@@ -305,19 +308,22 @@ async fn second_group(
     sent: &[Record],
     before: &BTreeMap<i32, (i64, i64)>,
 ) -> Result<(Vec<Record>, BTreeMap<i32, i64>)> {
-    ctx.section("A second group, started last");
+    ctx.section(&tr!("A second group, started last"));
     let committed = committed_offsets(ctx, &ctx.name(AUDIT_GROUP), topic)?;
-    let history = if committed.values().all(Option::is_none) {
-        "never ran before".to_string()
-    } else {
-        format!("has {} (unexpected!)", describe_committed(&committed))
-    };
     let audit = consume(ctx, AUDIT_GROUP, topic, sent.len()).await?;
-    say!(
-        ctx,
-        "Group \"{AUDIT_GROUP}\" {history}. It received {} records.",
-        audit.len()
-    );
+    let n = audit.len();
+    if committed.values().all(Option::is_none) {
+        say!(
+            ctx,
+            "Group \"{AUDIT_GROUP}\" never ran before. It received {n} records."
+        );
+    } else {
+        say!(
+            ctx,
+            "Group \"{AUDIT_GROUP}\" has {} (unexpected!). It received {n} records.",
+            describe_committed(&committed)
+        );
+    }
     say!(ctx, "{}", compare_order(sent, &audit));
     let lows: BTreeMap<i32, i64> = watermarks(ctx, topic, PARTITIONS)?
         .into_iter()
@@ -327,17 +333,17 @@ async fn second_group(
     if before.iter().all(|(p, (low, _))| lows.get(p) == Some(low)) {
         say!(
             ctx,
-            "Low watermarks after all this reading: {}. Reading removes nothing: each",
+            "Low watermarks after all this reading: {}. Reading removes nothing: each\n\
+             group only moves its own committed offsets.",
             shown.join(", ")
         );
-        say!(ctx, "group only moves its own committed offsets.");
     } else {
         say!(
             ctx,
-            "Low watermarks after all this reading: {}. They moved: records were deleted",
+            "Low watermarks after all this reading: {}. They moved: records were deleted\n\
+             meanwhile, and not by reading (see retention, below).",
             shown.join(", ")
         );
-        say!(ctx, "meanwhile, and not by reading (see retention, below).");
     }
     Ok((audit, lows))
 }
@@ -345,27 +351,21 @@ async fn second_group(
 /// Section "What does remove records: retention": what retention is, and
 /// on the embedded cluster, its size cap at work.
 async fn retention(ctx: &Ctx, photo_topic: Option<String>) -> Result<Option<Overflow>> {
-    ctx.section("What does remove records: retention");
+    ctx.section(&tr!("What does remove records: retention"));
     say!(
         ctx,
-        "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes"
-    );
-    say!(
-        ctx,
-        "is set, up to that many bytes per partition. Older records are deleted whether"
-    );
-    say!(
-        ctx,
-        "or not anyone has read them: the buffer is durable, not endless."
+        "A topic keeps records for retention.ms (default 7 days) and, if retention.bytes\n\
+         is set, up to that many bytes per partition. Older records are deleted whether\n\
+         or not anyone has read them: the buffer is durable, not endless."
     );
     match photo_topic {
         Some(topic) => Ok(Some(overflow(ctx, topic).await?)),
         None => {
             say!(
                 ctx,
-                "On a real cluster that takes minutes to days: chapter 5 of the book shows how to"
+                "On a real cluster that takes minutes to days: chapter 5 of the book shows how to\n\
+                 watch it on the docker-compose cluster."
             );
-            say!(ctx, "watch it on the docker-compose cluster.");
             Ok(None)
         }
     }
@@ -377,17 +377,11 @@ async fn retention(ctx: &Ctx, photo_topic: Option<String>) -> Result<Option<Over
 async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
     say!(
         ctx,
-        "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per"
+        "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per\n\
+         partition, beyond which it drops the oldest batches. That is not how Kafka\n\
+         deletes (whole segment files, on a schedule: see the book), but the consequence\n\
+         for a consumer is the same:"
     );
-    say!(
-        ctx,
-        "partition, beyond which it drops the oldest batches. That is not how Kafka"
-    );
-    say!(
-        ctx,
-        "deletes (whole segment files, on a schedule: see the book), but the consequence"
-    );
-    say!(ctx, "for a consumer is the same:");
     let written = write_photos(ctx, &topic).await?;
     let (low, high) = watermarks(ctx, &topic, 1)?
         .get(&0)
@@ -423,19 +417,10 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
     if low > 0 && received.first() == Some(&low) {
         say!(
             ctx,
-            "\"earliest\" is the oldest record still stored, not offset 0. A group whose"
-        );
-        say!(
-            ctx,
-            "committed offset falls below the low watermark is reset by the same setting"
-        );
-        say!(
-            ctx,
-            "(earliest: to the low watermark; latest: to the end): the records in between"
-        );
-        say!(
-            ctx,
-            "are lost to it, with no error. Watch the lag (chapter 4)."
+            "\"earliest\" is the oldest record still stored, not offset 0. A group whose\n\
+             committed offset falls below the low watermark is reset by the same setting\n\
+             (earliest: to the low watermark; latest: to the end): the records in between\n\
+             are lost to it, with no error. Watch the lag (chapter 4)."
         );
     } else {
         say!(ctx, "It did not start past deleted records (unexpected!).");
@@ -455,7 +440,7 @@ async fn write_photos(ctx: &Ctx, topic: &str) -> Result<Vec<i64>> {
         .client_config()
         .set("linger.ms", "0")
         .create()
-        .context("creating the photo producer")?;
+        .context(tr!("creating the photo producer"))?;
     let photo = vec![0u8; PHOTO_BYTES];
     let mut written = Vec::new();
     for i in 1..=PHOTOS {
@@ -471,10 +456,10 @@ async fn write_photos(ctx: &Ctx, topic: &str) -> Result<Vec<i64>> {
 /// "0 and 1", "0 to 4", "none": the offsets from `from` up to `to` (excluded).
 fn range(from: i64, to: i64) -> String {
     match to - from {
-        n if n <= 0 => "none".to_string(),
+        n if n <= 0 => tr!("none"),
         1 => from.to_string(),
-        2 => format!("{from} and {}", from + 1),
-        _ => format!("{from} to {}", to - 1),
+        2 => tr!("{from} and {}", from + 1),
+        _ => tr!("{from} to {}", to - 1),
     }
 }
 
@@ -517,7 +502,7 @@ async fn consume(
     session(ctx, logical_group, topic, expected, |m| {
         let bytes = m.payload().unwrap_or_default();
         let command: MachineCommand =
-            serde_json::from_slice(bytes).context("deserializing a command")?;
+            serde_json::from_slice(bytes).context(tr!("deserializing a command"))?;
         Ok(Record {
             partition: m.partition(),
             offset: m.offset(),
@@ -555,7 +540,7 @@ async fn session<T>(
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
-        .context("creating the consumer")?;
+        .context(tr!("creating the consumer"))?;
     consumer.subscribe(&[topic])?;
     // ANCHOR_END: consumer
     let mut received = Vec::new();
@@ -567,7 +552,7 @@ async fn session<T>(
     // and wait for the broker to confirm it.
     consumer
         .commit_consumer_state(CommitMode::Sync)
-        .context("committing")?;
+        .context(tr!("committing"))?;
     Ok(received)
 }
 
@@ -584,12 +569,13 @@ async fn next_record<'c>(
 ) -> Result<BorrowedMessage<'c>> {
     let wait = if got == 0 { GROUP_WAIT } else { TIMEOUT };
     match tokio::time::timeout(wait, consumer.recv()).await {
-        Ok(m) => m.context("consuming"),
+        Ok(m) => m.context(tr!("consuming")),
         Err(_) if got == 0 && consumer.assignment()?.count() == 0 => {
             Err(ctx.no_partitions(logical_group, GROUP_WAIT))
         }
         Err(_) => bail!(
-            "group \"{logical_group}\" has its partitions but received only {got} of {expected} records: nothing more within {wait:?}"
+            "{}",
+            tr!("group \"{logical_group}\" has its partitions but received only {got} of {expected} records: nothing more within {wait:?}")
         ),
     }
 }
@@ -604,7 +590,7 @@ fn committed_offsets(ctx: &Ctx, group: &str, topic: &str) -> Result<BTreeMap<i32
     }
     let committed = probe
         .committed_offsets(tpl, TIMEOUT)
-        .context("fetching committed offsets")?;
+        .context(tr!("fetching committed offsets"))?;
     Ok(committed
         .elements_for_topic(topic)
         .iter()
@@ -632,14 +618,14 @@ fn watermarks(ctx: &Ctx, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (
 /// "no committed offset" or "committed offsets 3, 6, 3 (partitions 0, 1, 2)".
 fn describe_committed(committed: &BTreeMap<i32, Option<i64>>) -> String {
     if committed.values().all(Option::is_none) {
-        return "no committed offset".to_string();
+        return tr!("no committed offset");
     }
     let offsets: Vec<String> = committed
         .values()
-        .map(|o| o.map_or("none".to_string(), |o| o.to_string()))
+        .map(|o| o.map_or(tr!("none"), |o| o.to_string()))
         .collect();
     let parts: Vec<String> = committed.keys().map(|p| p.to_string()).collect();
-    format!(
+    tr!(
         "offsets {} (partitions {})",
         offsets.join(", "),
         parts.join(", ")
@@ -676,13 +662,11 @@ fn compare_order(sent: &[Record], received: &[Record]) -> String {
         s == r
     });
     match (same_set, in_order) {
-        (true, true) => format!(
+        (true, true) => tr!(
             "That is every record written ({}), and in each partition in the order it was sent.",
             sent.len()
         ),
-        (true, false) => {
-            "Every record written, but NOT in the order sent (unexpected!).".to_string()
-        }
-        _ => "NOT the records written (unexpected!).".to_string(),
+        (true, false) => tr!("Every record written, but NOT in the order sent (unexpected!)."),
+        _ => tr!("NOT the records written (unexpected!)."),
     }
 }
