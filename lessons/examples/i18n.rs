@@ -734,6 +734,30 @@ pub fn check(repo: &Path) -> Result<Vec<String>> {
         let entries = read_po(&repo.join(&domain.po))?;
         all.extend(problems(&domain, &entries));
     }
+    // tr! merges the program's catalogues into one table keyed by the
+    // English: one English text must have one French in all of them.
+    let mut seen: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
+    for domain in program_domains(repo)? {
+        for e in read_po(&repo.join(&domain.po))? {
+            if e.text.is_empty() {
+                continue;
+            }
+            match seen.get(&e.id) {
+                Some((other, text)) if *text != e.text => all.push(format!(
+                    "{}: {:?} is translated differently in {}: {:?} and {:?}",
+                    domain.po.display(),
+                    short(&e.id),
+                    other.display(),
+                    e.text,
+                    text
+                )),
+                Some(_) => {}
+                None => {
+                    seen.insert(e.id.clone(), (domain.po.clone(), e.text.clone()));
+                }
+            }
+        }
+    }
     // A catalogue no source file needs any more.
     let wanted: BTreeSet<PathBuf> = domains(repo)?.into_iter().map(|d| d.po).collect();
     for entry in fs::read_dir(repo.join("lessons/po/fr"))? {
