@@ -650,7 +650,9 @@ pub fn in_words(n: usize) -> String {
         .map_or_else(|| n.to_string(), |w| w.to_string())
 }
 
-/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
+/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3". French gives them
+/// their article, « le broker 1 », « les brokers 1 et 2 », « aucun broker »:
+/// a French sentence puts them after « sur », never after « de » or « à ».
 pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
     let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
     match ids.as_slice() {
