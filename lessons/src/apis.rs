@@ -20,6 +20,8 @@ use bytes::{Buf, BytesMut};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
+use crate::tr;
+
 /// The APIs a broker offers: API key -> (min version, max version).
 pub type Offered = BTreeMap<i16, (i16, i16)>;
 
@@ -52,7 +54,7 @@ pub fn describe_group_apis(offered: &Offered) -> String {
         .iter()
         .map(|&key| match offered.get(&(key as i16)) {
             Some((min, max)) => format!("{key:?} v{min}-{max}"),
-            None => format!("{key:?}: none"),
+            None => tr!("{key:?}: none"),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -71,8 +73,11 @@ pub fn api_versions(address: &str, timeout: Duration) -> Result<Offered> {
     };
     if answer.error_code != 0 {
         bail!(
-            "broker {address} answered ApiVersions with error code {}",
-            answer.error_code
+            "{}",
+            tr!(
+                "broker {address} answered ApiVersions with error code {}",
+                answer.error_code
+            )
         );
     }
     Ok(answer
@@ -86,11 +91,11 @@ pub fn api_versions(address: &str, timeout: Duration) -> Result<Offered> {
 fn ask(address: &str, version: i16, timeout: Duration) -> Result<ApiVersionsResponse> {
     let socket = address
         .to_socket_addrs()
-        .with_context(|| format!("resolving {address}"))?
+        .with_context(|| tr!("resolving {address}"))?
         .next()
-        .with_context(|| format!("{address} resolves to no address"))?;
+        .with_context(|| tr!("{address} resolves to no address"))?;
     let mut stream = TcpStream::connect_timeout(&socket, timeout)
-        .with_context(|| format!("connecting to broker {address}"))?;
+        .with_context(|| tr!("connecting to broker {address}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
 
@@ -111,24 +116,27 @@ fn ask(address: &str, version: i16, timeout: Duration) -> Result<ApiVersionsResp
     frame.extend_from_slice(&body);
     stream
         .write_all(&frame)
-        .with_context(|| format!("sending ApiVersions to {address}"))?;
+        .with_context(|| tr!("sending ApiVersions to {address}"))?;
 
     let mut len = [0u8; 4];
     stream
         .read_exact(&mut len)
-        .with_context(|| format!("reading the ApiVersions answer of {address}"))?;
+        .with_context(|| tr!("reading the ApiVersions answer of {address}"))?;
     let len = i32::from_be_bytes(len);
     if !(4..=1 << 20).contains(&len) {
-        bail!("broker {address} sent an ApiVersions answer of {len} bytes");
+        bail!(
+            "{}",
+            tr!("broker {address} sent an ApiVersions answer of {len} bytes")
+        );
     }
     let mut answer = vec![0u8; len as usize];
     stream
         .read_exact(&mut answer)
-        .with_context(|| format!("reading the ApiVersions answer of {address}"))?;
+        .with_context(|| tr!("reading the ApiVersions answer of {address}"))?;
     let mut answer = bytes::Bytes::from(answer);
     // The answer's header is just the correlation id (ApiVersions answers
     // always use header version 0, so that any client can read them).
     let _correlation_id = answer.get_i32();
     ApiVersionsResponse::decode(&mut answer, version)
-        .with_context(|| format!("decoding the ApiVersions answer of {address}"))
+        .with_context(|| tr!("decoding the ApiVersions answer of {address}"))
 }

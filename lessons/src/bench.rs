@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::kit::{Ctx, Narrator};
 use crate::kit::{Options, ProtocolChoice};
-use crate::{run_lesson, LESSONS};
+use crate::{run_lesson, tr, LESSONS};
 
 /// Produce one record and consume it back, on a fresh embedded cluster.
 pub async fn floor_round_trip() -> Result<()> {
@@ -36,8 +36,8 @@ pub async fn floor_round_trip() -> Result<()> {
     consumer.subscribe(&[&topic])?;
     let first = tokio::time::timeout(Duration::from_secs(10), consumer.stream().next())
         .await
-        .context("the floor's consumer received nothing in 10 s")?;
-    first.context("stream ended")??;
+        .context(tr!("the floor's consumer received nothing in 10 s"))?;
+    first.context(tr!("stream ended"))??;
     Ok(())
 }
 
@@ -105,7 +105,7 @@ pub async fn run(runs: usize) -> Result<()> {
             ),
         }
     }
-    anyhow::ensure!(failed == 0, "{failed} lesson(s) failed");
+    anyhow::ensure!(failed == 0, "{}", tr!("{failed} lesson(s) failed"));
     Ok(())
 }
 

@@ -15,9 +15,10 @@ use anyhow::{Context as _, Result};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
+use crate::i18n::plural;
 use crate::kit::{brokers_named, in_words, Ctx};
 
-use crate::say;
+use crate::{say, tr, tr_static};
 
 /// The topic this lesson creates (its logical name).
 pub const TOPIC: &str = "machine-commands";
@@ -85,7 +86,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         // this lesson awaits every record before sending the next anyway.
         .set("linger.ms", "0")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
 
     let (brokers, partitions) = the_cluster(ctx, &producer, &topic)?;
     let deliveries = write_keyed_records(ctx, &producer, &topic).await?;
@@ -106,7 +107,7 @@ fn the_cluster(
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<(Vec<i32>, Vec<PartitionInfo>)> {
-    ctx.section("The cluster");
+    ctx.section(&tr!("The cluster"));
     // ANCHOR: metadata
     // Any broker can answer a metadata request: it describes the whole
     // cluster, so clients know which broker leads each partition.
@@ -133,13 +134,13 @@ fn the_cluster(
     say!(
         ctx,
         "The cluster has {}: {}.",
-        count(brokers.len(), "broker"),
+        count(brokers.len(), "broker", "brokers"),
         ids.join(", ")
     );
     say!(
         ctx,
         "Created topic \"{TOPIC}\": {}, replication factor {}.",
-        count(partitions.len(), "partition"),
+        count(partitions.len(), "partition", "partitions"),
         replication_factor(&partitions)
     );
     say!(ctx, "");
@@ -151,7 +152,7 @@ fn the_cluster(
     say!(
         ctx,
         "partition  leader  {:<w$}  in-sync replicas (ISR)",
-        "replicas"
+        tr_static!("replicas")
     );
     for p in &partitions {
         let (replicas, isr) = (list(&p.replicas), list(&p.isr));
@@ -174,36 +175,38 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
         .all(|p| distinct(&p.replicas).len() == p.replicas.len());
     if apart && rf > 1 {
         let placement = if rf == brokers.len() {
-            "one per broker"
+            tr_static!("one per broker")
         } else {
-            "each on a different broker"
+            tr_static!("each on a different broker")
         };
         say!(
             ctx,
             "Each partition has {rf} replicas (copies of its log), {placement}."
         );
-        ctx.say(
+        say!(
+            ctx,
             "One replica is the leader: producers write to it and consumers read from it.\n\
-             The others are followers that copy the leader.",
+             The others are followers that copy the leader."
         );
         return;
     }
     let hosts: BTreeSet<i32> = partitions.iter().flat_map(|p| p.replicas.clone()).collect();
     let on = if hosts.len() == 1 {
-        format!("all of them on {}", brokers_named(&hosts))
+        tr!("all of them on {}", brokers_named(&hosts))
     } else {
-        format!("sharing brokers ({})", brokers_named(&hosts))
+        tr!("sharing brokers ({})", brokers_named(&hosts))
     };
     say!(
         ctx,
         "Each partition lists {} (copies of its log), {on}:",
-        count(rf, "replica")
+        count(rf, tr_static!("replica"), tr_static!("replicas"))
     );
-    ctx.say(
+    say!(
+        ctx,
         "replicas on one broker fail together with it, no safer than a single copy. The\n\
          leader replica is the one producers write to and consumers read from; on a\n\
          cluster of several brokers, followers on the other brokers copy it. On the\n\
-         course's 3-broker cluster each partition has 3 replicas, one per broker.",
+         course's 3-broker cluster each partition has 3 replicas, one per broker."
     );
 }
 
@@ -217,9 +220,10 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
             ctx,
             "Broker {only} leads every partition: alone, it does all the work."
         );
-        ctx.say(
+        say!(
+            ctx,
             "On the course's 3-broker cluster the leaders are spread over the brokers, so\n\
-             that every broker takes a share of the work.",
+             that every broker takes a share of the work."
         );
     } else if idle.is_empty() {
         say!(
@@ -227,20 +231,25 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
             "The leaders are spread over the brokers: every broker takes a share of the work."
         );
     } else {
-        let verb = if idle.len() == 1 { "leads" } else { "lead" };
+        let one_idle = idle.len() == 1;
         let (leaders, idle) = (brokers_named(&leaders), brokers_named(&idle));
         say!(
             ctx,
             "The leaders are not spread over the brokers: they are on {leaders} only,"
         );
-        say!(ctx, "and {idle} {verb} no partition of this topic.");
+        if one_idle {
+            say!(ctx, "and {idle} leads no partition of this topic.");
+        } else {
+            say!(ctx, "and {idle} lead no partition of this topic.");
+        }
     }
     if ctx.is_embedded() {
         // `Ctx::create_topic` placed the leaders: say so, rather than let a
         // reader believe the embedded cluster chose them.
-        ctx.say(
+        say!(
+            ctx,
             "(On the embedded cluster, the course's kit placed the leaders round-robin so\n\
-             that every run prints the same; by itself, the cluster picks them at random.)",
+             that every run prints the same; by itself, the cluster picks them at random.)"
         );
     }
 }
@@ -252,7 +261,7 @@ async fn write_keyed_records(
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<Vec<Delivery>> {
-    ctx.section("Writing keyed records");
+    ctx.section(&tr!("Writing keyed records"));
     say!(
         ctx,
         "Each record has a key (the lot) and a value (a machine-tool command)."
@@ -269,7 +278,7 @@ async fn write_keyed_records(
             .send(record, Duration::from_secs(10))
             .await
             .map_err(|(e, _)| e)
-            .with_context(|| format!("producing {key}={value}"))?;
+            .with_context(|| tr!("producing {key}={value}"))?;
         // The delivery report says where the broker stored the record.
         let (partition, offset) = (delivered.partition, delivered.offset);
         // ANCHOR_END: produce
@@ -294,10 +303,10 @@ fn independent_logs(
     deliveries: &[Delivery],
 ) -> Result<BTreeMap<i32, (i64, i64)>> {
     let logs = match partitions.len() {
-        1 => "one independent log".to_string(),
-        n => format!("{} independent logs", in_words(n)),
+        1 => tr!("one independent log"),
+        n => tr!("{} independent logs", in_words(n)),
     };
-    ctx.section(&format!("One topic, {logs}"));
+    ctx.section(&tr!("One topic, {logs}"));
     let mut watermarks = BTreeMap::new();
     for p in partitions {
         // ANCHOR: watermarks
@@ -347,14 +356,14 @@ fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries
             .collect();
         if keys.len() > 1 {
             let one = if one_partition_each {
-                ", a key has one partition"
+                tr_static!(", a key has one partition")
             } else {
                 ""
             };
             say!(
                 ctx,
                 "{} share partition {}: a partition holds many keys{one}.",
-                keys.join(" and "),
+                keys.join(tr_static!(" and ")),
                 p.id
             );
         }
@@ -364,7 +373,7 @@ fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries
         say!(
             ctx,
             "{key} went to partitions {} (unexpected!).",
-            ids.join(" and ")
+            ids.join(tr_static!(" and "))
         );
     }
     let from_zero = partitions.iter().all(|p| {
@@ -379,22 +388,28 @@ fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries
         && by_key
             .values()
             .all(|(_, offsets)| offsets.windows(2).all(|w| w[0] < w[1]));
-    say!(
-        ctx,
-        "Offsets {} in each partition separately: an offset means nothing",
-        if from_zero {
-            "count from 0"
-        } else {
-            "are counted"
-        }
-    );
-    if in_order {
-        ctx.say(
-            "without its partition. Every record of a lot is in one partition, in the\n\
-             order it was written. Records of different partitions have no order at all.",
+    if from_zero {
+        say!(
+            ctx,
+            "Offsets count from 0 in each partition separately: an offset means nothing"
         );
     } else {
-        ctx.say("without its partition. Records of different partitions have no order at all.");
+        say!(
+            ctx,
+            "Offsets are counted in each partition separately: an offset means nothing"
+        );
+    }
+    if in_order {
+        say!(
+            ctx,
+            "without its partition. Every record of a lot is in one partition, in the\n\
+             order it was written. Records of different partitions have no order at all."
+        );
+    } else {
+        say!(
+            ctx,
+            "without its partition. Records of different partitions have no order at all."
+        );
     }
 }
 
@@ -408,13 +423,10 @@ fn replication_factor(partitions: &[PartitionInfo]) -> usize {
         .unwrap_or(0)
 }
 
-/// "1 broker", "3 brokers": a count with its noun, singular or plural.
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+/// "1 broker", "3 brokers": a count with its noun, singular or plural as
+/// the reader's language has it (French: "0 broker").
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", plural(n, one, many))
 }
 
 fn distinct(ids: &[i32]) -> BTreeSet<i32> {

@@ -27,7 +27,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::Ctx;
-use crate::say;
+use crate::{say, tr, tr_static};
 use crate::workshop::MachineCommand;
 
 /// The topic of keyed commands (logical name).
@@ -103,7 +103,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .client_config()
         .set("linger.ms", "0")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
     let (keyed, read_back) = same_key_same_partition(ctx, &producer, &topics.commands).await?;
     let (sticky_partitions, spread) = no_key(ctx, &topics.keyless).await?;
     let routes = two_partitioners(ctx, &producer, &topics).await?;
@@ -148,12 +148,12 @@ async fn create_topics(ctx: &Ctx) -> Result<Topics> {
 /// Section "A typed event becomes bytes": serialize one event and show the
 /// bytes a broker would store. Returns the value's bytes.
 fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
-    ctx.section("A typed event becomes bytes");
+    ctx.section(&tr!("A typed event becomes bytes"));
     let event = MachineCommand::step("lot-A", 1);
     // ANCHOR: serialize
     // Kafka stores bytes, not Rust values: the producer's first job is to
     // serialize. serde_json turns the event into JSON text, as UTF-8 bytes.
-    let value: Vec<u8> = serde_json::to_vec(&event).context("serializing the event")?;
+    let value: Vec<u8> = serde_json::to_vec(&event).context(tr!("serializing the event"))?;
     // The key is bytes too: the lot, so that all of a lot's commands share it.
     let key: &[u8] = event.lot.as_bytes();
     // ANCHOR_END: serialize
@@ -183,7 +183,7 @@ async fn same_key_same_partition(
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<(Vec<Sent>, BTreeMap<(i32, i64), MachineCommand>)> {
-    ctx.section("Same key, same partition: the delivery reports");
+    ctx.section(&tr!("Same key, same partition: the delivery reports"));
     learn_topic(producer, topic)?;
     // Step by step: every lot's step 1, then every lot's step 2, ... so the
     // lots' records are interleaved, as they would be in a busy workshop.
@@ -209,7 +209,7 @@ async fn same_key_same_partition(
             .send(record, SEND_TIMEOUT)
             .await
             .map_err(|(e, _)| e)
-            .with_context(|| format!("producing {}", command.label()))?;
+            .with_context(|| tr!("producing {}", command.label()))?;
         let (partition, offset) = (delivery.partition, delivery.offset);
         // ANCHOR_END: produce_keyed
         let (label, lot) = (command.label(), &command.lot);
@@ -243,9 +243,9 @@ fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
             where_(&partitions),
             offsets.join(", "),
             if ordered {
-                " in send order"
+                tr_static!(" in send order")
             } else {
-                " (NOT in send order!)"
+                tr_static!(" (NOT in send order!)")
             }
         );
     }
@@ -257,15 +257,14 @@ fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
             .collect();
         offsets == (0..offsets.len() as i64).collect::<Vec<_>>()
     });
-    say!(
-        ctx,
-        "In every partition the offsets {}.",
-        if consecutive {
-            "are 0, 1, 2... in the order the records were sent"
-        } else {
-            "have gaps (unexpected!)"
-        }
-    );
+    if consecutive {
+        say!(
+            ctx,
+            "In every partition the offsets are 0, 1, 2... in the order the records were sent."
+        );
+    } else {
+        say!(ctx, "In every partition the offsets have gaps (unexpected!).");
+    }
 }
 
 /// Whether the records read back deserialize to the events sent there.
@@ -286,27 +285,30 @@ fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64)
         Some(event) => say!(ctx, "  {event:?}"),
         None => say!(ctx, "  nothing (unexpected!)"),
     }
-    say!(
-        ctx,
-        "All {} records read back {} the events that were sent.",
-        read_back.len(),
-        if all_equal {
-            "deserialize to"
-        } else {
-            "do NOT all match"
-        }
-    );
+    let n = read_back.len();
+    if all_equal {
+        say!(
+            ctx,
+            "All {n} records read back deserialize to the events that were sent."
+        );
+    } else {
+        say!(
+            ctx,
+            "All {n} records read back do NOT all match the events that were sent."
+        );
+    }
 }
 
 /// Section "No key": keyless records with a long sticky window, then
 /// without one. Returns the partitions of the first run, and the number of
 /// records per partition of the second.
 async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
-    ctx.section("No key: a random partition, in sticky runs");
-    ctx.say(
+    ctx.section(&tr!("No key: a random partition, in sticky runs"));
+    say!(
+        ctx,
         "A record without a key has no partition of its own. librdkafka draws one at\n\
          random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that\n\
-         a burst of keyless records fills one batch. With that window set to 60 s:",
+         a burst of keyless records fills one batch. With that window set to 60 s:"
     );
     let sticky = send_keyless(ctx, topic, "60000", STICKY_RECORDS).await?;
     let sticky_partitions: BTreeSet<i32> = sticky.keys().copied().collect();
@@ -325,15 +327,17 @@ async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, 
         spread.len()
     );
     if spread.len() > 1 {
-        ctx.say(
+        say!(
+            ctx,
             "Either way, the commands of a lot sent without a key can land anywhere, and\n\
-             nothing keeps them in order. Give a key to whatever must stay in order.",
+             nothing keeps them in order. Give a key to whatever must stay in order."
         );
     } else {
-        ctx.say(
+        say!(
+            ctx,
             "This time they all drew the same partition, but nothing makes them: the\n\
              commands of a lot sent without a key can land anywhere. Give a key to\n\
-             whatever must stay in order.",
+             whatever must stay in order."
         );
     }
     Ok((sticky_partitions, spread))
@@ -346,7 +350,7 @@ async fn two_partitioners(
     producer: &FutureProducer,
     topics: &Topics,
 ) -> Result<Vec<Route>> {
-    ctx.section("Two partitioners, one key");
+    ctx.section(&tr!("Two partitioners, one key"));
     // ANCHOR: murmur2
     // The Java client hashes keys with murmur2; librdkafka's default,
     // consistent_random, uses CRC32. This producer hashes like Java.
@@ -355,7 +359,7 @@ async fn two_partitioners(
         .set("linger.ms", "0")
         .set("partitioner", "murmur2_random")
         .create()
-        .context("creating the murmur2 producer")?;
+        .context(tr!("creating the murmur2 producer"))?;
     // ANCHOR_END: murmur2
     let (routing, routing_4) = (&topics.routing, &topics.routing_4);
     for (p, t) in [
@@ -376,7 +380,7 @@ async fn two_partitioners(
             partition_of(producer, routing_4, key, &json),
         ])
         .await
-        .with_context(|| format!("producing key {key}"))?;
+        .with_context(|| tr!("producing key {key}"))?;
         routes.push(Route {
             key: key.to_string(),
             consistent_random: partitions[0],
@@ -392,17 +396,17 @@ async fn two_partitioners(
 /// The table of where each key went.
 fn print_routes(ctx: &Ctx, routes: &[Route]) {
     let more = PARTITIONS + 1;
-    ctx.say(format!(
-            "The same keys, written by a default producer and by one with\n\
-             partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,\n\
-             and by a default producer to a topic with {more} partitions:\n\
-             \n\
-             key     CRC32 (default)  murmur2 (Java)  CRC32, {more} partitions"
-        ),
+    say!(
+        ctx,
+        "The same keys, written by a default producer and by one with\n\
+         partitioner=murmur2_random (the hash of the Java client), to {PARTITIONS} partitions,\n\
+         and by a default producer to a topic with {more} partitions:\n\
+         \n\
+         key     CRC32 (default)  murmur2 (Java)  CRC32, {more} partitions"
     );
     for r in routes {
         let mark = if r.consistent_random != r.murmur2_random {
-            "  <- differ"
+            tr_static!("  <- differ")
         } else {
             ""
         };
@@ -441,27 +445,42 @@ fn describe_routes(ctx: &Ctx, routes: &[Route]) {
             differ.len()
         );
         say!(ctx, "  {}.", join(&differ));
-        ctx.say(
+        say!(
+            ctx,
             "A Rust and a Java producer, each with its default partitioner, writing the\n\
              same lot to one topic would split it over two partitions: its commands would\n\
-             lose their order.",
+             lose their order."
+        );
+    }
+    // One sentence per case, so that each language can say it its way
+    // (French: "aucune clé", "1 clé va", "2 clés vont").
+    match moved.len() {
+        0 => say!(
+            ctx,
+            "With one more partition, 0 of the {n} keys go elsewhere: none."
+        ),
+        1 => say!(
+            ctx,
+            "With one more partition, 1 of the {n} keys go elsewhere: {}.",
+            join(&moved)
+        ),
+        m => say!(
+            ctx,
+            "With one more partition, {m} of the {n} keys go elsewhere: {}.",
+            join(&moved)
+        ),
+    }
+    if !moved.is_empty() {
+        say!(
+            ctx,
+            "Adding a partition to a topic moves such keys: their earlier records stay where\n\
+             they were, later ones go to another partition, and their order is lost."
         );
     }
     say!(
         ctx,
-        "With one more partition, {} of the {n} keys go elsewhere: {}.",
-        moved.len(),
-        join(&moved)
-    );
-    if !moved.is_empty() {
-        ctx.say(
-            "Adding a partition to a topic moves such keys: their earlier records stay where\n\
-             they were, later ones go to another partition, and their order is lost.",
-        );
-    }
-    ctx.say(
         "A key keeps its partition only while the partitioner and the partition count\n\
-         stay the same.",
+         stay the same."
     );
 }
 
@@ -475,7 +494,7 @@ fn learn_topic(producer: &FutureProducer, topic: &str) -> Result<()> {
     producer
         .client()
         .fetch_metadata(Some(topic), SEND_TIMEOUT)
-        .with_context(|| format!("fetching the metadata of {topic}"))?;
+        .with_context(|| tr!("fetching the metadata of {topic}"))?;
     Ok(())
 }
 
@@ -507,7 +526,7 @@ async fn send_keyless(
         .client_config()
         .set("sticky.partitioning.linger.ms", sticky_ms)
         .create()
-        .context("creating the keyless producer")?;
+        .context(tr!("creating the keyless producer"))?;
     let mut partitions = Vec::new();
     let mut pending = Vec::new();
     for i in 0..count {
@@ -540,8 +559,8 @@ async fn send_keyless(
 async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
     let delivered = tokio::time::timeout(SEND_TIMEOUT, delivery)
         .await
-        .context("waiting for a delivery report")?
-        .context("the producer was dropped")?
+        .context(tr!("waiting for a delivery report"))?
+        .context(tr!("the producer was dropped"))?
         .map_err(|(e, _)| e)?;
     Ok(delivered.partition)
 }
@@ -560,7 +579,7 @@ async fn read_back(
         .set("group.id", ctx.name("lesson-2-reader"))
         .set("enable.auto.commit", "false")
         .create()
-        .context("creating the reader")?;
+        .context(tr!("creating the reader"))?;
     let mut tpl = TopicPartitionList::new();
     for p in 0..PARTITIONS {
         tpl.add_partition_offset(topic, p, Offset::Beginning)?;
@@ -569,17 +588,20 @@ async fn read_back(
     let mut events = BTreeMap::new();
     while events.len() < count {
         let message = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
-            Ok(m) => m.context("reading the records back")?,
+            Ok(m) => m.context(tr!("reading the records back"))?,
             Err(_) => bail!(
-                "only {} of {count} records read back after 10 s",
-                events.len()
+                "{}",
+                tr!(
+                    "only {} of {count} records read back after 10 s",
+                    events.len()
+                )
             ),
         };
         // ANCHOR: deserialize
         // The consumer gets the bytes back and must know what they are.
-        let bytes = message.payload().context("a record without a value")?;
+        let bytes = message.payload().context(tr!("a record without a value"))?;
         let event: MachineCommand =
-            serde_json::from_slice(bytes).context("deserializing a record")?;
+            serde_json::from_slice(bytes).context(tr!("deserializing a record"))?;
         // ANCHOR_END: deserialize
         events.insert((message.partition(), message.offset()), event);
     }
@@ -590,8 +612,8 @@ async fn read_back(
 fn where_(partitions: &BTreeSet<i32>) -> String {
     let ids: Vec<String> = partitions.iter().map(|p| p.to_string()).collect();
     match ids.len() {
-        1 => format!("all in partition {}", ids[0]),
-        _ => format!(
+        1 => tr!("all in partition {}", ids[0]),
+        _ => tr!(
             "in partitions {}",
             join(&ids.iter().map(String::as_str).collect::<Vec<_>>())
         ),
@@ -601,9 +623,9 @@ fn where_(partitions: &BTreeSet<i32>) -> String {
 /// "a", "a and b", "a, b and c"; "none" for an empty list.
 fn join(items: &[&str]) -> String {
     match items {
-        [] => "none".to_string(),
+        [] => tr!("none"),
         [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => tr!("{} and {last}", init.join(", ")),
     }
 }
 

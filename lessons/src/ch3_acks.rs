@@ -30,9 +30,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+use crate::i18n::{french, plural};
 use crate::kit::{brokers_named, in_words, Ctx};
 
-use crate::say;
+use crate::{say, tr, tr_static};
 
 /// The round-trip time every embedded broker is given in the latency part.
 pub const RTT: Duration = Duration::from_millis(50);
@@ -198,15 +199,16 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
 /// Section "Three settings, three promises": what each setting promises.
 fn three_promises(ctx: &Ctx) {
-    ctx.section("Three settings, three promises");
-    ctx.say(
+    ctx.section(&tr!("Three settings, three promises"));
+    say!(
+        ctx,
         "\
 A producer's acks setting says when the partition leader may answer \"written\":
   acks=0    never: the producer does not wait for any answer from the broker
   acks=1    once the leader has appended the record to its own log
   acks=all  once every replica in the in-sync set (ISR) has the record
 The lesson runs one producer per setting and measures what each one waits
-for, then what each one loses.",
+for, then what each one loses."
     );
 }
 
@@ -273,7 +275,7 @@ fn producer(ctx: &Ctx, acks: Acks) -> Result<FutureProducer> {
         // for more records to batch with it, which would blur the timings.
         .set("linger.ms", "0")
         .create()
-        .with_context(|| format!("creating the {} producer", acks.label()))?;
+        .with_context(|| tr!("creating the {} producer", acks.label()))?;
     // ANCHOR_END: producer
     Ok(producer)
 }
@@ -283,13 +285,13 @@ fn placement(producer: &FutureProducer, topic: &str) -> Result<Placement> {
     let metadata = producer
         .client()
         .fetch_metadata(Some(topic), Duration::from_secs(5))
-        .with_context(|| format!("fetching the metadata of {topic}"))?;
+        .with_context(|| tr!("fetching the metadata of {topic}"))?;
     let p = metadata
         .topics()
         .iter()
         .flat_map(|t| t.partitions())
         .find(|p| p.id() == 0)
-        .with_context(|| format!("topic {topic} has no partition 0"))?;
+        .with_context(|| tr!("topic {topic} has no partition 0"))?;
     Ok(Placement {
         topic: topic.to_string(),
         leader: p.leader(),
@@ -317,7 +319,7 @@ async fn what_each_setting_waits_for(
     ctx: &Ctx,
     lesson: &Lesson,
 ) -> Result<(Vec<(Acks, Duration)>, Duration)> {
-    ctx.section("What each setting waits for");
+    ctx.section(&tr!("What each setting waits for"));
     let topic = &lesson.timing;
     for Setting { acks, producer, .. } in &lesson.settings {
         // A first record connects the producer and fetches the topic's
@@ -325,7 +327,7 @@ async fn what_each_setting_waits_for(
         send(producer, topic, "warm-up")
             .await
             .map_err(anyhow::Error::msg)
-            .with_context(|| format!("warm-up record with {}", acks.label()))?;
+            .with_context(|| tr!("warm-up record with {}", acks.label()))?;
     }
     // ANCHOR: rtt
     // Every broker (-1: all of them) now answers each request RTT late, as
@@ -339,7 +341,7 @@ async fn what_each_setting_waits_for(
     for Setting { acks, producer, .. } in &lesson.settings {
         let median = median_wait(producer, topic)
             .await
-            .with_context(|| format!("timed send with {}", acks.label()))?;
+            .with_context(|| tr!("timed send with {}", acks.label()))?;
         say!(ctx, "{:<9} {}", acks.label(), shown(ctx, median));
         latencies.push((*acks, median));
     }
@@ -347,7 +349,7 @@ async fn what_each_setting_waits_for(
         .settings
         .iter()
         .find(|s| s.acks == Acks::All)
-        .context("no acks=all producer")?;
+        .context(tr!("no acks=all producer"))?;
     let pipelined = send_without_waiting(&all.producer, topic).await?;
     if let Some(mock) = ctx.mock() {
         mock.broker_round_trip_time(-1, Duration::ZERO)?;
@@ -380,17 +382,19 @@ fn describe_timing(ctx: &Ctx) {
             "across a network: a round trip to a broker costs {ms} ms."
         );
     } else {
-        ctx.say(
+        say!(
+            ctx,
             "(On a real cluster no delay is injected: the timings below are raw, in\n\
-             milliseconds, and change from run to run.)",
+             milliseconds, and change from run to run.)"
         );
     }
-    ctx.say(format!(
+    say!(
+        ctx,
         "Each producer sends {SAMPLES} records to topic \"acks-latency\", one at a time,\n\
-             awaiting each delivery report before sending the next.\n\
-             \n\
-             setting   median wait per record"
-    ));
+         awaiting each delivery report before sending the next.\n\
+         \n\
+         setting   median wait per record"
+    );
 }
 
 /// The median of [`SAMPLES`] sends, each awaited before the next.
@@ -438,16 +442,18 @@ async fn send_without_waiting(producer: &FutureProducer, topic: &str) -> Result<
 /// anything measurable?
 fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
     if longer(ctx, w1, w0) {
-        let waited = if longer(ctx, wall, w0) {
-            "acks=1 and acks=all"
-        } else {
-            "acks=1"
-        };
         say!(
             ctx,
             "acks=0 did not wait for the broker: its report came as soon as the record was"
         );
-        say!(ctx, "sent. {waited} waited for the leader's answer.");
+        if longer(ctx, wall, w0) {
+            say!(
+                ctx,
+                "sent. acks=1 and acks=all waited for the leader's answer."
+            );
+        } else {
+            say!(ctx, "sent. acks=1 waited for the leader's answer.");
+        }
     } else if ctx.is_embedded() {
         say!(
             ctx,
@@ -455,13 +461,14 @@ fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
         );
     } else {
         let rtt = RTT.as_millis();
-        ctx.say(format!(
+        say!(
+            ctx,
             "acks=0 and acks=1 took about the same time here: a round trip to this cluster\n\
-                 costs so little ({}) that not waiting for it saves nothing measurable.\n\
-                 On the embedded cluster, whose brokers answer {rtt} ms late, acks=0 waits\n\
-                 0 round trips and acks=1 one: acks=0 does not wait for the broker's answer.",
+             costs so little ({}) that not waiting for it saves nothing measurable.\n\
+             On the embedded cluster, whose brokers answer {rtt} ms late, acks=0 waits\n\
+             0 round trips and acks=1 one: acks=0 does not wait for the broker's answer.",
             shown(ctx, w1)
-        ));
+        );
     }
 }
 
@@ -471,17 +478,19 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
     let followers = placement.followers_in_sync();
     if ctx.is_embedded() {
         if rounded(ctx, w1) == rounded(ctx, wall) {
-            ctx.say(
+            say!(
+                ctx,
                 "acks=1 and acks=all cost the same here, and that is the embedded cluster's\n\
                  doing: it keeps one copy of each partition (its followers are names in the\n\
                  metadata, without logs), so the leader has no follower to wait for. On a real\n\
                  cluster acks=all also waits until the followers in the ISR have copied the\n\
-                 record: about one more round trip, between the leader and its followers.",
+                 record: about one more round trip, between the leader and its followers."
             );
         } else {
-            ctx.say(
+            say!(
+                ctx,
                 "acks=1 and acks=all differ in this run although the embedded cluster keeps\n\
-                 a single copy of each partition: something else slowed one of them down.",
+                 a single copy of each partition: something else slowed one of them down."
             );
         }
     } else if longer(ctx, wall, w1) && !followers.is_empty() {
@@ -501,32 +510,34 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
             ("acks=1", "acks=all")
         };
         let why = if followers.is_empty() {
-            "for what acks=1 waits for, and this partition has no follower in its ISR."
+            tr_static!("for what acks=1 waits for, and this partition has no follower in its ISR.")
         } else {
-            "for everything acks=1 waits for, and more. Run it again to compare."
+            tr_static!("for everything acks=1 waits for, and more. Run it again to compare.")
         };
         say_wrapped(
             ctx,
-            &format!("{slow} waited longer than {fast} in this run, and that is noise: acks=all waits {why}"),
+            &tr!("{slow} waited longer than {fast} in this run, and that is noise: acks=all waits {why}"),
         );
     } else if followers.is_empty() {
-        ctx.say(format!(
+        say!(
+            ctx,
             "acks=1 and acks=all took about the same time here. That is this cluster's\n\
-                 doing: the partition's replicas are all on {}, so the leader has no\n\
-                 follower to wait for. On the course's 3-broker cluster acks=all also waits\n\
-                 until the followers in the ISR have copied the record: about one more round\n\
-                 trip, between the leader and its followers.",
+             doing: the partition's replicas are all on {}, so the leader has no\n\
+             follower to wait for. On the course's 3-broker cluster acks=all also waits\n\
+             until the followers in the ISR have copied the record: about one more round\n\
+             trip, between the leader and its followers.",
             brokers_named(&placement.brokers())
-        ));
+        );
     } else {
-        ctx.say(format!(
+        say!(
+            ctx,
             "acks=1 and acks=all took about the same time here: the followers in the ISR\n\
-                 ({}) copied the record faster than this measurement tells apart\n\
-                 (it counts less than {} ms as noise). Between brokers across a network,\n\
-                 acks=all waits about one more round trip, between the leader and its followers.",
+             ({}) copied the record faster than this measurement tells apart\n\
+             (it counts less than {} ms as noise). Between brokers across a network,\n\
+             acks=all waits about one more round trip, between the leader and its followers.",
             brokers_named(&followers),
-            NOISE.as_secs_f64() * 1000.0
-        ));
+            decimal(NOISE.as_secs_f64() * 1000.0)
+        );
     }
 }
 
@@ -534,26 +545,27 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
 fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
     let one_at_a_time = wall * RECORDS as u32;
     if longer(ctx, one_at_a_time, pipelined) {
-        ctx.say(format!(
+        say!(
+            ctx,
             "Waiting for each record before sending the next is the slowest way to produce:\n\
-                 with acks=all, {RECORDS} records enqueued without waiting took {} in all. The\n\
-                 producer packs queued records into shared requests (batching) and sends a\n\
-                 request without waiting for earlier answers (pipelining). acks says when a\n\
-                 record counts as written; it does not make records go one at a time.",
+             with acks=all, {RECORDS} records enqueued without waiting took {} in all. The\n\
+             producer packs queued records into shared requests (batching) and sends a\n\
+             request without waiting for earlier answers (pipelining). acks says when a\n\
+             record counts as written; it does not make records go one at a time.",
             shown(ctx, pipelined)
-        ));
+        );
     } else {
-        ctx.say(format!(
-                "With acks=all, {RECORDS} records enqueued without waiting took {} in all, about\n\
-                 as long as {RECORDS} records one at a time ({} each): here a round trip costs\n\
-                 too little for the difference to show. On the embedded cluster, with its\n\
-                 {} ms round trips, they take 1 round trip instead of {RECORDS}: the producer keeps\n\
-                 sending while earlier records wait for their answer. acks says when a record\n\
-                 counts as written; it does not make records go one at a time.",
-                shown(ctx, pipelined),
-                shown(ctx, wall),
-                RTT.as_millis()
-            ),
+        say!(
+            ctx,
+            "With acks=all, {RECORDS} records enqueued without waiting took {} in all, about\n\
+             as long as {RECORDS} records one at a time ({} each): here a round trip costs\n\
+             too little for the difference to show. On the embedded cluster, with its\n\
+             {} ms round trips, they take 1 round trip instead of {RECORDS}: the producer keeps\n\
+             sending while earlier records wait for their answer. acks says when a record\n\
+             counts as written; it does not make records go one at a time.",
+            shown(ctx, pipelined),
+            shown(ctx, wall),
+            RTT.as_millis()
         );
     }
 }
@@ -585,9 +597,26 @@ fn rounded(ctx: &Ctx, d: Duration) -> Option<u64> {
 /// cluster, so that every run prints the same; in milliseconds on a real one.
 fn shown(ctx: &Ctx, d: Duration) -> String {
     match rounded(ctx, d) {
-        Some(1) => "1 round trip".to_string(),
-        Some(n) => format!("{n} round trips"),
-        None => format!("{:.1} ms", d.as_secs_f64() * 1000.0),
+        Some(n) => format!(
+            "{n} {}",
+            plural(n as usize, tr_static!("round trip"), tr_static!("round trips"))
+        ),
+        None => format!("{} ms", decimal(round_to_tenth(d.as_secs_f64() * 1000.0))),
+    }
+}
+
+/// `x` to one decimal, as `{:.1}` prints it.
+fn round_to_tenth(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// A number as the reader writes it: `0.5` in English, `0,5` in French.
+fn decimal(x: impl ToString) -> String {
+    let text = x.to_string();
+    if french() {
+        text.replace('.', ",")
+    } else {
+        text
     }
 }
 
@@ -595,7 +624,7 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
 /// the embedded cluster refuses its first requests; then the logs are read
 /// back and compared with the delivery reports.
 async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec<Run>)> {
-    ctx.section("A broker that refuses twice");
+    ctx.section(&tr!("A broker that refuses twice"));
     let faults = if ctx.is_embedded() { FAULTS } else { 0 };
     describe_fault_part(ctx, faults, &lesson.placements[1..]);
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("m{i}")).collect();
@@ -639,17 +668,17 @@ fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
         .iter()
         .all(|p| p.brokers().len() == p.replicas.len());
     let replicas = match placements.first() {
-        Some(p) if apart => format!("{} replicas", in_words(p.replicas.len())),
-        Some(p) => format!(
+        Some(p) if apart => tr!("{} replicas", in_words(p.replicas.len())),
+        Some(p) => tr!(
             "replication factor {}, all on {}",
             p.replicas.len(),
             brokers_named(&placements.iter().flat_map(|p| p.brokers()).collect())
         ),
-        None => "no replica".to_string(),
+        None => tr!("no replica"),
     };
     say_wrapped(
         ctx,
-        &format!(
+        &tr!(
             "Each setting gets its own topic (acks-0, acks-1, acks-all: one partition, \
              {replicas}) and sends m0..m{}, one record at a time.",
             RECORDS - 1
@@ -669,16 +698,18 @@ fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
             "when it does not lead the partition, as happens while leadership moves."
         );
     } else {
-        ctx.say(
+        say!(
+            ctx,
             "A real cluster cannot be told to refuse requests, so here this part runs\n\
              without a fault. To see acks=0 lose records, run the lesson on the embedded\n\
              cluster (unset KAFKA_BOOTSTRAP_SERVERS); to see acks=1 lose acknowledged\n\
-             records when a leader dies, follow the steps in the book's chapter 3.",
+             records when a leader dies, follow the steps in the book's chapter 3."
         );
     }
-    ctx.say(
+    say!(
+        ctx,
         "Then the lesson reads each log back: the delivery reports are what each\n\
-         producer was told, the log is what the broker kept.",
+         producer was told, the log is what the broker kept."
     );
 }
 
@@ -713,10 +744,10 @@ fn print_runs(ctx: &Ctx, runs: &[Run]) {
         "setting   reported delivered  offsets reported  records in the log  lost"
     );
     for r in runs {
-        let reported = format!("{} of {}", r.reported_ok(), r.sent.len());
+        let reported = tr!("{} of {}", r.reported_ok(), r.sent.len());
         let lost = r.lost();
         let lost = if lost.is_empty() {
-            "none".to_string()
+            tr!("none")
         } else {
             lost.join(" ")
         };
@@ -764,7 +795,7 @@ fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
             say!(
                 ctx,
                 "{label} reported all {n} records delivered, yet {} never reached the log,",
-                lost.join(" and ")
+                lost.join(tr_static!(" and "))
             );
             say!(
                 ctx,
@@ -790,7 +821,7 @@ fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
         }
     } else {
         let lost = if lost.is_empty() {
-            "none".to_string()
+            tr!("none")
         } else {
             lost.join(" ")
         };
@@ -806,26 +837,30 @@ fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
 /// Section "What \"delivered\" means": each promise, and what this cluster
 /// can show of it.
 fn what_delivered_means(ctx: &Ctx, lesson: &Lesson) {
-    ctx.section("What \"delivered\" means");
-    ctx.say(
+    ctx.section(&tr!("What \"delivered\" means"));
+    say!(
+        ctx,
         "\
 acks=0    the record left this process. Nothing says it was stored.
 acks=1    the leader stored it. If the leader dies before a follower copies it,
           a follower still in the ISR, but without the record, can become leader:
-          the record is gone, though it was acknowledged.",
+          the record is gone, though it was acknowledged."
     );
     let brokers: BTreeSet<i32> = lesson.placements.iter().flat_map(|p| p.brokers()).collect();
     if ctx.is_embedded() {
-        ctx.say("          The embedded cluster keeps one copy per partition, so it cannot show\n          \
-             this: chapter 3 of the book gives the steps on a real cluster.",
+        say!(
+            ctx,
+            "          The embedded cluster keeps one copy per partition, so it cannot show\n          \
+             this: chapter 3 of the book gives the steps on a real cluster."
         );
     } else if brokers.len() == 1 {
-        ctx.say(format!(
+        say!(
+            ctx,
             "          This cluster keeps every replica on {}: no follower elsewhere\n          \
-                 can take over, so it cannot show this. Chapter 3 of the book gives the\n          \
-                 steps on the course's 3-broker cluster.",
+             can take over, so it cannot show this. Chapter 3 of the book gives the\n          \
+             steps on the course's 3-broker cluster.",
             brokers_named(&brokers)
-        ));
+        );
     } else {
         say!(
             ctx,
@@ -833,11 +868,12 @@ acks=1    the leader stored it. If the leader dies before a follower copies it,
         );
         say!(ctx, "          several brokers, such as this one.");
     }
-    ctx.say(
+    say!(
+        ctx,
         "\
 acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
           alone: with min.insync.replicas=2 the leader then refuses acks=all
-          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes.",
+          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes."
     );
 }
 
@@ -845,7 +881,7 @@ acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
 fn say_wrapped(ctx: &Ctx, text: &str) {
     let mut line = String::new();
     for word in text.split(' ') {
-        if !line.is_empty() && line.len() + 1 + word.len() > 80 {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 80 {
             ctx.say(&line);
             line.clear();
         }
@@ -862,12 +898,12 @@ fn say_wrapped(ctx: &Ctx, text: &str) {
 fn offsets(list: &[i64]) -> String {
     match (list.first(), list.last()) {
         (Some(first), Some(_)) if *first < 0 && list.iter().all(|o| o == first) => {
-            format!("{first} (unknown)")
+            tr!("{first} (unknown)")
         }
         (Some(first), Some(last)) if list.windows(2).all(|w| w[1] == w[0] + 1) => {
             format!("{first}..{last}")
         }
-        (None, _) | (_, None) => "none".to_string(),
+        (None, _) | (_, None) => tr!("none"),
         _ => list
             .iter()
             .map(|o| o.to_string())
@@ -918,7 +954,7 @@ async fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec
         .set("group.id", ctx.name("ch3-reader"))
         .set("enable.auto.commit", "false")
         .create()
-        .context("creating the reader")?;
+        .context(tr!("creating the reader"))?;
     let mut tpl = TopicPartitionList::new();
     for (run, (low, _)) in runs.iter().zip(ranges) {
         tpl.add_partition_offset(&run.topic, 0, Offset::Offset(*low))?;
@@ -929,18 +965,18 @@ async fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec
     let deadline = Instant::now() + Duration::from_secs(10);
     while next.iter().zip(ranges).any(|(n, (_, high))| n < high) {
         if Instant::now() > deadline {
-            bail!("could not read the logs back within 10 s");
+            bail!("{}", tr!("could not read the logs back within 10 s"));
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 let i = runs
                     .iter()
                     .position(|r| r.topic == m.topic())
-                    .context("a record from another topic")?;
+                    .context(tr!("a record from another topic"))?;
                 logs[i].push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
                 next[i] = m.offset() + 1;
             }
-            Some(Err(e)) => return Err(e).context("reading the logs back"),
+            Some(Err(e)) => return Err(e).context(tr!("reading the logs back")),
             None => {}
         }
     }

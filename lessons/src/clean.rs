@@ -20,6 +20,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::kit::{Ctx, Narrator, CONNECT_TIMEOUT};
+use crate::{tr, tr_static};
 
 /// Every logical topic and group name the course uses, lessons, exercise
 /// checks and the kit alike: the one list `course clean` goes by. A test
@@ -119,17 +120,20 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(brokers: Option<&str>, dry_run: bool) -> Result<()> {
     let out = Narrator::echoing();
     let Some(bootstrap) = brokers.map(str::trim).filter(|b| !b.is_empty()) else {
-        out.line(
+        out.line(tr_static!(
             "Nothing to clean: without KAFKA_BOOTSTRAP_SERVERS (or --brokers) the lessons run \
-             on an embedded cluster, which vanishes when the lesson ends.",
-        );
+             on an embedded cluster, which vanishes when the lesson ends."
+        ));
         return Ok(());
     };
     let cleaned = clean(bootstrap, dry_run, &out).await?;
     if !cleaned.failed.is_empty() {
         bail!(
-            "{} of the course's topics and groups could not be deleted (see above)",
-            cleaned.failed.len()
+            "{}",
+            tr!(
+                "{} of the course's topics and groups could not be deleted (see above)",
+                cleaned.failed.len()
+            )
         );
     }
     Ok(())
@@ -143,7 +147,7 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
     let client: BaseConsumer = ctx.client_config().create()?;
     let metadata = client
         .fetch_metadata(None, CONNECT_TIMEOUT)
-        .with_context(|| format!("listing the topics at {bootstrap}"))?;
+        .with_context(|| tr!("listing the topics at {bootstrap}"))?;
     let topics: Vec<String> = metadata
         .topics()
         .iter()
@@ -151,15 +155,14 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
         .collect();
     let groups: Vec<String> = client
         .fetch_group_list(None, CONNECT_TIMEOUT)
-        .with_context(|| format!("listing the consumer groups at {bootstrap}"))?
+        .with_context(|| tr!("listing the consumer groups at {bootstrap}"))?
         .groups()
         .iter()
         .map(|g| g.name().to_string())
         .collect();
 
     let mut cleaned = plan(&topics, &groups);
-    let verb = if dry_run { "would delete" } else { "deleted" };
-    out.line(&format!(
+    out.line(&tr!(
         "Cluster {bootstrap}: {} course topic(s), {} course group(s).",
         cleaned.topics.len(),
         cleaned.groups.len()
@@ -167,10 +170,10 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
 
     if dry_run {
         for t in &cleaned.topics {
-            out.line(&format!("  {verb} topic {t}"));
+            out.line(&tr!("  would delete topic {t}"));
         }
         for g in &cleaned.groups {
-            out.line(&format!("  {verb} group {g}"));
+            out.line(&tr!("  would delete group {g}"));
         }
     } else {
         let admin: AdminClient<DefaultClientContext> = ctx.client_config().create()?;
@@ -180,14 +183,15 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
         let mut deleted_topics = Vec::new();
         if !cleaned.topics.is_empty() {
             let names: Vec<&str> = cleaned.topics.iter().map(String::as_str).collect();
-            for result in bounded("deleting topics", admin.delete_topics(&names, &opts)).await? {
+            let deleting = tr!("deleting topics");
+            for result in bounded(&deleting, admin.delete_topics(&names, &opts)).await? {
                 match result {
                     Ok(t) => {
-                        out.line(&format!("  {verb} topic {t}"));
+                        out.line(&tr!("  deleted topic {t}"));
                         deleted_topics.push(t);
                     }
                     Err((t, e)) => {
-                        out.line(&format!("  could not delete topic {t}: {e}"));
+                        out.line(&tr!("  could not delete topic {t}: {e}"));
                         cleaned.failed.push((t, e.to_string()));
                     }
                 }
@@ -196,15 +200,16 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
         let mut deleted_groups = Vec::new();
         if !cleaned.groups.is_empty() {
             let names: Vec<&str> = cleaned.groups.iter().map(String::as_str).collect();
-            for result in bounded("deleting groups", admin.delete_groups(&names, &opts)).await? {
+            let deleting = tr!("deleting groups");
+            for result in bounded(&deleting, admin.delete_groups(&names, &opts)).await? {
                 match result {
                     Ok(g) => {
-                        out.line(&format!("  {verb} group {g}"));
+                        out.line(&tr!("  deleted group {g}"));
                         deleted_groups.push(g);
                     }
                     Err((g, e)) => {
                         // NON_EMPTY_GROUP: a consumer of it is running.
-                        out.line(&format!("  could not delete group {g}: {e}"));
+                        out.line(&tr!("  could not delete group {g}: {e}"));
                         cleaned.failed.push((g, e.to_string()));
                     }
                 }
@@ -216,14 +221,15 @@ pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cle
         cleaned.groups = deleted_groups;
     }
 
-    out.line(&format!(
+    out.line(&tr!(
         "Left alone: {} topic(s) and {} group(s) that are not the course's.",
-        cleaned.other_topics, cleaned.other_groups
+        cleaned.other_topics,
+        cleaned.other_groups
     ));
     if dry_run {
-        out.line(
-            "Dry run: nothing was deleted. Run `course clean` without --dry-run to delete them.",
-        );
+        out.line(tr_static!(
+            "Dry run: nothing was deleted. Run `course clean` without --dry-run to delete them."
+        ));
     }
     Ok(cleaned)
 }
@@ -266,7 +272,10 @@ async fn bounded<T>(
 ) -> Result<T> {
     match tokio::time::timeout(STEP_TIMEOUT, f).await {
         Ok(r) => r.with_context(|| what.to_string()),
-        Err(_) => bail!("{what}: no answer from the cluster after {STEP_TIMEOUT:?}"),
+        Err(_) => bail!(
+            "{}",
+            tr!("{what}: no answer from the cluster after {STEP_TIMEOUT:?}")
+        ),
     }
 }
 

@@ -9,7 +9,7 @@
 use anyhow::{Context as _, Result};
 
 use crate::kit::Ctx;
-use crate::outln;
+use crate::{outln, tr};
 
 /// Print how to reach the cluster and read the lesson's topics, then wait
 /// for Ctrl-C.
@@ -34,7 +34,7 @@ pub async fn hold(ctx: &Ctx) -> Result<()> {
     outln!();
     tokio::signal::ctrl_c()
         .await
-        .context("waiting for Ctrl-C")?;
+        .context(tr!("waiting for Ctrl-C"))?;
     outln!("Stopped: the cluster is gone.");
     Ok(())
 }

@@ -29,6 +29,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::apis::{self, Offered};
+use crate::{tr, tr_static};
 
 /// How many brokers the embedded cluster has: as many as the real one in
 /// `docker-compose.yml`, so replication factor 3 means the same thing on both.
@@ -71,7 +72,7 @@ impl Embedded {
             ClientConfig::new()
                 .set("test.mock.num.brokers", brokers.to_string())
                 .create()
-                .context("starting the embedded Kafka cluster")?,
+                .context(tr!("starting the embedded Kafka cluster"))?,
         );
         // SAFETY: the client lives in a Box that `Embedded` owns and never
         // moves out or replaces; `mock` is declared first, so it is dropped
@@ -80,7 +81,7 @@ impl Embedded {
             unsafe { &*(owner.client() as *const Client<DefaultProducerContext>) };
         let mock = client
             .mock_cluster()
-            .context("starting the embedded Kafka cluster")?;
+            .context(tr!("starting the embedded Kafka cluster"))?;
         let embedded = Embedded { mock, owner };
         // A real broker waits `group.initial.rebalance.delay.ms` (3 s by
         // default) before a new classic-protocol group's first rebalance, so
@@ -109,7 +110,8 @@ impl Embedded {
         };
         anyhow::ensure!(
             err == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
-            "hiding ConsumerGroupHeartbeat on the embedded cluster: {err:?}"
+            "{}",
+            tr!("hiding ConsumerGroupHeartbeat on the embedded cluster: {err:?}")
         );
         Ok(())
     }
@@ -279,43 +281,43 @@ impl Ctx {
     /// Lessons return this instead of a bare time-out.
     pub fn no_partitions(&self, logical_group: &str, waited: Duration) -> anyhow::Error {
         let protocol = self.groups.protocol;
-        let mut text = format!(
+        let mut text = tr!(
             "group \"{logical_group}\" got no partitions within {}s, with the {} group protocol ({}).\n",
             waited.as_secs(),
             protocol.setting(),
             self.groups.why
         );
-        text.push_str("What the brokers offer for consumer groups:\n");
+        text.push_str(tr_static!("What the brokers offer for consumer groups:\n"));
         for b in &self.brokers {
             let apis = match &b.offered {
                 Ok(offered) => apis::describe_group_apis(offered),
-                Err(e) => format!("unknown ({e})"),
+                Err(e) => tr!("unknown ({e})"),
             };
-            text.push_str(&format!("  broker {} at {}: {apis}\n", b.id, b.address));
+            text.push_str(&tr!("  broker {} at {}: {apis}\n", b.id, b.address));
         }
         let kip848 = self
             .brokers
             .iter()
             .all(|b| b.offered.as_ref().is_ok_and(apis::has_kip848));
         text.push_str(match (protocol, kip848) {
-            (GroupProtocol::Consumer, false) => {
+            (GroupProtocol::Consumer, false) => tr_static!(
                 "Not every broker offers ConsumerGroupHeartbeat v1+, which the consumer protocol (KIP-848, Kafka 4.0+) needs:\n\
                  run with KAFKA_GROUP_PROTOCOL=classic (or auto, the default, which chooses it)."
-            }
-            (GroupProtocol::Consumer, true) => {
+            ),
+            (GroupProtocol::Consumer, true) => tr_static!(
                 "The brokers offer KIP-848, yet no assignment came: check the broker's logs, or try KAFKA_GROUP_PROTOCOL=classic."
-            }
-            (GroupProtocol::Classic, _) if self.is_embedded() => {
+            ),
+            (GroupProtocol::Classic, _) if self.is_embedded() => tr_static!(
                 "The brokers offer the classic group requests, yet the group got no partitions:\n\
                  KAFKA_DEBUG=cgrp shows what the group did."
-            }
-            (GroupProtocol::Classic, _) => {
+            ),
+            (GroupProtocol::Classic, _) => tr_static!(
                 "The brokers offer the classic group requests, yet the group got no partitions: the group\n\
                  coordinator did not complete the group, or the brokers are slow or unhealthy.\n\
                  KAFKA_DEBUG=cgrp shows what the group did. Lessons with groups run on the course's\n\
                  docker-compose.yml cluster (`just cluster-up`), or on the embedded one (unset\n\
                  KAFKA_BOOTSTRAP_SERVERS)."
-            }
+            ),
         });
         anyhow::anyhow!(text)
     }
@@ -411,7 +413,7 @@ impl Ctx {
             Backend::Embedded(Embedded { mock, .. }) => {
                 mock_pause().await;
                 mock.create_topic(&name, partitions, replication_factor)
-                    .with_context(|| format!("creating topic {logical}"))?;
+                    .with_context(|| tr!("creating topic {logical}"))?;
                 // Kafka spreads partition leaders over the brokers; the mock
                 // picks them at random. Spread them round-robin (partition 0
                 // on broker 1, 1 on 2, ...) so every run prints the same.
@@ -433,13 +435,16 @@ impl Ctx {
                     match result {
                         Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                         Err((t, RDKafkaErrorCode::InvalidReplicationFactor)) => bail!(
-                            "creating topic {t}: the cluster refused a replication factor of {replication_factor}: \
-                             it has {} broker(s), and each replica needs a broker of its own.\n\
-                             The lessons use the course's 3-broker cluster (`just cluster-up`), or the embedded one \
-                             (unset KAFKA_BOOTSTRAP_SERVERS).",
-                            self.brokers.len()
+                            "{}",
+                            tr!(
+                                "creating topic {t}: the cluster refused a replication factor of {replication_factor}: \
+                                 it has {} broker(s), and each replica needs a broker of its own.\n\
+                                 The lessons use the course's 3-broker cluster (`just cluster-up`), or the embedded one \
+                                 (unset KAFKA_BOOTSTRAP_SERVERS).",
+                                self.brokers.len()
+                            )
                         ),
-                        Err((t, e)) => bail!("creating topic {t}: {e}"),
+                        Err((t, e)) => bail!("{}", tr!("creating topic {t}: {e}")),
                     }
                 }
                 self.wait_for_topic(&name, partitions).await?;
@@ -463,7 +468,7 @@ impl Ctx {
             .set("group.id", self.name("kit-reader"))
             .set("enable.auto.commit", "false")
             .create()
-            .context("creating a reader")?;
+            .context(tr!("creating a reader"))?;
         let metadata = reader.fetch_metadata(Some(topic), CONNECT_TIMEOUT)?;
         let partitions: Vec<i32> = metadata
             .topics()
@@ -471,7 +476,11 @@ impl Ctx {
             .flat_map(|t| t.partitions())
             .map(|p| p.id())
             .collect();
-        anyhow::ensure!(!partitions.is_empty(), "topic {topic} has no partitions");
+        anyhow::ensure!(
+            !partitions.is_empty(),
+            "{}",
+            tr!("topic {topic} has no partitions")
+        );
         let mut tpl = TopicPartitionList::new();
         let mut next = std::collections::BTreeMap::new();
         for p in partitions {
@@ -489,10 +498,13 @@ impl Ctx {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while next.values().any(|(n, high)| n < high) {
             if std::time::Instant::now() > deadline {
-                bail!("reading {topic} back: stopped at {next:?} (next offset, high watermark) after 10 s");
+                bail!(
+                    "{}",
+                    tr!("reading {topic} back: stopped at {next:?} (next offset, high watermark) after 10 s")
+                );
             }
             if let Some(m) = reader.poll(Duration::from_millis(100)) {
-                let m = m.with_context(|| format!("reading {topic} back"))?;
+                let m = m.with_context(|| tr!("reading {topic} back"))?;
                 if let Some((n, _)) = next.get_mut(&m.partition()) {
                     *n = m.offset() + 1;
                 }
@@ -519,7 +531,10 @@ impl Ctx {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("topic {name} was created but its partitions have no leader after 5 s")
+        bail!(
+            "{}",
+            tr!("topic {name} was created but its partitions have no leader after 5 s")
+        )
     }
 }
 
@@ -550,15 +565,18 @@ fn probe_brokers(bootstrap: &str, real: bool) -> Result<Vec<BrokerInfo>> {
         .set("socket.connection.setup.timeout.ms", "3000")
         .set("log_level", "0") // the error below says it better than librdkafka's retries
         .create()
-        .with_context(|| format!("invalid bootstrap servers {bootstrap:?}"))?;
+        .with_context(|| tr!("invalid bootstrap servers {bootstrap:?}"))?;
     let metadata = match probe.fetch_metadata(None, CONNECT_TIMEOUT) {
         Ok(m) => m,
         Err(e) if real => bail!(
-            "cannot reach a Kafka broker at {bootstrap} (from KAFKA_BOOTSTRAP_SERVERS or --brokers): {e}.\n\
-             Start the course's cluster with `just cluster-up` (docker compose, brokers on localhost:9092-9094),\n\
-             or unset KAFKA_BOOTSTRAP_SERVERS to run on the embedded cluster."
+            "{}",
+            tr!(
+                "cannot reach a Kafka broker at {bootstrap} (from KAFKA_BOOTSTRAP_SERVERS or --brokers): {e}.\n\
+                 Start the course's cluster with `just cluster-up` (docker compose, brokers on localhost:9092-9094),\n\
+                 or unset KAFKA_BOOTSTRAP_SERVERS to run on the embedded cluster."
+            )
         ),
-        Err(e) => return Err(e).context("the embedded cluster does not answer"),
+        Err(e) => return Err(e).context(tr!("the embedded cluster does not answer")),
     };
     let mut brokers: Vec<BrokerInfo> = metadata
         .brokers()
@@ -582,31 +600,37 @@ fn probe_brokers(bootstrap: &str, real: bool) -> Result<Vec<BrokerInfo>> {
 /// force either; a forced `consumer` on a cluster without it is explained by
 /// [`Ctx::no_partitions`] when the group stays empty.
 fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
-    let lacking: Vec<String> = brokers
+    let lacking: std::collections::BTreeSet<i32> = brokers
         .iter()
         .filter(|b| !b.offered.as_ref().is_ok_and(apis::has_kip848))
-        .map(|b| format!("broker {}", b.id))
+        .map(|b| b.id)
         .collect();
     let (protocol, why) = match choice {
         ProtocolChoice::Consumer => (
             GroupProtocol::Consumer,
-            "as KAFKA_GROUP_PROTOCOL or --group-protocol asks".to_string(),
+            tr!("as KAFKA_GROUP_PROTOCOL or --group-protocol asks"),
         ),
         ProtocolChoice::Classic => (
             GroupProtocol::Classic,
-            "as KAFKA_GROUP_PROTOCOL or --group-protocol asks".to_string(),
+            tr!("as KAFKA_GROUP_PROTOCOL or --group-protocol asks"),
         ),
-        ProtocolChoice::Auto if lacking.is_empty() => (
-            GroupProtocol::Consumer,
-            "every broker offers it".to_string(),
-        ),
-        ProtocolChoice::Auto => (
-            GroupProtocol::Classic,
-            format!(
-                "{} lacking KIP-848's ConsumerGroupHeartbeat v1",
-                lacking.join(", ")
-            ),
-        ),
+        ProtocolChoice::Auto if lacking.is_empty() => {
+            (GroupProtocol::Consumer, tr!("every broker offers it"))
+        }
+        ProtocolChoice::Auto => {
+            // "broker 1, broker 2 lacking ...": French names the brokers
+            // as a list of its own ("les brokers 1 et 2"), with its article.
+            let named = if crate::i18n::french() {
+                brokers_named(&lacking)
+            } else {
+                let each: Vec<String> = lacking.iter().map(|b| format!("broker {b}")).collect();
+                each.join(", ")
+            };
+            (
+                GroupProtocol::Classic,
+                tr!("{} lacking KIP-848's ConsumerGroupHeartbeat v1", named),
+            )
+        }
     };
     Groups { protocol, why }
 }
@@ -626,13 +650,15 @@ pub fn in_words(n: usize) -> String {
         .map_or_else(|| n.to_string(), |w| w.to_string())
 }
 
-/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3".
+/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3". French gives them
+/// their article, « le broker 1 », « les brokers 1 et 2 », « aucun broker »:
+/// a French sentence puts them after « sur », never after « de » or « à ».
 pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
     let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
     match ids.as_slice() {
-        [one] => crate::tr!("broker {one}"),
-        [init @ .., last] => crate::tr!("brokers {} and {last}", init.join(", ")),
-        [] => crate::tr!("no broker"),
+        [one] => tr!("broker {one}"),
+        [init @ .., last] => tr!("brokers {} and {last}", init.join(", ")),
+        [] => tr!("no broker"),
     }
 }
 

@@ -39,20 +39,21 @@ pub struct Lesson {
     pub number: u32,
     /// The module, book page and snapshot name, e.g. `ch1_cluster`.
     pub slug: &'static str,
-    pub title: &'static str,
+    /// The title in the reader's language: [`Lesson::title`].
+    title: fn() -> &'static str,
     /// Whether the lesson's consumers read in consumer groups.
     pub groups: bool,
     /// Runs the lesson, dropping its report (tests call the module directly).
     pub run: for<'a> fn(&'a Ctx) -> LocalBoxFuture<'a, Result<()>>,
 }
 
-/// `lesson!(n, module, "title")`: a [`Lesson`] that runs `module::run`.
+/// `lesson!(n, module, tr_static!("title"))`: a [`Lesson`] that runs `module::run`.
 macro_rules! lesson {
     ($n:expr, $module:ident, $title:expr, groups: $groups:expr) => {
         Lesson {
             number: $n,
             slug: stringify!($module),
-            title: $title,
+            title: || $title,
             groups: $groups,
             run: |ctx| Box::pin(async move { $module::run(ctx).await.map(drop) }),
         }
@@ -61,26 +62,33 @@ macro_rules! lesson {
 
 /// Every lesson, in chapter order.
 pub const LESSONS: &[Lesson] = &[
-    lesson!(1, ch1_cluster, "Brokers, topics, partitions and replicas", groups: false),
-    lesson!(2, ch2_producer, "The producer: serialization and keys", groups: false),
-    lesson!(3, ch3_acks, "acks: what \"delivered\" means", groups: false),
-    lesson!(4, ch4_consumer, "The consumer: groups and offsets", groups: true),
-    lesson!(5, ch5_buffer, "Independence: a durable buffer", groups: true),
-    lesson!(6, ch6_order, "Strict order within one topic", groups: true),
-    lesson!(7, ch7_workflow, "Order across topics: status events", groups: true),
+    lesson!(1, ch1_cluster, tr_static!("Brokers, topics, partitions and replicas"), groups: false),
+    lesson!(2, ch2_producer, tr_static!("The producer: serialization and keys"), groups: false),
+    lesson!(3, ch3_acks, tr_static!("acks: what \"delivered\" means"), groups: false),
+    lesson!(4, ch4_consumer, tr_static!("The consumer: groups and offsets"), groups: true),
+    lesson!(5, ch5_buffer, tr_static!("Independence: a durable buffer"), groups: true),
+    lesson!(6, ch6_order, tr_static!("Strict order within one topic"), groups: true),
+    lesson!(7, ch7_workflow, tr_static!("Order across topics: status events"), groups: true),
 ];
+
+impl Lesson {
+    /// The lesson's title, its chapter's, in the reader's language.
+    pub fn title(&self) -> &'static str {
+        (self.title)()
+    }
+}
 
 /// The lesson numbered `number`, or an error that lists the lessons.
 pub fn lesson(number: u32) -> Result<&'static Lesson> {
     LESSONS.iter().find(|l| l.number == number).ok_or_else(|| {
         let list: Vec<String> = LESSONS
             .iter()
-            .map(|l| format!("  {}  {}", l.number, l.title))
+            .map(|l| format!("  {}  {}", l.number, l.title()))
             .collect();
-        anyhow::anyhow!(
+        anyhow::anyhow!(tr!(
             "there is no lesson {number}. The lessons are:\n{}",
             list.join("\n")
-        )
+        ))
     })
 }
 
@@ -97,22 +105,23 @@ pub async fn run_lesson(number: u32, options: &Options, out: Narrator) -> Result
 
 /// The first lines of every lesson's output: which lesson, which cluster.
 pub fn intro(ctx: &Ctx, lesson: &Lesson) {
-    ctx.say(format!("Lesson {}: {}", lesson.number, lesson.title));
+    crate::say!(ctx, "Lesson {}: {}", lesson.number, lesson.title());
     ctx.say(if ctx.is_embedded() {
-        "(on the embedded cluster: 3 brokers inside this process)"
+        tr_static!("(on the embedded cluster: 3 brokers inside this process)")
     } else {
-        "(on the real cluster given by KAFKA_BOOTSTRAP_SERVERS or --brokers)"
+        tr_static!("(on the real cluster given by KAFKA_BOOTSTRAP_SERVERS or --brokers)")
     });
     if lesson.groups {
         let groups = ctx.groups();
-        ctx.say(match groups.protocol {
-            GroupProtocol::Consumer => format!(
+        match groups.protocol {
+            GroupProtocol::Consumer => crate::say!(
+                ctx,
                 "(its groups use the KIP-848 consumer protocol: {})",
                 groups.why
             ),
             GroupProtocol::Classic => {
-                format!("(its groups use the classic protocol: {})", groups.why)
+                crate::say!(ctx, "(its groups use the classic protocol: {})", groups.why)
             }
-        });
+        }
     }
 }

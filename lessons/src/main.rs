@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 use kafka_course::exercises::harness::{self, Harness, Status};
 use kafka_course::exercises::{self, watch};
 use kafka_course::kit::{Narrator, Options, ProtocolChoice};
-use kafka_course::{bench, out, outln, run_lesson, teacher, LESSONS};
+use kafka_course::{bench, out, outln, run_lesson, teacher, tr, tr_static, LESSONS};
 
 #[derive(Parser)]
 #[command(
@@ -158,8 +158,11 @@ impl CheckArgs {
             let dir = copy.join("exercises");
             anyhow::ensure!(
                 dir.is_dir(),
-                "{} has no exercises/ folder: give the root of a copy of the course",
-                copy.display()
+                "{}",
+                tr!(
+                    "{} has no exercises/ folder: give the root of a copy of the course",
+                    copy.display()
+                )
             );
             harness = harness.with_exercises(&dir, &format!("{}/exercises", copy.display()));
         }
@@ -199,7 +202,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{} {e:#}", kafka_course::tr!("error:"));
+            eprintln!("{} {e:#}", tr!("error:"));
             ExitCode::FAILURE
         }
     }
@@ -231,7 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
                 outln!(
                     "{}  {:<45} (just lesson-{}, book chapter {})",
                     l.number,
-                    l.title,
+                    l.title(),
                     l.number,
                     l.slug
                 );
@@ -255,7 +258,8 @@ async fn run(cli: Cli) -> Result<()> {
             if reset {
                 anyhow::ensure!(
                     check.copy.is_none(),
-                    "--reset puts back this copy's own file: it takes no --copy"
+                    "{}",
+                    tr!("--reset puts back this copy's own file: it takes no --copy")
                 );
                 let path = exercises::reset(&teacher::root(), exercise)?;
                 outln!(
@@ -269,11 +273,14 @@ async fn run(cli: Cli) -> Result<()> {
             out!("{}", verdict.report);
             anyhow::ensure!(
                 verdict.status == Status::Solved,
-                "exercise {number}: {}",
-                match verdict.status {
-                    Status::NotYet => "not solved yet",
-                    other => other.label(),
-                }
+                "{}",
+                tr!(
+                    "exercise {number}: {}",
+                    match verdict.status {
+                        Status::NotYet => tr_static!("not solved yet"),
+                        other => other.label(),
+                    }
+                )
             );
             Ok(())
         }

@@ -58,6 +58,52 @@ fn unreachable_broker_fails_fast_and_names_the_address() {
 }
 
 #[test]
+fn unknown_lesson_in_french_lists_the_lessons_in_french() {
+    let out = course()
+        .args(["--lang", "fr", "lesson", "9"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("erreur\u{a0}: il n'y a pas de leçon 9."),
+        "{err}"
+    );
+    for (number, title) in [
+        (1, "Brokers, topics, partitions et répliques"),
+        (2, "Le producteur\u{a0}: sérialisation et clés"),
+        (3, "acks\u{a0}: ce que «\u{a0}livré\u{a0}» veut dire"),
+        (4, "Le consommateur\u{a0}: groupes et offsets"),
+        (5, "L'indépendance\u{a0}: un tampon durable"),
+        (6, "L'ordre strict dans un topic"),
+        (7, "L'ordre entre topics\u{a0}: les événements d'état"),
+    ] {
+        assert!(err.contains(&format!("\n  {number}  {title}\n")), "{err}");
+    }
+    assert!(!err.contains("lesson"), "{err}");
+}
+
+#[test]
+fn unreachable_broker_fails_fast_in_french() {
+    let start = Instant::now();
+    let out = course()
+        .args(["--lang", "fr", "--brokers", "127.0.0.1:1", "lesson", "1"])
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(!out.status.success());
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("erreur\u{a0}: impossible de joindre un broker Kafka à 127.0.0.1:1 "),
+        "{err}"
+    );
+    assert!(err.contains("Démarrez le cluster du cours avec `just cluster-up`"), "{err}");
+    assert!(err.contains("`unset KAFKA_BOOTSTRAP_SERVERS`"), "{err}");
+    assert!(!err.contains("cannot reach"), "{err}");
+}
+
+#[test]
 fn bench_times_every_lesson_against_the_floor() {
     // `just bench`: every lesson runs on the embedded cluster and is timed
     // next to a floor measured in the same run. Lesson 1 must stay within 3x
