@@ -269,11 +269,8 @@ async fn run(cli: Cli) -> Result<()> {
             out!("{}", verdict.report);
             anyhow::ensure!(
                 verdict.status == Status::Solved,
-                "exercise {number}: {}",
-                match verdict.status {
-                    Status::NotYet => "not solved yet",
-                    other => other.label(),
-                }
+                "{}",
+                verdict.status.unsolved(number)
             );
             Ok(())
         }
@@ -284,8 +281,8 @@ async fn run(cli: Cli) -> Result<()> {
 
 {}",
                 exercise.number,
-                exercise.title,
-                exercise.hint
+                exercise.title(),
+                exercise.hint()
             );
             Ok(())
         }

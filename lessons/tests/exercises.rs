@@ -150,7 +150,7 @@ fn every_exercise_has_its_files_a_runner_a_hint_and_a_chapter() {
             e.slug,
             e.function
         );
-        assert!(e.hint.len() > 40, "exercise {} needs a real hint", e.number);
+        assert!(e.hint().len() > 40, "exercise {} needs a real hint", e.number);
         assert!(kafka_course::LESSONS.iter().any(|l| l.number == e.chapter));
         let page = read(&root().join(format!(
             "book/src/{}.md",
