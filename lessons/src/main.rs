@@ -269,8 +269,11 @@ async fn run(cli: Cli) -> Result<()> {
             out!("{}", verdict.report);
             anyhow::ensure!(
                 verdict.status == Status::Solved,
-                "{}",
-                verdict.status.unsolved(number)
+                "exercise {number}: {}",
+                match verdict.status {
+                    Status::NotYet => "not solved yet",
+                    other => other.label(),
+                }
             );
             Ok(())
         }

@@ -143,15 +143,15 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
                     let key = stored
                         .get(&(s.partition, s.offset))
                         .and_then(|r| r.key.as_deref());
-                    tr!(
-                        "  {:<15} -> partition {} (key {})",
-                        format!("{} {}", s.command.machine, s.command.operation),
-                        s.partition,
-                        key.map_or(tr!("none"), |k| format!(
-                            "{:?}",
+                    let step = format!("{} {}", s.command.machine, s.command.operation);
+                    let partition = s.partition;
+                    match key {
+                        Some(k) => tr!(
+                            "  {step:<15} -> partition {partition} (key {:?})",
                             String::from_utf8_lossy(k)
-                        ))
-                    )
+                        ),
+                        None => tr!("  {step:<15} -> partition {partition} (key none)"),
+                    }
                 })
                 .collect();
             split.push(tr!(

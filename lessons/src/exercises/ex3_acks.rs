@@ -276,12 +276,14 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 misplaced.len(),
                 delivered.len()
             ),
-            Some((l, o)) => tr!(
-                "the report for {l} gave offset {o}, but the log holds {} there (chapter 3).",
-                log.get((o - low).max(0) as usize)
-                    .map(String::as_str)
-                    .unwrap_or(tr_static!("nothing"))
-            ),
+            Some((l, o)) => match log.get((o - low).max(0) as usize) {
+                Some(there) => tr!(
+                    "the report for {l} gave offset {o}, but the log holds {there} there (chapter 3)."
+                ),
+                None => tr!(
+                    "the report for {l} gave offset {o}, but the log holds nothing there (chapter 3)."
+                ),
+            },
             None => String::new(),
         };
         checks.check(

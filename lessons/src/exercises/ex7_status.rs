@@ -181,14 +181,11 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 .filter(|c| !did.contains(c))
                 .map(|c| c.label())
                 .collect();
-            let mut line = tr!(
-                "{lot}: the machines did {}",
-                if names.is_empty() {
-                    tr!("nothing")
-                } else {
-                    names.join(", ")
-                }
-            );
+            let mut line = if names.is_empty() {
+                tr!("{lot}: the machines did nothing")
+            } else {
+                tr!("{lot}: the machines did {}", names.join(", "))
+            };
             if !missing.is_empty() {
                 line.push_str(&tr!(
                     "; never done: {} (the lot stalled)",

@@ -74,15 +74,6 @@ impl Status {
             Status::Missing => tr_static!("missing"),
         }
     }
-
-    /// What `course exercise N` ends with when exercise `number` is not
-    /// solved: "exercise 4: not solved yet", "exercise 4: crashed"...
-    pub fn unsolved(self, number: u32) -> String {
-        match self {
-            Status::NotYet => tr!("exercise {number}: not solved yet"),
-            other => tr!("exercise {number}: {}", other.label()),
-        }
-    }
 }
 
 /// The verdict on one exercise.
