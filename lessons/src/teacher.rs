@@ -337,7 +337,7 @@ pub fn class_table(rows: &[Row]) -> String {
                 .iter()
                 .filter(|v| !matches!(v.status, Status::Solved | Status::NotYet))
                 .map(move |v| {
-                    format!(
+                    tr!(
                         "  {} ex{}: {}: {}",
                         r.student,
                         v.number,
