@@ -43,11 +43,12 @@ use anyhow::{bail, Context as _, Result};
 #[path = "../macros/src/literal.rs"]
 mod literal;
 
-/// The students' files: starters made from the solutions, and their comments.
-#[path = "../src/exercises/starter.rs"]
-mod starter;
+/// The paragraphs of comments of the students' files.
 #[path = "../src/exercises/comments.rs"]
 mod comments;
+/// The students' files: the starters, made from the solutions.
+#[path = "../src/exercises/starter.rs"]
+mod starter;
 
 /// The macros whose first string literal is a message (for `say!`, the
 /// first after the narrator).
@@ -393,10 +394,7 @@ pub fn exercise_files_domain(repo: &Path) -> Result<Option<Domain>> {
     files.sort();
     let mut messages = Vec::new();
     for file in files {
-        let name = format!(
-            "exercises/{}",
-            file.file_name().unwrap().to_string_lossy()
-        );
+        let name = format!("exercises/{}", file.file_name().unwrap().to_string_lossy());
         let starter = starter::starter_from_solution(&fs::read_to_string(&file)?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         for p in comments::paragraphs(&starter) {

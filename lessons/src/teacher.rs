@@ -98,11 +98,7 @@ pub fn find_copies(dirs: &[PathBuf]) -> Result<Vec<Copy>> {
                 .and_then(|c| c.file_name().map(|n| n.to_string_lossy().to_string()))
                 .unwrap_or_else(|| d.display().to_string())
         };
-        ensure!(
-            dir.is_dir(),
-            "{}",
-            tr!("{} is not a folder", dir.display())
-        );
+        ensure!(dir.is_dir(), "{}", tr!("{} is not a folder", dir.display()));
         if dir.join("exercises").is_dir() {
             copies.push(Copy {
                 name: name_of(dir),

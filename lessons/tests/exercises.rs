@@ -154,7 +154,11 @@ fn every_exercise_has_its_files_a_runner_a_hint_and_a_chapter() {
             e.slug,
             e.function
         );
-        assert!(e.hint().len() > 40, "exercise {} needs a real hint", e.number);
+        assert!(
+            e.hint().len() > 40,
+            "exercise {} needs a real hint",
+            e.number
+        );
         assert!(kafka_course::LESSONS.iter().any(|l| l.number == e.chapter));
         let page = read(&root().join(format!(
             "book/src/{}.md",
@@ -196,7 +200,7 @@ fn shipped_exercises_are_the_starters_of_their_solutions() {
             // repository (and CI, which sets CI=true) must ship the starter.
             assert!(
                 std::env::var_os("CI").is_none(),
-                "exercises/{}.rs is not the starter generated from its solution: run `cargo run -- exercise {} --reset`",
+                "exercises/{}.rs is not the starter generated from its solution: run `cargo run -- --lang en exercise {} --reset`",
                 e.slug,
                 e.number
             );
@@ -487,7 +491,15 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     );
     let out = course()
         .current_dir(&class)
-        .args(["--lang", lang, "teacher", "check", ".", "--csv", "class.csv"])
+        .args([
+            "--lang",
+            lang,
+            "teacher",
+            "check",
+            ".",
+            "--csv",
+            "class.csv",
+        ])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
@@ -592,8 +604,8 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     assert_eq!(
         cells(row(&table, "résolus")),
         [
-            "résolus", "1 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3",
-            "0 sur 3", "1 sur 21"
+            "résolus", "1 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3",
+            "1 sur 21"
         ],
         "{table}"
     );
@@ -606,7 +618,10 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
             .collect()
     };
     let header = row(&table, "élève");
-    assert_eq!(cells(header)[1..8], ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]);
+    assert_eq!(
+        cells(header)[1..8],
+        ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]
+    );
     for student in ["alice", "bob", "carol", "résolus"] {
         assert_eq!(starts(row(&table, student)), starts(header), "{table}");
     }
@@ -748,9 +763,19 @@ fn exercise_4_as_shipped_reports_in_french() {
         "L'enregistrement 3 (lot-D M2 drill) a été traité deux fois\u{a0}: le groupe avait\n",
         "Pas encore\u{a0}: 0 sur 4 vérifications réussies. Vous bloquez\u{a0}? `just hint 4`\n",
     ] {
-        assert!(report.contains(expected), "{expected:?} in:\n{report}\n{err}");
+        assert!(
+            report.contains(expected),
+            "{expected:?} in:\n{report}\n{err}"
+        );
     }
-    for english in ["FAIL", "PASS", "Not yet", "checks pass", "chapter", "Nothing changed"] {
+    for english in [
+        "FAIL",
+        "PASS",
+        "Not yet",
+        "checks pass",
+        "chapter",
+        "Nothing changed",
+    ] {
         assert!(!report.contains(english), "{english:?} in:\n{report}");
     }
 }

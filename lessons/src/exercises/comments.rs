@@ -151,7 +151,9 @@ mod tests {
     #[test]
     fn a_translation_replaces_only_the_comments() {
         let french = translate(SOURCE, |text| match text {
-            "First line\n   indented line." => Some("Première ligne,\nune autre,\n\nune troisième.".into()),
+            "First line\n   indented line." => {
+                Some("Première ligne,\nune autre,\n\nune troisième.".into())
+            }
             "TODO: one\ntwo" => Some("TODO: un, deux".into()),
             _ => None,
         });

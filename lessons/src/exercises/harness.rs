@@ -589,10 +589,7 @@ impl Harness {
                 n = exercise.number
             ));
         } else {
-            how.push_str(&tr!(
-                "Ask your teacher for a fresh {}.rs.\n",
-                exercise.slug
-            ));
+            how.push_str(&tr!("Ask your teacher for a fresh {}.rs.\n", exercise.slug));
         }
         let mut report = super::header(exercise, &shown);
         let summary = tr!("{shown} is missing");

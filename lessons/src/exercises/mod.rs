@@ -424,8 +424,8 @@ pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::P
             )
         );
     }
-    let text = std::fs::read_to_string(&source)
-        .with_context(|| tr!("reading {}", source.display()))?;
+    let text =
+        std::fs::read_to_string(&source).with_context(|| tr!("reading {}", source.display()))?;
     let starter = starter_in_reader_language(exercise.slug, &text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
     let target = root.join(format!("exercises/{}.rs", exercise.slug));

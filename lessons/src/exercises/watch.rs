@@ -79,10 +79,8 @@ pub fn run(harness: &Harness) -> Result<()> {
     ensure!(
         std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
         "{}",
-        tr!(
-            "`course watch` needs a terminal: it reads single keys. \
-             Without one, `course exercise N` checks one exercise."
-        )
+        tr!("`course watch` needs a terminal: it reads single keys. \
+             Without one, `course exercise N` checks one exercise.")
     );
     let (tx, events) = mpsc::channel();
 
@@ -292,11 +290,7 @@ impl Watch {
                 s.push_str(&v.report);
                 if self.show_hint {
                     let e: &Exercise = v.exercise();
-                    s.push_str(&tr!(
-                        "\nHint for exercise {}:\n{}\n",
-                        e.number,
-                        e.hint()
-                    ));
+                    s.push_str(&tr!("\nHint for exercise {}:\n{}\n", e.number, e.hint()));
                 }
             }
             None if all_solved => {
