@@ -40,9 +40,16 @@ fn comment(line: &str) -> Option<(&str, &str)> {
     Some((&line[..indent + marker.len()], text.trim_end()))
 }
 
-/// The lines of `source`, each with the paragraph it belongs to (its index
-/// in the paragraphs, in order), if any.
-fn split(source: &str) -> (Vec<&str>, Vec<Option<usize>>, Vec<(String, Paragraph)>) {
+/// A source split into its lines and its paragraphs.
+struct Split<'s> {
+    lines: Vec<&'s str>,
+    /// For each line, the paragraph it belongs to (an index into `found`).
+    owner: Vec<Option<usize>>,
+    /// The paragraphs, in order, each with its indentation and marker.
+    found: Vec<(String, Paragraph)>,
+}
+
+fn split(source: &str) -> Split<'_> {
     let lines: Vec<&str> = source.lines().collect();
     let mut owner = vec![None; lines.len()];
     let mut found: Vec<(String, Paragraph)> = Vec::new();
@@ -69,19 +76,27 @@ fn split(source: &str) -> (Vec<&str>, Vec<Option<usize>>, Vec<(String, Paragraph
             _ => open = None,
         }
     }
-    (lines, owner, found)
+    Split {
+        lines,
+        owner,
+        found,
+    }
 }
 
 /// The paragraphs of comments of `source`, in order.
 pub fn paragraphs(source: &str) -> Vec<Paragraph> {
-    split(source).2.into_iter().map(|(_, p)| p).collect()
+    split(source).found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// `source` with every paragraph that `translation` gives a text for
 /// replaced by that text, as comment lines with the paragraph's indentation
 /// and marker. Everything else is kept byte for byte.
 pub fn translate(source: &str, translation: impl Fn(&str) -> Option<String>) -> String {
-    let (lines, owner, found) = split(source);
+    let Split {
+        lines,
+        owner,
+        found,
+    } = split(source);
     let mut out = String::with_capacity(source.len() + source.len() / 4);
     for (i, line) in lines.iter().enumerate() {
         let Some(k) = owner[i] else {
