@@ -18,6 +18,10 @@
 //!   source file of `lessons/src` (`exercises/harness.rs` gives
 //!   `exercises-harness.po`). A message is the English format string of a
 //!   `tr!`, `tr_static!`, `say!`, `out!` or `outln!`.
+//! - `exercises/po/fr.po`: the explanations in the files students get
+//!   (`exercises/exN_*.rs` as `course teacher export` writes them): one
+//!   message per paragraph of comments, `msgctxt` the file. The course
+//!   writes French files with them (lessons/src/exercises/comments.rs).
 //!
 //! The `msgid` is the English itself. Change the English and its old
 //! translation no longer matches anything: `update` keeps it as an obsolete
@@ -38,6 +42,13 @@ use anyhow::{bail, Context as _, Result};
 /// `"a\n"`-style literal source to its text (shared with the `tr!` macro).
 #[path = "../macros/src/literal.rs"]
 mod literal;
+
+/// The paragraphs of comments of the students' files.
+#[path = "../src/exercises/comments.rs"]
+mod comments;
+/// The students' files: the starters, made from the solutions.
+#[path = "../src/exercises/starter.rs"]
+mod starter;
 
 /// The macros whose first string literal is a message (for `say!`, the
 /// first after the narrator).
@@ -87,6 +98,7 @@ pub fn repo() -> PathBuf {
 pub fn domains(repo: &Path) -> Result<Vec<Domain>> {
     let mut domains = vec![book_domain(repo)?];
     domains.extend(program_domains(repo)?);
+    domains.extend(exercise_files_domain(repo)?);
     Ok(domains)
 }
 
@@ -512,6 +524,46 @@ fn merge_duplicates(messages: Vec<Msg>) -> Vec<Msg> {
         }
     }
     merged
+}
+
+// ------------------------------------------------------ the students' files
+
+/// The comments of the files students get, one message per paragraph (see
+/// lessons/src/exercises/comments.rs), `msgctxt` the file: the starters,
+/// made from `exercises/solutions/` as `course teacher export` makes them.
+/// A student's copy has no solutions (and its files are being edited): no
+/// domain there.
+pub fn exercise_files_domain(repo: &Path) -> Result<Option<Domain>> {
+    let solutions = repo.join("exercises/solutions");
+    if !solutions.is_dir() {
+        return Ok(None);
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(&solutions)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "rs"));
+    files.sort();
+    let mut messages = Vec::new();
+    for file in files {
+        let name = format!("exercises/{}", file.file_name().unwrap().to_string_lossy());
+        let starter = starter::starter_from_solution(&fs::read_to_string(&file)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for p in comments::paragraphs(&starter) {
+            messages.push(Msg {
+                ctxt: name.clone(),
+                id: p.text,
+                refs: vec![format!("{name}:{}", p.line)],
+                note: "A comment of the file students edit: keep `code`, names and commands \
+                       as they are. Break the lines where you like (under 80 columns): each \
+                       becomes a comment line. Keep the \"TODO:\" marker as it is."
+                    .into(),
+            });
+        }
+    }
+    Ok(Some(Domain {
+        po: PathBuf::from("exercises/po/fr.po"),
+        messages: merge_duplicates(messages),
+    }))
 }
 
 // ---------------------------------------------------------- the catalogues

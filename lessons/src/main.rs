@@ -291,8 +291,8 @@ async fn run(cli: Cli) -> Result<()> {
 
 {}",
                 exercise.number,
-                exercise.title,
-                exercise.hint
+                exercise.title(),
+                exercise.hint()
             );
             Ok(())
         }

@@ -11,6 +11,7 @@ use anyhow::{ensure, Context as _, Result};
 
 use crate::exercises::harness::{self, Builds, Harness, Status, Verdict};
 use crate::exercises::EXERCISES;
+use crate::{tr, tr_static};
 
 /// The course's root directory (where Cargo.toml, book/ and exercises/ are).
 pub fn root() -> PathBuf {
@@ -18,24 +19,30 @@ pub fn root() -> PathBuf {
 }
 
 /// Copy every file git tracks to `dir`, without the reference solutions,
-/// and with every exercise back in its starting state.
+/// and with every exercise back in its starting state, its explanations
+/// (comments) in the reader's language (`--lang fr`: in French).
 pub fn export(dir: &Path) -> Result<()> {
     let root = root();
     ensure!(
         !dir.exists() || fs::read_dir(dir)?.next().is_none(),
-        "{} exists and is not empty: give a new directory",
-        dir.display()
+        "{}",
+        tr!(
+            "{} exists and is not empty: give a new directory",
+            dir.display()
+        )
     );
     let listing = Command::new("git")
         .arg("-C")
         .arg(&root)
         .args(["ls-files", "-z"])
         .output()
-        .context("running `git ls-files` (export copies the files git tracks)")?;
+        .context(tr!(
+            "running `git ls-files` (export copies the files git tracks)"
+        ))?;
     ensure!(
         listing.status.success(),
-        "`git ls-files` failed: is {} a git clone?",
-        root.display()
+        "{}",
+        tr!("`git ls-files` failed: is {} a git clone?", root.display())
     );
     let mut copied = 0;
     for file in listing.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
@@ -45,16 +52,18 @@ pub fn export(dir: &Path) -> Result<()> {
         }
         let target = dir.join(file);
         fs::create_dir_all(target.parent().unwrap())?;
-        fs::copy(root.join(file), &target).with_context(|| format!("copying {file}"))?;
+        fs::copy(root.join(file), &target).with_context(|| tr!("copying {file}"))?;
         copied += 1;
     }
-    // The exercises as a student starts them, whatever state this copy is in.
+    // The exercises as a student starts them, whatever state this copy is
+    // in, explained in the reader's language.
     fs::create_dir_all(dir.join("exercises"))?;
     for entry in fs::read_dir(root.join("exercises/solutions"))? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "rs") {
             let text = fs::read_to_string(&path)?;
-            let starter = crate::exercises::starter::starter_from_solution(&text)
+            let slug = path.file_stem().unwrap_or_default().to_string_lossy();
+            let starter = crate::exercises::starter_in_reader_language(&slug, &text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             fs::write(
                 dir.join("exercises").join(path.file_name().unwrap()),
@@ -89,7 +98,7 @@ pub fn find_copies(dirs: &[PathBuf]) -> Result<Vec<Copy>> {
                 .and_then(|c| c.file_name().map(|n| n.to_string_lossy().to_string()))
                 .unwrap_or_else(|| d.display().to_string())
         };
-        ensure!(dir.is_dir(), "{} is not a folder", dir.display());
+        ensure!(dir.is_dir(), "{}", tr!("{} is not a folder", dir.display()));
         if dir.join("exercises").is_dir() {
             copies.push(Copy {
                 name: name_of(dir),
@@ -98,15 +107,18 @@ pub fn find_copies(dirs: &[PathBuf]) -> Result<Vec<Copy>> {
             continue;
         }
         let mut inside: Vec<PathBuf> = fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
+            .with_context(|| tr!("reading {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("exercises").is_dir())
             .collect();
         inside.sort();
         ensure!(
             !inside.is_empty(),
-            "{} is neither a copy of the course (it has no exercises/ folder) nor a folder of copies",
-            dir.display()
+            "{}",
+            tr!(
+                "{} is neither a copy of the course (it has no exercises/ folder) nor a folder of copies",
+                dir.display()
+            )
         );
         copies.extend(inside.into_iter().map(|d| Copy {
             name: name_of(&d),
@@ -223,11 +235,14 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
             .filter(|v| v.status == Status::Solved)
             .count();
         eprintln!(
-            "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s; {reused} file(s) seen in an earlier copy)",
-            built.copy.name,
-            verdicts.len(),
-            built.build_time.as_secs_f64(),
-            t.elapsed().as_secs_f64()
+            "{}",
+            tr!(
+                "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s; {reused} file(s) seen in an earlier copy)",
+                built.copy.name,
+                verdicts.len(),
+                built.build_time.as_secs_f64(),
+                t.elapsed().as_secs_f64()
+            )
         );
         rows.push(Row {
             student: built.copy.name,
@@ -237,14 +252,17 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
     builder.join().expect("the builder thread does not panic");
     let took = start.elapsed().as_secs_f64();
     eprintln!(
-        "{} copies in {took:.1} s: {:.1} s per copy",
-        rows.len(),
-        took / rows.len().max(1) as f64
+        "{}",
+        tr!(
+            "{} copies in {took:.1} s: {:.1} s per copy",
+            rows.len(),
+            took / rows.len().max(1) as f64
+        )
     );
     crate::out!("{}", class_table(&rows));
     if let Some(path) = csv {
-        fs::write(path, class_csv(&rows)).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        fs::write(path, class_csv(&rows)).with_context(|| tr!("writing {}", path.display()))?;
+        eprintln!("{}", tr!("wrote {}", path.display()));
     }
     Ok(())
 }
@@ -265,31 +283,38 @@ fn build_copy(
 /// yet", one line each.
 pub fn class_table(rows: &[Row]) -> String {
     let n = EXERCISES.len();
-    let mut header = vec!["student".to_string()];
+    let mut header = vec![student_header().to_string()];
     header.extend(EXERCISES.iter().map(|e| format!("ex{}", e.number)));
-    header.push("solved".into());
+    header.push(solved_header().to_string());
     let mut lines = vec![header];
     for row in rows {
         let mut line = vec![row.student.clone()];
         line.extend(row.verdicts.iter().map(|v| v.status.label().to_string()));
         let solved = solved(&row.verdicts);
-        line.push(format!("{solved} of {n}"));
+        line.push(of(solved, n));
         lines.push(line);
     }
-    let mut totals = vec!["solved".to_string()];
+    let mut totals = vec![solved_header().to_string()];
     for (i, _) in EXERCISES.iter().enumerate() {
         let count = rows
             .iter()
             .filter(|r| r.verdicts[i].status == Status::Solved)
             .count();
-        totals.push(format!("{count} of {}", rows.len()));
+        totals.push(of(count, rows.len()));
     }
     let all: usize = rows.iter().map(|r| solved(&r.verdicts)).sum();
-    totals.push(format!("{all} of {}", rows.len() * n));
+    totals.push(of(all, rows.len() * n));
     lines.push(totals);
 
+    // Widths in characters, as `{:<w$}` pads ("résolu" is 6 wide, 7 bytes).
     let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut s = String::new();
     for line in &lines {
@@ -308,7 +333,7 @@ pub fn class_table(rows: &[Row]) -> String {
                 .iter()
                 .filter(|v| !matches!(v.status, Status::Solved | Status::NotYet))
                 .map(move |v| {
-                    format!(
+                    tr!(
                         "  {} ex{}: {}: {}",
                         r.student,
                         v.number,
@@ -319,13 +344,35 @@ pub fn class_table(rows: &[Row]) -> String {
         })
         .collect();
     if !problems.is_empty() {
-        s.push_str("\nWhat kept a check from giving a verdict:\n");
+        s.push_str(&tr!("\nWhat kept a check from giving a verdict:\n"));
         for p in problems {
             s.push_str(&p);
             s.push('\n');
         }
     }
     s
+}
+
+/// The headers of the students' column and of the totals' column (also the
+/// name of the totals' row). One message, "student|solved": the status
+/// "solved" is another message with the same English (`tr!` looks messages
+/// up by their English alone), and French says them differently.
+fn headers() -> (&'static str, &'static str) {
+    let both = tr_static!("student|solved");
+    both.split_once('|').unwrap_or((both, both))
+}
+
+/// "1 of 7".
+fn of(count: usize, total: usize) -> String {
+    tr!("{count} of {total}")
+}
+
+fn student_header() -> &'static str {
+    headers().0
+}
+
+fn solved_header() -> &'static str {
+    headers().1
 }
 
 fn solved(verdicts: &[Verdict]) -> usize {
@@ -344,20 +391,22 @@ pub fn class_csv(rows: &[Row]) -> String {
             s.to_string()
         }
     }
-    let mut s = String::from("student");
+    let mut s = field(student_header());
     for e in EXERCISES {
         s.push_str(&format!(",ex{}", e.number));
     }
-    s.push_str(",solved\n");
+    s.push(',');
+    s.push_str(&field(solved_header()));
+    s.push('\n');
     for row in rows {
         s.push_str(&field(&row.student));
         for v in &row.verdicts {
             s.push(',');
-            s.push_str(v.status.label());
+            s.push_str(&field(v.status.label()));
         }
         s.push_str(&format!(",{}\n", solved(&row.verdicts)));
     }
-    s.push_str("solved");
+    s.push_str(&field(solved_header()));
     for (i, _) in EXERCISES.iter().enumerate() {
         let count = rows
             .iter()

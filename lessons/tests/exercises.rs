@@ -10,11 +10,15 @@
 //! compiled into this test, below). The rest runs `course` as a student or
 //! a teacher does: it builds the exercise runners with cargo, in this build's
 //! target directory and profile, so only the small runner programs compile.
+//! Every run of `course` chooses its language (`COURSE_LANG=en`, or
+//! `--lang fr` for the French edition's tests), never the machine's locale.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kafka_course::exercises::{starter::starter_from_solution, Exercise, Outcome, EXERCISES};
+use kafka_course::exercises::{
+    comments, starter::starter_from_solution, Exercise, Outcome, EXERCISES,
+};
 
 // The solutions and starters are written as parts of the course
 // (`use crate::kit::Ctx`...): with the library re-exported at this test's
@@ -150,7 +154,11 @@ fn every_exercise_has_its_files_a_runner_a_hint_and_a_chapter() {
             e.slug,
             e.function
         );
-        assert!(e.hint.len() > 40, "exercise {} needs a real hint", e.number);
+        assert!(
+            e.hint().len() > 40,
+            "exercise {} needs a real hint",
+            e.number
+        );
         assert!(kafka_course::LESSONS.iter().any(|l| l.number == e.chapter));
         let page = read(&root().join(format!(
             "book/src/{}.md",
@@ -192,7 +200,7 @@ fn shipped_exercises_are_the_starters_of_their_solutions() {
             // repository (and CI, which sets CI=true) must ship the starter.
             assert!(
                 std::env::var_os("CI").is_none(),
-                "exercises/{}.rs is not the starter generated from its solution: run `cargo run -- exercise {} --reset`",
+                "exercises/{}.rs is not the starter generated from its solution: run `cargo run -- --lang en exercise {} --reset`",
                 e.slug,
                 e.number
             );
@@ -227,9 +235,11 @@ fn starter_of(e: &Exercise) -> String {
     starter_from_solution(&source).unwrap()
 }
 
+/// `course`, in English unless the arguments say `--lang fr`.
 fn course() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_course"));
     c.env_remove("KAFKA_BOOTSTRAP_SERVERS");
+    c.env("COURSE_LANG", "en");
     c
 }
 
@@ -431,30 +441,38 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
 /// A class of three, as the teachers' page shows it: one copy with
 /// exercise 1 solved, one whose exercise 4 does not compile, one as handed
 /// out. Exported with `course teacher export`, checked with `course teacher
-/// check` on the folder that holds them.
-#[test]
-#[cfg_attr(
-    not(has_solutions),
-    ignore = "a student's copy has no reference solutions"
-)]
-fn teacher_exports_a_class_and_checks_it() {
-    let class = scratch("class");
+/// check` on the folder that holds them, all in the language `lang`.
+struct Class {
+    /// `course teacher check`'s output: the table, and its standard error.
+    table: String,
+    err: String,
+    csv: String,
+    /// The line of Bob's missing semicolon.
+    bob_line: usize,
+}
+
+fn check_a_class(name: &str, lang: &str) -> Class {
+    let class = scratch(name);
     for student in ["alice", "bob", "carol"] {
         let copy = class.join(student);
-        let (ok, _, err) = run(&["teacher", "export", copy.to_str().unwrap()]);
+        let (ok, _, err) = run(&["--lang", lang, "teacher", "export", copy.to_str().unwrap()]);
         assert!(ok, "{err}");
         assert!(
             !copy.join("exercises/solutions").exists(),
             "the student's copy has no solutions"
         );
         assert!(copy.join("Cargo.lock").is_file() && copy.join("book/src/SUMMARY.md").is_file());
-        for e in EXERCISES {
-            assert_eq!(
-                read(&copy.join(format!("exercises/{}.rs", e.slug))),
-                starter_of(e),
-                "exercise {} starts unsolved",
-                e.number
-            );
+        // In English, the starters exactly (French: see
+        // teacher_export_in_french_explains_the_exercises_in_french).
+        if lang == "en" {
+            for e in EXERCISES {
+                assert_eq!(
+                    read(&copy.join(format!("exercises/{}.rs", e.slug))),
+                    starter_of(e),
+                    "exercise {} starts unsolved",
+                    e.number
+                );
+            }
         }
     }
     // Alice solves exercise 1 (with the reference solution, here).
@@ -471,16 +489,43 @@ fn teacher_exports_a_class_and_checks_it() {
         "let offset = processed.offset();",
         "let offset = processed.offset()",
     );
-    let csv = class.join("class.csv");
     let out = course()
         .current_dir(&class)
-        .args(["teacher", "check", ".", "--csv", "class.csv"])
+        .args([
+            "--lang",
+            lang,
+            "teacher",
+            "check",
+            ".",
+            "--csv",
+            "class.csv",
+        ])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{table}\n{err}");
-    let line = line_of(&bob, 4, "let offset = processed.offset()");
+    Class {
+        csv: read(&class.join("class.csv")),
+        bob_line: line_of(&bob, 4, "let offset = processed.offset()"),
+        table,
+        err,
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn teacher_exports_a_class_and_checks_it() {
+    let Class {
+        table,
+        err,
+        csv,
+        bob_line: line,
+        ..
+    } = check_a_class("class", "en");
     let not_yet = "not yet";
     let mut alice = vec!["alice", "solved"];
     alice.extend([not_yet; 6]);
@@ -503,7 +548,6 @@ fn teacher_exports_a_class_and_checks_it() {
         "{table}"
     );
     assert!(err.contains("3 copies in"), "{err}");
-    let csv = read(&csv);
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
         [
@@ -526,6 +570,214 @@ fn teacher_exports_a_class_and_checks_it() {
             && err.contains("7 file(s) seen in an earlier copy"),
         "{err}"
     );
+}
+
+/// The same class in French (`--lang fr` for the export and the check),
+/// as the French teachers' page shows it: every word of the table and of
+/// the CSV is French, and the columns still line up.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn teacher_exports_a_class_and_checks_it_in_french() {
+    let Class {
+        table,
+        err,
+        csv,
+        bob_line: line,
+        ..
+    } = check_a_class("class-fr", "fr");
+    let not_yet = "pas encore";
+    let mut alice = vec!["alice", "résolu"];
+    alice.extend([not_yet; 6]);
+    alice.push("1 sur 7");
+    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
+    assert_eq!(cells(row(&table, "bob"))[4], "ne compile pas", "{table}");
+    assert!(
+        table.contains(&format!(
+            "bob ex4\u{a0}: ne compile pas\u{a0}: bob/exercises/ex4_commit.rs:{line}"
+        )),
+        "{table}"
+    );
+    assert!(row(&table, "carol").ends_with("0 sur 7"), "{table}");
+    assert_eq!(
+        cells(row(&table, "résolus")),
+        [
+            "résolus", "1 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3",
+            "1 sur 21"
+        ],
+        "{table}"
+    );
+    // Every row's cells start where the header's do (widths in characters:
+    // "résolu" is 6 wide and 7 bytes long).
+    let starts = |line: &str| -> Vec<usize> {
+        let chars: Vec<char> = line.chars().collect();
+        (0..chars.len())
+            .filter(|&i| chars[i] != ' ' && (i == 0 || (i >= 2 && chars[i - 2..i] == [' ', ' '])))
+            .collect()
+    };
+    let header = row(&table, "élève");
+    assert_eq!(
+        cells(header)[1..8],
+        ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]
+    );
+    for student in ["alice", "bob", "carol", "résolus"] {
+        assert_eq!(starts(row(&table, student)), starts(header), "{table}");
+    }
+    assert!(
+        table.contains("Ce qui a empêché une vérification de rendre son verdict\u{a0}:"),
+        "{table}"
+    );
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "élève,ex1,ex2,ex3,ex4,ex5,ex6,ex7,résolus",
+            "alice,résolu,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,1",
+            "bob,pas encore,pas encore,pas encore,ne compile pas,pas encore,pas encore,pas encore,0",
+            "carol,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,0",
+            "résolus,1,0,0,0,0,0,0,1",
+        ]
+    );
+    assert!(
+        err.contains("copie de carol vérifiée\u{a0}: 0 résolu(s) sur 7")
+            && err.contains("7 fichier(s) déjà vu(s) dans une copie précédente")
+            && err.contains("3 copies en"),
+        "{err}"
+    );
+    // The French teachers' page shows this table (book/src/teachers.md,
+    // built in French, includes snapshots/fr/ instead of snapshots/).
+    insta::with_settings!({
+        snapshot_path => "snapshots/fr",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("teacher_check", table);
+    });
+}
+
+/// The code of a Rust file: its lines that are not whole-line comments.
+fn code_of(source: &str) -> Vec<&str> {
+    source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect()
+}
+
+/// `course teacher export --lang fr` hands out the exercises explained in
+/// French: every comment that explains the task, every TODO, with the code
+/// of the starter unchanged; and each file, as handed out, compiles and
+/// fails its checks.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn teacher_export_in_french_explains_the_exercises_in_french() {
+    let copy = scratch("french-copy");
+    let copy_arg = copy.to_str().unwrap();
+    let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", copy_arg]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("fichiers copiés dans") && out.contains("Les élèves y lancent"),
+        "{out}"
+    );
+    for e in EXERCISES {
+        let english = starter_of(e);
+        let french = read(&copy.join(format!("exercises/{}.rs", e.slug)));
+        assert_eq!(
+            code_of(&french),
+            code_of(&english),
+            "exercise {}: the code is the starter's",
+            e.number
+        );
+        let in_french: Vec<String> = comments::paragraphs(&french)
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        for p in comments::paragraphs(&english) {
+            assert!(
+                !in_french.contains(&p.text),
+                "exercises/{}.rs: still in English: {:?}",
+                e.slug,
+                p.text
+            );
+        }
+        assert!(
+            french.contains(&format!("Exercice {} (chapitre {})", e.number, e.chapter))
+                && french.contains("TODO: ")
+                && french.contains(&format!("`just exercise {}`", e.number))
+                && french.contains("Vous bloquez\u{a0}?"),
+            "exercises/{}.rs:\n{french}",
+            e.slug
+        );
+    }
+    // As handed out, every French file compiles and fails its checks (and
+    // the progress table says so in French).
+    let (_, table, err) = run(&["--lang", "fr", "exercises", "--copy", copy_arg]);
+    assert!(
+        table.starts_with("exercice  chapitre  résultat    à regarder\n"),
+        "{table}\n{err}"
+    );
+    for e in EXERCISES {
+        assert_eq!(
+            cells(row(&table, &e.number.to_string()))[2],
+            "pas encore",
+            "{table}\n{err}"
+        );
+    }
+    assert!(
+        table.contains("0 exercice(s) résolu(s) sur 7. Suivant\u{a0}: `just exercise 1`."),
+        "{table}"
+    );
+}
+
+/// `course --lang fr exercise 4` on the file as shipped: what fails, where,
+/// and what to do, in French; and a verdict remembered from an English run
+/// is not served to it.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn exercise_4_as_shipped_reports_in_french() {
+    let copy = scratch("french-exercise-4");
+    handed_out(&copy);
+    let copy_arg = copy.to_str().unwrap();
+    let shown = format!("{copy_arg}/exercises");
+    // English first: its verdict is remembered.
+    let (ok, english, err) = run(&["exercise", "4", "--copy", copy_arg]);
+    assert!(
+        !ok && english.contains("Not yet: 0 of 4 checks pass"),
+        "{english}\n{err}"
+    );
+    let (ok, report, err) = run(&["--lang", "fr", "exercise", "4", "--copy", copy_arg]);
+    assert!(!ok, "exercise 4 is unsolved as shipped");
+    for expected in [
+        "Exercice 4\u{a0}: Corriger un commit décalé de un (chapitre 4)\n",
+        &format!("Votre fichier\u{a0}: {shown}/ex4_commit.rs\n"),
+        "  ÉCHEC une fois les offsets 0 à 3 traités, l'offset commité est 4, le prochain à lire\n",
+        "Une fois les offsets 0 à 3 traités, l'offset commité du groupe est 3.",
+        "un redémarrage traiterait une seconde fois l'offset 3 (lot-D M2 drill)",
+        "(chapitre 4\u{a0}: offsets et commits)",
+        "L'enregistrement 3 (lot-D M2 drill) a été traité deux fois\u{a0}: le groupe avait\n",
+        "Pas encore\u{a0}: 0 sur 4 vérifications réussies. Vous bloquez\u{a0}? `just hint 4`\n",
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected:?} in:\n{report}\n{err}"
+        );
+    }
+    for english in [
+        "FAIL",
+        "PASS",
+        "Not yet",
+        "checks pass",
+        "chapter",
+        "Nothing changed",
+    ] {
+        assert!(!report.contains(english), "{english:?} in:\n{report}");
+    }
 }
 
 /// Building a runner must not rebuild the course's dependencies: its

@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result};
 
 use super::harness::{self, Harness};
 use super::EXERCISES;
-use crate::outln;
+use crate::{outln, tr};
 
 /// The goals the figures are measured against.
 const EDIT_GOAL: Duration = Duration::from_secs(5);
@@ -28,11 +28,11 @@ pub fn run(base: &Harness, runs: usize) -> Result<()> {
     let runs = runs.max(1);
     let dir = base.scratch_dir("exercise-bench/exercises");
     let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(&dir).with_context(|| tr!("creating {}", dir.display()))?;
     for e in EXERCISES {
         let file = format!("{}.rs", e.slug);
         fs::copy(base.exercises_dir().join(&file), dir.join(&file))
-            .with_context(|| format!("copying exercises/{file}"))?;
+            .with_context(|| tr!("copying exercises/{file}"))?;
     }
     let harness = base.clone().with_exercises(&dir, "exercises");
 

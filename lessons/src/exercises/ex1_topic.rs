@@ -8,17 +8,22 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 1,
     chapter: 1,
     slug: "ex1_topic",
-    title: "A topic for a group of four consumers",
+    title: || tr_static!("A topic for a group of four consumers"),
     function: "create_orders_topic",
-    hint: "Within one consumer group, each partition is read by exactly one member.\n\
-           How many partitions does it take for 4 members to all have one?\n\
-           Replicas: a partition with f + 1 replicas survives f broker failures.\n\
-           (Chapter 1: topics and partitions; replicas, leaders and followers.)",
+    hint: || {
+        tr_static!(
+            "Within one consumer group, each partition is read by exactly one member.\n\
+             How many partitions does it take for 4 members to all have one?\n\
+             Replicas: a partition with f + 1 replicas survives f broker failures.\n\
+             (Chapter 1: topics and partitions; replicas, leaders and followers.)"
+        )
+    },
 };
 
 /// The student's function: an `async fn`, boxed so that every version of it
@@ -32,7 +37,7 @@ const MEMBERS: usize = 4;
 /// the starter's.
 pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        checks.step("calling your create_orders_topic");
+        checks.step(tr!("calling your create_orders_topic"));
         let topic = code(ctx).await?;
 
         // What the cluster says about the topic.
@@ -46,17 +51,17 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .map(|p| p.replicas().len())
             .collect();
         if !checks.check(
-            "the topic exists",
+            tr_static!("the topic exists"),
             !replicas.is_empty(),
-            format!("no topic {topic:?} on the cluster"),
+            tr!("no topic {topic:?} on the cluster"),
         ) {
             return Ok(());
         }
         let min_replicas = replicas.iter().copied().min().unwrap_or(0);
         checks.check(
-            "every partition has a copy on each of the 3 brokers",
+            tr_static!("every partition has a copy on each of the 3 brokers"),
             min_replicas == 3,
-            format!(
+            tr!(
                 "a partition has {min_replicas} replica(s). A partition with f + 1 replicas survives f broker\n\
                  failures; with 3 brokers, 3 replicas put a copy on each (chapter 1)."
             ),
@@ -106,9 +111,9 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         }
         let idle = counts.iter().filter(|&&c| c == 0).count();
         checks.check(
-            "each of the 4 consumers of the group gets at least one partition",
+            tr_static!("each of the 4 consumers of the group gets at least one partition"),
             idle == 0,
-            format!(
+            tr!(
                 "{idle} of the {MEMBERS} consumers got no partition (assignment: {counts:?}).\n\
                  Within a group each partition goes to exactly one member, so a topic with\n\
                  {} partition(s) keeps at most {} member(s) busy (chapter 1).",

@@ -15,19 +15,24 @@ use rdkafka::Message;
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 2,
     chapter: 2,
     slug: "ex2_keys",
-    title: "Every command of a lot in one partition, as JSON",
+    title: || tr_static!("Every command of a lot in one partition, as JSON"),
     function: "to_record",
-    hint: "The partitioner hashes the key: records with equal keys go to the same partition,\n\
-           and a partition keeps the order in which they were written. What do all the\n\
-           commands of one lot have in common, that the commands of other lots do not?\n\
-           Kafka stores the value as bytes and never looks at them: the consumers turn\n\
-           them back into a MachineCommand with serde_json, so make them with serde_json.\n\
-           (Chapter 2: Kafka stores bytes; the key chooses the partition.)",
+    hint: || {
+        tr_static!(
+            "The partitioner hashes the key: records with equal keys go to the same partition,\n\
+             and a partition keeps the order in which they were written. What do all the\n\
+             commands of one lot have in common, that the commands of other lots do not?\n\
+             Kafka stores the value as bytes and never looks at them: the consumers turn\n\
+             them back into a MachineCommand with serde_json, so make them with serde_json.\n\
+             (Chapter 2: Kafka stores bytes; the key chooses the partition.)"
+        )
+    },
 };
 
 /// The lots sent: under librdkafka's default partitioner their names spread
@@ -62,13 +67,19 @@ struct Stored {
 
 async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
-    checks.step("producing each command with the key and value of your to_record");
+    checks.step(tr!(
+        "producing each command with the key and value of your to_record"
+    ));
     let sent = produce(ctx, &topic, to_record).await?;
-    checks.step("reading the records back");
+    checks.step(tr!("reading the records back"));
     let stored = match read_back(ctx, &topic, sent.len()) {
         Ok(stored) => stored,
         Err(e) => {
-            checks.check("the records sent can be read back", false, format!("{e:#}"));
+            checks.check(
+                tr_static!("the records sent can be read back"),
+                false,
+                format!("{e:#}"),
+            );
             return Ok(());
         }
     };
@@ -82,7 +93,7 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
             .unwrap_or_default();
         match serde_json::from_slice::<MachineCommand>(value) {
             Ok(c) if c == s.command => {}
-            Ok(c) => bad_values.push(format!(
+            Ok(c) => bad_values.push(tr!(
                 "The record of \"{}\" (partition {}, offset {}) deserializes to\n  {c:?}\n\
                  not to the command that was sent:\n  {:?}",
                 s.command.label(),
@@ -90,7 +101,7 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
                 s.offset,
                 s.command
             )),
-            Err(e) => bad_values.push(format!(
+            Err(e) => bad_values.push(tr!(
                 "The record of \"{}\" (partition {}, offset {}) has the value\n  {}\n\
                  which is not a MachineCommand in JSON (serde_json: {e}).",
                 s.command.label(),
@@ -101,9 +112,9 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
         }
     }
     checks.check(
-        "every value is the command, serialized as JSON",
+        tr_static!("every value is the command, serialized as JSON"),
         bad_values.is_empty(),
-        format!(
+        tr!(
             "{} of the {} values cannot be read back as the command sent. For example:\n{}\n\
              Kafka stores the bytes the producer gives it and never checks them; the consumers\n\
              deserialize them with serde_json::from_slice::<MachineCommand> (chapter 2).",
@@ -132,27 +143,27 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
                     let key = stored
                         .get(&(s.partition, s.offset))
                         .and_then(|r| r.key.as_deref());
-                    format!(
-                        "  {:<15} -> partition {} (key {})",
-                        format!("{} {}", s.command.machine, s.command.operation),
-                        s.partition,
-                        key.map_or("none".to_string(), |k| format!(
-                            "{:?}",
+                    let step = format!("{} {}", s.command.machine, s.command.operation);
+                    let partition = s.partition;
+                    match key {
+                        Some(k) => tr!(
+                            "  {step:<15} -> partition {partition} (key {:?})",
                             String::from_utf8_lossy(k)
-                        ))
-                    )
+                        ),
+                        None => tr!("  {step:<15} -> partition {partition} (key none)"),
+                    }
                 })
                 .collect();
-            split.push(format!(
+            split.push(tr!(
                 "{lot}, whose commands were sent in this order:\n{}",
                 places.join("\n")
             ));
         }
     }
     checks.check(
-        "all the commands of each lot are in one partition, in order",
+        tr_static!("all the commands of each lot are in one partition, in order"),
         split.is_empty(),
-        format!(
+        tr!(
             "{} of the {} lots are not in one partition in order. For example:\n{}\n\
              The partitioner hashes the key: only records with the same key are sure to share a\n\
              partition, and there is no order between partitions. A record without a key goes\n\
@@ -168,9 +179,9 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let used: BTreeSet<i32> = sent.iter().map(|s| s.partition).collect();
     let keys: BTreeSet<Option<&str>> = sent.iter().map(|s| s.key.as_deref()).collect();
     checks.check(
-        "different lots can be in different partitions",
+        tr_static!("different lots can be in different partitions"),
         used.len() > 1,
-        format!(
+        tr!(
             "all {} lots are in partition {}, with {} key(s) for all the records. Records with\n\
              the same key share a partition: a key that does not differ from lot to lot puts\n\
              the whole workshop in one partition, read by one consumer of a group while the\n\
@@ -195,13 +206,13 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
         // are spread, not kept together by a run that happens to last.
         .set("sticky.partitioning.linger.ms", "0")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
     // Learn the partitions and leaders first: until it knows them, the
     // partitioner cannot draw among all 3 partitions.
     producer
         .client()
         .fetch_metadata(Some(topic), TIMEOUT)
-        .context("fetching the topic's metadata")?;
+        .context(tr!("fetching the topic's metadata"))?;
     let commands: Vec<MachineCommand> = (1..=3)
         .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
         .collect();
@@ -216,7 +227,7 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
             .send(record, TIMEOUT)
             .await
             .map_err(|(e, _)| e)
-            .with_context(|| format!("producing the record of {}", command.label()))?;
+            .with_context(|| tr!("producing the record of {}", command.label()))?;
         sent.push(Sent {
             command,
             key,
@@ -224,7 +235,7 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
             offset: delivery.offset,
         });
     }
-    producer.flush(TIMEOUT).context("flushing")?;
+    producer.flush(TIMEOUT).context(tr!("flushing"))?;
     Ok(sent)
 }
 
@@ -245,8 +256,8 @@ fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64)
         .collect();
     anyhow::ensure!(
         stored.len() == count,
-        "{} records stored, {count} sent",
-        stored.len()
+        "{}",
+        tr!("{} records stored, {count} sent", stored.len())
     );
     Ok(stored)
 }

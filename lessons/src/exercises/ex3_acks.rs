@@ -25,19 +25,24 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 3,
     chapter: 3,
     slug: "ex3_acks",
-    title: "Producer settings that lose nothing",
+    title: || tr_static!("Producer settings that lose nothing"),
     function: "producer_settings",
-    hint: "Ask what a delivery report means under each acks setting: with acks=0 the\n\
-           producer reads no answer from the broker, so it cannot see a refusal.\n\
-           Once it reads the answers, what must it do with a temporary refusal\n\
-           such as NOT_ENOUGH_REPLICAS, and which setting lets it?\n\
-           Last, which acks keeps an acknowledged record when the leader dies?\n\
-           (Chapter 3: three settings; what each setting loses; acks=all waits for the ISR.)",
+    hint: || {
+        tr_static!(
+            "Ask what a delivery report means under each acks setting: with acks=0 the\n\
+             producer reads no answer from the broker, so it cannot see a refusal.\n\
+             Once it reads the answers, what must it do with a temporary refusal\n\
+             such as NOT_ENOUGH_REPLICAS, and which setting lets it?\n\
+             Last, which acks keeps an acknowledged record when the leader dies?\n\
+             (Chapter 3: three settings; what each setting loses; acks=all waits for the ISR.)"
+        )
+    },
 };
 
 /// The lots whose commands are sent: three steps each, nine records.
@@ -70,11 +75,12 @@ enum Report {
     NotSent,
 }
 
-/// `lot-A M1 mill` for one command, `them` for several.
+/// `lot-A M1 mill` for one command, `them` for several (French says « les »
+/// where English says "them": the sentences place it).
 fn them(commands: &[&String]) -> String {
     match commands {
         [one] => one.to_string(),
-        _ => "them".to_string(),
+        _ => tr!("them"),
     }
 }
 
@@ -109,15 +115,15 @@ pub type Code = fn(&mut ClientConfig);
 /// the starter's.
 pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        checks.step("calling your producer_settings");
+        checks.step(tr!("calling your producer_settings"));
         let mut config = ctx.client_config();
         code(&mut config);
         let producer: FutureProducer = config
             .create()
-            .context("creating a producer with your settings")?;
-        let mock = ctx
-            .mock()
-            .context("the checks inject faults: they need the embedded cluster")?;
+            .context(tr!("creating a producer with your settings"))?;
+        let mock = ctx.mock().context(tr!(
+            "the checks inject faults: they need the embedded cluster"
+        ))?;
         let topic = ctx.create_topic("machine-commands", 1, 3).await?;
 
         // Send the commands one at a time, each in its own Produce request,
@@ -142,7 +148,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             *report = match tokio::time::timeout_at(deadline, delivery).await {
                 Ok(Ok(Ok(delivery))) => Report::Delivered(delivery.offset),
                 Ok(Ok(Err((e, _)))) => Report::Failed(e.to_string()),
-                Ok(Err(_)) => Report::Failed("the producer dropped the record".into()),
+                Ok(Err(_)) => Report::Failed(tr!("the producer dropped the record")),
                 Err(_) => {
                     *report = Report::Pending;
                     break;
@@ -155,7 +161,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let (low, high) = producer
             .client()
             .fetch_watermarks(&topic, 0, Duration::from_secs(5))
-            .context("asking the embedded broker for the log's watermarks")?;
+            .context(tr!("asking the embedded broker for the log's watermarks"))?;
         mock.clear_request_errors(RDKafkaApiKey::Produce);
         let log = read_log(ctx, &topic, low, high).await?;
 
@@ -188,7 +194,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let mut detail = Vec::new();
         if !lost.is_empty() {
             let attempted = sent.len() - unsent;
-            detail.push(format!(
+            detail.push(tr!(
                 "{} of the {attempted} commands sent never reached the log:",
                 lost.len()
             ));
@@ -201,7 +207,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             };
             let unseen = with(|r| matches!(r, Report::Delivered(o) if *o < 0));
             if !unseen.is_empty() {
-                detail.push(format!(
+                detail.push(tr!(
                     "The producer reported {} delivered: with acks=0 it reads no answer\n\
                      from the broker, so it never saw the refusals and never sent again (chapter 3).",
                     them(&unseen)
@@ -209,7 +215,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             }
             let failed = with(|r| matches!(r, Report::Failed(_)));
             if let Some(Some(Report::Failed(e))) = failed.first().map(|l| report_of(l)) {
-                detail.push(format!(
+                detail.push(tr!(
                     "The producer reported {} failed, with the error:\n  {e}\n\
                      It read the broker's refusal and gave up. NOT_LEADER_FOR_PARTITION and\n\
                      NOT_ENOUGH_REPLICAS are temporary refusals: sent again, a command gets\n\
@@ -219,7 +225,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             }
             let pending = with(|r| matches!(r, Report::Pending));
             if !pending.is_empty() {
-                detail.push(format!(
+                detail.push(tr!(
                     "{} got no delivery report within {} s: the producer was\n\
                      still holding it (waiting to retry, or to batch it with more records).",
                     them(&pending),
@@ -228,19 +234,19 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             }
         }
         if unsent > 0 {
-            detail.push(format!(
+            detail.push(tr!(
                 "The checks stopped waiting there and did not send the {unsent} commands after it."
             ));
         }
         if !twice.is_empty() {
-            detail.push(format!(
+            detail.push(tr!(
                 "Commands in the log more than once: {}. A record sent again after its answer\n\
                  was lost is written twice unless the producer is idempotent (chapters 3 and 6).",
                 twice.join(", ")
             ));
         }
         checks.check(
-            "every command is in the log once, despite 3 refused writes",
+            tr_static!("every command is in the log once, despite 3 refused writes"),
             lost.is_empty() && unsent == 0 && twice.is_empty(),
             detail.join("\n"),
         );
@@ -261,25 +267,27 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .collect();
         let detail = match misplaced.first() {
             _ if delivered.is_empty() => {
-                "no command was reported delivered, so no report gave an offset.".to_string()
+                tr!("no command was reported delivered, so no report gave an offset.")
             }
-            Some((_, o)) if misplaced.iter().all(|(_, m)| m < &0) => format!(
+            Some((_, o)) if misplaced.iter().all(|(_, m)| m < &0) => tr!(
                 "{} of {} reports said delivered at offset {o}: librdkafka's \"invalid offset\".\n\
                  With acks=0 the broker's answer is not read, so the producer never learns\n\
                  where, or whether, a command was stored (chapter 3).",
                 misplaced.len(),
                 delivered.len()
             ),
-            Some((l, o)) => format!(
-                "the report for {l} gave offset {o}, but the log holds {} there (chapter 3).",
-                log.get((o - low).max(0) as usize)
-                    .map(String::as_str)
-                    .unwrap_or("nothing")
-            ),
+            Some((l, o)) => match log.get((o - low).max(0) as usize) {
+                Some(there) => tr!(
+                    "the report for {l} gave offset {o}, but the log holds {there} there (chapter 3)."
+                ),
+                None => tr!(
+                    "the report for {l} gave offset {o}, but the log holds nothing there (chapter 3)."
+                ),
+            },
             None => String::new(),
         };
         checks.check(
-            "every \"delivered\" report gives its command's offset in the log",
+            tr_static!("every \"delivered\" report gives its command's offset in the log"),
             !delivered.is_empty() && misplaced.is_empty(),
             detail,
         );
@@ -292,23 +300,21 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             Err(_) => "-1".to_string(), // not set: librdkafka's default, all
         };
         let detail = match acks.as_str() {
-            "0" => {
+            "0" => tr!(
                 "your producer sends acks=0: the broker does not even answer, so \"delivered\"\n\
-                    only means \"sent\" (chapter 3)."
-                    .to_string()
-            }
-            "1" => {
+                 only means \"sent\" (chapter 3)."
+            ),
+            "1" => tr!(
                 "your producer sends acks=1: the leader answers once it alone has the command.\n\
-                    If it dies before a follower copies the command, a follower without it can\n\
-                    become leader and the command is gone, though it was acknowledged. The\n\
-                    embedded cluster keeps one copy of each partition and cannot show this, so\n\
-                    this check reads the acks your producer sends (chapter 3)."
-                    .to_string()
-            }
-            other => format!("your producer sends acks={other} (chapter 3)."),
+                 If it dies before a follower copies the command, a follower without it can\n\
+                 become leader and the command is gone, though it was acknowledged. The\n\
+                 embedded cluster keeps one copy of each partition and cannot show this, so\n\
+                 this check reads the acks your producer sends (chapter 3)."
+            ),
+            other => tr!("your producer sends acks={other} (chapter 3)."),
         };
         checks.check(
-            "a delivered command is on every in-sync replica (acks=all)",
+            tr_static!("a delivered command is on every in-sync replica (acks=all)"),
             acks == "-1" || acks == "all",
             detail,
         );
@@ -324,7 +330,7 @@ async fn read_log(ctx: &Ctx, topic: &str, low: i64, high: i64) -> Result<Vec<Str
         .set("group.id", ctx.name("ex3-reader"))
         .set("enable.auto.commit", "false")
         .create()
-        .context("creating the checks' reader")?;
+        .context(tr!("creating the checks' reader"))?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, 0, Offset::Offset(low))?;
     consumer.assign(&tpl)?;
@@ -334,7 +340,8 @@ async fn read_log(ctx: &Ctx, topic: &str, low: i64, high: i64) -> Result<Vec<Str
     while next < high {
         anyhow::ensure!(
             Instant::now() < deadline,
-            "the checks could not read the log back within 5 s"
+            "{}",
+            tr!("the checks could not read the log back within 5 s")
         );
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
@@ -345,7 +352,7 @@ async fn read_log(ctx: &Ctx, topic: &str, low: i64, high: i64) -> Result<Vec<Str
                 });
                 next = m.offset() + 1;
             }
-            Some(Err(e)) => return Err(e).context("reading the log back"),
+            Some(Err(e)) => return Err(e).context(tr!("reading the log back")),
             None => {}
         }
     }

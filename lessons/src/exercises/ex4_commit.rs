@@ -24,17 +24,22 @@ use tokio::time::Instant;
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 4,
     chapter: 4,
     slug: "ex4_commit",
-    title: "Fix an off-by-one commit",
+    title: || tr_static!("Fix an off-by-one commit"),
     function: "commit_processed",
-    hint: "When a consumer of the group (re)starts, it begins reading AT the group's committed\n\
-           offset. So after the record at offset 3 is done, which record should a restarted\n\
-           consumer read first, and which offset must the group store for that?\n\
-           (Chapter 4: offsets and commits; lag.)",
+    hint: || {
+        tr_static!(
+            "When a consumer of the group (re)starts, it begins reading AT the group's committed\n\
+             offset. So after the record at offset 3 is done, which record should a restarted\n\
+             consumer read first, and which offset must the group store for that?\n\
+             (Chapter 4: offsets and commits; lag.)"
+        )
+    },
 };
 
 /// The topic the drill controller reads, and its group (logical names).
@@ -68,7 +73,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 .send(FutureRecord::to(&topic).key(lot).payload(&payload), WAIT)
                 .await
                 .map_err(|(e, _)| e)
-                .context("writing the drill commands")?;
+                .context(tr!("writing the drill commands"))?;
             labels.insert(delivered.offset, cmd.label());
         }
         let label = |o: i64| labels.get(&o).cloned().unwrap_or_else(|| "?".into());
@@ -77,7 +82,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let observer = Observer::new(ctx, &topic)?;
 
         // Run 1: process the first four records, commit after each, crash.
-        checks.step(format!(
+        checks.step(tr!(
             "a consumer processes offsets 0 to {}, calling your commit_processed after each",
             BEFORE_CRASH - 1
         ));
@@ -86,7 +91,10 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             let deadline = Instant::now() + WAIT;
             for _ in 0..BEFORE_CRASH {
                 let Some(m) = next(&consumer, deadline)? else {
-                    bail!("the first consumer reached the end of the partition before offset {BEFORE_CRASH}");
+                    bail!(
+                        "{}",
+                        tr!("the first consumer reached the end of the partition before offset {BEFORE_CRASH}")
+                    );
                 };
                 *done.entry(m.offset()).or_default() += 1;
                 commit(&consumer, &m)?;
@@ -97,15 +105,15 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let last = BEFORE_CRASH - 1;
         let (committed, high) = observer.position()?;
         checks.check(
-            &format!("after offsets 0 to {last} are processed, the committed offset is {BEFORE_CRASH}, the next to read"),
+            &tr!("after offsets 0 to {last} are processed, the committed offset is {BEFORE_CRASH}, the next to read"),
             committed == Some(BEFORE_CRASH),
             match committed {
-                None => format!(
+                None => tr!(
                     "After offsets 0 to {last} were processed, the group has no committed offset at all:\n\
                      `commit_processed` did not commit to the group, or not before it returned\n\
                      (chapter 4: offsets and commits)."
                 ),
-                Some(c) => format!(
+                Some(c) => tr!(
                     "After offsets 0 to {last} were processed, the group's committed offset is {c}.\n\
                      A committed offset is not the last record done: it is the NEXT record the group\n\
                      reads, so {c} means \"resume at offset {c}\":\n\
@@ -118,9 +126,9 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let lag = high - committed.unwrap_or(0);
         let waiting = records - BEFORE_CRASH;
         checks.check(
-            &format!("after the crash, the lag counts the {waiting} records not processed yet"),
+            &tr!("after the crash, the lag counts the {waiting} records not processed yet"),
             lag == waiting,
-            format!(
+            tr!(
                 "After the crash, offsets {} were still to do ({waiting} records), but the lag\n\
                  is {lag}: high watermark {high} - committed offset {}. Lag counts the records\n\
                  from the committed offset on, so it is only right if the committed offset is the\n\
@@ -128,14 +136,14 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 list(&(BEFORE_CRASH..records).collect::<Vec<_>>()),
                 committed
                     .map(|c| c.to_string())
-                    .unwrap_or_else(|| "none (counted from 0)".into()),
+                    .unwrap_or_else(|| tr!("none (counted from 0)")),
             ),
         );
 
         // Run 2: the controller restarts in the same group and does the rest.
-        checks.step(
-            "the restarted consumer processes the rest, calling your commit_processed after each",
-        );
+        checks.step(tr!(
+            "the restarted consumer processes the rest, calling your commit_processed after each"
+        ));
         let mut after_restart = Vec::new();
         {
             let consumer = member(ctx, &topic)?;
@@ -158,38 +166,36 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .collect();
         let first = after_restart.first().copied();
         let mut detail = match first {
-            Some(f) => format!("The restarted consumer began at offset {f} ({}).", label(f)),
-            None => "The restarted consumer read nothing at all.".to_string(),
+            Some(f) => tr!("The restarted consumer began at offset {f} ({}).", label(f)),
+            None => tr!("The restarted consumer read nothing at all."),
         };
         if !twice.is_empty() {
-            detail.push_str(&format!(
-                "\n{} processed twice",
-                records_were(&twice, &label)
-            ));
+            detail.push('\n');
+            detail.push_str(&records_were(&twice, &label, Fate::Twice));
             match committed {
-                Some(c) => detail.push_str(&format!(
+                Some(c) => detail.push_str(&tr!(
                     ": the group had committed {c}, which\nmeans \"the next record to read is {c}\", not \"{c} is done\"."
                 )),
-                None => detail.push_str(
-                    ": the group had no committed offset, so the\nrestart began where auto.offset.reset says (earliest here: offset 0).",
-                ),
+                None => detail.push_str(tr_static!(
+                    ": the group had no committed offset, so the\nrestart began where auto.offset.reset says (earliest here: offset 0)."
+                )),
             }
         }
         if !skipped.is_empty() {
-            detail.push_str(&format!(
-                "\n{} never processed",
-                records_were(&skipped, &label)
-            ));
+            detail.push('\n');
+            detail.push_str(&records_were(&skipped, &label, Fate::Never));
             match committed {
-                Some(c) => detail.push_str(&format!(
+                Some(c) => detail.push_str(&tr!(
                     ": the group had committed {c}, which\nmeans \"the next record to read is {c}\": every record before {c} counts as done."
                 )),
                 None => detail.push('.'),
             }
         }
-        detail.push_str("\n(Chapter 4: offsets and commits; commit, crash, restart.)");
+        detail.push_str(tr_static!(
+            "\n(Chapter 4: offsets and commits; commit, crash, restart.)"
+        ));
         checks.check(
-            &format!("the restarted consumer resumes at offset {BEFORE_CRASH}: nothing processed twice, nothing skipped"),
+            &tr!("the restarted consumer resumes at offset {BEFORE_CRASH}: nothing processed twice, nothing skipped"),
             first == Some(BEFORE_CRASH) && twice.is_empty() && skipped.is_empty(),
             detail,
         );
@@ -198,7 +204,9 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         // restarted with nothing new should find nothing to do.
         let (committed_end, high_end) = observer.position()?;
         let lag_end = high_end - committed_end.unwrap_or(0);
-        checks.step("a consumer restarted with nothing new reads what is left");
+        checks.step(tr!(
+            "a consumer restarted with nothing new reads what is left"
+        ));
         let mut again = Vec::new();
         {
             let consumer = member(ctx, &topic)?;
@@ -208,36 +216,46 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             }
         }
         checks.check(
-            &format!("once all {records} records are processed, the lag is 0 and a restart reads nothing again"),
+            &tr!("once all {records} records are processed, the lag is 0 and a restart reads nothing again"),
             lag_end == 0 && again.is_empty(),
-            format!(
+            tr!(
                 "With all {records} records (offsets 0 to {}) processed, the group's committed offset is {}\n\
                  and the lag {lag_end} (high watermark {high_end} - committed offset). A consumer restarted\n\
                  with nothing new to do read {}.\n\
                  A group done with everything has committed the high watermark, the offset the next\n\
                  record written will get: lag 0, nothing to read again (chapter 4: lag).",
                 records - 1,
-                committed_end.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
-                if again.is_empty() { "nothing".to_string() } else { format!("{} again", offsets_text(&again, &label)) },
+                committed_end.map(|c| c.to_string()).unwrap_or_else(|| tr!("none")),
+                if again.is_empty() { tr!("nothing") } else { tr!("{} again", offsets_text(&again, &label)) },
             ),
         );
         Ok(())
     })
 }
 
-/// "Record 3 (lot-D M2 drill) was" or "Records 0, 1, 2 and 3 were".
-fn records_were(offsets: &[i64], label: &dyn Fn(i64) -> String) -> String {
-    match offsets {
-        [o] => format!("Record {o} ({}) was", label(*o)),
-        _ => format!("Records {} were", list(offsets)),
+/// What happened to records, for [`records_were`].
+#[derive(Clone, Copy)]
+enum Fate {
+    Twice,
+    Never,
+}
+
+/// "Record 3 (lot-D M2 drill) was processed twice" or "Records 0, 1, 2
+/// and 3 were never processed" (whole sentences: French agrees the verb).
+fn records_were(offsets: &[i64], label: &dyn Fn(i64) -> String, fate: Fate) -> String {
+    match (offsets, fate) {
+        ([o], Fate::Twice) => tr!("Record {o} ({}) was processed twice", label(*o)),
+        ([o], Fate::Never) => tr!("Record {o} ({}) was never processed", label(*o)),
+        (_, Fate::Twice) => tr!("Records {} were processed twice", list(offsets)),
+        (_, Fate::Never) => tr!("Records {} were never processed", list(offsets)),
     }
 }
 
 /// "offset 5 (lot-F M2 drill)" or "offsets 0, 1 and 2".
 fn offsets_text(offsets: &[i64], label: &dyn Fn(i64) -> String) -> String {
     match offsets {
-        [o] => format!("offset {o} ({})", label(*o)),
-        _ => format!("offsets {}", list(offsets)),
+        [o] => tr!("offset {o} ({})", label(*o)),
+        _ => tr!("offsets {}", list(offsets)),
     }
 }
 
@@ -245,7 +263,7 @@ fn offsets_text(offsets: &[i64], label: &dyn Fn(i64) -> String) -> String {
 fn list(offsets: &[i64]) -> String {
     let text: Vec<String> = offsets.iter().map(|o| o.to_string()).collect();
     match text.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, rest)) if !rest.is_empty() => tr!("{} and {last}", rest.join(", ")),
         _ => text.join(""),
     }
 }
@@ -254,17 +272,17 @@ fn list(offsets: &[i64]) -> String {
 /// right one was `next`.
 fn resume_means(c: i64, next: i64, label: &dyn Fn(i64) -> String) -> String {
     if c < next {
-        format!(
+        tr!(
             "a restart would process offset {c} ({}) a second time",
             label(c)
         )
     } else if c > next {
-        format!(
+        tr!(
             "a restart would never process offset {next} ({})",
             label(next)
         )
     } else {
-        "which is right".to_string()
+        tr!("which is right")
     }
 }
 
@@ -280,7 +298,7 @@ fn member(ctx: &Ctx, topic: &str) -> Result<BaseConsumer> {
         // that a consumer has read everything it will read, without waiting.
         .set("enable.partition.eof", "true")
         .create()
-        .context("creating a consumer")?;
+        .context(tr!("creating a consumer"))?;
     consumer.subscribe(&[topic])?;
     Ok(consumer)
 }
@@ -292,10 +310,13 @@ fn next<'c>(consumer: &'c BaseConsumer, deadline: Instant) -> Result<Option<Borr
             None => continue,
             Some(Ok(m)) => return Ok(Some(m)),
             Some(Err(KafkaError::PartitionEOF(_))) => return Ok(None),
-            Some(Err(e)) => return Err(e).context("reading the drill commands"),
+            Some(Err(e)) => return Err(e).context(tr!("reading the drill commands")),
         }
     }
-    bail!("the consumer got neither a record nor the end of the partition within {WAIT:?}")
+    bail!(
+        "{}",
+        tr!("the consumer got neither a record nor the end of the partition within {WAIT:?}")
+    )
 }
 
 /// Reads the group's committed offset and the partition's high watermark.
@@ -324,7 +345,7 @@ impl Observer {
         let committed = self
             .consumer
             .committed_offsets(tpl, WAIT)
-            .context("reading the committed offset")?;
+            .context(tr!("reading the committed offset"))?;
         let committed = match committed.find_partition(&self.topic, 0).map(|e| e.offset()) {
             Some(Offset::Offset(n)) => Some(n),
             _ => None,
@@ -332,7 +353,7 @@ impl Observer {
         let (_, high) = self
             .consumer
             .fetch_watermarks(&self.topic, 0, WAIT)
-            .context("reading the watermarks")?;
+            .context(tr!("reading the watermarks"))?;
         Ok((committed, high))
     }
 }

@@ -20,18 +20,23 @@ use tokio::time::Instant;
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 5,
     chapter: 5,
     slug: "ex5_late",
-    title: "A late consumer reads what waited for it",
+    title: || tr_static!("A late consumer reads what waited for it"),
     function: "late_consumer_settings",
-    hint: "A group that has never run has no committed offset. In a partition where its group\n\
-           has none, a consumer starts where one setting says: at the oldest record still\n\
-           stored, or at the end (only what is written from now on). Which is the default?\n\
-           Once the group has committed offsets, they come first and that setting no longer\n\
-           matters. (Chapter 5: a consumer that starts later.)",
+    hint: || {
+        tr_static!(
+            "A group that has never run has no committed offset. In a partition where its group\n\
+             has none, a consumer starts where one setting says: at the oldest record still\n\
+             stored, or at the end (only what is written from now on). Which is the default?\n\
+             Once the group has committed offsets, they come first and that setting no longer\n\
+             matters. (Chapter 5: a consumer that starts later.)"
+        )
+    },
 };
 
 const PARTITIONS: i32 = 3;
@@ -86,17 +91,19 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     };
 
     // 1. A consumer of a new group, after the producer is gone.
-    checks.step("a consumer of a new group, with your late_consumer_settings, reads the topic");
+    checks.step(tr!(
+        "a consumer of a new group, with your late_consumer_settings, reads the topic"
+    ));
     let s1 = session(&config(), &topic, |got| got.len() >= first.len()).await?;
     let got: BTreeSet<Position> = s1.received.iter().copied().collect();
     let all = first.iter().all(|p| got.contains(p));
     checks.check(
-        &format!(
+        &tr!(
             "a new group started after the producer closed receives all {} records",
             first.len()
         ),
         all,
-        format!(
+        tr!(
             "it received {} of the {} records written before it started{}.\n\
              A new group has no committed offset, so auto.offset.reset decides where its\n\
              consumer starts in each partition: \"earliest\" is the oldest record still stored,\n\
@@ -106,7 +113,7 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
             first.len(),
             s1.error
                 .as_ref()
-                .map(|e| format!(" (the consumer reported: {e})"))
+                .map(|e| tr!(" (the consumer reported: {e})"))
                 .unwrap_or_default()
         ),
     );
@@ -119,9 +126,9 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
             })
             .collect();
         checks.check(
-            "it reads each partition in the order it was written",
+            tr_static!("it reads each partition in the order it was written"),
             out_of_order.is_empty(),
-            format!(
+            tr!(
                 "in partition(s) {out_of_order:?} the records did not arrive in the order of their offsets.\n\
                  A consumer reads each partition from its starting offset upwards (chapter 5)."
             ),
@@ -142,15 +149,15 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
     let new = s2.received.iter().filter(|p| later.contains(p)).count();
     let commit = match &s1.commit {
         Some(Ok(())) => {
-            "The checks committed the first session's position before stopping it.".to_string()
+            tr!("The checks committed the first session's position before stopping it.")
         }
-        Some(Err(e)) => format!("Committing after the first session failed: {e}."),
-        None => "The first session had nothing to commit.".to_string(),
+        Some(Err(e)) => tr!("Committing after the first session failed: {e}."),
+        None => tr!("The first session had nothing to commit."),
     };
     checks.check(
-        &format!("started again, the group resumes where it left off: only the {} new records", later.len()),
+        &tr!("started again, the group resumes where it left off: only the {} new records", later.len()),
         s2.received == later,
-        format!(
+        tr!(
             "started again, it received {} records: {again} it had already read, and {new} of the {} written\n\
              while it was away{}. {commit}\n\
              Where the group has a committed offset, its consumer resumes there: auto.offset.reset\n\
@@ -158,7 +165,7 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
              (a group.id that changes? offsets not stored?) (chapter 5).",
             s2.received.len(),
             later.len(),
-            s2.error.as_ref().map(|e| format!(" (the consumer reported: {e})")).unwrap_or_default()
+            s2.error.as_ref().map(|e| tr!(" (the consumer reported: {e})")).unwrap_or_default()
         ),
     );
     Ok(())
@@ -175,7 +182,7 @@ async fn produce_and_close(
         .client_config()
         .set("linger.ms", "0")
         .create()
-        .context("creating the producer")?;
+        .context(tr!("creating the producer"))?;
     let mut written = Vec::new();
     for command in commands {
         let json = serde_json::to_vec(command)?;
@@ -184,10 +191,10 @@ async fn produce_and_close(
             .send(record, TIMEOUT)
             .await
             .map_err(|(e, _)| e)
-            .context("producing")?;
+            .context(tr!("producing"))?;
         written.push((delivery.partition, delivery.offset));
     }
-    producer.flush(TIMEOUT).context("flushing")?;
+    producer.flush(TIMEOUT).context(tr!("flushing"))?;
     Ok(written)
 }
 
@@ -201,8 +208,8 @@ async fn session(
 ) -> Result<Session> {
     let consumer: StreamConsumer = config
         .create()
-        .context("creating the consumer with your settings")?;
-    consumer.subscribe(&[topic]).context("subscribing")?;
+        .context(tr!("creating the consumer with your settings"))?;
+    consumer.subscribe(&[topic]).context(tr!("subscribing"))?;
     let cap = Instant::now() + SESSION_CAP;
     let mut quiet_since: Option<Instant> = None;
     let mut received = Vec::new();

@@ -20,19 +20,24 @@ use rdkafka::Offset;
 use super::{Checks, Exercise};
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 6,
     chapter: 6,
     slug: "ex6_commit",
-    title: "Commit after the work, and make the work idempotent",
+    title: || tr_static!("Commit after the work, and make the work idempotent"),
     function: "handle",
-    hint: "A commit tells the group \"everything before this offset is dealt with\". If the\n\
-           program crashes after committing a command but before doing it, who will ever do\n\
-           it? And if it crashes after the work but before the commit, Kafka delivers the\n\
-           command again (at-least-once): what should the machine do with a command it has\n\
-           already performed? Look at what `Machine` offers besides `run`.\n\
-           (Chapter 6: a sequential consumer that commits after the work; idempotent steps.)",
+    hint: || {
+        tr_static!(
+            "A commit tells the group \"everything before this offset is dealt with\". If the\n\
+             program crashes after committing a command but before doing it, who will ever do\n\
+             it? And if it crashes after the work but before the commit, Kafka delivers the\n\
+             command again (at-least-once): what should the machine do with a command it has\n\
+             already performed? Look at what `Machine` offers besides `run`.\n\
+             (Chapter 6: a sequential consumer that commits after the work; idempotent steps.)"
+        )
+    },
 };
 
 /// The lot whose three commands the controller handles.
@@ -77,8 +82,9 @@ impl Machine {
         if crash_now(CrashPoint::BeforeWork) {
             self.crashed = true;
             bail!(
-                "CRASH: the controller stopped just before {} started",
-                cmd.label()
+                "{} {}",
+                crash_words(),
+                tr!("just before {} started", cmd.label())
             );
         }
         let after = crash_now(CrashPoint::AfterWork);
@@ -87,8 +93,9 @@ impl Machine {
         if after {
             self.crashed = true;
             bail!(
-                "CRASH: the controller stopped just after {} was done",
-                cmd.label()
+                "{} {}",
+                crash_words(),
+                tr!("just after {} was done", cmd.label())
             );
         }
         Ok(())
@@ -98,6 +105,12 @@ impl Machine {
     pub fn has_done(&self, cmd: &MachineCommand) -> bool {
         self.done.contains(&(cmd.lot.clone(), cmd.step))
     }
+}
+
+/// How the machine's injected crash begins its error: the diagnosis tells
+/// it from the errors of the student's own code by these words.
+fn crash_words() -> &'static str {
+    tr_static!("CRASH: the controller stopped")
 }
 
 /// The student's function (or the solution's, or the starter's).
@@ -113,7 +126,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         let commands = MachineCommand::sequence(LOT);
         let m2 = MachineCommand::step(LOT, CRASH_STEP).label();
 
-        checks.step(format!("the controller runs {LOT} through your handle; the machine crashes just before {m2}'s work"));
+        checks.step(tr!("the controller runs {LOT} through your handle; the machine crashes just before {m2}'s work"));
         let before = scenario(
             ctx,
             &topic,
@@ -122,11 +135,11 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             handle,
         )?;
         checks.check(
-            &format!("a crash just before {m2}'s work: no step is skipped"),
+            &tr!("a crash just before {m2}'s work: no step is skipped"),
             before.effects == commands,
             before.diagnose(),
         );
-        checks.step(format!("the controller runs {LOT} through your handle; the machine crashes just after {m2}'s work"));
+        checks.step(tr!("the controller runs {LOT} through your handle; the machine crashes just after {m2}'s work"));
         let after = scenario(
             ctx,
             &topic,
@@ -135,7 +148,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             handle,
         )?;
         checks.check(
-            &format!("a crash just after {m2}'s work, before its commit: nothing is done twice"),
+            &tr!("a crash just after {m2}'s work, before its commit: nothing is done twice"),
             after.effects == commands,
             after.diagnose(),
         );
@@ -145,18 +158,18 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .iter()
             .filter(|s| s.committed_at_end != Some(expected))
             .map(|s| match s.committed_at_end {
-                Some(c) if c >= 0 => format!("group {}: the committed offset is {c}", s.group),
-                Some(_) => format!("group {}: nothing committed", s.group),
-                None => format!(
+                Some(c) if c >= 0 => tr!("group {}: the committed offset is {c}", s.group),
+                Some(_) => tr!("group {}: nothing committed", s.group),
+                None => tr!(
                     "group {}: the controller never got to the end of the partition",
                     s.group
                 ),
             })
             .collect();
         checks.check(
-            "the controller commits its progress: offset 3 once M3 is done",
+            tr_static!("the controller commits its progress: offset 3 once M3 is done"),
             uncommitted.is_empty(),
-            format!(
+            tr!(
                 "After the last command:\n  {}\n\
                  Expected {expected}, the next offset to read: a committed offset below it makes the next\n\
                  controller of the group receive those commands again. Commit each record once its\n\
@@ -184,7 +197,7 @@ async fn send_commands(ctx: &Ctx, topic: &str) -> Result<()> {
             )
             .await
             .map_err(|(e, _)| e)
-            .with_context(|| format!("producing {}", cmd.label()))?;
+            .with_context(|| tr!("producing {}", cmd.label()))?;
     }
     Ok(())
 }
@@ -237,7 +250,7 @@ fn scenario(
             // Tell the controller when it has read everything.
             .set("enable.partition.eof", "true")
             .create()
-            .context("creating the controller's consumer")?;
+            .context(tr!("creating the controller's consumer"))?;
         consumer.subscribe(&[topic])?;
         let mut handled = Vec::new();
         let mut ended_by = None;
@@ -249,7 +262,7 @@ fn scenario(
                     drained = true;
                     break;
                 }
-                Some(Err(e)) => return Err(e).context("the controller's consumer failed"),
+                Some(Err(e)) => return Err(e).context(tr!("the controller's consumer failed")),
                 Some(Ok(msg)) => {
                     handled.push(msg.offset());
                     if let Err(e) = handle(&consumer, &msg, &mut machine) {
@@ -283,7 +296,7 @@ fn scenario(
 fn committed_offset(consumer: &BaseConsumer, topic: &str) -> Result<i64> {
     let committed = consumer
         .committed(Duration::from_secs(5))
-        .context("reading the committed offset")?;
+        .context(tr!("reading the committed offset"))?;
     Ok(
         match committed.find_partition(topic, 0).map(|e| e.offset()) {
             Some(Offset::Offset(o)) => o,
@@ -296,37 +309,38 @@ impl Scenario {
     /// Explain what went wrong, from what happened.
     fn diagnose(&self) -> String {
         let mut lines = Vec::new();
-        let when = match self.point {
-            CrashPoint::BeforeWork => "just before",
-            CrashPoint::AfterWork => "just after",
-        };
         let m2 = MachineCommand::step(LOT, CRASH_STEP).label();
         let did: Vec<String> = self.effects.iter().map(|c| c.label()).collect();
-        lines.push(format!(
-            "The machine made the controller crash {when} the work of {m2}; the checks ran the\n\
-             controller {} time(s) in the same group, and the machine did: {}.",
-            self.sessions.len(),
-            if did.is_empty() {
-                "nothing".to_string()
-            } else {
-                did.join(", ")
-            }
-        ));
+        let runs = self.sessions.len();
+        let did = if did.is_empty() {
+            tr!("nothing")
+        } else {
+            did.join(", ")
+        };
+        lines.push(match self.point {
+            CrashPoint::BeforeWork => tr!(
+                "The machine made the controller crash just before the work of {m2}; the checks ran the\n\
+                 controller {runs} time(s) in the same group, and the machine did: {did}."
+            ),
+            CrashPoint::AfterWork => tr!(
+                "The machine made the controller crash just after the work of {m2}; the checks ran the\n\
+                 controller {runs} time(s) in the same group, and the machine did: {did}."
+            ),
+        });
         let other_errors: Vec<&String> = self
             .sessions
             .iter()
             .filter_map(|(_, e)| e.as_ref())
-            .filter(|e| !e.contains("CRASH: the controller stopped"))
+            .filter(|e| !e.contains(crash_words()))
             .collect();
         for e in &other_errors {
-            lines.push(format!("handle returned an error of its own: {e}"));
+            lines.push(tr!("handle returned an error of its own: {e}"));
         }
         if self.machine_crashed && self.sessions.iter().all(|(_, e)| e.is_none()) {
-            lines.push(
+            lines.push(tr!(
                 "machine.run returned an error (the crash) but handle carried on as if nothing had\n\
                  happened: return the error at once, with `?`."
-                    .to_string(),
-            );
+            ));
         }
         for cmd in MachineCommand::sequence(LOT) {
             let times = self.effects.iter().filter(|c| **c == cmd).count();
@@ -338,7 +352,7 @@ impl Scenario {
                             && self.point == CrashPoint::BeforeWork
                             && cmd.step == CRASH_STEP =>
                     {
-                        lines.push(format!(
+                        lines.push(tr!(
                             "{} was never done: its offset was committed before the work, and the crash came\n\
                              in between. Right after the crash the group's committed offset was already {c},\n\
                              past it, so the restarted controller resumed after it: a skipped step.\n\
@@ -346,7 +360,7 @@ impl Scenario {
                             cmd.label()
                         ));
                     }
-                    _ => lines.push(format!("{} was never done (chapter 6).", cmd.label())),
+                    _ => lines.push(tr!("{} was never done (chapter 6).", cmd.label())),
                 }
             } else if times > 1 {
                 let redelivered = self
@@ -354,7 +368,7 @@ impl Scenario {
                     .iter()
                     .filter(|(offsets, _)| offsets.contains(&offset))
                     .count();
-                lines.push(format!(
+                lines.push(tr!(
                     "{} took effect {times} times. It was delivered in {redelivered} sessions: the crash came after\n\
                      its work and before its commit, so Kafka delivered it again (at-least-once). A\n\
                      repeat must be harmless: skip a command the machine has already done\n\
@@ -365,10 +379,10 @@ impl Scenario {
         }
         let steps: Vec<u32> = self.effects.iter().map(|c| c.step).collect();
         if steps.windows(2).any(|w| w[1] < w[0]) {
-            lines.push("The steps were not done in order (chapter 6).".to_string());
+            lines.push(tr!("The steps were not done in order (chapter 6)."));
         }
         if self.committed_at_end.is_none() {
-            lines.push(format!(
+            lines.push(tr!(
                 "The controller did not get through the partition in {} sessions within {SCENARIO_TIME:?}.",
                 self.sessions.len()
             ));

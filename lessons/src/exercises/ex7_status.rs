@@ -26,18 +26,23 @@ use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
 use crate::kit::Ctx;
 use crate::workshop::{MachineCommand, STEPS};
+use crate::{tr, tr_static};
 
 pub const EXERCISE: Exercise = Exercise {
     number: 7,
     chapter: 7,
     slug: "ex7_status",
-    title: "The next step waits for the previous step's status event",
+    title: || tr_static!("The next step waits for the previous step's status event"),
     function: "next_command",
-    hint: "Kafka does not order records across topics: a machine runs what it is sent, as\n\
-           soon as it reads it. So the workflow must send a step only when the previous one\n\
-           is finished. Look at the two reports a machine publishes for each command: which\n\
-           of them says the lot is ready for the next machine? And what follows the last step?\n\
-           (Chapter 7: status events; the workflow enforces the order.)",
+    hint: || {
+        tr_static!(
+            "Kafka does not order records across topics: a machine runs what it is sent, as\n\
+             soon as it reads it. So the workflow must send a step only when the previous one\n\
+             is finished. Look at the two reports a machine publishes for each command: which\n\
+             of them says the lot is ready for the next machine? And what follows the last step?\n\
+             (Chapter 7: status events; the workflow enforces the order.)"
+        )
+    },
 };
 
 /// The lots the workflow runs.
@@ -97,7 +102,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .set("linger.ms", "0")
             .set("enable.idempotence", "true")
             .create()
-            .context("creating the producer")?;
+            .context(tr!("creating the producer"))?;
 
         let plant = RefCell::new(Plant::default());
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -112,7 +117,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 stop_rx.clone(),
             )
         }));
-        checks.step("the workflow reads the machines' status events and sends what your next_command returns");
+        checks.step(tr!("the workflow reads the machines' status events and sends what your next_command returns"));
         let workflow = workflow(
             ctx,
             &command_topics,
@@ -141,14 +146,13 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
 
         // 1. No command before the previous step is done.
         let mut detail = summarize(&plant.early);
-        detail.push(
+        detail.push(tr!(
             "A machine reports \"started\" (done: false) as soon as it takes a command, and \"done\"\n\
              (done: true) when it has finished. Only a finished step lets the next one start;\n\
              Kafka will not hold the next command back, since it is in another topic (chapter 7)."
-                .to_string(),
-        );
+        ));
         checks.check(
-            "the workflow sends a step only once the previous step is done",
+            tr_static!("the workflow sends a step only once the previous step is done"),
             plant.early.is_empty(),
             detail.join("\n"),
         );
@@ -177,32 +181,29 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
                 .filter(|c| !did.contains(c))
                 .map(|c| c.label())
                 .collect();
-            let mut line = format!(
-                "{lot}: the machines did {}",
-                if names.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    names.join(", ")
-                }
-            );
+            let mut line = if names.is_empty() {
+                tr!("{lot}: the machines did nothing")
+            } else {
+                tr!("{lot}: the machines did {}", names.join(", "))
+            };
             if !missing.is_empty() {
-                line.push_str(&format!(
+                line.push_str(&tr!(
                     "; never done: {} (the lot stalled)",
                     missing.join(", ")
                 ));
             } else {
-                line.push_str(": OUT OF ORDER");
+                line.push_str(tr_static!(": OUT OF ORDER"));
             }
             wrong.push(line + ".");
         }
-        wrong.push(format!(
+        wrong.push(tr!(
             "Each machine runs what it reads from its own topic, as soon as it reads it: the\n\
              order must come from the workflow, which sends a lot's next command when it reads\n\
              that the previous step is done (chapter 7). ({REPEATED}'s \"M1 done\" was read {repeats} times;\n\
              a repeated command is skipped by its machine.)"
         ));
         checks.check(
-            &format!("every lot goes M1, M2, M3, each once, in order ({REPEATED}'s \"M1 done\" arrives twice)"),
+            &tr!("every lot goes M1, M2, M3, each once, in order ({REPEATED}'s \"M1 done\" arrives twice)"),
             wrong.len() == 1 && repeats >= 2,
             wrong.join("\n"),
         );
@@ -213,7 +214,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
             .iter()
             .filter(|(s, c)| s.step as usize == STEPS.len() && c.is_some())
             .map(|(s, c)| {
-                format!(
+                tr!(
                     "On {}, the workflow sent {}.",
                     describe(s),
                     c.as_ref().map(|c| c.label()).unwrap_or_default()
@@ -223,13 +224,13 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
         after_last.extend(plant.bad.iter().cloned());
         let mut after_last = summarize(&after_last);
         if !settled {
-            after_last.push(format!("The workshop was still busy after {RUN_TIME:?}: the workflow keeps sending commands."));
+            after_last.push(tr!("The workshop was still busy after {RUN_TIME:?}: the workflow keeps sending commands."));
         }
-        after_last.push(
-            "M3 is the last step: once it is done, the lot is finished (chapter 7).".to_string(),
-        );
+        after_last.push(tr!(
+            "M3 is the last step: once it is done, the lot is finished (chapter 7)."
+        ));
         checks.check(
-            "once M3 is done, the lot is finished: nothing more is sent",
+            tr_static!("once M3 is done, the lot is finished: nothing more is sent"),
             after_last.len() == 1,
             after_last.join("\n"),
         );
@@ -332,9 +333,9 @@ async fn workflow(
                     .unwrap_or_default();
                 // Where, in the student's file (see exercises::quiet_panics).
                 let at = super::take_panic_place()
-                    .map(|place| format!(" at {place}"))
+                    .map(|place| tr!(" at {place}"))
                     .unwrap_or_default();
-                plant.borrow_mut().bad.push(format!(
+                plant.borrow_mut().bad.push(tr!(
                     "On {}, next_command panicked{at}:\n  {why}",
                     describe(&status)
                 ));
@@ -346,7 +347,7 @@ async fn workflow(
                     && LOTS.contains(&cmd.lot.as_str())
                     && cmd == MachineCommand::step(&cmd.lot, cmd.step);
                 if !valid {
-                    plant.borrow_mut().bad.push(format!(
+                    plant.borrow_mut().bad.push(tr!(
                         "On {}, next_command returned {cmd:?}, which is no step of a lot\n\
                          (use MachineCommand::step(lot, n)).",
                         describe(&status)
@@ -358,7 +359,7 @@ async fn workflow(
                         let mut p = plant.borrow_mut();
                         if k > 0 && !p.workshop.has_done(&cmd.lot, cmd.step - 1) {
                             let previous = MachineCommand::step(&cmd.lot, cmd.step - 1);
-                            let line = format!(
+                            let line = tr!(
                                 "On {}, the workflow sent {}\n  although {} was not done yet.",
                                 describe(&status),
                                 cmd.label(),
@@ -395,27 +396,26 @@ fn summarize(lines: &[String]) -> Vec<String> {
         .take(4)
         .map(|(l, n)| {
             if *n > 1 {
-                format!("{l} ({n} times)")
+                tr!("{l} ({n} times)")
             } else {
                 l.to_string()
             }
         })
         .collect();
     if distinct.len() > 4 {
-        out.push(format!("... and {} more like these.", distinct.len() - 4));
+        out.push(tr!("... and {} more like these.", distinct.len() - 4));
     }
     out
 }
 
 /// A status event in words, e.g. `"lot-A M1 started" (done: false)`.
 fn describe(s: &MachineStatus) -> String {
-    format!(
-        "\"{} {} {}\" (done: {})",
-        s.lot,
-        s.machine,
-        if s.done { "done" } else { "started" },
-        s.done
-    )
+    let (lot, machine, done) = (&s.lot, &s.machine, s.done);
+    if done {
+        tr!("\"{lot} {machine} done\" (done: {done})")
+    } else {
+        tr!("\"{lot} {machine} started\" (done: {done})")
+    }
 }
 
 /// Publish `cmd`'s machine report: started (`done` false) or done.
@@ -440,7 +440,7 @@ async fn publish(
         .send(record, WAIT)
         .await
         .map_err(|(e, _)| e)
-        .context("publishing a status event")?;
+        .context(tr!("publishing a status event"))?;
     plant.borrow_mut().published += 1;
     Ok(())
 }

@@ -21,8 +21,12 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::runner::TIME_LIMIT_VAR;
-use super::{panic_text, report, Check, Event, Exercise, Outcome, EVENT_PREFIX, EXERCISES};
+use super::runner::{LANG_VAR, TIME_LIMIT_VAR};
+use super::{
+    check_line, failed_line, panic_text, report, Check, Event, Exercise, Outcome, EVENT_PREFIX,
+    EXERCISES,
+};
+use crate::{tr, tr_static};
 
 /// How long one exercise's checks may take before they count as hanging.
 /// (A working solution takes one to three seconds.)
@@ -32,7 +36,10 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(30);
 pub fn time_limit(seconds: f64) -> Result<Duration> {
     match Duration::try_from_secs_f64(seconds) {
         Ok(limit) if !limit.is_zero() => Ok(limit),
-        _ => bail!("--time-limit takes a positive number of seconds, not {seconds}"),
+        _ => bail!(
+            "{}",
+            tr!("--time-limit takes a positive number of seconds, not {seconds}")
+        ),
     }
 }
 
@@ -56,14 +63,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Its name in the tables, in the reader's language.
     pub fn label(self) -> &'static str {
         match self {
-            Status::Solved => "solved",
-            Status::NotYet => "not yet",
-            Status::DoesNotCompile => "does not compile",
-            Status::TimedOut => "timed out",
-            Status::Crashed => "crashed",
-            Status::Missing => "missing",
+            Status::Solved => tr_static!("solved"),
+            Status::NotYet => tr_static!("not yet"),
+            Status::DoesNotCompile => tr_static!("does not compile"),
+            Status::TimedOut => tr_static!("timed out"),
+            Status::Crashed => tr_static!("crashed"),
+            Status::Missing => tr_static!("missing"),
         }
     }
 }
@@ -216,12 +224,12 @@ impl Harness {
     /// dropped.
     pub fn build(&self, exercises: &[&'static Exercise]) -> Result<Builds> {
         std::fs::create_dir_all(&self.target_dir)
-            .with_context(|| format!("creating {}", self.target_dir.display()))?;
+            .with_context(|| tr!("creating {}", self.target_dir.display()))?;
         let lock_path = self.target_dir.join("exercise-runners.lock");
         let lock = std::fs::File::create(&lock_path)
-            .with_context(|| format!("creating {}", lock_path.display()))?;
+            .with_context(|| tr!("creating {}", lock_path.display()))?;
         lock.lock()
-            .with_context(|| format!("locking {}", lock_path.display()))?;
+            .with_context(|| tr!("locking {}", lock_path.display()))?;
         let mut builds = self.build_locked(exercises)?;
         static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -229,13 +237,13 @@ impl Harness {
             .target_dir
             .join("exercise-runs")
             .join(format!("{}-{run}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| tr!("creating {}", dir.display()))?;
         for build in builds.values_mut() {
             if let Build::Built(exe) = build {
                 let own = dir.join(exe.file_name().expect("a program has a name"));
                 std::fs::hard_link(&*exe, &own)
                     .or_else(|_| std::fs::copy(&*exe, &own).map(drop))
-                    .with_context(|| format!("linking {}", exe.display()))?;
+                    .with_context(|| tr!("linking {}", exe.display()))?;
                 *exe = own;
             }
         }
@@ -265,7 +273,7 @@ impl Harness {
         let output = cargo
             .stdin(Stdio::null())
             .output()
-            .context("running cargo to build the exercise")?;
+            .context(tr!("running cargo to build the exercise"))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let mut built = BTreeMap::new();
         let mut other_errors = Vec::new();
@@ -299,8 +307,11 @@ impl Harness {
         }
         if !other_errors.is_empty() {
             bail!(
-                "the course itself does not compile, so no exercise can be checked:\n{}",
-                other_errors.join("\n")
+                "{}",
+                tr!(
+                    "the course itself does not compile, so no exercise can be checked:\n{}",
+                    other_errors.join("\n")
+                )
             );
         }
         for e in exercises {
@@ -308,9 +319,12 @@ impl Harness {
                 // Cargo stopped before the runner (a broken manifest, no
                 // network for a first download...): its own words say why.
                 bail!(
-                    "cargo could not build exercise {}'s checks:\n{}",
-                    e.number,
-                    String::from_utf8_lossy(&output.stderr).trim_end()
+                    "{}",
+                    tr!(
+                        "cargo could not build exercise {}'s checks:\n{}",
+                        e.number,
+                        String::from_utf8_lossy(&output.stderr).trim_end()
+                    )
                 );
             }
         }
@@ -359,13 +373,17 @@ impl Harness {
         let mut child = Command::new(exe)
             .arg("--events")
             .env(TIME_LIMIT_VAR, self.time_limit.as_secs_f64().to_string())
+            // The checks' own words (their names, what failed) are written
+            // by the runner: in the language this program speaks, whatever
+            // the runner's environment would choose.
+            .env(LANG_VAR, crate::i18n::current().code())
             // Checks always run on the embedded cluster: they must be repeatable.
             .env_remove("KAFKA_BOOTSTRAP_SERVERS")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
+            .with_context(|| tr!("starting {}", exe.display()))?;
         // Read both outputs on their own threads, so that a full pipe never
         // blocks the runner and the time limit is kept here.
         let (lines_tx, lines) = mpsc::channel();
@@ -454,59 +472,56 @@ impl Harness {
         };
         let mut text = super::header(exercise, &file);
         for c in &so_far.checks {
-            text.push_str(&format!(
-                "  {}  {}\n",
-                if c.passed { "PASS" } else { "FAIL" },
-                c.name
-            ));
+            text.push_str(&check_line(c));
         }
         let during = seen
             .step
             .clone()
-            .unwrap_or_else(|| "starting the embedded cluster".into());
+            .unwrap_or_else(|| tr!("starting the embedded cluster"));
         if timed_out {
             let secs = self.time_limit.as_secs();
-            text.push_str(&format!(
+            text.push_str(&tr!(
                 "  TIME  no verdict after {secs} s: the checks were still waiting while\n        \
                  {during}.\n        \
                  Does {} return? A loop that never ends, or a wait without a time-out\n        \
                  (poll(None), a blocking recv...), keeps it from returning (chapter {}).\n",
-                exercise.function, exercise.chapter
+                exercise.function,
+                exercise.chapter
             ));
-            text.push_str(&format!(
+            text.push_str(&tr!(
                 "\nTimed out: exercise {} was stopped after {secs} s.\n",
                 exercise.number
             ));
             return verdict(
                 Status::TimedOut,
-                format!("no verdict after {secs} s, while {during}"),
+                tr!("no verdict after {secs} s, while {during}"),
                 text,
             );
         }
         let how = match status {
             Some(s) => describe_exit(s),
-            None => "in a way the course could not see".into(),
+            None => tr!("in a way the course could not see"),
         };
         let last_words: Vec<&str> = stderr.lines().rev().take(5).collect();
-        text.push_str(&format!(
-            "  FAIL  the exercise's program stopped {how}, before its checks finished,\n        \
-             while {during}.\n"
-        ));
+        text.push_str(&failed_line(&tr!(
+            "the exercise's program stopped {how}, before its checks finished,\n        \
+             while {during}."
+        )));
         for line in last_words.iter().rev() {
             text.push_str(&format!("        | {line}\n"));
         }
-        text.push_str(&format!(
+        text.push_str(&tr!(
             "        Something in {file} ended the program (std::process::exit, abort, a stack\n        \
              overflow from endless recursion...): reread chapter {}.\n",
             exercise.chapter
         ));
-        text.push_str(&format!(
+        text.push_str(&tr!(
             "\nCrashed: exercise {} did not finish.\n",
             exercise.number
         ));
         verdict(
             Status::Crashed,
-            format!("the program stopped {how}, while {during}"),
+            tr!("the program stopped {how}, while {during}"),
             text,
         )
     }
@@ -521,11 +536,11 @@ impl Harness {
                 rendered,
             } => {
                 let mut report = super::header(exercise, &self.shown_file(exercise));
-                report.push_str(&format!(
+                report.push_str(&tr!(
                     "Your file does not compile:\n\n{}\n\n",
                     rendered.trim_end()
                 ));
-                report.push_str(&format!(
+                report.push_str(&tr!(
                     "Does not compile: fix {at} first (the other exercises are not affected).\n"
                 ));
                 Ok(Verdict {
@@ -558,32 +573,31 @@ impl Harness {
                 !rest.starts_with(|c: char| c.is_ascii_digit())
             });
         let mut how = match &lookalike {
-            Some(name) => format!(
+            Some(name) => tr!(
                 "There is {}/{name}: if that is it, rename it back to {}.rs.\n",
-                self.shown_dir, exercise.slug
+                self.shown_dir,
+                exercise.slug
             ),
             None => String::new(),
         };
         if self.elsewhere {
-            how.push_str("It is missing in the student's copy.\n");
+            how.push_str(tr_static!("It is missing in the student's copy.\n"));
         } else if self.root.join("exercises/solutions").is_dir() {
-            how.push_str(&format!(
+            how.push_str(&tr!(
                 "To get its original back: `course exercise {n} --reset`\n\
                  (`cargo run --release -- exercise {n} --reset`).\n",
                 n = exercise.number
             ));
         } else {
-            how.push_str(&format!(
-                "Ask your teacher for a fresh {}.rs.\n",
-                exercise.slug
-            ));
+            how.push_str(&tr!("Ask your teacher for a fresh {}.rs.\n", exercise.slug));
         }
         let mut report = super::header(exercise, &shown);
-        report.push_str(&format!("{shown} is missing.\n{how}"));
+        let summary = tr!("{shown} is missing");
+        report.push_str(&format!("{summary}.\n{how}"));
         Some(Verdict {
             number: exercise.number,
             status: Status::Missing,
-            summary: format!("{shown} is missing"),
+            summary,
             report,
         })
     }
@@ -618,25 +632,31 @@ impl Harness {
     /// program that has not changed, the checks give the same verdict, so a
     /// second look costs only cargo's "nothing to do". Only solved and not
     /// yet are remembered: a time-out or a crash may come from a busy
-    /// machine, and deserves another try.
+    /// machine, and deserves another try. A verdict is in words, so one is
+    /// remembered per language: a French check never gets an English report.
     pub fn cached_verdict(&self, exercise: &'static Exercise, build: &Build) -> Result<Verdict> {
         let Build::Built(exe) = build else {
             return self.verdict(exercise, build);
         };
+        let lang = crate::i18n::current().code();
         let cache = self
             .target_dir
             .join("exercise-verdicts")
             .join(&self.profile)
-            .join(format!("{}.json", exercise.slug));
+            .join(format!("{}.{lang}.json", exercise.slug));
         let key = identity(exe);
         let files = self.exercises_dir.display().to_string();
         if let (Some(key), Ok(text)) = (&key, std::fs::read_to_string(&cache)) {
             if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
-                if &saved.key == key && saved.files == files && saved.shown_dir == self.shown_dir {
+                if &saved.key == key
+                    && saved.files == files
+                    && saved.shown_dir == self.shown_dir
+                    && saved.lang == lang
+                {
                     let mut verdict = saved.verdict;
-                    verdict
-                        .report
-                        .push_str("(Nothing changed since the last check: this is its verdict.)\n");
+                    verdict.report.push_str(tr_static!(
+                        "(Nothing changed since the last check: this is its verdict.)\n"
+                    ));
                     return Ok(verdict);
                 }
             }
@@ -647,6 +667,7 @@ impl Harness {
                 key,
                 files,
                 shown_dir: self.shown_dir.clone(),
+                lang: lang.to_string(),
                 verdict: verdict.clone(),
             };
             // A cache that cannot be written only costs time.
@@ -666,6 +687,8 @@ struct Saved {
     /// The folder of the student files it was built from.
     files: String,
     shown_dir: String,
+    /// The language its words are in (`en`, `fr`).
+    lang: String,
     verdict: Verdict,
 }
 
@@ -711,12 +734,12 @@ fn printed_by_the_code(lines: &[String]) -> String {
     if lines.is_empty() {
         return String::new();
     }
-    let mut s = String::from("\nYour code printed:\n");
+    let mut s = tr!("\nYour code printed:\n");
     for line in lines.iter().take(20) {
         s.push_str(&format!("  | {line}\n"));
     }
     if lines.len() > 20 {
-        s.push_str(&format!("  | ... ({} more lines)\n", lines.len() - 20));
+        s.push_str(&tr!("  | ... ({} more lines)\n", lines.len() - 20));
     }
     s
 }
@@ -727,17 +750,17 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
         use std::os::unix::process::ExitStatusExt as _;
         if let Some(signal) = status.signal() {
             let name = match signal {
-                6 => " (SIGABRT: an abort)",
+                6 => tr_static!(" (SIGABRT: an abort)"),
                 9 => " (SIGKILL)",
-                11 => " (SIGSEGV: a bad memory access, or a stack overflow)",
+                11 => tr_static!(" (SIGSEGV: a bad memory access, or a stack overflow)"),
                 _ => "",
             };
-            return format!("on signal {signal}{name}");
+            return tr!("on signal {signal}{name}");
         }
     }
     match status.code() {
-        Some(code) => format!("with exit status {code}"),
-        None => "abnormally".into(),
+        Some(code) => tr!("with exit status {code}"),
+        None => tr!("abnormally"),
     }
 }
 
@@ -806,17 +829,26 @@ pub fn all() -> Vec<&'static Exercise> {
 
 /// The progress table of `course exercises`.
 pub fn table(verdicts: &[Verdict]) -> String {
-    let width = verdicts
+    let (exercise, chapter, result, look) = (
+        tr_static!("exercise"),
+        tr_static!("chapter"),
+        tr_static!("result"),
+        tr_static!("what to look at"),
+    );
+    // Widths in characters, as `{:<w$}` pads them.
+    let width = |s: &str| s.chars().count();
+    let (w1, w2) = (width(exercise), width(chapter));
+    let w3 = verdicts
         .iter()
-        .map(|v| v.status.label().len())
+        .map(|v| width(v.status.label()))
         .max()
         .unwrap_or(6)
-        .max("result".len());
-    let mut s = format!("exercise  chapter  {:<width$}  what to look at\n", "result");
+        .max(width(result));
+    let mut s = format!("{exercise:<w1$}  {chapter:<w2$}  {result:<w3$}  {look}\n");
     for v in verdicts {
         let e = v.exercise();
         let line = format!(
-            "{:>8}  {:>7}  {:<width$}  {}",
+            "{:>w1$}  {:>w2$}  {:<w3$}  {}",
             e.number,
             e.chapter,
             v.status.label(),
@@ -829,12 +861,11 @@ pub fn table(verdicts: &[Verdict]) -> String {
         .iter()
         .filter(|v| v.status == Status::Solved)
         .count();
-    s.push_str(&format!(
-        "\n{solved} of {} exercises solved.",
-        verdicts.len()
-    ));
+    let total = verdicts.len();
+    s.push('\n');
+    s.push_str(&tr!("{solved} of {total} exercises solved."));
     if let Some(next) = verdicts.iter().find(|v| v.status != Status::Solved) {
-        s.push_str(&format!(" Next: `just exercise {}`.", next.number));
+        s.push_str(&tr!(" Next: `just exercise {}`.", next.number));
     }
     s.push('\n');
     s

@@ -24,6 +24,7 @@
 //! a time limit, and turn what happened into a [`harness::Verdict`].
 
 pub mod bench;
+pub mod comments;
 pub mod harness;
 pub mod runner;
 pub mod starter;
@@ -38,7 +39,9 @@ pub mod ex6_commit;
 pub mod ex7_status;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::OnceLock;
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
@@ -46,6 +49,7 @@ use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
 use crate::kit::{Ctx, Narrator};
+use crate::tr;
 
 /// One exercise: where it is and what it is about. Its checks are
 /// `exN_*::checks`, whose type depends on the student's function.
@@ -56,10 +60,25 @@ pub struct Exercise {
     /// File name in `exercises/` without `.rs`, e.g. `ex1_topic`; also the
     /// name of its runner binary.
     pub slug: &'static str,
-    pub title: &'static str,
+    /// Its title, in the reader's language: a function (`|| tr_static!("...")`),
+    /// since the language is chosen when the course starts. Call [`Exercise::title`].
+    pub title: fn() -> &'static str,
     /// The function the student writes, as the reports name it.
     pub function: &'static str,
-    pub hint: &'static str,
+    /// Its hint, in the reader's language (see `title`). Call [`Exercise::hint`].
+    pub hint: fn() -> &'static str,
+}
+
+impl Exercise {
+    /// Its title, in the reader's language.
+    pub fn title(&self) -> &'static str {
+        (self.title)()
+    }
+
+    /// Its hint (`course hint N`), in the reader's language.
+    pub fn hint(&self) -> &'static str {
+        (self.hint)()
+    }
 }
 
 /// A check suite: runs the checks of one exercise on `code` (the student's
@@ -84,12 +103,12 @@ pub fn exercise(number: u32) -> Result<&'static Exercise> {
         .ok_or_else(|| {
             let list: Vec<String> = EXERCISES
                 .iter()
-                .map(|e| format!("  {}  {}", e.number, e.title))
+                .map(|e| format!("  {}  {}", e.number, e.title()))
                 .collect();
-            anyhow::anyhow!(
+            anyhow::anyhow!(tr!(
                 "there is no exercise {number}. The exercises are:\n{}",
                 list.join("\n")
-            )
+            ))
         })
 }
 
@@ -216,7 +235,7 @@ impl Outcome {
     /// The first thing that went wrong, in one line.
     pub fn first_failure(&self) -> String {
         if let Some(p) = &self.panic {
-            return format!(
+            return tr!(
                 "your code panicked: {}",
                 p.message.lines().next().unwrap_or_default()
             );
@@ -241,7 +260,7 @@ pub async fn run_with<C>(suite: Suite<C>, code: C, checks: &Checks) -> Outcome {
         Ok(ctx) => ctx,
         Err(e) => {
             return Outcome {
-                error: Some(format!("the embedded cluster did not start: {e:#}")),
+                error: Some(tr!("the embedded cluster did not start: {e:#}")),
                 ..Outcome::default()
             }
         }
@@ -251,13 +270,13 @@ pub async fn run_with<C>(suite: Suite<C>, code: C, checks: &Checks) -> Outcome {
         .await;
     let (error, panic) = match result {
         Ok(Ok(())) => (None, None),
-        Ok(Err(e)) => (Some(format!("your code returned an error: {e:#}")), None),
+        Ok(Err(e)) => (Some(tr!("your code returned an error: {e:#}")), None),
         Err(payload) => {
             let message = payload
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
+                .unwrap_or_else(|| tr!("a panic"));
             let (file, line) = LAST_PANIC
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -315,40 +334,54 @@ static LAST_PANIC: std::sync::Mutex<Option<(Option<String>, u32)>> = std::sync::
 pub fn report(exercise: &Exercise, outcome: &Outcome, file: &str) -> String {
     let mut s = header(exercise, file);
     for c in &outcome.checks {
-        s.push_str(&format!(
-            "  {}  {}\n",
-            if c.passed { "PASS" } else { "FAIL" },
-            c.name
-        ));
+        s.push_str(&check_line(c));
         for line in c.detail.lines() {
             s.push_str(&format!("        {line}\n"));
         }
     }
     if let Some(e) = &outcome.error {
-        s.push_str(&format!("  FAIL  {e}\n"));
+        s.push_str(&failed_line(e));
     }
     if let Some(p) = &outcome.panic {
-        s.push_str(&format!("  FAIL  {}\n", panic_text(exercise, p, file)));
+        s.push_str(&failed_line(&panic_text(exercise, p, file)));
     }
     let passed = outcome.checks.iter().filter(|c| c.passed).count();
+    let total = outcome.checks.len();
     s.push('\n');
     if outcome.passed() {
-        s.push_str(&format!("Solved: all {passed} checks pass.\n"));
+        s.push_str(&tr!("Solved: all {passed} checks pass.\n"));
     } else {
-        s.push_str(&format!(
-            "Not yet: {passed} of {} checks pass. Stuck? `just hint {}`\n",
-            outcome.checks.len(),
+        s.push_str(&tr!(
+            "Not yet: {passed} of {total} checks pass. Stuck? `just hint {}`\n",
             exercise.number
         ));
     }
     s
 }
 
+/// `  PASS  <check>` or `  FAIL  <check>`: the check's name starts in
+/// column 8, where the lines of its detail do.
+pub fn check_line(c: &Check) -> String {
+    let name = &c.name;
+    if c.passed {
+        tr!("  PASS  {name}\n")
+    } else {
+        failed_line(name)
+    }
+}
+
+/// `  FAIL  <what>`, `what` starting in column 8.
+pub fn failed_line(what: &str) -> String {
+    tr!("  FAIL  {what}\n")
+}
+
 /// The first lines of every report on an exercise.
 pub fn header(exercise: &Exercise, file: &str) -> String {
-    format!(
+    tr!(
         "Exercise {}: {} (chapter {})\nYour file: {file}\n\n",
-        exercise.number, exercise.title, exercise.chapter
+        exercise.number,
+        exercise.title(),
+        exercise.chapter
     )
 }
 
@@ -358,39 +391,98 @@ pub fn panic_text(exercise: &Exercise, p: &Panic, file: &str) -> String {
     let place = match &p.file {
         // The student's file, whatever path the compiler was given for it.
         Some(f) if f.ends_with(&format!("{}.rs", exercise.slug)) => format!("{file}:{}", p.line),
-        Some(f) => format!("{f}:{} (called from your code)", p.line),
-        None => "an unknown place".to_string(),
+        Some(f) => tr!("{f}:{} (called from your code)", p.line),
+        None => tr!("an unknown place"),
     };
-    let mut s = format!(
+    let mut s = tr!(
         "your code panicked at {place}: {}",
         p.message.lines().next().unwrap_or_default()
     );
     if let Some(during) = &p.during {
-        s.push_str(&format!("\n        (while {during})"));
+        s.push_str(&tr!("\n        (while {during})"));
     }
-    s.push_str(&format!(
+    s.push_str(&tr!(
         "\n        A panic stops the program: fix that line, and reread chapter {} for what\n        {} should do.",
-        exercise.chapter, exercise.function
+        exercise.chapter,
+        exercise.function
     ));
     s
 }
 
-/// Regenerate a student's file from its source: a fresh start.
+/// Regenerate a student's file from its source: a fresh start, its
+/// explanations in the reader's language (see [`starter_in_reader_language`]).
 pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::PathBuf> {
     use anyhow::Context as _;
     let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
     if !source.is_file() {
         anyhow::bail!(
-            "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
-            exercise.number,
-            exercise.slug
+            "{}",
+            tr!(
+                "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
+                exercise.number,
+                exercise.slug
+            )
         );
     }
-    let text = std::fs::read_to_string(&source)
-        .with_context(|| format!("reading {}", source.display()))?;
-    let starter = starter::starter_from_solution(&text)
+    let text =
+        std::fs::read_to_string(&source).with_context(|| tr!("reading {}", source.display()))?;
+    let starter = starter_in_reader_language(exercise.slug, &text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
     let target = root.join(format!("exercises/{}.rs", exercise.slug));
-    std::fs::write(&target, starter).with_context(|| format!("writing {}", target.display()))?;
+    std::fs::write(&target, starter).with_context(|| tr!("writing {}", target.display()))?;
     Ok(target)
+}
+
+/// The starter of a solution (`exercises/solutions/<slug>.rs`, text
+/// `solution`), as a student gets it: see [`starter`], with its comments
+/// in the reader's language ([`in_reader_language`]).
+pub fn starter_in_reader_language(slug: &str, solution: &str) -> Result<String, String> {
+    starter::starter_from_solution(solution).map(|text| in_reader_language(slug, &text))
+}
+
+/// A student's file (`exercises/<slug>.rs`, as handed out) with its
+/// explanations in the reader's language: in French, every paragraph of
+/// comments that `exercises/po/fr.po` translates is replaced by its French
+/// (see [`comments`]); the code is untouched. In English, `source` as it is.
+pub fn in_reader_language(slug: &str, source: &str) -> String {
+    if !crate::i18n::french() {
+        return source.to_string();
+    }
+    let file = format!("exercises/{slug}.rs");
+    let french = file_translations();
+    comments::translate(source, |text| {
+        french.get(&(file.clone(), text.to_string())).cloned()
+    })
+}
+
+/// The French of the students' files' comments: `exercises/po/fr.po`, one
+/// message per paragraph, `msgctxt` the file (`exercises/ex4_commit.rs`),
+/// kept up to date from the starters by `cargo run --example i18n --
+/// update` and checked with every catalogue (tests/i18n.rs).
+///
+/// The catalogue is embedded when the course compiles (`include_str!`:
+/// cargo rebuilds the course when it changes, and a copy of the course
+/// exports French files without reading anything at run time), and read
+/// with polib, the parser the `tr!` macro and the i18n tool use: one PO
+/// format, one parser, for every translation of the course.
+static FILES_PO: &str = include_str!("../../../exercises/po/fr.po");
+
+/// (file, English paragraph) to French, from [`FILES_PO`]; empty and fuzzy
+/// translations are left out, as `tr!` leaves them out.
+fn file_translations() -> &'static HashMap<(String, String), String> {
+    static MAP: OnceLock<HashMap<(String, String), String>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        // A bug in the course, not the student's: tests/exercises.rs reads it too.
+        let catalog = polib::po_file::parse_from_reader(FILES_PO.as_bytes())
+            .expect("exercises/po/fr.po is a valid PO file");
+        catalog
+            .messages()
+            .filter(|m| !m.flags().is_fuzzy())
+            .filter_map(|m| {
+                let text = m.msgstr().ok().filter(|t| !t.is_empty())?;
+                let key = (m.msgctxt().unwrap_or("").to_string(), m.msgid().to_string());
+                Some((key, text.to_string()))
+            })
+            .collect()
+    })
 }

@@ -16,17 +16,27 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::{emit, quiet_panics, report, run_with, Checks, Event, Exercise, Suite};
+use crate::i18n::{self, Lang};
+use crate::tr;
 
 /// The environment variable that gives the runner its time limit, in
 /// seconds. The course kills a runner at its limit; this is the runner's own
 /// guard for when nobody is there to kill it (the course was stopped).
 pub const TIME_LIMIT_VAR: &str = "COURSE_TIME_LIMIT";
 
+/// The environment variable that gives the runner its language (`en`,
+/// `fr`): the course always sets it to its own, so that the checks'
+/// words and the report agree. Unset (a runner started by hand): the
+/// locale's, as for `course`.
+pub const LANG_VAR: &str = "COURSE_LANG";
+
 /// How long a runner started by hand may take.
 const DEFAULT_LIMIT: Duration = Duration::from_secs(30);
 
 /// Run `suite` on the student's `code`, report, and exit.
 pub fn main<C>(exercise: &'static Exercise, suite: Suite<C>, code: C) -> ExitCode {
+    let lang = std::env::var(LANG_VAR).ok().and_then(|v| Lang::parse(&v));
+    i18n::set(i18n::choose(lang));
     let events = std::env::args().skip(1).any(|a| a == "--events");
     let limit = std::env::var(TIME_LIMIT_VAR)
         .ok()
@@ -39,9 +49,12 @@ pub fn main<C>(exercise: &'static Exercise, suite: Suite<C>, code: C) -> ExitCod
     std::thread::spawn(move || {
         std::thread::sleep(limit + Duration::from_secs(2));
         eprintln!(
-            "exercise {}: no verdict within {} s, stopping",
-            exercise.number,
-            limit.as_secs()
+            "{}",
+            tr!(
+                "exercise {}: no verdict within {} s, stopping",
+                exercise.number,
+                limit.as_secs()
+            )
         );
         std::process::exit(124);
     });

@@ -24,6 +24,7 @@ use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventR
 
 use super::harness::{self, Harness, Status, Verdict};
 use super::{Exercise, EXERCISES};
+use crate::{tr, tr_static};
 
 /// What the loop reacts to.
 enum Event {
@@ -48,7 +49,7 @@ struct RawMode;
 
 impl RawMode {
     fn enter() -> Result<RawMode> {
-        terminal::enable_raw_mode().context("switching the terminal to single keys")?;
+        terminal::enable_raw_mode().context(tr!("switching the terminal to single keys"))?;
         Ok(RawMode)
     }
 }
@@ -77,8 +78,9 @@ struct Watch {
 pub fn run(harness: &Harness) -> Result<()> {
     ensure!(
         std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
-        "`course watch` needs a terminal: it reads single keys. \
-         Without one, `course exercise N` checks one exercise."
+        "{}",
+        tr!("`course watch` needs a terminal: it reads single keys. \
+             Without one, `course exercise N` checks one exercise.")
     );
     let (tx, events) = mpsc::channel();
 
@@ -105,11 +107,11 @@ pub fn run(harness: &Harness) -> Result<()> {
             let _ = files_tx.send(event);
         },
     )
-    .context("starting the file watcher")?;
+    .context(tr!("starting the file watcher"))?;
     debouncer
         .watcher()
         .watch(harness.exercises_dir(), RecursiveMode::NonRecursive)
-        .with_context(|| format!("watching {}", harness.exercises_dir().display()))?;
+        .with_context(|| tr!("watching {}", harness.exercises_dir().display()))?;
 
     // Keys, read on their own thread (reading blocks).
     let keys_tx = tx.clone();
@@ -166,7 +168,7 @@ pub fn run(harness: &Harness) -> Result<()> {
                     None => {}
                 }
             }
-            Event::WatchError(e) => watch.error = Some(format!("watching the files: {e}")),
+            Event::WatchError(e) => watch.error = Some(tr!("watching the files: {e}")),
         }
         watch.next_job(harness, &tx);
         watch.render()?;
@@ -205,7 +207,7 @@ impl Watch {
         let tx = tx.clone();
         match job {
             Job::BuildAll => {
-                self.busy = Some("building the exercises".into());
+                self.busy = Some(tr!("building the exercises"));
                 std::thread::spawn(move || {
                     let result = harness
                         .build(&harness::all())
@@ -215,7 +217,7 @@ impl Watch {
                 });
             }
             Job::Check(n) => {
-                self.busy = Some(format!("checking exercise {n}"));
+                self.busy = Some(tr!("checking exercise {n}"));
                 std::thread::spawn(move || {
                     let exercise = super::exercise(n).expect("a known exercise");
                     let result = harness
@@ -249,8 +251,8 @@ impl Watch {
                 self.show_hint = false;
                 let next = self.next_unsolved(n);
                 self.banner = Some(match next {
-                    Some(m) => format!("Exercise {n} solved! On to exercise {m}."),
-                    None => format!("Exercise {n} solved!"),
+                    Some(m) => tr!("Exercise {n} solved! On to exercise {m}."),
+                    None => tr!("Exercise {n} solved!"),
                 });
                 if let Some(m) = next {
                     self.current = Some(m);
@@ -288,11 +290,11 @@ impl Watch {
                 s.push_str(&v.report);
                 if self.show_hint {
                     let e: &Exercise = v.exercise();
-                    s.push_str(&format!("\nHint for exercise {}:\n{}\n", e.number, e.hint));
+                    s.push_str(&tr!("\nHint for exercise {}:\n{}\n", e.number, e.hint()));
                 }
             }
             None if all_solved => {
-                s.push_str("Every exercise is solved. Well done!\n");
+                s.push_str(tr_static!("Every exercise is solved. Well done!\n"));
             }
             None => {}
         }
@@ -305,20 +307,20 @@ impl Watch {
         s.push_str(&progress(&self.verdicts));
         s.push('\n');
         if let Some(e) = &self.error {
-            s.push_str(&format!("error: {e}\n"));
+            s.push_str(&tr!("error: {e}\n"));
         }
         match (&self.busy, self.current) {
             (Some(what), _) => s.push_str(&format!("... {what}\n")),
             (None, Some(n)) => {
                 let e = super::exercise(n).expect("a known exercise");
-                s.push_str(&format!(
+                s.push_str(&tr!(
                     "Watching exercises/{}.rs: save it to check it again.\n",
                     e.slug
                 ));
             }
             (None, None) => {}
         }
-        s.push_str("q quit   h hint   r check again   l list\n");
+        s.push_str(tr_static!("q quit   h hint   r check again   l list\n"));
         // Raw mode: a new line must also return the cursor to the left.
         let text = s.replace('\n', "\r\n");
         let mut out = std::io::stdout().lock();
@@ -349,7 +351,7 @@ fn progress(verdicts: &BTreeMap<u32, Verdict>) -> String {
             None => '?',
         })
         .collect();
-    format!(
+    tr!(
         "Progress [{bar}] {solved} of {} exercises solved",
         EXERCISES.len()
     )
