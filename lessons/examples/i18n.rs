@@ -400,7 +400,9 @@ pub fn untranslated_prose(source: &str, name: &str) -> Result<Vec<String>> {
             .split(|c: char| !c.is_alphabetic())
             .filter(|w| w.chars().count() >= 2)
             .count();
-        (words >= 2 && is_message(&text) && text.contains(' ')).then_some(text)
+        // `// ...`: a line of code the course writes, not prose.
+        let code = text.starts_with("//");
+        (words >= 2 && !code && is_message(&text) && text.contains(' ')).then_some(text)
     }
     fn walk(tokens: TokenStream, name: &str, found: &mut Vec<String>) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
