@@ -27,8 +27,8 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::kit::Ctx;
-use crate::{say, tr, tr_static};
 use crate::workshop::MachineCommand;
+use crate::{say, tr, tr_static};
 
 /// The topic of keyed commands (logical name).
 pub const TOPIC: &str = "machine-commands";
@@ -263,7 +263,10 @@ fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
             "In every partition the offsets are 0, 1, 2... in the order the records were sent."
         );
     } else {
-        say!(ctx, "In every partition the offsets have gaps (unexpected!).");
+        say!(
+            ctx,
+            "In every partition the offsets have gaps (unexpected!)."
+        );
     }
 }
 

@@ -599,7 +599,11 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
     match rounded(ctx, d) {
         Some(n) => format!(
             "{n} {}",
-            plural(n as usize, tr_static!("round trip"), tr_static!("round trips"))
+            plural(
+                n as usize,
+                tr_static!("round trip"),
+                tr_static!("round trips")
+            )
         ),
         None => format!("{} ms", decimal(round_to_tenth(d.as_secs_f64() * 1000.0))),
     }

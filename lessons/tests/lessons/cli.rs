@@ -98,7 +98,10 @@ fn unreachable_broker_fails_fast_in_french() {
         err.starts_with("erreur\u{a0}: impossible de joindre un broker Kafka à 127.0.0.1:1 "),
         "{err}"
     );
-    assert!(err.contains("Démarrez le cluster du cours avec `just cluster-up`"), "{err}");
+    assert!(
+        err.contains("Démarrez le cluster du cours avec `just cluster-up`"),
+        "{err}"
+    );
     assert!(err.contains("`unset KAFKA_BOOTSTRAP_SERVERS`"), "{err}");
     assert!(!err.contains("cannot reach"), "{err}");
 }
