@@ -276,7 +276,7 @@ fn every_page_has_the_language_switch_to_the_same_page() {
         for path in pages(edition) {
             let text = fs::read_to_string(&path).unwrap();
             assert!(
-                text.contains("theme/lang.js"),
+                text.contains("src=\"theme/lang"),
                 "{} has no language switch",
                 path.display()
             );
