@@ -1024,6 +1024,7 @@ fn join(
     let watched = Watched {
         member: name.to_string(),
         changes: changes.clone(),
+        holds: Default::default(),
     };
     // ANCHOR: consumer_config
     let consumer: StreamConsumer<Watched> = ctx
@@ -1060,26 +1061,41 @@ fn join(
 struct Watched {
     member: String,
     changes: Changes,
+    /// The member's assignment after its last rebalance callback.
+    holds: std::sync::Mutex<Vec<i32>>,
 }
 
 impl ClientContext for Watched {}
 
 impl ConsumerContext for Watched {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
         let (revoked, tpl) = match rebalance {
-            Rebalance::Assign(tpl) => (false, tpl),
-            Rebalance::Revoke(tpl) => (true, tpl),
+            Rebalance::Assign(tpl) => {
+                // What the member holds now: asked of librdkafka, because
+                // an assignment is the whole set (classic) or an addition
+                // (KIP-848).
+                *holds = consumer
+                    .assignment()
+                    .map(|a| partitions(&a))
+                    .unwrap_or_default();
+                (false, tpl)
+            }
+            Rebalance::Revoke(tpl) => {
+                // Computed, not asked: a member that leaves revokes its
+                // partitions from inside its own close, where asking
+                // librdkafka for the assignment can wait forever.
+                let gone = partitions(tpl);
+                holds.retain(|p| !gone.contains(p));
+                (true, tpl)
+            }
             Rebalance::Error(_) => return,
         };
-        let holds = consumer
-            .assignment()
-            .map(|a| partitions(&a))
-            .unwrap_or_default();
         self.changes.push(Change {
             member: self.member.clone(),
             revoked,
             partitions: partitions(tpl),
-            holds,
+            holds: holds.clone(),
         });
     }
 }
