@@ -11,10 +11,7 @@ use std::sync::OnceLock;
 
 use kafka_course::LESSONS;
 
-#[path = "../examples/build_book.rs"]
-mod build_book;
-
-use build_book::{book_root, EDITIONS};
+use kafka_course_book::{book_root, EDITIONS};
 
 /// Build both editions once for all the tests of this file; return the
 /// output dir (English at its root, French in `fr/`).
@@ -23,7 +20,7 @@ fn built() -> &'static Path {
     OUT.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
         let _ = fs::remove_dir_all(&out);
-        build_book::build(&out).expect("the book builds");
+        kafka_course_book::build(&out).expect("the book builds");
         out
     })
 }
