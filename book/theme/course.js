@@ -32,7 +32,7 @@
       done: "done",
       lessonFailed: (code) => "the lesson failed (exit code " + code + ")",
       solved: "solved",
-      notYet: "not solved yet: the report above says why",
+      notYet: "not solved yet: the report below says why",
       timeout: "stopped: it ran too long",
       stopped: "stopped",
       busy: "two runs are going already: stop one, or wait for it to end",
@@ -54,7 +54,7 @@
       done: "terminé",
       lessonFailed: (code) => "la leçon a échoué (code de sortie " + code + ")",
       solved: "résolu",
-      notYet: "pas encore résolu" + nb + ": le rapport ci-dessus dit pourquoi",
+      notYet: "pas encore résolu" + nb + ": le rapport ci-dessous dit pourquoi",
       timeout: "arrêté" + nb + ": trop long",
       stopped: "arrêté",
       busy: "deux exécutions sont déjà en cours" + nb + ": arrêtez-en une, ou attendez qu'elle finisse",
@@ -112,13 +112,15 @@
   }
 
   // A control: a button, a Stop button, a status, and the streamed output.
-  function control(label, url, busyText, verdict) {
+  // `live`: the text above the output (the lesson's says that the snapshot
+  // below is not this run).
+  function control(label, url, busyText, verdict, liveText) {
     const box = el("div", "course-run");
     const bar = el("div", "course-bar");
     const run = el("button", "course-run-button", label);
     const stop = el("button", "course-stop-button", T.stop);
     const status = el("span", "course-status");
-    const live = el("p", "course-live", T.live);
+    const live = el("p", "course-live", liveText || "");
     const output = el("pre", "course-output");
     stop.hidden = true;
     live.hidden = true;
@@ -131,7 +133,7 @@
       stop.onclick = () => abort.abort();
       run.disabled = true;
       stop.hidden = false;
-      live.hidden = false;
+      live.hidden = !liveText;
       output.hidden = false;
       output.textContent = "";
       status.textContent = busyText;
@@ -244,13 +246,16 @@
           "/api/exercise/" + exercise.number,
           T.checking,
           exerciseVerdict,
+          null,
         );
         const where = el("p", "course-file");
         where.append(T.edit[0], el("code", null, exercise.file), T.edit[1]);
         exerciseBox.prepend(where);
       }
       place(
-        lesson ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict) : null,
+        lesson
+          ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict, T.live)
+          : null,
         exerciseBox,
       );
     })

@@ -23,7 +23,7 @@ use anyhow::{Context as _, Result};
 use crate::exercises::harness::own_build;
 use crate::exercises::EXERCISES;
 use crate::kit::Options;
-use crate::{outln, teacher, LESSONS};
+use crate::{outln, teacher, tr, LESSONS};
 
 /// The book's package, and its server program.
 const PACKAGE: &str = "kafka-course-book";
@@ -64,15 +64,21 @@ pub fn build_server() -> Result<PathBuf> {
     if !first {
         cargo.arg("--quiet");
     }
-    let status = cargo.status().context("running cargo to build the book's server")?;
-    anyhow::ensure!(status.success(), "cargo could not build the book's server");
+    let status = cargo
+        .status()
+        .with_context(|| tr!("running cargo to build the book's server"))?;
+    anyhow::ensure!(
+        status.success(),
+        "{}",
+        tr!("cargo could not build the book's server")
+    );
     Ok(path)
 }
 
 /// The server's command: this program, its lessons and exercises, the
 /// language of its messages.
 fn server_command(server: &Path, port: u16) -> Result<Command> {
-    let course = std::env::current_exe().context("finding the course's program")?;
+    let course = std::env::current_exe().with_context(|| tr!("finding the course's program"))?;
     let mut cmd = Command::new(server);
     cmd.arg("--course")
         .arg(course)
@@ -98,22 +104,29 @@ pub fn run(port: u16, options: &Options) -> Result<()> {
     if let Some(brokers) = &options.brokers {
         cmd.env("KAFKA_BOOTSTRAP_SERVERS", brokers);
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // The server takes this process's place: Ctrl-C reaches it, and no
-        // process of ours is left waiting in between.
-        let e = cmd.exec();
-        Err(e).with_context(|| format!("starting {}", server.display()))
-    }
-    #[cfg(not(unix))]
-    {
-        let status = cmd
-            .status()
-            .with_context(|| format!("starting {}", server.display()))?;
-        anyhow::ensure!(status.success(), "the book's server stopped with {status}");
-        Ok(())
-    }
+    hand_over(cmd, &server)
+}
+
+/// This process becomes the server: Ctrl-C reaches it, and no process of
+/// ours is left waiting in between.
+#[cfg(unix)]
+fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let e = cmd.exec();
+    Err(e).with_context(|| tr!("starting {}", server.display()))
+}
+
+#[cfg(not(unix))]
+fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| tr!("starting {}", server.display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "{}",
+        tr!("the book's server stopped with {status}")
+    );
+    Ok(())
 }
 
 /// The server, on a free port, serving an empty folder (the bench asks for
@@ -121,6 +134,8 @@ pub fn run(port: u16, options: &Options) -> Result<()> {
 struct Bench {
     child: std::process::Child,
     port: u16,
+    /// Its output, kept open: it may still print.
+    _output: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Bench {
@@ -149,9 +164,12 @@ pub fn bench(runs: usize) -> Result<()> {
         .arg(&pages)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child = cmd.spawn().context("starting the book's server")?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| tr!("starting {}", server.display()))?;
     let mut said = String::new();
-    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut said)?;
+    let mut output = BufReader::new(child.stdout.take().expect("piped"));
+    output.read_line(&mut said)?;
     let port = said
         .split("http://127.0.0.1:")
         .nth(1)
@@ -159,9 +177,13 @@ pub fn bench(runs: usize) -> Result<()> {
         .and_then(|p| p.parse().ok());
     let Some(port) = port else {
         let _ = child.kill();
-        anyhow::bail!("the book's server did not say its address: {said}");
+        anyhow::bail!(tr!("the book's server did not say its address: {said}"));
     };
-    let bench = Bench { child, port };
+    let bench = Bench {
+        child,
+        port,
+        _output: output,
+    };
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         let (f, l) = time_a_run(bench.port)?;
@@ -202,12 +224,17 @@ fn time_a_run(port: u16) -> Result<(Duration, Duration)> {
         if line.contains("{\"event\":\"end\"") {
             anyhow::ensure!(
                 line.contains("\"status\":\"ok\""),
-                "lesson 1 failed when run through the server: {line}"
+                "{}",
+                tr!("lesson 1 failed when run through the server: {line}")
             );
             ended = true;
         }
     }
-    anyhow::ensure!(ended, "the server's stream of lesson 1 ended early");
-    let first = first.context("lesson 1 printed nothing through the server")?;
+    anyhow::ensure!(
+        ended,
+        "{}",
+        tr!("the server's stream of lesson 1 ended early")
+    );
+    let first = first.with_context(|| tr!("lesson 1 printed nothing through the server"))?;
     Ok((first, start.elapsed()))
 }

@@ -208,6 +208,34 @@ fn chapter_1_shows_the_cluster_diagram() {
 }
 
 #[test]
+fn every_page_loads_the_run_and_check_script_in_both_languages() {
+    // course.js adds Run and Check to the chapter pages (or, on a copy
+    // read without `course serve`, how to start it), in the page's language.
+    for (_, edition) in EDITIONS {
+        for path in pages(edition) {
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(
+                text.contains("theme/course") && text.contains(".js"),
+                "{} does not load theme/course.js",
+                path.display()
+            );
+        }
+    }
+    let script = fs::read_dir(built().join("theme"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("course") && name.ends_with(".js")
+        })
+        .expect("theme/course*.js is copied");
+    let script = fs::read_to_string(script).unwrap();
+    for text in ["/api/lesson/", "Run lesson ", "Lancer la leçon ", "just serve"] {
+        assert!(script.contains(text), "course.js has no {text:?}");
+    }
+}
+
+#[test]
 fn search_is_built() {
     let index = search_index("");
     assert!(index.contains("partition") && index.contains("watermark"));

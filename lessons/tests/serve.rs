@@ -489,25 +489,46 @@ mod browser {
             body.len()
         )
         .map_err(|e| e.to_string())?;
+        // chromedriver keeps the connection open, whatever it says: read
+        // as much as its Content-Length (or its chunks) says.
         let mut all = Vec::new();
-        s.read_to_end(&mut all).map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&all);
-        let (head, mut body) = text.split_once("\r\n\r\n").ok_or("no HTTP answer")?;
-        let dechunked;
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            let mut out = String::new();
-            let mut rest = body;
-            while let Some((size, after)) = rest.split_once("\r\n") {
-                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
-                if size == 0 {
-                    break;
+        let mut buf = [0u8; 65536];
+        let body = loop {
+            let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+            all.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&all).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let head = head.to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|l| l.trim().parse::<usize>().ok());
+                match length {
+                    Some(length) if body.len() >= length => break body[..length].to_string(),
+                    None if head.contains("transfer-encoding:chunked") || head.contains("transfer-encoding: chunked") => {
+                        if body.contains("\r\n0\r\n\r\n") || body.starts_with("0\r\n") {
+                            let mut out = String::new();
+                            let mut rest = body;
+                            while let Some((size, after)) = rest.split_once("\r\n") {
+                                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+                                if size == 0 {
+                                    break;
+                                }
+                                out.push_str(&after[..size]);
+                                rest = &after[size + 2..];
+                            }
+                            break out;
+                        }
+                    }
+                    None if n == 0 => break body.to_string(),
+                    _ => {}
                 }
-                out.push_str(&after[..size]);
-                rest = &after[size + 2..];
             }
-            dechunked = out;
-            body = &dechunked;
-        }
+            if n == 0 {
+                return Err(format!("the connection closed early: {text}"));
+            }
+        };
+        let body = body.as_str();
         let v: Value = serde_json::from_str(body).map_err(|e| format!("{e}: {body}"))?;
         let value = v.get("value").cloned().unwrap_or(Value::Null);
         if let Some(error) = value.get("error") {
@@ -628,6 +649,12 @@ mod browser {
         out
     }
 
+    /// Scroll the element `js` finds to the top of the window, under
+    /// mdBook's menu bar, with the paragraph above it in view.
+    fn show_top_of(b: &Browser, js: &str) {
+        b.js(&format!("const e = {js}; window.scrollBy(0, e.getBoundingClientRect().top - 120)"));
+    }
+
     fn text_of(b: &Browser, script: &str) -> String {
         b.js(script).as_str().unwrap_or_default().to_string()
     }
@@ -649,8 +676,9 @@ mod browser {
             b.js("const box = document.querySelector('.course-run'); return box.nextElementSibling.textContent.startsWith('Lesson 1: ')"),
             true
         );
-        b.js("document.querySelector('.course-run').scrollIntoView({block: 'start'})");
+        b.js("document.querySelector('.course-run').scrollIntoView({block: 'center'})");
         b.click(".course-run-button");
+        show_top_of(&b, "document.querySelector('.course-run')");
         // During the run: the first lines are there, the run goes on.
         b.until(
             "return document.querySelector('.course-output').textContent",
@@ -676,7 +704,8 @@ mod browser {
         assert_eq!(text_of(&b, "return document.querySelector('.course-status').textContent"), "done");
         let first_ms = b.js("return document.querySelector('.course-run').dataset.firstLineMs");
         eprintln!("first line on the page {first_ms} ms after the click");
-        b.js("document.querySelector('.course-output').scrollTop = 1e9; document.querySelector('.course-run').scrollIntoView({block: 'start'})");
+        b.js("document.querySelector('.course-output').scrollTop = 1e9");
+        show_top_of(&b, "document.querySelector('.course-run')");
         b.screenshot("ch1-after-run.png");
     }
 
@@ -711,6 +740,8 @@ mod browser {
             |v| v == "stopped",
         );
         assert_eq!(text_of(&b, "return document.querySelector('.course-status').textContent"), "arrêté");
+        show_top_of(&b, "document.querySelector('.course-run')");
+        b.screenshot("ch1-fr-stopped.png");
     }
 
     #[test]
@@ -731,8 +762,9 @@ mod browser {
             b.js(&format!("return {box_}.previousElementSibling.textContent.includes('just exercise 1')")),
             true
         );
-        b.js(&format!("{box_}.scrollIntoView({{block: 'start'}})"));
+        b.js(&format!("{box_}.scrollIntoView({{block: 'center'}})"));
         b.click(".course-file + .course-bar .course-run-button");
+        show_top_of(&b, box_);
         let state = b.until(
             &format!("return {box_}.dataset.state"),
             Duration::from_secs(170),
@@ -747,7 +779,7 @@ mod browser {
             assert!(out.contains("FAIL") && out.contains("just hint 1"), "{out}");
             assert_eq!(
                 text_of(&b, &format!("return {box_}.querySelector('.course-status').textContent")),
-                "not solved yet: the report above says why"
+                "not solved yet: the report below says why"
             );
         }
         b.screenshot("ch1-check-exercise-1.png");
@@ -781,7 +813,7 @@ mod browser {
             );
             if page == "ch1_cluster.html" {
                 assert!(text.contains("http://127.0.0.1:3000/ch1_cluster.html"), "{text}");
-                b.js("document.querySelector('.course-offline').scrollIntoView({block: 'start'})");
+                show_top_of(&b, "document.querySelector('.course-offline')");
                 b.screenshot("ch1-from-files.png");
             } else {
                 assert!(text.contains("http://127.0.0.1:3000/fr/ch1_cluster.html"), "{text}");

@@ -25,6 +25,7 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
+use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -171,7 +172,7 @@ pub async fn serve(
         runs: runs.clone(),
         config,
     });
-    let served = axum::serve(listener, app(state));
+    let served = axum::serve(listener, app(state)).into_future();
     let result = tokio::select! {
         r = served => r.map_err(anyhow::Error::from),
         () = stop => Ok(()),
