@@ -85,7 +85,10 @@ fn find_chromium() {
     println!("cargo::rustc-check-cfg=cfg(require_chromium)");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=COURSE_REQUIRE_CHROMIUM");
-    let bins = [Path::new("/usr/bin/chromium"), Path::new("/usr/bin/chromedriver")];
+    let bins = [
+        Path::new("/usr/bin/chromium"),
+        Path::new("/usr/bin/chromedriver"),
+    ];
     for bin in bins {
         // The program, or the nearest folder that exists: installing it later is noticed.
         if let Some(watched) = bin.ancestors().find(|p| p.exists() && *p != Path::new("/")) {

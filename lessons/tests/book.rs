@@ -230,7 +230,12 @@ fn every_page_loads_the_run_and_check_script_in_both_languages() {
         })
         .expect("theme/course*.js is copied");
     let script = fs::read_to_string(script).unwrap();
-    for text in ["/api/lesson/", "Run lesson ", "Lancer la leçon ", "just serve"] {
+    for text in [
+        "/api/lesson/",
+        "Run lesson ",
+        "Lancer la leçon ",
+        "just serve",
+    ] {
         assert!(script.contains(text), "course.js has no {text:?}");
     }
 }

@@ -120,8 +120,7 @@ impl Server {
 fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req += &format!("Host: 127.0.0.1:{port}\r\n");
     }
@@ -217,7 +216,10 @@ fn serves_both_editions_and_what_the_pages_may_run() {
     let port = server.port;
     let (status, page) = get(port, "/ch1_cluster.html");
     assert_eq!(status, 200);
-    assert!(page.contains("theme/course"), "the page loads the Run script");
+    assert!(
+        page.contains("theme/course"),
+        "the page loads the Run script"
+    );
     let (status, page) = get(port, "/fr/ch1_cluster.html");
     assert_eq!(status, 200);
     assert!(page.contains("<html lang=\"fr\""));
@@ -272,7 +274,12 @@ fn refuses_a_foreign_origin_or_host() {
         assert!(!text.contains("args:"));
     }
     // Its own names pass.
-    let (status, _) = answer(send(port, "GET", "/index.html", &[("Host", &format!("localhost:{port}"))]));
+    let (status, _) = answer(send(
+        port,
+        "GET",
+        "/index.html",
+        &[("Host", &format!("localhost:{port}"))],
+    ));
     assert_eq!(status, 200);
 }
 
@@ -307,7 +314,11 @@ fn serves_nothing_outside_the_book() {
         );
         assert_ne!(status, 200, "{path}");
     }
-    for path in ["/%2Fetc%2Fpasswd", "/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd", "/etc/passwd"] {
+    for path in [
+        "/%2Fetc%2Fpasswd",
+        "/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/etc/passwd",
+    ] {
         let (status, text) = get(port, path);
         assert!(status != 200 && !text.contains("root:"), "{path}");
     }
@@ -334,10 +345,7 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
         "/api/course",
     ] {
         let (status, text) = answer(post_run(port, path));
-        assert!(
-            status == 404 || status == 405,
-            "{path}: {status} {text}"
-        );
+        assert!(status == 404 || status == 405, "{path}: {status} {text}");
         assert!(!text.contains("args:"), "{path} started a process");
     }
     // The child gets the list's number and language, not the request's text.
@@ -345,13 +353,22 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
         ("/api/lesson/01", "args: --lang en lesson 1 lang=en"),
         ("/api/lesson/%31", "args: --lang en lesson 1 lang=en"),
         ("/api/lesson/2?lang=fr", "args: --lang fr lesson 2 lang=fr"),
-        ("/api/lesson/3?lang=de;rm%20-rf", "args: --lang en lesson 3 lang=en"),
-        ("/api/exercise/7?lang=fr&lang=en", "args: --lang fr exercise 7 lang=fr"),
+        (
+            "/api/lesson/3?lang=de;rm%20-rf",
+            "args: --lang en lesson 3 lang=en",
+        ),
+        (
+            "/api/exercise/7?lang=fr&lang=en",
+            "args: --lang fr exercise 7 lang=fr",
+        ),
     ] {
         let s = post_run(port, path);
         let mut r = BufReader::new(&s);
         let line = read_until(&mut r, "args:");
-        assert!(line.contains(&format!("\"text\":\"{args}\"")), "{path}: {line}");
+        assert!(
+            line.contains(&format!("\"text\":\"{args}\"")),
+            "{path}: {line}"
+        );
     }
 }
 
@@ -389,8 +406,15 @@ fn at_most_two_runs_at_once_each_with_a_time_limit() {
     // The sleeper would sleep 30 s: the limits stop them after 2 and 3.
     let started = Instant::now();
     let (_, text) = answer(a);
-    assert!(text.contains("{\"event\":\"end\",\"status\":\"timeout\""), "{text}");
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        text.contains("{\"event\":\"end\",\"status\":\"timeout\""),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(wait_gone(a_pid, Duration::from_secs(2)));
     assert!(wait_gone(a_grandchild, Duration::from_secs(2)));
     let (_, text) = answer(b);
@@ -436,7 +460,10 @@ fn a_lesson_streams_its_output_to_the_end() {
     ))
     .unwrap();
     let last = snap.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
-    assert!(text.contains(&serde_json::to_string(last.trim_end()).unwrap()[1..]), "no {last:?} in {text}");
+    assert!(
+        text.contains(&serde_json::to_string(last.trim_end()).unwrap()[1..]),
+        "no {last:?} in {text}"
+    );
     assert!(
         text.contains("{\"event\":\"end\",\"status\":\"ok\",\"code\":0}"),
         "{text}"
@@ -464,7 +491,12 @@ mod browser {
 
     impl Drop for Browser {
         fn drop(&mut self) {
-            let _ = request(self.port, "DELETE", &format!("/session/{}", self.session), None);
+            let _ = request(
+                self.port,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                None,
+            );
             let _ = self.driver.kill();
             let _ = self.driver.wait();
         }
@@ -505,12 +537,15 @@ mod browser {
                     .and_then(|l| l.trim().parse::<usize>().ok());
                 match length {
                     Some(length) if body.len() >= length => break body[..length].to_string(),
-                    None if head.contains("transfer-encoding:chunked") || head.contains("transfer-encoding: chunked") => {
+                    None if head.contains("transfer-encoding:chunked")
+                        || head.contains("transfer-encoding: chunked") =>
+                    {
                         if body.contains("\r\n0\r\n\r\n") || body.starts_with("0\r\n") {
                             let mut out = String::new();
                             let mut rest = body;
                             while let Some((size, after)) = rest.split_once("\r\n") {
-                                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+                                let size = usize::from_str_radix(size.trim(), 16)
+                                    .map_err(|e| e.to_string())?;
                                 if size == 0 {
                                     break;
                                 }
@@ -542,7 +577,10 @@ mod browser {
         /// keep it from calling home: on a closed network it would wait.
         fn start(name: &str) -> Browser {
             for program in [CHROMIUM, CHROMEDRIVER] {
-                assert!(Path::new(program).is_file(), "{program} is missing: {IGNORED}");
+                assert!(
+                    Path::new(program).is_file(),
+                    "{program} is missing: {IGNORED}"
+                );
             }
             let port = free_port();
             let driver = Command::new(CHROMEDRIVER)
@@ -553,7 +591,10 @@ mod browser {
                 .expect("starting chromedriver");
             let start = Instant::now();
             while request(port, "GET", "/status", None).is_err() {
-                assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "chromedriver did not start"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
             let profile = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("chromium-{name}"));
@@ -592,7 +633,11 @@ mod browser {
         }
 
         fn js(&self, script: &str) -> Value {
-            self.call("POST", "/execute/sync", Some(json!({ "script": script, "args": [] })))
+            self.call(
+                "POST",
+                "/execute/sync",
+                Some(json!({ "script": script, "args": [] })),
+            )
         }
 
         /// Click the element `css` finds, as a user does.
@@ -602,7 +647,10 @@ mod browser {
                 "/element",
                 Some(json!({ "using": "css selector", "value": css })),
             );
-            let id = found["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap().to_string();
+            let id = found["element-6066-11e4-a52e-4f735466cecf"]
+                .as_str()
+                .unwrap()
+                .to_string();
             self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
         }
 
@@ -614,7 +662,10 @@ mod browser {
                 if ok(&v) {
                     return v;
                 }
-                assert!(start.elapsed() < within, "{script} never satisfied: last {v}");
+                assert!(
+                    start.elapsed() < within,
+                    "{script} never satisfied: last {v}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -640,10 +691,17 @@ mod browser {
             b'/' => 63,
             _ => panic!("not base64: {c}"),
         };
-        let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).map(value).collect();
+        let digits: Vec<u8> = text
+            .bytes()
+            .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+            .map(value)
+            .collect();
         let mut out = Vec::with_capacity(digits.len() * 3 / 4);
         for chunk in digits.chunks(4) {
-            let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | (d as u32) << (18 - 6 * i));
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &d)| n | (d as u32) << (18 - 6 * i));
             out.extend(&n.to_be_bytes()[1..chunk.len()]);
         }
         out
@@ -652,7 +710,9 @@ mod browser {
     /// Scroll the element `js` finds to the top of the window, under
     /// mdBook's menu bar, with the paragraph above it in view.
     fn show_top_of(b: &Browser, js: &str) {
-        b.js(&format!("const e = {js}; window.scrollBy(0, e.getBoundingClientRect().top - 120)"));
+        b.js(&format!(
+            "const e = {js}; window.scrollBy(0, e.getBoundingClientRect().top - 120)"
+        ));
     }
 
     fn text_of(b: &Browser, script: &str) -> String {
@@ -660,11 +720,17 @@ mod browser {
     }
 
     #[test]
-    #[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+    #[cfg_attr(
+        not(any(has_chromium, require_chromium)),
+        ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+    )]
     fn run_lesson_1_in_the_page() {
         let server = Server::start(real());
         let b = Browser::start("run");
-        b.goto(&format!("http://127.0.0.1:{}/ch1_cluster.html", server.port));
+        b.goto(&format!(
+            "http://127.0.0.1:{}/ch1_cluster.html",
+            server.port
+        ));
         let label = b.until(
             "const e = document.querySelector('.course-run-button'); return e && e.textContent",
             Duration::from_secs(10),
@@ -698,10 +764,27 @@ mod browser {
             "/tests/snapshots/ch1_cluster.snap"
         ))
         .unwrap();
-        let last = snap.lines().rev().find(|l| !l.trim().is_empty()).unwrap().trim();
-        let out = text_of(&b, "return document.querySelector('.course-output').textContent");
-        assert!(out.contains(last), "the last line {last:?} is not in the page:\n{out}");
-        assert_eq!(text_of(&b, "return document.querySelector('.course-status').textContent"), "done");
+        let last = snap
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap()
+            .trim();
+        let out = text_of(
+            &b,
+            "return document.querySelector('.course-output').textContent",
+        );
+        assert!(
+            out.contains(last),
+            "the last line {last:?} is not in the page:\n{out}"
+        );
+        assert_eq!(
+            text_of(
+                &b,
+                "return document.querySelector('.course-status').textContent"
+            ),
+            "done"
+        );
         let first_ms = b.js("return document.querySelector('.course-run').dataset.firstLineMs");
         eprintln!("first line on the page {first_ms} ms after the click");
         b.js("document.querySelector('.course-output').scrollTop = 1e9");
@@ -710,11 +793,17 @@ mod browser {
     }
 
     #[test]
-    #[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+    #[cfg_attr(
+        not(any(has_chromium, require_chromium)),
+        ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+    )]
     fn run_lesson_1_in_the_french_page_in_french() {
         let server = Server::start(config(sleeper()));
         let b = Browser::start("run-fr");
-        b.goto(&format!("http://127.0.0.1:{}/fr/ch1_cluster.html", server.port));
+        b.goto(&format!(
+            "http://127.0.0.1:{}/fr/ch1_cluster.html",
+            server.port
+        ));
         let label = b.until(
             "const e = document.querySelector('.course-run-button'); return e && e.textContent",
             Duration::from_secs(10),
@@ -727,39 +816,72 @@ mod browser {
             Duration::from_secs(10),
             |v| v.as_str().is_some_and(|t| t.contains("grandchild")),
         );
-        assert!(out.as_str().unwrap().contains("args: --lang fr lesson 1 lang=fr"), "{out}");
+        assert!(
+            out.as_str()
+                .unwrap()
+                .contains("args: --lang fr lesson 1 lang=fr"),
+            "{out}"
+        );
         // Stop ends the run, and what it started, within 2 s.
-        let pid: u32 = text_of(&b, "return document.querySelector('.course-run').dataset.pid").parse().unwrap();
+        let pid: u32 = text_of(
+            &b,
+            "return document.querySelector('.course-run').dataset.pid",
+        )
+        .parse()
+        .unwrap();
         let grandchild = number_after(out.as_str().unwrap(), "grandchild: ");
         b.click(".course-stop-button");
-        assert!(wait_gone(pid, Duration::from_secs(2)), "Stop left process {pid} running");
-        assert!(wait_gone(grandchild, Duration::from_secs(2)), "Stop left process {grandchild} running");
+        assert!(
+            wait_gone(pid, Duration::from_secs(2)),
+            "Stop left process {pid} running"
+        );
+        assert!(
+            wait_gone(grandchild, Duration::from_secs(2)),
+            "Stop left process {grandchild} running"
+        );
         b.until(
             "return document.querySelector('.course-run').dataset.state",
             Duration::from_secs(5),
             |v| v == "stopped",
         );
-        assert_eq!(text_of(&b, "return document.querySelector('.course-status').textContent"), "arrêté");
+        assert_eq!(
+            text_of(
+                &b,
+                "return document.querySelector('.course-status').textContent"
+            ),
+            "arrêté"
+        );
         show_top_of(&b, "document.querySelector('.course-run')");
         b.screenshot("ch1-fr-stopped.png");
     }
 
     #[test]
-    #[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+    #[cfg_attr(
+        not(any(has_chromium, require_chromium)),
+        ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+    )]
     fn check_exercise_1_fails_as_shipped() {
         let server = Server::start(real());
         let b = Browser::start("check");
-        b.goto(&format!("http://127.0.0.1:{}/ch1_cluster.html", server.port));
+        b.goto(&format!(
+            "http://127.0.0.1:{}/ch1_cluster.html",
+            server.port
+        ));
         let file = b.until(
             "const e = document.querySelector('.course-file'); return e && e.textContent",
             Duration::from_secs(10),
             |v| v.is_string(),
         );
-        assert!(file.as_str().unwrap().contains("exercises/ex1_topic.rs"), "{file}");
+        assert!(
+            file.as_str().unwrap().contains("exercises/ex1_topic.rs"),
+            "{file}"
+        );
         // The control sits in the exercise's section, after its command.
         let box_ = "document.querySelectorAll('.course-run')[1]";
         assert_eq!(
-            b.js(&format!("return {box_}.previousElementSibling.textContent.includes('just exercise 1')")),
+            b.js(&format!(
+                "return {box_}.previousElementSibling.textContent.includes('just exercise 1')"
+            )),
             true
         );
         b.js(&format!("{box_}.scrollIntoView({{block: 'center'}})"));
@@ -770,15 +892,26 @@ mod browser {
             Duration::from_secs(170),
             |v| v.as_str().is_some_and(|s| s != "running"),
         );
-        let out = text_of(&b, &format!("return {box_}.querySelector('.course-output').textContent"));
-        assert!(out.contains("Exercise 1: A topic for a group of four consumers"), "{out}");
+        let out = text_of(
+            &b,
+            &format!("return {box_}.querySelector('.course-output').textContent"),
+        );
+        assert!(
+            out.contains("Exercise 1: A topic for a group of four consumers"),
+            "{out}"
+        );
         // As shipped (the starter, with its TODO markers; always in CI), it fails.
-        let shipped = std::fs::read_to_string(kafka_course::teacher::root().join("exercises/ex1_topic.rs")).unwrap();
+        let shipped =
+            std::fs::read_to_string(kafka_course::teacher::root().join("exercises/ex1_topic.rs"))
+                .unwrap();
         if shipped.contains("TODO") || std::env::var_os("CI").is_some() {
             assert_eq!(state, "failed", "{out}");
             assert!(out.contains("FAIL") && out.contains("just hint 1"), "{out}");
             assert_eq!(
-                text_of(&b, &format!("return {box_}.querySelector('.course-status').textContent")),
+                text_of(
+                    &b,
+                    &format!("return {box_}.querySelector('.course-status').textContent")
+                ),
                 "not solved yet: the report below says why"
             );
         }
@@ -786,12 +919,21 @@ mod browser {
     }
 
     #[test]
-    #[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+    #[cfg_attr(
+        not(any(has_chromium, require_chromium)),
+        ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+    )]
     fn a_page_opened_from_files_says_how_to_serve_it() {
         let b = Browser::start("files");
         for (page, says) in [
-            ("ch1_cluster.html", "To run lesson 1 from this page, start the course's server"),
-            ("fr/ch1_cluster.html", "Pour lancer la leçon 1 depuis cette page, démarrez le serveur du cours"),
+            (
+                "ch1_cluster.html",
+                "To run lesson 1 from this page, start the course's server",
+            ),
+            (
+                "fr/ch1_cluster.html",
+                "Pour lancer la leçon 1 depuis cette page, démarrez le serveur du cours",
+            ),
         ] {
             b.goto(&format!("file://{}", book().join(page).display()));
             let text = b.until(
@@ -800,7 +942,10 @@ mod browser {
                 |v| v.is_string(),
             );
             let text = text.as_str().unwrap();
-            assert!(text.contains(says) && text.contains("just serve"), "{page}: {text}");
+            assert!(
+                text.contains(says) && text.contains("just serve"),
+                "{page}: {text}"
+            );
             assert_eq!(
                 b.js("return document.querySelectorAll('.course-offline').length"),
                 2,
@@ -812,11 +957,17 @@ mod browser {
                 "{page}: no button that would fail"
             );
             if page == "ch1_cluster.html" {
-                assert!(text.contains("http://127.0.0.1:3000/ch1_cluster.html"), "{text}");
+                assert!(
+                    text.contains("http://127.0.0.1:3000/ch1_cluster.html"),
+                    "{text}"
+                );
                 show_top_of(&b, "document.querySelector('.course-offline')");
                 b.screenshot("ch1-from-files.png");
             } else {
-                assert!(text.contains("http://127.0.0.1:3000/fr/ch1_cluster.html"), "{text}");
+                assert!(
+                    text.contains("http://127.0.0.1:3000/fr/ch1_cluster.html"),
+                    "{text}"
+                );
             }
         }
     }

@@ -81,7 +81,8 @@ pub fn build(out: &Path) -> Result<()> {
 }
 
 fn load(root: &Path) -> Result<mdbook_driver::MDBook> {
-    mdbook_driver::MDBook::load(root).with_context(|| format!("loading {}", root.join("book.toml").display()))
+    mdbook_driver::MDBook::load(root)
+        .with_context(|| format!("loading {}", root.join("book.toml").display()))
 }
 
 /// Whether the book in `out` must be built (again): it never was, or a file
@@ -93,7 +94,11 @@ pub fn is_stale(out: &Path) -> bool {
         return true;
     };
     let builder = std::env::current_exe().ok().and_then(|exe| modified(&exe));
-    inputs().iter().filter_map(|p| newest(p)).chain(builder).any(|t| t > built)
+    inputs()
+        .iter()
+        .filter_map(|p| newest(p))
+        .chain(builder)
+        .any(|t| t > built)
 }
 
 /// The files and folders the book is made of.
@@ -107,7 +112,10 @@ pub fn inputs() -> Vec<PathBuf> {
     ];
     // `{{#include ../../lessons/src/ch1_cluster.rs:anchor}}`: the file, and
     // for a snapshot the French one the French edition includes instead.
-    let pages = fs::read_dir(root.join("src")).into_iter().flatten().flatten();
+    let pages = fs::read_dir(root.join("src"))
+        .into_iter()
+        .flatten()
+        .flatten();
     for page in pages.map(|e| e.path()) {
         if page.extension().is_none_or(|e| e != "md") {
             continue;

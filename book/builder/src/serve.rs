@@ -189,7 +189,10 @@ fn app(state: Arc<AppState>) -> Router {
         .route("/api/lesson/{number}", post(run_lesson))
         .route("/api/exercise/{number}", post(check_exercise))
         .fallback_service(files)
-        .layer(middleware::from_fn_with_state(state.clone(), own_pages_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            own_pages_only,
+        ))
         .with_state(state)
 }
 
@@ -213,7 +216,10 @@ async fn own_pages_only(State(state): State<Arc<AppState>>, req: Request, next: 
         o.strip_prefix("http://")
             .is_some_and(|h| state.hosts.iter().any(|own| own == h))
     };
-    match headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or("")) {
+    match headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or(""))
+    {
         Some(o) if !own_origin(o) => {
             return refuse(
                 StatusCode::FORBIDDEN,
@@ -230,7 +236,10 @@ async fn own_pages_only(State(state): State<Arc<AppState>>, req: Request, next: 
     }
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     // No other site may show the book in a frame and click its buttons.
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
@@ -402,8 +411,14 @@ async fn drive(mut cmd: Command, limit: Duration, runs: Runs, tx: &mpsc::Sender<
     let _ = tx.send(Event::Start { pid }.bytes()).await;
     let (line_tx, mut lines) = mpsc::channel::<String>(64);
     let readers = [
-        child.stdout.take().map(|s| tokio::spawn(read_lines(s, line_tx.clone()))),
-        child.stderr.take().map(|s| tokio::spawn(read_lines(s, line_tx))),
+        child
+            .stdout
+            .take()
+            .map(|s| tokio::spawn(read_lines(s, line_tx.clone()))),
+        child
+            .stderr
+            .take()
+            .map(|s| tokio::spawn(read_lines(s, line_tx))),
     ];
     let deadline = tokio::time::sleep(limit);
     tokio::pin!(deadline);

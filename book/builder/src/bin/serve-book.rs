@@ -12,7 +12,10 @@ use kafka_course_book::serve::{self, Config, Exercise};
 use kafka_course_book::{build, default_build_dir, is_stale};
 
 #[derive(Parser)]
-#[command(name = "serve-book", about = "The book's server: run it with `course serve`")]
+#[command(
+    name = "serve-book",
+    about = "The book's server: run it with `course serve`"
+)]
 struct Args {
     /// The course's program, which runs the lessons and checks the exercises.
     #[arg(long)]
@@ -52,7 +55,13 @@ fn exercise(text: &str) -> Result<Exercise, String> {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let french = args.lang == "fr";
-    let say = |en: &str, fr: &str| if french { fr.to_string() } else { en.to_string() };
+    let say = |en: &str, fr: &str| {
+        if french {
+            fr.to_string()
+        } else {
+            en.to_string()
+        }
+    };
     // One thread: a few runs at once are all this serves, and on Linux a
     // run's child dies with the thread that started it (PR_SET_PDEATHSIG).
     let runtime = tokio::runtime::Builder::new_current_thread()
