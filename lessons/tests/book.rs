@@ -241,6 +241,28 @@ fn every_page_loads_the_run_and_check_script_in_both_languages() {
 }
 
 #[test]
+fn a_build_knows_when_it_is_stale() {
+    // `course serve` builds the book again when it was never built, or when
+    // a file it is made of is newer than the build: its pages and theme, and
+    // what its chapters include, in both languages.
+    let inputs = kafka_course_book::inputs();
+    let root = kafka_course_book::book_root().join("src");
+    for file in [
+        "../../lessons/src/ch1_cluster.rs",
+        "../../lessons/tests/snapshots/ch1_cluster.snap",
+        "../../lessons/tests/snapshots/fr/ch1_cluster.snap",
+    ] {
+        assert!(inputs.contains(&root.join(file)), "{file} is not an input");
+    }
+    for dir in ["src", "po", "theme", "book.toml"] {
+        assert!(inputs.contains(&book_root().join(dir)), "{dir} is not an input");
+    }
+    assert!(!kafka_course_book::is_stale(built()), "a fresh build is stale");
+    let never = Path::new(env!("CARGO_TARGET_TMPDIR")).join("never-built");
+    assert!(kafka_course_book::is_stale(&never));
+}
+
+#[test]
 fn search_is_built() {
     let index = search_index("");
     assert!(index.contains("partition") && index.contains("watermark"));

@@ -237,6 +237,21 @@ fn serves_both_editions_and_what_the_pages_may_run() {
 }
 
 #[test]
+fn listens_on_loopback_only() {
+    // serve-book binds 127.0.0.1; the server itself refuses anything else.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let refused = runtime.block_on(async {
+        let everywhere = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        serve::serve(everywhere, real(), std::future::pending()).await
+    });
+    let e = refused.expect_err("serving on 0.0.0.0");
+    assert!(e.to_string().contains("loopback only"), "{e}");
+}
+
+#[test]
 fn refuses_a_foreign_origin_or_host() {
     let server = Server::start(config(sleeper()));
     let port = server.port;
