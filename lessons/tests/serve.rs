@@ -537,7 +537,7 @@ mod browser {
         )
         .map_err(|e| e.to_string())?;
         // chromedriver keeps the connection open, whatever it says: read
-        // as much as its Content-Length (or its chunks) says.
+        // as much as its Content-Length says.
         let mut all = Vec::new();
         let mut buf = [0u8; 65536];
         let body = loop {
@@ -552,24 +552,7 @@ mod browser {
                     .and_then(|l| l.trim().parse::<usize>().ok());
                 match length {
                     Some(length) if body.len() >= length => break body[..length].to_string(),
-                    None if head.contains("transfer-encoding:chunked")
-                        || head.contains("transfer-encoding: chunked") =>
-                    {
-                        if body.contains("\r\n0\r\n\r\n") || body.starts_with("0\r\n") {
-                            let mut out = String::new();
-                            let mut rest = body;
-                            while let Some((size, after)) = rest.split_once("\r\n") {
-                                let size = usize::from_str_radix(size.trim(), 16)
-                                    .map_err(|e| e.to_string())?;
-                                if size == 0 {
-                                    break;
-                                }
-                                out.push_str(&after[..size]);
-                                rest = &after[size + 2..];
-                            }
-                            break out;
-                        }
-                    }
+                    // No length: the body ends with the connection.
                     None if n == 0 => break body.to_string(),
                     _ => {}
                 }
