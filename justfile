@@ -40,12 +40,11 @@ test:
 
 # Build the book into book/build, English, and book/build/fr, French (mdBook as a library: nothing to install)
 book:
-    cargo run --quiet --example build_book
+    cargo run --release --quiet -p kafka-course-book
 
-# Build the book and serve it at http://localhost:3000
-serve: book
-    @echo "Serving book/build at http://localhost:3000 (Ctrl-C to stop)"
-    python3 -m http.server 3000 --bind 127.0.0.1 --directory book/build
+# Serve the book at http://127.0.0.1:3000 with Run and Check buttons, building it if needed (`just serve --port 3001`)
+serve *ARGS:
+    cargo run --release --quiet -- serve {{ARGS}}
 
 # Start the real 3-broker cluster (Docker), on this machine only unless KAFKA_HOST=<its IP> is set
 cluster-up:
@@ -68,8 +67,9 @@ cluster-down:
 clean-cluster *ARGS:
     cargo run --release --quiet -- clean {{ARGS}}
 
-# Time each lesson against a measured floor, then the exercises' edit-to-verdict loop
+# Time each lesson against a measured floor, and lesson 1 run from its page, then the exercises' edit-to-verdict loop
 bench:
+    cargo build --release --quiet -p kafka-course-book --bin serve-book
     cargo run --release --quiet -- bench
     cargo run --release --quiet -- bench --exercises
 

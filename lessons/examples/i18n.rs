@@ -178,31 +178,10 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
     })
 }
 
-/// What mdBook's own page template and search script show a reader, as
-/// they appear in its HTML (`>text<` or `"text"`) and JavaScript: the
-/// French edition replaces them (lessons/examples/build_book.rs).
-pub const MDBOOK_UI: &[&str] = &[
-    "Keyboard shortcuts",
-    "Press <kbd>←</kbd> or <kbd>→</kbd> to navigate between chapters",
-    "Press <kbd>S</kbd> or <kbd>/</kbd> to search in the book",
-    "Press <kbd>?</kbd> to show this help",
-    "Press <kbd>Esc</kbd> to hide this help",
-    "Toggle Table of Contents",
-    "Table of contents",
-    "Change theme",
-    "Themes",
-    "Light",
-    "Toggle Searchbar",
-    "Search (`/`)",
-    "Search this book ...",
-    "Print this book",
-    "Previous chapter",
-    "Next chapter",
-    "Page navigation",
-    "No search results for",
-    "search result for",
-    "search results for",
-];
+/// What mdBook's own page template shows (its texts are in the book's
+/// catalogue) and the diagrams' texts: the book's package reads them to
+/// translate the French edition, and this file to write the catalogue.
+pub use kafka_course_book::{svg_texts, translate_svg, MDBOOK_UI};
 
 /// "[Foo *Bar*](foo-bar.md)" to "Foo *Bar*", as mdbook-xgettext does for
 /// SUMMARY.md (the Gettext preprocessor looks chapter names up that way).
@@ -217,63 +196,6 @@ fn strip_link(text: &str) -> String {
     reconstruct_markdown(&events, None)
         .map(|(text, _)| text)
         .unwrap_or_else(|_| text.to_string())
-}
-
-/// The texts of an SVG drawing: its `<title>` and every `<text>`, with the
-/// line each starts on, as written (XML escapes kept).
-pub fn svg_texts(svg: &str) -> Vec<(usize, String)> {
-    let mut found = Vec::new();
-    for (open, close) in [("<title", "</title>"), ("<text", "</text>")] {
-        let mut from = 0;
-        while let Some(start) = svg[from..].find(open).map(|i| i + from) {
-            let Some(gt) = svg[start..].find('>').map(|i| i + start + 1) else {
-                break;
-            };
-            let Some(end) = svg[gt..].find(close).map(|i| i + gt) else {
-                break;
-            };
-            let text = &svg[gt..end];
-            if !text.trim().is_empty() {
-                found.push((svg[..start].lines().count().max(1), text.to_string()));
-            }
-            from = end;
-        }
-    }
-    found.sort();
-    found
-}
-
-/// `svg` with each text replaced by `translate(file's context, text)` where
-/// it gives one.
-pub fn translate_svg(svg: &str, translate: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(svg.len());
-    let mut rest = svg;
-    loop {
-        let next = ["<title", "<text"]
-            .iter()
-            .filter_map(|open| rest.find(open).map(|i| (i, *open)))
-            .min();
-        let Some((start, open)) = next else {
-            out.push_str(rest);
-            return out;
-        };
-        let close = if open == "<title" {
-            "</title>"
-        } else {
-            "</text>"
-        };
-        let (Some(gt), Some(end)) = (rest[start..].find('>'), rest[start..].find(close)) else {
-            out.push_str(rest);
-            return out;
-        };
-        let (gt, end) = (start + gt + 1, start + end);
-        out.push_str(&rest[..gt]);
-        let text = &rest[gt..end];
-        out.push_str(&translate(text).unwrap_or_else(|| text.to_string()));
-        rest = &rest[end..];
-        out.push_str(&rest[..close.len()]);
-        rest = &rest[close.len()..];
-    }
 }
 
 // ------------------------------------------------------------- the program

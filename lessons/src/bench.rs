@@ -105,6 +105,9 @@ pub async fn run(runs: usize) -> Result<()> {
             ),
         }
     }
+    // A lesson run from its page (`course serve`): its first line's delay.
+    crate::outln!();
+    crate::serve::bench(runs)?;
     anyhow::ensure!(failed == 0, "{}", tr!("{failed} lesson(s) failed"));
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! cargo run --release -- hint 1       # a hint for exercise 1
 //! cargo run --release -- exercises    # which exercises pass
 //! cargo run --release -- watch        # check the exercise you edit at each save
+//! cargo run --release -- serve        # the book at http://127.0.0.1:3000, with Run and Check
 //! cargo run --release -- teacher check ../class   # a class table
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- clean   # delete what the lessons left there
@@ -113,6 +114,14 @@ enum Command {
         /// Only list what would be deleted.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Serve the book, both editions, at http://127.0.0.1:3000 (this
+    /// machine only), with Run and Check buttons on its pages that run the
+    /// lessons and check the exercises; builds the book first if needed.
+    Serve {
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
     },
     /// For teachers: hand out a clean copy, check a class's copies.
     #[command(subcommand)]
@@ -305,6 +314,7 @@ async fn run(cli: Cli) -> Result<()> {
             kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
         }
         Command::Watch { check } => watch::run(&check.harness()?),
+        Command::Serve { port } => kafka_course::serve::run(port, &options),
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
         Command::Teacher(TeacherCommand::Check {
             dirs,

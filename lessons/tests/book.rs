@@ -11,10 +11,7 @@ use std::sync::OnceLock;
 
 use kafka_course::LESSONS;
 
-#[path = "../examples/build_book.rs"]
-mod build_book;
-
-use build_book::{book_root, EDITIONS};
+use kafka_course_book::{book_root, EDITIONS};
 
 /// Build both editions once for all the tests of this file; return the
 /// output dir (English at its root, French in `fr/`).
@@ -23,7 +20,7 @@ fn built() -> &'static Path {
     OUT.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
         let _ = fs::remove_dir_all(&out);
-        build_book::build(&out).expect("the book builds");
+        kafka_course_book::build(&out).expect("the book builds");
         out
     })
 }
@@ -208,6 +205,61 @@ fn chapter_1_shows_the_cluster_diagram() {
     assert!(page.contains("img/ch1-cluster.svg"));
     let svg = fs::read_to_string(built().join("img/ch1-cluster.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Broker 3"));
+}
+
+#[test]
+fn every_page_loads_the_run_and_check_script_in_both_languages() {
+    // course.js adds Run and Check to the chapter pages (or, on a copy
+    // read without `course serve`, how to start it), in the page's language.
+    for (_, edition) in EDITIONS {
+        for path in pages(edition) {
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(
+                text.contains("theme/course") && text.contains(".js"),
+                "{} does not load theme/course.js",
+                path.display()
+            );
+        }
+    }
+    let script = fs::read_dir(built().join("theme"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("course") && name.ends_with(".js")
+        })
+        .expect("theme/course*.js is copied");
+    let script = fs::read_to_string(script).unwrap();
+    for text in [
+        "/api/lesson/",
+        "Run lesson ",
+        "Lancer la leçon ",
+        "just serve",
+    ] {
+        assert!(script.contains(text), "course.js has no {text:?}");
+    }
+}
+
+#[test]
+fn a_build_knows_when_it_is_stale() {
+    // `course serve` builds the book again when it was never built, or when
+    // a file it is made of is newer than the build: its pages and theme, and
+    // what its chapters include, in both languages.
+    let inputs = kafka_course_book::inputs();
+    let root = kafka_course_book::book_root().join("src");
+    for file in [
+        "../../lessons/src/ch1_cluster.rs",
+        "../../lessons/tests/snapshots/ch1_cluster.snap",
+        "../../lessons/tests/snapshots/fr/ch1_cluster.snap",
+    ] {
+        assert!(inputs.contains(&root.join(file)), "{file} is not an input");
+    }
+    for dir in ["src", "po", "theme", "book.toml"] {
+        assert!(inputs.contains(&book_root().join(dir)), "{dir} is not an input");
+    }
+    assert!(!kafka_course_book::is_stale(built()), "a fresh build is stale");
+    let never = Path::new(env!("CARGO_TARGET_TMPDIR")).join("never-built");
+    assert!(kafka_course_book::is_stale(&never));
 }
 
 #[test]

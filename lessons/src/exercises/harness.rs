@@ -769,7 +769,7 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 /// `course` lives at `<target>/<profile dir>/course` (`debug` is the dev
 /// profile's folder). Anything else (an installed copy): the workspace's
 /// `target/`, release.
-fn own_build(root: &Path) -> (PathBuf, String) {
+pub(crate) fn own_build(root: &Path) -> (PathBuf, String) {
     let exe = std::env::current_exe().ok();
     let dirs = exe.as_ref().and_then(|exe| {
         let profile_dir = exe.parent()?;

@@ -1,0 +1,143 @@
+//! The book's server, started by `course serve` (`just serve`), which
+//! builds this program with cargo and hands over to it, saying where the
+//! course's program is and what its lessons and exercises are. It builds
+//! the book if it is missing or older than its sources, then serves it at
+//! http://127.0.0.1:3000 until Ctrl-C (see the library's `serve` module).
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use kafka_course_book::serve::{self, Config, Exercise};
+use kafka_course_book::{build, default_build_dir, is_stale};
+
+#[derive(Parser)]
+#[command(
+    name = "serve-book",
+    about = "The book's server: run it with `course serve`"
+)]
+struct Args {
+    /// The course's program, which runs the lessons and checks the exercises.
+    #[arg(long)]
+    course: PathBuf,
+    /// The port on 127.0.0.1 (0: any free one).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// The language of this program's messages (`en` or `fr`).
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// The built book to serve (default: book/build, built if stale).
+    #[arg(long)]
+    book_dir: Option<PathBuf>,
+    /// Serve the book folder as it is, without building it.
+    #[arg(long)]
+    no_build: bool,
+    /// A lesson the pages may run (its number).
+    #[arg(long = "lesson", value_name = "N")]
+    lessons: Vec<u32>,
+    /// An exercise the pages may check: NUMBER:CHAPTER:FILE.
+    #[arg(long = "exercise", value_name = "N:CHAPTER:FILE", value_parser = exercise)]
+    exercises: Vec<Exercise>,
+}
+
+fn exercise(text: &str) -> Result<Exercise, String> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(n), Some(chapter), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("NUMBER:CHAPTER:FILE".into());
+    };
+    Ok(Exercise {
+        number: n.parse().map_err(|e| format!("{n}: {e}"))?,
+        chapter: chapter.parse().map_err(|e| format!("{chapter}: {e}"))?,
+        file: file.to_string(),
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let french = args.lang == "fr";
+    let say = |en: &str, fr: &str| {
+        if french {
+            fr.to_string()
+        } else {
+            en.to_string()
+        }
+    };
+    // One thread: a few runs at once are all this serves, and on Linux a
+    // run's child dies with the thread that started it (PR_SET_PDEATHSIG).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("starting the tokio runtime");
+    match runtime.block_on(run(args, &say)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{} {e:#}", say("error:", "erreur\u{a0}:"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args, say: &dyn Fn(&str, &str) -> String) -> Result<()> {
+    let built_here = args.book_dir.is_none();
+    let book_dir = args.book_dir.unwrap_or_else(default_build_dir);
+    if !args.no_build && (is_stale(&book_dir) || !book_dir.join("index.html").is_file()) {
+        let shown = book_dir.display();
+        println!(
+            "{}",
+            if built_here {
+                say(
+                    &format!("Building the book into {shown} (its sources changed, or it was never built)..."),
+                    &format!("Construction du livre dans {shown} (ses sources ont changé, ou il n'a jamais été construit)..."),
+                )
+            } else {
+                say(
+                    &format!("Building the book into {shown}..."),
+                    &format!("Construction du livre dans {shown}..."),
+                )
+            }
+        );
+        build(&book_dir)?;
+    }
+    let mut config = Config::new(book_dir, args.course);
+    config.lessons = args.lessons;
+    config.exercises = args.exercises;
+    // Loopback only: the server runs programs on this machine, for this
+    // machine's browser.
+    let port = args.port;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| {
+            say(
+                &format!("listening on 127.0.0.1:{port} (another program uses it? `course serve --port 3001`)"),
+                &format!("écoute sur 127.0.0.1:{port} (un autre programme l'utilise\u{a0}? `course serve --port 3001`)"),
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    println!(
+        "{}",
+        say(
+            &format!("Serving the book at http://{addr}/ (in French: http://{addr}/fr/). Ctrl-C stops the server."),
+            &format!("Le livre est servi à l'adresse http://{addr}/fr/ (en anglais\u{a0}: http://{addr}/). Ctrl-C arrête le serveur."),
+        )
+    );
+    serve::serve(listener, config, stopped()).await?;
+    println!("{}", say("Stopped.", "Arrêté."));
+    Ok(())
+}
+
+/// Ctrl-C, or the terminal closing, or a polite kill.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("listening for SIGTERM");
+        let mut hangup = signal(SignalKind::hangup()).expect("listening for SIGHUP");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hangup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,304 @@
+//! The book of "Learn Apache Kafka with Rust": both editions built with
+//! mdBook as a library, so readers need nothing but cargo, and served by a
+//! small local server whose pages run the lessons and check the exercises
+//! ([`serve`], started by `course serve`).
+//!
+//! English is built into `book/build/`, French into `book/build/fr/`. The
+//! French edition is the English book translated paragraph by paragraph
+//! from `book/po/fr.po` (mdbook-i18n-helpers, the code behind
+//! mdbook-gettext, run in-process) before mdBook expands its includes: code
+//! listings stay the real source, and each chapter includes its lesson's
+//! French snapshot (`lessons/tests/snapshots/fr/`) where the English one
+//! includes the English. The diagrams' texts and mdBook's own page texts
+//! come from the same catalogue.
+//!
+//! This package depends on neither the course's library nor librdkafka: the
+//! program that runs the lessons (`course`) does not compile mdBook, and
+//! reading the book does not compile librdkafka a second time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use mdbook_driver::book::BookItem;
+
+pub mod serve;
+
+/// The editions: (language, folder inside the output where it lives).
+pub const EDITIONS: &[(&str, &str)] = &[("en", ""), ("fr", "fr")];
+
+/// The course's root folder (`Cargo.toml`, `book/`, `lessons/`, `exercises/`).
+pub fn course_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
+}
+
+/// The book's sources: `book.toml`, `src/`, `po/`, `theme/`.
+pub fn book_root() -> PathBuf {
+    course_root().join("book")
+}
+
+/// Where `just book` and `course serve` build it.
+pub fn default_build_dir() -> PathBuf {
+    book_root().join("build")
+}
+
+/// Written into the output last, once every edition is built: its time is
+/// the build's (see [`is_stale`]).
+pub const STAMP: &str = ".built";
+
+/// Build every edition into `out` (English at its root, French in `out/fr`).
+pub fn build(out: &Path) -> Result<()> {
+    let root = book_root();
+    // English first: mdBook empties its output folder, French included.
+    let mut english = load(&root)?;
+    english.config.build.build_dir = out.to_path_buf();
+    english.build().context("building the English book")?;
+
+    let french_out = out.join("fr");
+    let mut french = load(&root)?;
+    french.config.build.build_dir = french_out.clone();
+    french.config.book.language = Some("fr".into());
+    let catalog = load_catalog(&root.join("po/fr.po"))?;
+    if let Some(title) = lookup(&catalog, "book.toml", french.config.book.title.as_deref()) {
+        french.config.book.title = Some(title);
+    }
+    french.book.for_each_mut(|item| {
+        if let BookItem::Chapter(ch) = item {
+            ch.content = french_snapshots(&ch.content);
+        }
+    });
+    let mut with_summary = load_catalog(&root.join("po/fr.po"))?;
+    mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut with_summary);
+    mdbook_i18n_helpers::gettext::translate_book(&with_summary, &mut french.book)
+        .context("translating the book")?;
+    french.build().context("building the French book")?;
+    translate_images(&root.join("src/img"), &french_out.join("img"), &catalog)?;
+    translate_page_template(&french_out, &catalog)?;
+    fs::write(out.join(STAMP), b"")
+        .with_context(|| format!("writing {}", out.join(STAMP).display()))?;
+    Ok(())
+}
+
+fn load(root: &Path) -> Result<mdbook_driver::MDBook> {
+    mdbook_driver::MDBook::load(root)
+        .with_context(|| format!("loading {}", root.join("book.toml").display()))
+}
+
+/// Whether the book in `out` must be built (again): it never was, or a file
+/// it is made of changed since (its pages, catalogue, theme and settings,
+/// the sources and snapshots its chapters include), or the program that
+/// builds it did.
+pub fn is_stale(out: &Path) -> bool {
+    let Some(built) = modified(&out.join(STAMP)) else {
+        return true;
+    };
+    let builder = std::env::current_exe().ok().and_then(|exe| modified(&exe));
+    inputs()
+        .iter()
+        .filter_map(|p| newest(p))
+        .chain(builder)
+        .any(|t| t > built)
+}
+
+/// The files and folders the book is made of.
+pub fn inputs() -> Vec<PathBuf> {
+    let root = book_root();
+    let mut found = vec![
+        root.join("book.toml"),
+        root.join("src"),
+        root.join("po"),
+        root.join("theme"),
+    ];
+    // `{{#include ../../lessons/src/ch1_cluster.rs:anchor}}`: the file, and
+    // for a snapshot the French one the French edition includes instead.
+    let pages = fs::read_dir(root.join("src"))
+        .into_iter()
+        .flatten()
+        .flatten();
+    for page in pages.map(|e| e.path()) {
+        if page.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&page) else {
+            continue;
+        };
+        for piece in text.split("{{#include ").skip(1) {
+            let spec = piece.split("}}").next().unwrap_or_default().trim();
+            let file = spec.split(':').next().unwrap_or_default();
+            found.push(root.join("src").join(file));
+            let french = french_snapshots(file);
+            if french != file {
+                found.push(root.join("src").join(french));
+            }
+        }
+    }
+    found
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of `path`, or of any file under it.
+fn newest(path: &Path) -> Option<SystemTime> {
+    let meta = fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| newest(&e.path()))
+        .max()
+}
+
+/// mdBook's own texts on every French page (menu bar, keyboard help,
+/// search box and results), from the catalogue's `mdbook` entries.
+fn translate_page_template(out: &Path, catalog: &polib::catalog::Catalog) -> Result<()> {
+    let pairs: Vec<(&str, String)> = MDBOOK_UI
+        .iter()
+        .filter_map(|en| Some((*en, lookup(catalog, "mdbook", Some(en))?)))
+        .collect();
+    for entry in fs::read_dir(out)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let is_page = name.ends_with(".html");
+        let is_searcher = name.starts_with("searcher") && name.ends_with(".js");
+        if !is_page && !is_searcher {
+            continue;
+        }
+        let mut text = fs::read_to_string(&path)?;
+        for (en, fr) in &pairs {
+            if is_page {
+                text = text
+                    .replace(&format!(">{en}<"), &format!(">{fr}<"))
+                    .replace(&format!("\"{en}\""), &format!("\"{fr}\""));
+            } else {
+                // The search script's messages: 'No search results for ' + ...
+                text = text
+                    .replace(&format!("'{en} "), &format!("'{fr} "))
+                    .replace(&format!("' {en} "), &format!("' {fr} "));
+            }
+        }
+        fs::write(&path, text)?;
+    }
+    Ok(())
+}
+
+/// The French chapter includes its lesson's French snapshot.
+pub fn french_snapshots(markdown: &str) -> String {
+    markdown.replace("lessons/tests/snapshots/", "lessons/tests/snapshots/fr/")
+}
+
+fn load_catalog(path: &Path) -> Result<polib::catalog::Catalog> {
+    polib::po_file::parse(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The translation of `text` in context `ctxt`, if it has a checked one.
+fn lookup(catalog: &polib::catalog::Catalog, ctxt: &str, text: Option<&str>) -> Option<String> {
+    let message = catalog.find_message(Some(ctxt), text?, None)?;
+    let french = message.msgstr().ok()?;
+    (!french.is_empty() && !message.flags().is_fuzzy()).then(|| french.to_string())
+}
+
+/// Each diagram with its texts in French, over the copy mdBook made.
+fn translate_images(src: &Path, out: &Path, catalog: &polib::catalog::Catalog) -> Result<()> {
+    for entry in fs::read_dir(src)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "svg") {
+            continue;
+        }
+        let name = format!("img/{}", path.file_name().unwrap().to_string_lossy());
+        let svg = fs::read_to_string(&path)?;
+        let french = translate_svg(&svg, |text| lookup(catalog, &name, Some(text)));
+        let french = french.replacen("<svg ", "<svg xml:lang=\"fr\" ", 1);
+        fs::write(out.join(path.file_name().unwrap()), french)?;
+    }
+    Ok(())
+}
+
+/// What mdBook's own page template and search script show a reader, as
+/// they appear in its HTML (`>text<` or `"text"`) and JavaScript: the
+/// French edition replaces them ([`build`]); `cargo run --example i18n`
+/// puts them in the book's catalogue.
+pub const MDBOOK_UI: &[&str] = &[
+    "Keyboard shortcuts",
+    "Press <kbd>←</kbd> or <kbd>→</kbd> to navigate between chapters",
+    "Press <kbd>S</kbd> or <kbd>/</kbd> to search in the book",
+    "Press <kbd>?</kbd> to show this help",
+    "Press <kbd>Esc</kbd> to hide this help",
+    "Toggle Table of Contents",
+    "Table of contents",
+    "Change theme",
+    "Themes",
+    "Light",
+    "Toggle Searchbar",
+    "Search (`/`)",
+    "Search this book ...",
+    "Print this book",
+    "Previous chapter",
+    "Next chapter",
+    "Page navigation",
+    "No search results for",
+    "search result for",
+    "search results for",
+];
+
+/// The texts of an SVG drawing: its `<title>` and every `<text>`, with the
+/// line each starts on, as written (XML escapes kept).
+pub fn svg_texts(svg: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (open, close) in [("<title", "</title>"), ("<text", "</text>")] {
+        let mut from = 0;
+        while let Some(start) = svg[from..].find(open).map(|i| i + from) {
+            let Some(gt) = svg[start..].find('>').map(|i| i + start + 1) else {
+                break;
+            };
+            let Some(end) = svg[gt..].find(close).map(|i| i + gt) else {
+                break;
+            };
+            let text = &svg[gt..end];
+            if !text.trim().is_empty() {
+                found.push((svg[..start].lines().count().max(1), text.to_string()));
+            }
+            from = end;
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `svg` with each text replaced by `translate(file's context, text)` where
+/// it gives one.
+pub fn translate_svg(svg: &str, translate: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    loop {
+        let next = ["<title", "<text"]
+            .iter()
+            .filter_map(|open| rest.find(open).map(|i| (i, *open)))
+            .min();
+        let Some((start, open)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let close = if open == "<title" {
+            "</title>"
+        } else {
+            "</text>"
+        };
+        let (Some(gt), Some(end)) = (rest[start..].find('>'), rest[start..].find(close)) else {
+            out.push_str(rest);
+            return out;
+        };
+        let (gt, end) = (start + gt + 1, start + end);
+        out.push_str(&rest[..gt]);
+        let text = &rest[gt..end];
+        out.push_str(&translate(text).unwrap_or_else(|| text.to_string()));
+        rest = &rest[end..];
+        out.push_str(&rest[..close.len()]);
+        rest = &rest[close.len()..];
+    }
+}
