@@ -30,7 +30,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::i18n::{french, plural};
+use crate::i18n::{decimal, plural};
 use crate::kit::{brokers_named, in_words, Ctx};
 
 use crate::{say, tr, tr_static};
@@ -612,16 +612,6 @@ fn shown(ctx: &Ctx, d: Duration) -> String {
 /// `x` to one decimal, as `{:.1}` prints it.
 fn round_to_tenth(x: f64) -> String {
     format!("{x:.1}")
-}
-
-/// A number as the reader writes it: `0.5` in English, `0,5` in French.
-fn decimal(x: impl ToString) -> String {
-    let text = x.to_string();
-    if french() {
-        text.replace('.', ",")
-    } else {
-        text
-    }
 }
 
 /// Section "A broker that refuses twice": each setting sends m0..m9 while

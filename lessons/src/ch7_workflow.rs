@@ -627,7 +627,7 @@ fn describe(h: &Handled) -> String {
 /// run, so it is not printed).
 fn progress_by_step(ctx: &Ctx, plant: &Plant) {
     for lot in WORKFLOW_LOTS {
-        say!(ctx, "{lot}{}:", before_punctuation());
+        say!(ctx, "{lot}{}:", i18n::before_punctuation());
         for step in 1..=STEPS.len() as u32 {
             let events: Vec<&Handled> = plant
                 .handled_events
@@ -658,7 +658,7 @@ fn progress_by_step(ctx: &Ctx, plant: &Plant) {
                 ctx,
                 "  {machine} done, read {}x -> {}",
                 events.len(),
-                what.join(&format!("{}; ", before_punctuation()))
+                what.join(&format!("{}; ", i18n::before_punctuation()))
             );
         }
     }
@@ -776,15 +776,4 @@ async fn wait_until(
         sleep(Duration::from_millis(2)).await;
     }
     Ok(())
-}
-
-/// What goes before a colon or a semicolon that no message carries (a list
-/// of lots and steps has no words to translate): nothing in English, the
-/// no-break space of French typography in French.
-fn before_punctuation() -> &'static str {
-    if i18n::french() {
-        "\u{a0}"
-    } else {
-        ""
-    }
 }

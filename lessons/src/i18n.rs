@@ -97,6 +97,27 @@ pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
+/// A number as the reader writes it: `0.5` in English, `0,5` in French.
+pub fn decimal(x: impl ToString) -> String {
+    let text = x.to_string();
+    if french() {
+        text.replace('.', ",")
+    } else {
+        text
+    }
+}
+
+/// What goes before a colon or a semicolon that no message carries (a list
+/// of names has no words to translate): nothing in English, the no-break
+/// space of French typography in French.
+pub fn before_punctuation() -> &'static str {
+    if french() {
+        "\u{a0}"
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
