@@ -255,9 +255,15 @@ fn a_build_knows_when_it_is_stale() {
         assert!(inputs.contains(&root.join(file)), "{file} is not an input");
     }
     for dir in ["src", "po", "theme", "book.toml"] {
-        assert!(inputs.contains(&book_root().join(dir)), "{dir} is not an input");
+        assert!(
+            inputs.contains(&book_root().join(dir)),
+            "{dir} is not an input"
+        );
     }
-    assert!(!kafka_course_book::is_stale(built()), "a fresh build is stale");
+    assert!(
+        !kafka_course_book::is_stale(built()),
+        "a fresh build is stale"
+    );
     let never = Path::new(env!("CARGO_TARGET_TMPDIR")).join("never-built");
     assert!(kafka_course_book::is_stale(&never));
 }

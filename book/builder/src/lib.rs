@@ -31,7 +31,11 @@ pub const EDITIONS: &[(&str, &str)] = &[("en", ""), ("fr", "fr")];
 /// The course's root folder (`Cargo.toml`, `book/`, `lessons/`, `exercises/`).
 pub fn course_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 /// The book's sources: `book.toml`, `src/`, `po/`, `theme/`.
