@@ -14,10 +14,10 @@
 //!   the book (as mdbook-i18n-helpers extracts them, the same code that
 //!   translates the French edition when it is built), the book's title, and
 //!   the text of the diagrams (`book/src/img/*.svg`, `msgctxt` the file).
-//! - `lessons/po/fr/<file>.po`: the program's messages, one catalogue per
-//!   source file of `lessons/src` (`exercises/harness.rs` gives
-//!   `exercises-harness.po`). A message is the English format string of a
-//!   `tr!`, `tr_static!`, `say!`, `out!` or `outln!`.
+//! - `lessons/po/fr.po`: the program's messages, every source file of
+//!   `lessons/src` in one catalogue whose references name files without
+//!   line numbers. A message is the English format string of a `tr!`,
+//!   `tr_static!`, `say!`, `out!` or `outln!`.
 //! - `exercises/po/fr.po`: the explanations in the files students get
 //!   (`exercises/exN_*.rs` as `course teacher export` writes them): one
 //!   message per paragraph of comments, `msgctxt` the file. The course
@@ -200,32 +200,45 @@ fn strip_link(text: &str) -> String {
 
 // ------------------------------------------------------------- the program
 
-/// One catalogue per source file of `lessons/src` that has messages.
+/// The program's catalogue, `lessons/po/fr.po`: every message of every
+/// source file of `lessons/src`, in file order and, within a file, in
+/// source order. References name the file only (like mdbook-xgettext's
+/// `granularity = 0`), so an edit or rustfmt changes no catalogue line.
 pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
     let src = repo.join("lessons/src");
     let mut files = Vec::new();
     rust_files(&src, &mut files)?;
     files.sort();
-    let mut domains = Vec::new();
+    let mut messages = Vec::new();
     for file in files {
         let rel = file
             .strip_prefix(&src)
             .unwrap()
             .to_string_lossy()
             .to_string();
-        let messages = rust_messages(&fs::read_to_string(&file)?, &format!("lessons/src/{rel}"))
+        let found = rust_messages(&fs::read_to_string(&file)?, &format!("lessons/src/{rel}"))
             .with_context(|| format!("reading the messages of lessons/src/{rel}"))?;
-        if messages.is_empty() {
-            continue;
-        }
-        let stem = rel.trim_end_matches(".rs").replace('/', "-");
-        domains.push(Domain {
-            po: PathBuf::from(format!("lessons/po/fr/{stem}.po")),
-            messages: merge_duplicates(messages),
-        });
+        messages.extend(found.into_iter().map(|mut m| {
+            for r in &mut m.refs {
+                if let Some((path, _line)) = r.rsplit_once(':') {
+                    *r = path.to_string();
+                }
+            }
+            m
+        }));
     }
-    Ok(domains)
+    let mut messages = merge_duplicates(messages);
+    for m in &mut messages {
+        m.refs.dedup();
+    }
+    Ok(vec![Domain {
+        po: PathBuf::from(PROGRAM_PO),
+        messages,
+    }])
 }
+
+/// The program's catalogue, from the repository's root.
+pub const PROGRAM_PO: &str = "lessons/po/fr.po";
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in fs::read_dir(dir)? {
@@ -709,42 +722,6 @@ pub fn check(repo: &Path) -> Result<Vec<String>> {
     for domain in domains(repo)? {
         let entries = read_po(&repo.join(&domain.po))?;
         all.extend(problems(&domain, &entries));
-    }
-    // tr! merges the program's catalogues into one table keyed by the
-    // English: one English text must have one French in all of them.
-    let mut seen: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
-    for domain in program_domains(repo)? {
-        for e in read_po(&repo.join(&domain.po))? {
-            if e.text.is_empty() {
-                continue;
-            }
-            match seen.get(&e.id) {
-                Some((other, text)) if *text != e.text => all.push(format!(
-                    "{}: {:?} is translated differently in {}: {:?} and {:?}",
-                    domain.po.display(),
-                    short(&e.id),
-                    other.display(),
-                    e.text,
-                    text
-                )),
-                Some(_) => {}
-                None => {
-                    seen.insert(e.id.clone(), (domain.po.clone(), e.text.clone()));
-                }
-            }
-        }
-    }
-    // A catalogue no source file needs any more.
-    let wanted: BTreeSet<PathBuf> = domains(repo)?.into_iter().map(|d| d.po).collect();
-    for entry in fs::read_dir(repo.join("lessons/po/fr"))? {
-        let path = entry?.path();
-        let rel = path.strip_prefix(repo).unwrap().to_path_buf();
-        if !wanted.contains(&rel) {
-            all.push(format!(
-                "{}: no source file has these messages any more",
-                rel.display()
-            ));
-        }
     }
     Ok(all)
 }

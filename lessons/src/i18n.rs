@@ -3,8 +3,8 @@
 //! Every message the course prints is written in English where it is
 //! printed, inside [`tr!`](crate::tr) (a `format!` that translates) or
 //! [`say!`](crate::say) (which narrates with it). The French texts are in
-//! gettext catalogues, `lessons/po/fr/*.po`, one per source file, with the
-//! English as the `msgid`: the same format, and the same tools, as the
+//! one gettext catalogue, `lessons/po/fr.po` (its references name files,
+//! not lines, so edits do not churn it), with the English as the `msgid`: the same format, and the same tools, as the
 //! book's translation (`book/po/fr.po`). `cargo run --example i18n --
 //! update` adds new English messages to them; the tests fail while one has
 //! no French (tests/i18n.rs).

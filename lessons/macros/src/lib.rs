@@ -2,7 +2,7 @@
 //!
 //! The English text stays where it is printed, as the format string it
 //! always was: `tr!("Created topic {name}.")` reads like `format!`. The
-//! translations are in gettext catalogues, `po/fr/*.po` next to the
+//! translations are in gettext catalogues, `po/fr.po` next to the
 //! calling crate's Cargo.toml, with the English text as the `msgid`. At
 //! compile time this macro looks the English text up and expands to
 //!
@@ -107,34 +107,27 @@ fn literal(token: TokenTree) -> Option<Literal> {
     }
 }
 
-/// English text to French, from every `po/fr/*.po` of the calling crate,
-/// read once per compilation. Fuzzy and empty translations are left out.
+/// English text to French, from the calling crate's `po/fr.po`, read once
+/// per compilation. Fuzzy and empty translations are left out.
 fn catalogue() -> Result<&'static HashMap<String, String>, String> {
     static CATALOGUE: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
     CATALOGUE
         .get_or_init(|| {
-            let dir =
+            let file =
                 PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?)
-                    .join("po/fr");
+                    .join("po/fr.po");
             let mut map = HashMap::new();
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+            if !file.exists() {
                 return Ok(map);
-            };
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "po"))
-                .collect();
-            files.sort();
-            for file in files {
-                let catalog =
-                    polib::po_file::parse(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-                for m in catalog.messages() {
-                    let (id, Ok(text)) = (m.msgid(), m.msgstr()) else {
-                        continue;
-                    };
-                    if !text.is_empty() && !m.flags().is_fuzzy() {
-                        map.insert(id.to_string(), text.to_string());
-                    }
+            }
+            let catalog =
+                polib::po_file::parse(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            for m in catalog.messages() {
+                let (id, Ok(text)) = (m.msgid(), m.msgstr()) else {
+                    continue;
+                };
+                if !text.is_empty() && !m.flags().is_fuzzy() {
+                    map.insert(id.to_string(), text.to_string());
                 }
             }
             Ok(map)
