@@ -17,7 +17,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use kafka_course::exercises::harness::{self, Harness, Status};
 use kafka_course::exercises::{self, watch};
@@ -71,6 +71,12 @@ enum Command {
         /// topics with other Kafka tools (kcat...), until Ctrl-C.
         #[arg(long)]
         keep: bool,
+        /// Also write the lesson's timeline to FILE, as JSON Lines: one
+        /// event per line, everything it observed on the cluster (topics
+        /// and their leaders, deliveries, assignments, reads, commits...).
+        /// The schema is in MAINTAINING.md. Written even if the lesson fails.
+        #[arg(long, value_name = "FILE")]
+        events: Option<std::path::PathBuf>,
     },
     /// Run every lesson, in order.
     Lessons,
@@ -224,8 +230,19 @@ async fn run(cli: Cli) -> Result<()> {
         embedded_without_kip848: cli.embedded_without_kip848,
     };
     match cli.command {
-        Command::Lesson { number, keep } => {
-            let ctx = run_lesson(number, &options, Narrator::echoing()).await?;
+        Command::Lesson {
+            number,
+            keep,
+            events,
+        } => {
+            let out = Narrator::echoing();
+            let ran = run_lesson(number, &options, out.clone()).await;
+            if let Some(file) = &events {
+                // The timeline of what ran, even if the lesson stopped early.
+                std::fs::write(file, out.events_json_lines())
+                    .with_context(|| tr!("writing the timeline to {}", file.display()))?;
+            }
+            let ctx = ran?;
             if keep {
                 kafka_course::keep::hold(&ctx).await?;
             }

@@ -248,7 +248,7 @@ fn a_build_knows_when_it_is_stale() {
     let inputs = kafka_course_book::inputs();
     let root = kafka_course_book::book_root().join("src");
     for file in [
-        "../../lessons/src/ch1_cluster.rs",
+        "../../lessons/src/ch1_cluster/program.rs",
         "../../lessons/tests/snapshots/ch1_cluster.snap",
         "../../lessons/tests/snapshots/fr/ch1_cluster.snap",
     ] {

@@ -126,3 +126,50 @@ pub fn claims(ctx: &Ctx, report: &ch1_cluster::Report) {
         );
     }
 }
+
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: the topic's partitions, then every delivery, in order.
+#[test]
+fn lesson_1_timeline() {
+    use kafka_course::kit::Event;
+    block_on(async {
+        let ctx = start(1);
+        let report = ch1_cluster::run(&ctx).await.expect("lesson 1 runs");
+        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let created = events.iter().find_map(|e| match e {
+            Event::TopicCreated { topic, partitions } => Some((topic, partitions)),
+            _ => None,
+        });
+        let (topic, partitions) = created.expect("a topic_created event");
+        assert_eq!(topic, ch1_cluster::TOPIC);
+        let leaders: Vec<(i32, i32)> = partitions.iter().map(|p| (p.partition, p.leader)).collect();
+        let expected: Vec<(i32, i32)> =
+            report.partitions.iter().map(|p| (p.id, p.leader)).collect();
+        assert_eq!(leaders, expected);
+        let delivered: Vec<(String, i32, i64)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Delivered {
+                    key,
+                    partition,
+                    offset,
+                    ..
+                } => Some((key.clone().unwrap_or_default(), *partition, *offset)),
+                _ => None,
+            })
+            .collect();
+        let reported: Vec<(String, i32, i64)> = report
+            .deliveries
+            .iter()
+            .map(|d| (d.key.clone(), d.partition, d.offset))
+            .collect();
+        assert_eq!(delivered, reported);
+        // Every event's `line` points into the text, in order.
+        let lines = ctx.out().text().lines().count();
+        let entries = ctx.out().events();
+        assert!(entries
+            .windows(2)
+            .all(|w| w[0].line <= w[1].line && w[0].seq + 1 == w[1].seq));
+        assert!(entries.iter().all(|e| e.line < lines));
+    });
+}

@@ -45,6 +45,8 @@ pub fn assert_output(slug: &str, ctx: &Ctx) {
         omit_expression => true,
     }, {
         insta::assert_snapshot!(slug, ctx.out().text());
+        // The timeline of the same run: what the lesson observed, as data.
+        insta::assert_snapshot!(format!("{slug}.events"), ctx.out().events_json_lines());
     });
 }
 

@@ -7,16 +7,21 @@
 //! ordered logs, and a record's key picks which log it goes to.
 //!
 //! Run it: `just lesson-1` or `cargo run --release -- lesson 1`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
+
+pub mod program;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::util::Timeout;
+use rdkafka::producer::{FutureProducer, Producer};
 
 use crate::i18n::plural;
-use crate::kit::{brokers_named, in_words, Ctx};
+use crate::kit::{brokers_named, in_words, Ctx, Event, PartitionState};
+pub use program::PartitionInfo;
 
 use crate::{say, tr, tr_static};
 
@@ -56,14 +61,6 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone)]
-pub struct PartitionInfo {
-    pub id: i32,
-    pub leader: i32,
-    pub replicas: Vec<i32>,
-    pub isr: Vec<i32>,
-}
-
-#[derive(Debug, Clone)]
 pub struct Delivery {
     pub key: String,
     pub value: String,
@@ -72,21 +69,15 @@ pub struct Delivery {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Report> {
-    // ANCHOR: create_topic
-    // A topic is created with a partition count and a replication factor:
-    // 3 partitions, and 3 copies (replicas) of each, on 3 different brokers.
+    // 3 partitions, and 3 copies (replicas) of each, on 3 different
+    // brokers: with the admin API on a real cluster (`program::create_topic`),
+    // through the mock's controls on the embedded one, which has no
+    // CreateTopics (see `Cluster::create_topic`).
     let topic = ctx
         .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
         .await?;
-    // ANCHOR_END: create_topic
-    // The topic exists before any client connects (see `Ctx::create_topic`).
-    let producer: FutureProducer = ctx
-        .client_config()
-        // Send each record as soon as it is produced (no batching delay):
-        // this lesson awaits every record before sending the next anyway.
-        .set("linger.ms", "0")
-        .create()
-        .context(tr!("creating the producer"))?;
+    // The topic exists before any client connects.
+    let producer = program::producer(ctx.bootstrap()).context(tr!("creating the producer"))?;
 
     let (brokers, partitions) = the_cluster(ctx, &producer, &topic)?;
     let deliveries = write_keyed_records(ctx, &producer, &topic).await?;
@@ -108,27 +99,15 @@ fn the_cluster(
     topic: &str,
 ) -> Result<(Vec<i32>, Vec<PartitionInfo>)> {
     ctx.section(&tr!("The cluster"));
-    // ANCHOR: metadata
-    // Any broker can answer a metadata request: it describes the whole
-    // cluster, so clients know which broker leads each partition.
-    let metadata = producer
-        .client()
-        .fetch_metadata(Some(topic), Timeout::After(Duration::from_secs(5)))?;
-    let mut brokers: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
-    brokers.sort();
-    let mut partitions: Vec<PartitionInfo> = metadata
-        .topics()
-        .iter()
-        .flat_map(|t| t.partitions())
-        .map(|p| PartitionInfo {
-            id: p.id(),
-            leader: p.leader(),
-            replicas: sorted(p.replicas()),
-            isr: sorted(p.isr()),
-        })
-        .collect();
-    partitions.sort_by_key(|p| p.id);
-    // ANCHOR_END: metadata
+    let (brokers, partitions) = program::describe(producer.client(), topic)
+        .with_context(|| tr!("asking the cluster for {TOPIC}'s metadata"))?;
+    ctx.record(Event::Cluster {
+        brokers: brokers.clone(),
+    });
+    ctx.record(Event::TopicCreated {
+        topic: TOPIC.to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
 
     let ids: Vec<String> = brokers.iter().map(|b| format!("broker {b}")).collect();
     say!(
@@ -270,18 +249,17 @@ async fn write_keyed_records(
     say!(ctx, "key    value      -> partition  offset");
     let mut deliveries = Vec::new();
     for (key, value) in RECORDS {
-        // ANCHOR: produce
-        // No partition is given: the producer hashes the key to choose one,
-        // so every record with the same key goes to the same partition.
-        let record = FutureRecord::to(topic).key(*key).payload(*value);
-        let delivered = producer
-            .send(record, Duration::from_secs(10))
+        let (partition, offset) = program::send(producer, topic, key, value)
             .await
-            .map_err(|(e, _)| e)
             .with_context(|| tr!("producing {key}={value}"))?;
-        // The delivery report says where the broker stored the record.
-        let (partition, offset) = (delivered.partition, delivered.offset);
-        // ANCHOR_END: produce
+        ctx.record(Event::Delivered {
+            topic: TOPIC.to_string(),
+            partition,
+            offset,
+            key: Some(key.to_string()),
+            value: Some(value.to_string()),
+            producer: None,
+        });
         say!(ctx, "{key:<6} {value:<10} -> {partition:>9}  {offset:>6}");
         deliveries.push(Delivery {
             key: key.to_string(),
@@ -309,16 +287,14 @@ fn independent_logs(
     ctx.section(&tr!("One topic, {logs}"));
     let mut watermarks = BTreeMap::new();
     for p in partitions {
-        // ANCHOR: watermarks
-        // The low watermark is the first offset still stored. The high
-        // watermark is one past the last record copied to every in-sync
-        // replica: consumers read up to there. Here nothing is left to copy,
-        // so it is also the offset the next record will get.
-        let (low, high) =
-            producer
-                .client()
-                .fetch_watermarks(topic, p.id, Duration::from_secs(5))?;
-        // ANCHOR_END: watermarks
+        let (low, high) = program::watermarks(producer.client(), topic, p.id)
+            .with_context(|| tr!("asking partition {} for its watermarks", p.id))?;
+        ctx.record(Event::Watermarks {
+            topic: TOPIC.to_string(),
+            partition: p.id,
+            low,
+            high,
+        });
         watermarks.insert(p.id, (low, high));
         say!(
             ctx,
@@ -433,10 +409,14 @@ fn distinct(ids: &[i32]) -> BTreeSet<i32> {
     ids.iter().copied().collect()
 }
 
-fn sorted(ids: &[i32]) -> Vec<i32> {
-    let mut v = ids.to_vec();
-    v.sort();
-    v
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
+    }
 }
 
 fn list(ids: &[i32]) -> String {

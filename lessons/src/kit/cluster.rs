@@ -1,24 +1,13 @@
-//! The lesson kit: everything a lesson needs that is not the lesson itself.
-//!
-//! A lesson receives a [`Ctx`] and never cares which cluster it talks to:
-//!
-//! * **Embedded** (the default): a 3-broker Kafka cluster started inside this
-//!   process by librdkafka's mock cluster (`rdkafka::mocking`). It listens on
-//!   real loopback TCP ports, so clients talk the real Kafka protocol to it,
-//!   but it needs no Docker, no Java and no network.
-//! * **Real**: when `KAFKA_BOOTSTRAP_SERVERS` (or `--brokers`) is set, the
-//!   lesson talks to that cluster instead, e.g. the 3-broker cluster of the
-//!   course's `docker-compose.yml` (`just cluster-up`).
-//!
-//! The kit also owns the narration: what a lesson prints is collected here,
-//! so a test can compare it with the snapshot the book shows.
+//! The cluster a lesson runs on: librdkafka's embedded mock cluster, or a
+//! real one reached at `KAFKA_BOOTSTRAP_SERVERS`. It starts or reaches it,
+//! knows its brokers and the group protocol its groups use, names what the
+//! course creates there, and creates topics.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::AdminClient;
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -28,22 +17,9 @@ use rdkafka::producer::{BaseProducer, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::apis::{self, Offered};
-use crate::{tr, tr_static};
-
-/// How many brokers the embedded cluster has: as many as the real one in
-/// `docker-compose.yml`, so replication factor 3 means the same thing on both.
-pub const EMBEDDED_BROKERS: i32 = 3;
-
-/// How long the kit waits for a real cluster to answer before giving up.
-/// A lesson must never hang on an unreachable broker.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a lesson waits for a consumer group to get its partitions
-/// before it stops and explains why ([`Ctx::no_partitions`]). A group
-/// forms in well under a second on the embedded cluster, and within a few
-/// seconds on a real one.
-pub const GROUP_WAIT: Duration = Duration::from_secs(8);
+use super::*;
+use crate::apis;
+use crate::tr;
 
 /// Which cluster a lesson runs against.
 pub enum Backend {
@@ -117,68 +93,10 @@ impl Embedded {
     }
 }
 
-/// The consumer-group protocol a lesson's groups use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GroupProtocol {
-    /// KIP-848 (`group.protocol=consumer`, Kafka 4.0+): the group
-    /// coordinator, a broker, computes the assignment and members learn of
-    /// it from their heartbeats; no stop-the-world rebalance.
-    Consumer,
-    /// The classic protocol (`group.protocol=classic`, every Kafka version):
-    /// members join, one of them (the group leader) computes the assignment,
-    /// and the coordinator hands it out.
-    Classic,
-}
-
-impl GroupProtocol {
-    /// The value of librdkafka's `group.protocol` setting.
-    pub fn setting(self) -> &'static str {
-        match self {
-            GroupProtocol::Consumer => "consumer",
-            GroupProtocol::Classic => "classic",
-        }
-    }
-}
-
-/// What the user asked for with `KAFKA_GROUP_PROTOCOL` or `--group-protocol`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProtocolChoice {
-    /// `consumer` where every broker offers it, else `classic`.
-    #[default]
-    Auto,
-    Consumer,
-    Classic,
-}
-
-/// How to reach the cluster a lesson runs on.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// A real cluster's bootstrap servers; `None` for the embedded cluster.
-    pub brokers: Option<String>,
-    pub group_protocol: ProtocolChoice,
-    /// Embedded cluster only: pose as a cluster without the KIP-848 group
-    /// protocol (a Kafka 3.x cluster, say), to see what the course does there.
-    pub embedded_without_kip848: bool,
-}
-
-/// One broker, as the cluster's metadata describes it, and what it offers.
-#[derive(Clone, Debug)]
-pub struct BrokerInfo {
-    pub id: i32,
-    pub address: String,
-    /// Its ApiVersions answer, or why there is none.
-    pub offered: std::result::Result<Offered, String>,
-}
-
-/// The group protocol chosen for this run, and why, in words for the reader.
-#[derive(Clone, Debug)]
-pub struct Groups {
-    pub protocol: GroupProtocol,
-    pub why: String,
-}
-
-/// Everything a lesson needs: the cluster, client settings, names, narration.
-pub struct Ctx {
+/// The cluster a lesson runs on, embedded or real: how to reach it, what
+/// it is made of, which group protocol its groups use, and the names of
+/// what the course creates on it.
+pub struct Cluster {
     bootstrap: String,
     backend: Backend,
     /// Appended to topic and group names on a real cluster, so reruns start
@@ -189,29 +107,19 @@ pub struct Ctx {
     groups: Groups,
     /// The topics this run created, in order (for `course lesson N --keep`).
     topics: RefCell<Vec<String>>,
-    out: Narrator,
 }
 
-impl Ctx {
-    /// Start an embedded 3-broker cluster for the lifetime of the `Ctx`.
-    pub fn embedded(out: Narrator) -> Result<Ctx> {
-        Ctx::connect_with(&Options::default(), out)
-    }
-
-    /// The embedded cluster if `brokers` is `None`, else the real one.
-    pub fn connect(brokers: Option<&str>, out: Narrator) -> Result<Ctx> {
-        let options = Options {
-            brokers: brokers.map(str::to_string),
-            ..Options::default()
-        };
-        Ctx::connect_with(&options, out)
+impl Cluster {
+    /// Start an embedded 3-broker cluster for the lifetime of the value.
+    pub fn embedded() -> Result<Cluster> {
+        Cluster::connect_with(&Options::default())
     }
 
     /// Connect as `options` say: start the embedded cluster, or reach the
     /// real one (failing within [`CONNECT_TIMEOUT`] with a message that
     /// names the address if nothing answers), then ask every broker what it
     /// offers and choose the group protocol.
-    pub fn connect_with(options: &Options, out: Narrator) -> Result<Ctx> {
+    pub fn connect_with(options: &Options) -> Result<Cluster> {
         let real = options
             .brokers
             .as_deref()
@@ -236,14 +144,13 @@ impl Ctx {
         };
         let brokers = probe_brokers(&bootstrap, matches!(backend, Backend::Real))?;
         let groups = choose_protocol(options.group_protocol, &brokers);
-        Ok(Ctx {
+        Ok(Cluster {
             bootstrap,
             backend,
             suffix,
             brokers,
             groups,
             topics: RefCell::new(Vec::new()),
-            out,
         })
     }
 
@@ -276,52 +183,6 @@ impl Ctx {
         self.topics.borrow().clone()
     }
 
-    /// Why a group got no partitions within `waited`, for the reader: which
-    /// group, which protocol, what the brokers offered, what to try.
-    /// Lessons return this instead of a bare time-out.
-    pub fn no_partitions(&self, logical_group: &str, waited: Duration) -> anyhow::Error {
-        let protocol = self.groups.protocol;
-        let mut text = tr!(
-            "group \"{logical_group}\" got no partitions within {}s, with the {} group protocol ({}).\n",
-            waited.as_secs(),
-            protocol.setting(),
-            self.groups.why
-        );
-        text.push_str(tr_static!("What the brokers offer for consumer groups:\n"));
-        for b in &self.brokers {
-            let apis = match &b.offered {
-                Ok(offered) => apis::describe_group_apis(offered),
-                Err(e) => tr!("unknown ({e})"),
-            };
-            text.push_str(&tr!("  broker {} at {}: {apis}\n", b.id, b.address));
-        }
-        let kip848 = self
-            .brokers
-            .iter()
-            .all(|b| b.offered.as_ref().is_ok_and(apis::has_kip848));
-        text.push_str(match (protocol, kip848) {
-            (GroupProtocol::Consumer, false) => tr_static!(
-                "Not every broker offers ConsumerGroupHeartbeat v1+, which the consumer protocol (KIP-848, Kafka 4.0+) needs:\n\
-                 run with KAFKA_GROUP_PROTOCOL=classic (or auto, the default, which chooses it)."
-            ),
-            (GroupProtocol::Consumer, true) => tr_static!(
-                "The brokers offer KIP-848, yet no assignment came: check the broker's logs, or try KAFKA_GROUP_PROTOCOL=classic."
-            ),
-            (GroupProtocol::Classic, _) if self.is_embedded() => tr_static!(
-                "The brokers offer the classic group requests, yet the group got no partitions:\n\
-                 KAFKA_DEBUG=cgrp shows what the group did."
-            ),
-            (GroupProtocol::Classic, _) => tr_static!(
-                "The brokers offer the classic group requests, yet the group got no partitions: the group\n\
-                 coordinator did not complete the group, or the brokers are slow or unhealthy.\n\
-                 KAFKA_DEBUG=cgrp shows what the group did. Lessons with groups run on the course's\n\
-                 docker-compose.yml cluster (`just cluster-up`), or on the embedded one (unset\n\
-                 KAFKA_BOOTSTRAP_SERVERS)."
-            ),
-        });
-        anyhow::anyhow!(text)
-    }
-
     pub fn is_embedded(&self) -> bool {
         self.mock().is_some()
     }
@@ -332,33 +193,23 @@ impl Ctx {
         format!("{logical}{}", self.suffix)
     }
 
-    /// The narrator, to hand to tasks that print.
-    pub fn out(&self) -> &Narrator {
-        &self.out
+    /// The logical name of a topic or group, from its actual name on this
+    /// cluster: what the lesson prints, and what its timeline records.
+    pub fn logical<'a>(&self, actual: &'a str) -> &'a str {
+        actual
+            .strip_suffix(self.suffix.as_str())
+            .filter(|_| !self.suffix.is_empty())
+            .unwrap_or(actual)
     }
 
-    /// Print one line of narration (or several, separated by `\n`).
-    pub fn say(&self, line: impl AsRef<str>) {
-        self.out.line(line.as_ref());
-    }
-
-    /// Start a new part of the lesson, with a title.
-    pub fn section(&self, title: &str) {
-        self.out.line("");
-        self.out.line(&format!("== {title} =="));
-    }
-
-    /// Settings every client of the course shares. Lessons add their own.
+    /// Settings every client of the course shares: chapter 1's
+    /// [`client_config`](crate::ch1_cluster::program::client_config), and
+    /// librdkafka's own debug log when `KAFKA_DEBUG` asks for it (e.g.
+    /// `KAFKA_DEBUG=cgrp` for consumer groups, `all` for everything),
+    /// printed on standard error. Lessons add their own settings.
     pub fn client_config(&self) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &self.bootstrap)
-            // Fail a record after 10 s instead of librdkafka's default 5 min,
-            // so a broker that disappears mid-lesson gives an error, not a hang.
-            .set("message.timeout.ms", "10000")
-            .set("socket.connection.setup.timeout.ms", "3000");
+        let mut c = crate::ch1_cluster::program::client_config(&self.bootstrap);
         if let Ok(contexts) = std::env::var("KAFKA_DEBUG") {
-            // librdkafka's own debug log (e.g. KAFKA_DEBUG=cgrp for consumer
-            // groups, `all` for everything), printed on standard error.
             c.set("debug", contexts);
         }
         c
@@ -425,27 +276,26 @@ impl Ctx {
             }
             Backend::Real => {
                 let admin: AdminClient<DefaultClientContext> = self.client_config().create()?;
-                let topic = NewTopic::new(
+                match crate::ch1_cluster::program::create_topic(
+                    &admin,
                     &name,
                     partitions,
-                    TopicReplication::Fixed(replication_factor),
-                );
-                let opts = AdminOptions::new().operation_timeout(Some(CONNECT_TIMEOUT));
-                for result in admin.create_topics([&topic], &opts).await? {
-                    match result {
-                        Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                        Err((t, RDKafkaErrorCode::InvalidReplicationFactor)) => bail!(
-                            "{}",
-                            tr!(
-                                "creating topic {t}: the cluster refused a replication factor of {replication_factor}: \
-                                 it has {} broker(s), and each replica needs a broker of its own.\n\
-                                 The lessons use the course's 3-broker cluster (`just cluster-up`), or the embedded one \
-                                 (unset KAFKA_BOOTSTRAP_SERVERS).",
-                                self.brokers.len()
-                            )
-                        ),
-                        Err((t, e)) => bail!("{}", tr!("creating topic {t}: {e}")),
-                    }
+                    replication_factor,
+                )
+                .await
+                {
+                    Ok(()) | Err(RDKafkaErrorCode::TopicAlreadyExists) => {}
+                    Err(RDKafkaErrorCode::InvalidReplicationFactor) => bail!(
+                        "{}",
+                        tr!(
+                            "creating topic {name}: the cluster refused a replication factor of {replication_factor}: \
+                             it has {} broker(s), and each replica needs a broker of its own.\n\
+                             The lessons use the course's 3-broker cluster (`just cluster-up`), or the embedded one \
+                             (unset KAFKA_BOOTSTRAP_SERVERS).",
+                            self.brokers.len()
+                        )
+                    ),
+                    Err(e) => bail!("{}", tr!("creating topic {name}: {e}")),
                 }
                 self.wait_for_topic(&name, partitions).await?;
             }
@@ -635,33 +485,6 @@ fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
     Groups { protocol, why }
 }
 
-/// "three" for 3: small numbers in words, larger ones in digits.
-pub fn in_words(n: usize) -> String {
-    const WORDS: [&str; 11] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    ];
-    // French numbers; "un" is masculine: a feminine noun says "une" itself.
-    const FR: [&str; 11] = [
-        "aucun", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix",
-    ];
-    let words = if crate::i18n::french() { &FR } else { &WORDS };
-    words
-        .get(n)
-        .map_or_else(|| n.to_string(), |w| w.to_string())
-}
-
-/// "broker 1", "brokers 1 and 2", "brokers 1, 2 and 3". French gives them
-/// their article, « le broker 1 », « les brokers 1 et 2 », « aucun broker »:
-/// a French sentence puts them after « sur », never after « de » or « à ».
-pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
-    let ids: Vec<String> = ids.iter().map(|b| b.to_string()).collect();
-    match ids.as_slice() {
-        [one] => tr!("broker {one}"),
-        [init @ .., last] => tr!("brokers {} and {last}", init.join(", ")),
-        [] => tr!("no broker"),
-    }
-}
-
 /// Wait a moment before a control call to the embedded cluster.
 ///
 /// The mock cluster's thread can miss the wake-up of a control request sent
@@ -672,74 +495,4 @@ pub fn brokers_named(ids: &std::collections::BTreeSet<i32>) -> String {
 /// clients exist.
 pub async fn mock_pause() {
     tokio::time::sleep(Duration::from_millis(5)).await;
-}
-
-/// Collects what a lesson prints and, when running in a terminal, echoes it
-/// as it goes (so a lesson that crashes still shows how far it got).
-#[derive(Clone, Default)]
-pub struct Narrator {
-    text: Arc<Mutex<String>>,
-    echo: bool,
-}
-
-impl Narrator {
-    /// A narrator that only records (tests, benchmarks).
-    pub fn quiet() -> Narrator {
-        Narrator::default()
-    }
-
-    /// A narrator that also prints each line to standard output.
-    pub fn echoing() -> Narrator {
-        Narrator {
-            echo: true,
-            ..Narrator::default()
-        }
-    }
-
-    pub fn line(&self, line: &str) {
-        if self.echo {
-            write_out(&format!("{line}\n"));
-        }
-        let mut text = self.text.lock().unwrap_or_else(|e| e.into_inner());
-        text.push_str(line);
-        text.push('\n');
-    }
-
-    /// Everything narrated so far.
-    pub fn text(&self) -> String {
-        self.text.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-/// `say!(ctx, "format {}", args)`: one line of narration.
-#[macro_export]
-macro_rules! say {
-    ($ctx:expr, $($arg:tt)*) => { $ctx.say($crate::tr!($($arg)*)) };
-}
-
-/// Write to standard output. If the reader has gone away (`course lesson 1
-/// | head -1` closes the pipe after one line), stop quietly, as Unix tools
-/// do, instead of panicking with a backtrace.
-pub fn write_out(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        panic!("writing to standard output: {e}");
-    }
-}
-
-/// `out!("...")`: `print!` that stops quietly on a closed pipe.
-#[macro_export]
-macro_rules! out {
-    ($($arg:tt)*) => { $crate::kit::write_out(&$crate::tr!($($arg)*)) };
-}
-
-/// `outln!("...")`: `println!` that stops quietly on a closed pipe.
-#[macro_export]
-macro_rules! outln {
-    () => { $crate::kit::write_out("\n") };
-    ($($arg:tt)*) => { $crate::kit::write_out(&format!("{}\n", $crate::tr!($($arg)*))) };
 }

@@ -1,0 +1,171 @@
+//! The lesson kit: everything a lesson needs that is not the lesson itself.
+//!
+//! A lesson receives a [`Ctx`] and never cares which cluster it talks to:
+//!
+//! * **Embedded** (the default): a 3-broker Kafka cluster started inside this
+//!   process by librdkafka's mock cluster (`rdkafka::mocking`). It listens on
+//!   real loopback TCP ports, so clients talk the real Kafka protocol to it,
+//!   but it needs no Docker, no Java and no network.
+//! * **Real**: when `KAFKA_BOOTSTRAP_SERVERS` (or `--brokers`) is set, the
+//!   lesson talks to that cluster instead, e.g. the 3-broker cluster of the
+//!   course's `docker-compose.yml` (`just cluster-up`).
+//!
+//! The kit also owns the narration: what a lesson prints is collected here,
+//! so a test can compare it with the snapshot the book shows.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::apis::Offered;
+
+mod cluster;
+mod explain;
+mod narrator;
+pub mod timeline;
+
+pub use cluster::{mock_pause, Backend, Cluster, Embedded};
+pub use explain::{brokers_named, in_words};
+pub use narrator::{write_out, Narrator};
+pub use timeline::{Event, PartitionState};
+
+/// How many brokers the embedded cluster has: as many as the real one in
+/// `docker-compose.yml`, so replication factor 3 means the same thing on both.
+pub const EMBEDDED_BROKERS: i32 = 3;
+
+/// How long the kit waits for a real cluster to answer before giving up.
+/// A lesson must never hang on an unreachable broker.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a lesson waits for a consumer group to get its partitions
+/// before it stops and explains why ([`Ctx::no_partitions`]). A group
+/// forms in well under a second on the embedded cluster, and within a few
+/// seconds on a real one.
+pub const GROUP_WAIT: Duration = Duration::from_secs(8);
+
+/// The consumer-group protocol a lesson's groups use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// KIP-848 (`group.protocol=consumer`, Kafka 4.0+): the group
+    /// coordinator, a broker, computes the assignment and members learn of
+    /// it from their heartbeats; no stop-the-world rebalance.
+    Consumer,
+    /// The classic protocol (`group.protocol=classic`, every Kafka version):
+    /// members join, one of them (the group leader) computes the assignment,
+    /// and the coordinator hands it out.
+    Classic,
+}
+
+impl GroupProtocol {
+    /// The value of librdkafka's `group.protocol` setting.
+    pub fn setting(self) -> &'static str {
+        match self {
+            GroupProtocol::Consumer => "consumer",
+            GroupProtocol::Classic => "classic",
+        }
+    }
+}
+
+/// What the user asked for with `KAFKA_GROUP_PROTOCOL` or `--group-protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolChoice {
+    /// `consumer` where every broker offers it, else `classic`.
+    #[default]
+    Auto,
+    Consumer,
+    Classic,
+}
+
+/// How to reach the cluster a lesson runs on.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// A real cluster's bootstrap servers; `None` for the embedded cluster.
+    pub brokers: Option<String>,
+    pub group_protocol: ProtocolChoice,
+    /// Embedded cluster only: pose as a cluster without the KIP-848 group
+    /// protocol (a Kafka 3.x cluster, say), to see what the course does there.
+    pub embedded_without_kip848: bool,
+}
+
+/// One broker, as the cluster's metadata describes it, and what it offers.
+#[derive(Clone, Debug)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub address: String,
+    /// Its ApiVersions answer, or why there is none.
+    pub offered: std::result::Result<Offered, String>,
+}
+
+/// The group protocol chosen for this run, and why, in words for the reader.
+#[derive(Clone, Debug)]
+pub struct Groups {
+    pub protocol: GroupProtocol,
+    pub why: String,
+}
+
+/// What a lesson's stage holds: the cluster it runs on, and the narrator
+/// that records what it says and what it saw (its timeline). The stage
+/// (each chapter's `mod.rs`) narrates; the chapter's program never sees
+/// any of this.
+pub struct Stage {
+    pub cluster: Cluster,
+    out: Narrator,
+}
+
+/// The stage, by its older name: the students' exercise files use it.
+pub type Ctx = Stage;
+
+impl std::ops::Deref for Stage {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl Stage {
+    /// Start an embedded 3-broker cluster for the lifetime of the stage.
+    pub fn embedded(out: Narrator) -> Result<Stage> {
+        Stage::connect_with(&Options::default(), out)
+    }
+
+    /// The embedded cluster if `brokers` is `None`, else the real one.
+    pub fn connect(brokers: Option<&str>, out: Narrator) -> Result<Stage> {
+        let options = Options {
+            brokers: brokers.map(str::to_string),
+            ..Options::default()
+        };
+        Stage::connect_with(&options, out)
+    }
+
+    /// Reach the cluster `options` describe (see [`Cluster::connect_with`]).
+    pub fn connect_with(options: &Options, out: Narrator) -> Result<Stage> {
+        Ok(Stage {
+            cluster: Cluster::connect_with(options)?,
+            out,
+        })
+    }
+
+    /// The narrator, to hand to tasks that print.
+    pub fn out(&self) -> &Narrator {
+        &self.out
+    }
+
+    /// Print one line of narration (or several, separated by `\n`).
+    pub fn say(&self, line: impl AsRef<str>) {
+        self.out.line(line.as_ref());
+    }
+
+    /// Start a new part of the lesson, with a title (also a timeline event).
+    pub fn section(&self, title: &str) {
+        self.out.record(Event::Section {
+            title: title.to_string(),
+        });
+        self.out.line("");
+        self.out.line(&format!("== {title} =="));
+    }
+
+    /// Add what the lesson observed to its timeline.
+    pub fn record(&self, event: Event) {
+        self.out.record(event);
+    }
+}

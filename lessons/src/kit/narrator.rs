@@ -1,0 +1,106 @@
+//! The narration of a lesson (its text, in the reader's language) and its
+//! timeline (what it observed on the cluster, as data).
+
+use std::sync::{Arc, Mutex};
+
+use super::timeline::{Entry, Event};
+
+/// Collects what a lesson prints and, when running in a terminal, echoes it
+/// as it goes (so a lesson that crashes still shows how far it got).
+///
+/// It also keeps the lesson's timeline ([`Event`]s), each with the number
+/// of lines printed when it was recorded. Clones share both.
+#[derive(Clone, Default)]
+pub struct Narrator {
+    text: Arc<Mutex<String>>,
+    events: Arc<Mutex<Vec<Entry>>>,
+    echo: bool,
+}
+
+impl Narrator {
+    /// A narrator that only records (tests, benchmarks).
+    pub fn quiet() -> Narrator {
+        Narrator::default()
+    }
+
+    /// A narrator that also prints each line to standard output.
+    pub fn echoing() -> Narrator {
+        Narrator {
+            echo: true,
+            ..Narrator::default()
+        }
+    }
+
+    pub fn line(&self, line: &str) {
+        if self.echo {
+            write_out(&format!("{line}\n"));
+        }
+        let mut text = self.text.lock().unwrap_or_else(|e| e.into_inner());
+        text.push_str(line);
+        text.push('\n');
+    }
+
+    /// Everything narrated so far.
+    pub fn text(&self) -> String {
+        self.text.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Add an event to the timeline, after the lines printed so far.
+    pub fn record(&self, event: Event) {
+        let line = self
+            .text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .matches('\n')
+            .count();
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = events.len();
+        events.push(Entry { seq, line, event });
+    }
+
+    /// The timeline so far.
+    pub fn events(&self) -> Vec<Entry> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The timeline so far, as JSON Lines (`course lesson N --events FILE`).
+    pub fn events_json_lines(&self) -> String {
+        super::timeline::to_json_lines(&self.events())
+    }
+}
+
+/// `say!(ctx, "format {}", args)`: one line of narration.
+#[macro_export]
+macro_rules! say {
+    ($ctx:expr, $($arg:tt)*) => { $ctx.say($crate::tr!($($arg)*)) };
+}
+
+/// Write to standard output. If the reader has gone away (`course lesson 1
+/// | head -1` closes the pipe after one line), stop quietly, as Unix tools
+/// do, instead of panicking with a backtrace.
+pub fn write_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        panic!("writing to standard output: {e}");
+    }
+}
+
+/// `out!("...")`: `print!` that stops quietly on a closed pipe.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::kit::write_out(&$crate::tr!($($arg)*)) };
+}
+
+/// `outln!("...")`: `println!` that stops quietly on a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::kit::write_out("\n") };
+    ($($arg:tt)*) => { $crate::kit::write_out(&format!("{}\n", $crate::tr!($($arg)*))) };
+}
