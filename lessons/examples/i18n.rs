@@ -201,23 +201,26 @@ fn strip_link(text: &str) -> String {
 // ------------------------------------------------------------- the program
 
 /// The program's catalogue, `lessons/po/fr.po`: every message of every
-/// source file of `lessons/src`, in file order and, within a file, in
-/// source order. References name the file only (like mdbook-xgettext's
+/// source file of `lessons/src` and of the book's server
+/// (`book/builder/src`), in file order and, within a file, in source order. References name the file only (like mdbook-xgettext's
 /// `granularity = 0`), so an edit or rustfmt changes no catalogue line.
 pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
-    let src = repo.join("lessons/src");
     let mut files = Vec::new();
-    rust_files(&src, &mut files)?;
-    files.sort();
+    for dir in PROGRAM_SOURCES {
+        let mut found = Vec::new();
+        rust_files(&repo.join(dir), &mut found)?;
+        found.sort();
+        files.extend(found);
+    }
     let mut messages = Vec::new();
     for file in files {
         let rel = file
-            .strip_prefix(&src)
+            .strip_prefix(repo)
             .unwrap()
             .to_string_lossy()
             .to_string();
-        let found = rust_messages(&fs::read_to_string(&file)?, &format!("lessons/src/{rel}"))
-            .with_context(|| format!("reading the messages of lessons/src/{rel}"))?;
+        let found = rust_messages(&fs::read_to_string(&file)?, &rel)
+            .with_context(|| format!("reading the messages of {rel}"))?;
         messages.extend(found.into_iter().map(|mut m| {
             for r in &mut m.refs {
                 if let Some((path, _line)) = r.rsplit_once(':') {
@@ -239,6 +242,9 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
 
 /// The program's catalogue, from the repository's root.
 pub const PROGRAM_PO: &str = "lessons/po/fr.po";
+
+/// The folders whose Rust files print through `tr!`, from the repository's root.
+pub const PROGRAM_SOURCES: &[&str] = &["lessons/src", "book/builder/src"];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in fs::read_dir(dir)? {
@@ -413,6 +419,9 @@ pub fn all_untranslated_prose(repo: &Path) -> Result<Vec<String>> {
     let mut files = Vec::new();
     rust_files(&src, &mut files)?;
     files.sort();
+    // The book's server prints to the reader too (its library's messages
+    // are HTTP answers for the page's script and build errors for authors).
+    files.push(repo.join("book/builder/src/bin/serve-book.rs"));
     // Compiled into the build script too (lessons/build.rs), where tr! does
     // not exist: its errors are for the course's authors, about a solution file.
     const NOT_FOR_READERS: &[&str] = &["lessons/src/exercises/starter.rs"];

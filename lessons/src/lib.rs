@@ -5,9 +5,6 @@
 //! [`kit`] is what every lesson shares: the cluster (embedded or real),
 //! client settings, topic creation, narration.
 
-// `tr!` expands to `::kafka_course::i18n::french()`: that path works here too.
-extern crate self as kafka_course;
-
 pub mod apis;
 pub mod i18n;
 pub mod kit;

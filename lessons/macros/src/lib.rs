@@ -2,12 +2,14 @@
 //!
 //! The English text stays where it is printed, as the format string it
 //! always was: `tr!("Created topic {name}.")` reads like `format!`. The
-//! translations are in gettext catalogues, `po/fr.po` next to the
-//! calling crate's Cargo.toml, with the English text as the `msgid`. At
+//! translations are in the course's gettext catalogue, `lessons/po/fr.po`
+//! (found from the calling crate's folder up), with the English text as
+//! the `msgid`. The calling crate depends on `course-i18n`, which says
+//! which language the reader chose. At
 //! compile time this macro looks the English text up and expands to
 //!
 //! ```text
-//! if ::kafka_course::i18n::french() { format!("Sujet {name} créé.") } else { format!("Created topic {name}.") }
+//! if ::course_i18n::french() { format!("Sujet {name} créé.") } else { format!("Created topic {name}.") }
 //! ```
 //!
 //! so a translation is checked by the compiler like the English: a
@@ -15,7 +17,7 @@
 //! forgets, does not compile. A message with no translation (or a fuzzy
 //! one) expands to the English alone; the test `tests/i18n.rs` fails on it.
 //!
-//! The crate's build script watches `po/`, so editing a catalogue
+//! The calling crate's build script watches the catalogue, so editing it
 //! recompiles the messages.
 
 use std::collections::HashMap;
@@ -78,7 +80,7 @@ fn expand(input: TokenStream, format: bool) -> TokenStream {
             // (`{name}`) exactly as it does from the English.
             let mut fr = Literal::string(&fr);
             fr.set_span(english.span());
-            let mut ts: TokenStream = "if ::kafka_course::i18n::french()".parse().unwrap();
+            let mut ts: TokenStream = "if ::course_i18n::french()".parse().unwrap();
             ts.extend([
                 TokenTree::Group(Group::new(Delimiter::Brace, branch(fr))),
                 TokenTree::Ident(proc_macro::Ident::new(
@@ -107,15 +109,22 @@ fn literal(token: TokenTree) -> Option<Literal> {
     }
 }
 
-/// English text to French, from the calling crate's `po/fr.po`, read once
+/// English text to French, from the course's `lessons/po/fr.po`, read once
 /// per compilation. Fuzzy and empty translations are left out.
 fn catalogue() -> Result<&'static HashMap<String, String>, String> {
     static CATALOGUE: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
     CATALOGUE
         .get_or_init(|| {
-            let file =
-                PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?)
-                    .join("po/fr.po");
+            // The course's program catalogue, `lessons/po/fr.po`, found from
+            // the calling crate's folder up: the lessons, the exercise
+            // runners and the book's server share it.
+            let manifest =
+                PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+            let file = manifest
+                .ancestors()
+                .map(|dir| dir.join("lessons/po/fr.po"))
+                .find(|file| file.exists())
+                .unwrap_or_else(|| manifest.join("po/fr.po"));
             let mut map = HashMap::new();
             if !file.exists() {
                 return Ok(map);

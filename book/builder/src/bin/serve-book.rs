@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use kafka_course_book::serve::{self, Config, Exercise};
 use kafka_course_book::{build, default_build_dir, is_stale};
+use kafka_course_macros::tr;
 
 #[derive(Parser)]
 #[command(
@@ -24,8 +25,8 @@ struct Args {
     #[arg(long, default_value_t = 3000)]
     port: u16,
     /// The language of this program's messages (`en` or `fr`).
-    #[arg(long, default_value = "en")]
-    lang: String,
+    #[arg(long, value_enum, default_value = "en")]
+    lang: course_i18n::Lang,
     /// The built book to serve (default: book/build, built if stale).
     #[arg(long)]
     book_dir: Option<PathBuf>,
@@ -54,30 +55,25 @@ fn exercise(text: &str) -> Result<Exercise, String> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let french = args.lang == "fr";
-    let say = |en: &str, fr: &str| {
-        if french {
-            fr.to_string()
-        } else {
-            en.to_string()
-        }
-    };
+    // Its messages in the course's language, from the course's catalogue
+    // (lessons/po/fr.po), as every message of `course`.
+    course_i18n::set(args.lang);
     // One thread: a few runs at once are all this serves, and on Linux a
     // run's child dies with the thread that started it (PR_SET_PDEATHSIG).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("starting the tokio runtime");
-    match runtime.block_on(run(args, &say)) {
+    match runtime.block_on(run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{} {e:#}", say("error:", "erreur\u{a0}:"));
+            eprintln!("{} {e:#}", tr!("error:"));
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: Args, say: &dyn Fn(&str, &str) -> String) -> Result<()> {
+async fn run(args: Args) -> Result<()> {
     let built_here = args.book_dir.is_none();
     let book_dir = args.book_dir.unwrap_or_else(default_build_dir);
     if !args.no_build && (is_stale(&book_dir) || !book_dir.join("index.html").is_file()) {
@@ -85,15 +81,9 @@ async fn run(args: Args, say: &dyn Fn(&str, &str) -> String) -> Result<()> {
         println!(
             "{}",
             if built_here {
-                say(
-                    &format!("Building the book into {shown} (its sources changed, or it was never built)..."),
-                    &format!("Construction du livre dans {shown} (ses sources ont changé, ou il n'a jamais été construit)..."),
-                )
+                tr!("Building the book into {shown} (its sources changed, or it was never built)...")
             } else {
-                say(
-                    &format!("Building the book into {shown}..."),
-                    &format!("Construction du livre dans {shown}..."),
-                )
+                tr!("Building the book into {shown}...")
             }
         );
         build(&book_dir)?;
@@ -107,21 +97,15 @@ async fn run(args: Args, say: &dyn Fn(&str, &str) -> String) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| {
-            say(
-                &format!("listening on 127.0.0.1:{port} (another program uses it? `course serve --port 3001`)"),
-                &format!("écoute sur 127.0.0.1:{port} (un autre programme l'utilise\u{a0}? `course serve --port 3001`)"),
-            )
+            tr!("listening on 127.0.0.1:{port} (another program uses it? `course serve --port 3001`)")
         })?;
     let addr = listener.local_addr()?;
     println!(
         "{}",
-        say(
-            &format!("Serving the book at http://{addr}/ (in French: http://{addr}/fr/). Ctrl-C stops the server."),
-            &format!("Le livre est servi à l'adresse http://{addr}/fr/ (en anglais\u{a0}: http://{addr}/). Ctrl-C arrête le serveur."),
-        )
+        tr!("Serving the book at http://{addr}/ (in French: http://{addr}/fr/). Ctrl-C stops the server.")
     );
     serve::serve(listener, config, stopped()).await?;
-    println!("{}", say("Stopped.", "Arrêté."));
+    println!("{}", tr!("Stopped."));
     Ok(())
 }
 
