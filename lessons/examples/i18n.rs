@@ -52,7 +52,9 @@ mod starter;
 
 /// The macros whose first string literal is a message (for `say!`, the
 /// first after the narrator).
-pub const MESSAGE_MACROS: &[&str] = &["tr", "tr_static", "say", "out", "outln"];
+/// `trn!(count; "one", "many", ..)`'s first form is the `msgid`, its second
+/// the `msgid_plural`.
+pub const MESSAGE_MACROS: &[&str] = &["tr", "tr_static", "trn", "say", "out", "outln"];
 
 /// One text to translate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,9 @@ pub struct Msg {
     pub refs: Vec<String>,
     /// A note for the translator (`#.` in the catalogue).
     pub note: String,
+    /// The English plural form (`msgid_plural`) of a `trn!` message; empty
+    /// for every other text.
+    pub plural: String,
 }
 
 /// A catalogue and the texts it must translate.
@@ -84,6 +89,9 @@ pub struct Entry {
     pub fuzzy: bool,
     /// The translator's own comments (`# `), kept as they are.
     pub comments: String,
+    /// A plural entry's forms (`msgstr[0]`, `msgstr[1]`); empty otherwise.
+    /// `text` is then the first form, or empty if any form is.
+    pub forms: Vec<String>,
 }
 
 pub fn repo() -> PathBuf {
@@ -117,6 +125,7 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
         id: title.trim_matches('"').to_string(),
         refs: vec!["book/book.toml".into()],
         note: "The book's title, on every page.".into(),
+        plural: String::new(),
     });
     let mut pages: Vec<PathBuf> = fs::read_dir(&src)?
         .map(|e| e.map(|e| e.path()))
@@ -140,6 +149,7 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
                 id,
                 refs: vec![format!("{name}:{line}")],
                 note: m.comment,
+                plural: String::new(),
             });
         }
     }
@@ -159,6 +169,7 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
                 note: "Text of a diagram, written as XML (&amp; for &): keep it about as \
                        long as the English, it must fit its box."
                     .into(),
+                plural: String::new(),
             });
         }
     }
@@ -170,6 +181,7 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
             note: "Part of every page: the menu bar, the keyboard help, the search. \
                    HTML: keep the <kbd> tags."
                 .into(),
+            plural: String::new(),
         });
     }
     Ok(Domain {
@@ -287,22 +299,36 @@ pub fn rust_messages(source: &str, name: &str) -> Result<Vec<Msg>> {
                 continue;
             }
             let mut inner = args.stream().into_iter().peekable();
-            if macro_name == "say" {
-                // Skip the narrator: everything up to the first comma.
+            // Skip the narrator of `say!` (up to the first comma), the count
+            // of `trn!` (up to the semicolon).
+            let skip_to = match macro_name.as_str() {
+                "say" => Some(','),
+                "trn" => Some(';'),
+                _ => None,
+            };
+            if let Some(stop) = skip_to {
                 for t in inner.by_ref() {
-                    if matches!(&t, TokenTree::Punct(p) if p.as_char() == ',') {
+                    if matches!(&t, TokenTree::Punct(p) if p.as_char() == stop) {
                         break;
                     }
                 }
             }
             if let Some(TokenTree::Literal(lit)) = inner.next() {
                 if let Some(text) = literal::string_value(&lit.to_string()) {
+                    let mut plural = String::new();
+                    if macro_name == "trn" {
+                        inner.next(); // the comma
+                        if let Some(TokenTree::Literal(many)) = inner.next() {
+                            plural = literal::string_value(&many.to_string()).unwrap_or_default();
+                        }
+                    }
                     if is_message(&text) {
                         found.push(Msg {
                             ctxt: String::new(),
                             id: text,
                             refs: vec![format!("{name}:{}", lit.span().start().line)],
                             note: String::new(),
+                            plural,
                         });
                     }
                 }
@@ -503,6 +529,7 @@ pub fn exercise_files_domain(repo: &Path) -> Result<Option<Domain>> {
                        as they are. Break the lines where you like (under 80 columns): each \
                        becomes a comment line. Keep the \"TODO:\" marker as it is."
                     .into(),
+                plural: String::new(),
             });
         }
     }
@@ -523,12 +550,21 @@ pub fn read_po(path: &Path) -> Result<Vec<Entry>> {
         polib::po_file::parse(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(catalog
         .messages()
-        .map(|m| Entry {
-            ctxt: m.msgctxt().unwrap_or("").to_string(),
-            id: m.msgid().to_string(),
-            text: m.msgstr().unwrap_or("").to_string(),
-            fuzzy: m.flags().is_fuzzy(),
-            comments: m.translator_comments().to_string(),
+        .map(|m| {
+            let forms = m.msgstr_plural().cloned().unwrap_or_default();
+            let text = match m.msgstr() {
+                Ok(text) => text.to_string(),
+                Err(_) if forms.iter().all(|f| !f.is_empty()) => forms[0].clone(),
+                Err(_) => String::new(),
+            };
+            Entry {
+                ctxt: m.msgctxt().unwrap_or("").to_string(),
+                id: m.msgid().to_string(),
+                text,
+                fuzzy: m.flags().is_fuzzy(),
+                comments: m.translator_comments().to_string(),
+                forms,
+            }
         })
         .collect())
 }
@@ -677,10 +713,20 @@ pub fn write_po(repo: &Path, domain: &Domain, known: &[Entry]) -> Result<()> {
             out.push_str(&po_string("msgctxt", &m.ctxt));
         }
         out.push_str(&po_string("msgid", &m.id));
-        out.push_str(&po_string(
-            "msgstr",
-            entry.as_ref().map_or("", |e| e.text.as_str()),
-        ));
+        if m.plural.is_empty() {
+            out.push_str(&po_string(
+                "msgstr",
+                entry.as_ref().map_or("", |e| e.text.as_str()),
+            ));
+        } else {
+            // French has two forms: msgstr[0] for 0 and 1, msgstr[1] beyond.
+            out.push_str(&po_string("msgid_plural", &m.plural));
+            let forms = entry.as_ref().map(|e| e.forms.clone()).unwrap_or_default();
+            for i in 0..2 {
+                let form = forms.get(i).map_or("", String::as_str);
+                out.push_str(&po_string(&format!("msgstr[{i}]"), form));
+            }
+        }
     }
     let wanted: BTreeSet<(&str, &str)> = domain
         .messages

@@ -9,7 +9,7 @@ pub mod apis;
 pub mod i18n;
 pub mod kit;
 
-pub use kafka_course_macros::{tr, tr_static};
+pub use kafka_course_macros::{tr, tr_static, trn};
 
 pub mod ch1_cluster;
 pub mod ch2_producer;

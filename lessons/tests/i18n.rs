@@ -110,3 +110,39 @@ fn french_typography_is_checked() {
     // A colon inside code or an address is not punctuation.
     assert!(typography("localhost:9092, {key:<6}").is_none());
 }
+
+#[test]
+fn plural_forms_follow_each_language() {
+    // `trn!` picks the form each language asks for: English says "0
+    // brokers" and "1 broker", French « 0 broker » and « 1 broker ».
+    use kafka_course::i18n::{set, Lang};
+    use kafka_course::trn;
+    let say = |n: usize| {
+        trn!(n;
+            "The cluster has {n} broker: {}.",
+            "The cluster has {n} brokers: {}.",
+            "…"
+        )
+    };
+    set(Lang::En);
+    let english: Vec<String> = (0..3).map(say).collect();
+    set(Lang::Fr);
+    let french: Vec<String> = (0..3).map(say).collect();
+    set(Lang::En);
+    assert_eq!(
+        english,
+        [
+            "The cluster has 0 brokers: ….",
+            "The cluster has 1 broker: ….",
+            "The cluster has 2 brokers: …."
+        ]
+    );
+    assert_eq!(
+        french,
+        [
+            "Le cluster compte 0 broker\u{a0}: ….",
+            "Le cluster compte 1 broker\u{a0}: ….",
+            "Le cluster compte 2 brokers\u{a0}: …."
+        ]
+    );
+}

@@ -41,6 +41,84 @@ pub fn tr_static(input: TokenStream) -> TokenStream {
     expand(input, false)
 }
 
+/// `trn!(count; "{n} broker", "{n} brokers", args...)`: a `String`, like
+/// `format!`, in the reader's language and in the form `count` asks for
+/// (gettext's `ngettext`). English takes the first form for 1 and the
+/// second otherwise; French (`plural=(n > 1)`) the first for 0 and 1. In
+/// the catalogue it is one entry with `msgid_plural` and `msgstr[0]`,
+/// `msgstr[1]`.
+#[proc_macro]
+pub fn trn(input: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = input.into_iter().collect();
+    let Some(semi) = tokens
+        .iter()
+        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+    else {
+        return error("trn! needs `count; \"one\", \"many\"`");
+    };
+    let count: TokenStream = tokens[..semi].iter().cloned().collect();
+    let mut rest = tokens[semi + 1..].iter().cloned();
+    let one = rest.next().and_then(literal);
+    let comma = rest.next();
+    let many = rest.next().and_then(literal);
+    let (Some(one), Some(TokenTree::Punct(_)), Some(many)) = (one, comma, many) else {
+        return error("trn! needs `count; \"one\", \"many\"` (two string literals)");
+    };
+    let args: TokenStream = rest.collect();
+    let Some(text) = string_value(&one.to_string()) else {
+        return error("trn!'s forms must be string literals");
+    };
+    let french = match catalogue() {
+        Ok(map) => match map.get(&text) {
+            Some(Translation::Plural(forms)) if forms.len() == 2 => Some(forms.clone()),
+            _ => None,
+        },
+        Err(e) => return error(e),
+    };
+    let format = |lit: Literal| -> TokenStream {
+        let mut inner = TokenStream::from(TokenTree::Literal(lit));
+        inner.extend(args.clone());
+        let mut ts: TokenStream = "::std::format!".parse().unwrap();
+        ts.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, inner))]);
+        ts
+    };
+    let choose = |test: &str, first: TokenStream, second: TokenStream| -> TokenStream {
+        let mut ts: TokenStream = test.parse().unwrap();
+        ts.extend([
+            TokenTree::Group(Group::new(Delimiter::Brace, first)),
+            TokenTree::Ident(proc_macro::Ident::new(
+                "else",
+                proc_macro::Span::call_site(),
+            )),
+            TokenTree::Group(Group::new(Delimiter::Brace, second)),
+        ]);
+        ts
+    };
+    let english = choose("if __trn_count == 1", format(one.clone()), format(many));
+    let body = match french {
+        None => english,
+        Some(forms) => {
+            let lit = |text: &str| {
+                let mut l = Literal::string(text);
+                l.set_span(one.span());
+                l
+            };
+            let fr = choose(
+                "if __trn_count > 1",
+                format(lit(&forms[1])),
+                format(lit(&forms[0])),
+            );
+            choose("if ::course_i18n::french()", fr, english)
+        }
+    };
+    // `let __trn_count: u64 = (count) as u64; body`, in a block.
+    let mut block: TokenStream = "let __trn_count: u64 = ".parse().unwrap();
+    block.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, count))]);
+    block.extend("as u64;".parse::<TokenStream>().unwrap());
+    block.extend(body);
+    TokenTree::Group(Group::new(Delimiter::Brace, block)).into()
+}
+
 fn expand(input: TokenStream, format: bool) -> TokenStream {
     let mut tokens = input.into_iter();
     let Some(first) = tokens.next() else {
@@ -58,7 +136,10 @@ fn expand(input: TokenStream, format: bool) -> TokenStream {
         return error("tr!'s first argument must be a string literal");
     };
     let french = match catalogue() {
-        Ok(map) => map.get(&text).cloned(),
+        Ok(map) => match map.get(&text) {
+            Some(Translation::One(fr)) => Some(fr.clone()),
+            _ => None,
+        },
         Err(e) => return error(e),
     };
     let branch = |lit: Literal| -> TokenStream {
@@ -111,8 +192,8 @@ fn literal(token: TokenTree) -> Option<Literal> {
 
 /// English text to French, from the course's `lessons/po/fr.po`, read once
 /// per compilation. Fuzzy and empty translations are left out.
-fn catalogue() -> Result<&'static HashMap<String, String>, String> {
-    static CATALOGUE: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
+fn catalogue() -> Result<&'static HashMap<String, Translation>, String> {
+    static CATALOGUE: OnceLock<Result<HashMap<String, Translation>, String>> = OnceLock::new();
     CATALOGUE
         .get_or_init(|| {
             // The course's program catalogue, `lessons/po/fr.po`, found from
@@ -132,17 +213,30 @@ fn catalogue() -> Result<&'static HashMap<String, String>, String> {
             let catalog =
                 polib::po_file::parse(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             for m in catalog.messages() {
-                let (id, Ok(text)) = (m.msgid(), m.msgstr()) else {
+                if m.flags().is_fuzzy() {
                     continue;
-                };
-                if !text.is_empty() && !m.flags().is_fuzzy() {
-                    map.insert(id.to_string(), text.to_string());
+                }
+                if let Ok(forms) = m.msgstr_plural() {
+                    if forms.iter().all(|f| !f.is_empty()) {
+                        map.insert(m.msgid().to_string(), Translation::Plural(forms.clone()));
+                    }
+                } else if let Ok(text) = m.msgstr() {
+                    if !text.is_empty() {
+                        map.insert(m.msgid().to_string(), Translation::One(text.to_string()));
+                    }
                 }
             }
             Ok(map)
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// A catalogue's French for one English text.
+enum Translation {
+    One(String),
+    /// `msgstr[0]`, `msgstr[1]`: French's singular (0 and 1) and plural.
+    Plural(Vec<String>),
 }
 
 fn error(message: impl AsRef<str>) -> TokenStream {

@@ -19,11 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context as _, Result};
 use rdkafka::producer::{FutureProducer, Producer};
 
-use crate::i18n::plural;
 use crate::kit::{brokers_named, in_words, Ctx, Event, PartitionState};
 pub use program::PartitionInfo;
 
-use crate::{say, tr, tr_static};
+use crate::{say, tr, tr_static, trn};
 
 /// The topic this lesson creates (its logical name).
 pub const TOPIC: &str = "machine-commands";
@@ -110,18 +109,18 @@ fn the_cluster(
     });
 
     let ids: Vec<String> = brokers.iter().map(|b| format!("broker {b}")).collect();
-    say!(
-        ctx,
-        "The cluster has {}: {}.",
-        count(brokers.len(), "broker", "brokers"),
+    let n = brokers.len();
+    ctx.say(trn!(n;
+        "The cluster has {n} broker: {}.",
+        "The cluster has {n} brokers: {}.",
         ids.join(", ")
-    );
-    say!(
-        ctx,
-        "Created topic \"{TOPIC}\": {}, replication factor {}.",
-        count(partitions.len(), "partition", "partitions"),
+    ));
+    let n = partitions.len();
+    ctx.say(trn!(n;
+        "Created topic \"{TOPIC}\": {n} partition, replication factor {}.",
+        "Created topic \"{TOPIC}\": {n} partitions, replication factor {}.",
         replication_factor(&partitions)
-    );
+    ));
     say!(ctx, "");
     // The replicas column is as wide as its widest list: broker ids can be long.
     let w = partitions
@@ -175,11 +174,10 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
     } else {
         tr!("sharing brokers ({})", brokers_named(&hosts))
     };
-    say!(
-        ctx,
-        "Each partition lists {} (copies of its log), {on}:",
-        count(rf, tr_static!("replica"), tr_static!("replicas"))
-    );
+    ctx.say(trn!(rf;
+        "Each partition lists {rf} replica (a copy of its log), {on}:",
+        "Each partition lists {rf} replicas (copies of its log), {on}:"
+    ));
     say!(
         ctx,
         "replicas on one broker fail together with it, no safer than a single copy. The\n\
@@ -397,12 +395,6 @@ fn replication_factor(partitions: &[PartitionInfo]) -> usize {
         .map(|p| p.replicas.len())
         .max()
         .unwrap_or(0)
-}
-
-/// "1 broker", "3 brokers": a count with its noun, singular or plural as
-/// the reader's language has it (French: "0 broker").
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", plural(n, one, many))
 }
 
 fn distinct(ids: &[i32]) -> BTreeSet<i32> {
