@@ -103,7 +103,8 @@ pub fn describe<C: ClientContext>(
     client: &Client<C>,
     topic: &str,
 ) -> Result<(Vec<i32>, Vec<PartitionInfo>)> {
-    let metadata = client.fetch_metadata(Some(topic), Timeout::After(Duration::from_secs(5)))?;
+    let timeout = Timeout::After(Duration::from_secs(5));
+    let metadata = client.fetch_metadata(Some(topic), timeout)?;
     let mut brokers: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
     brokers.sort();
     let mut partitions: Vec<PartitionInfo> = metadata
