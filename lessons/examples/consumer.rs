@@ -135,8 +135,9 @@ async fn main() -> Result<()> {
         // Commit after the work: the group now records this partition's
         // next offset (this one + 1). If the program dies before this line,
         // the record is read again by whichever member gets the partition.
-        // `Sync` waits for the broker's answer: simple and safe, one round
-        // trip per record; a busy consumer commits every N records instead.
+        // `Sync` waits for the broker's answer (the program does nothing
+        // else meanwhile): simple and safe, one round trip per record; a
+        // busy consumer commits asynchronously, or every N records.
         consumer
             .commit_message(&message, CommitMode::Sync)
             .context("committing")?;

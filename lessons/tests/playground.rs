@@ -345,7 +345,8 @@ fn the_examples_say_how_to_start_a_cluster() {
 
 #[test]
 fn kcat_uses_the_commands_course_cluster_prints() {
-    let kcat = Command::new("which").arg("kcat").output();
+    // kcat is optional: without it, this test checks nothing.
+    let kcat = Command::new("kcat").arg("-V").output();
     if !kcat.is_ok_and(|o| o.status.success()) {
         eprintln!("kcat is not installed: skipped (Debian/Ubuntu: apt install kcat)");
         return;
