@@ -130,10 +130,13 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// Start the embedded 3-broker cluster alone, for your own programs and
-    /// Kafka tools (kcat...): print its address and commands to paste,
-    /// and keep it up until Ctrl-C. On this machine only (127.0.0.1).
-    /// Always the embedded cluster: KAFKA_BOOTSTRAP_SERVERS is not read.
+    /// The embedded 3-broker cluster alone, for your own programs and kcat,
+    /// until Ctrl-C.
+    ///
+    /// Prints its address and commands to paste (lessons/examples/producer.rs
+    /// and consumer.rs, kcat), with a topic `playground` ready. It listens
+    /// on 127.0.0.1: this machine only. Always the embedded cluster:
+    /// KAFKA_BOOTSTRAP_SERVERS and --brokers are not read.
     Cluster,
     /// For teachers: hand out a clean copy, check a class's copies.
     #[command(subcommand)]
