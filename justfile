@@ -46,6 +46,10 @@ book:
 serve *ARGS:
     cargo run --release --quiet -- serve {{ARGS}}
 
+# The embedded 3-broker cluster alone, for your own programs and kcat: prints its address, stays up until Ctrl-C
+playground:
+    cargo run --release --quiet -- cluster
+
 # Start the real 3-broker cluster (Docker), on this machine only unless KAFKA_HOST=<its IP> is set
 cluster-up:
     docker compose up -d --wait

@@ -23,6 +23,7 @@ pub mod bench;
 pub mod clean;
 pub mod exercises;
 pub mod keep;
+pub mod playground;
 pub mod serve;
 pub mod teacher;
 pub mod workshop;

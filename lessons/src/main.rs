@@ -10,6 +10,7 @@
 //! cargo run --release -- exercises    # which exercises pass
 //! cargo run --release -- watch        # check the exercise you edit at each save
 //! cargo run --release -- serve        # the book at http://127.0.0.1:3000, with Run and Check
+//! cargo run --release -- cluster      # the embedded cluster alone, for your own code, until Ctrl-C
 //! cargo run --release -- teacher check ../class   # a class table
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- clean   # delete what the lessons left there
@@ -129,6 +130,14 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+    /// The embedded 3-broker cluster alone, for your own programs and kcat,
+    /// until Ctrl-C.
+    ///
+    /// Prints its address and commands to paste (lessons/examples/producer.rs
+    /// and consumer.rs, kcat), with a topic `playground` ready. It listens
+    /// on 127.0.0.1: this machine only. Always the embedded cluster:
+    /// KAFKA_BOOTSTRAP_SERVERS and --brokers are not read.
+    Cluster,
     /// For teachers: hand out a clean copy, check a class's copies.
     #[command(subcommand)]
     Teacher(TeacherCommand),
@@ -330,6 +339,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Clean { dry_run } => {
             kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
         }
+        Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),
         Command::Serve { port } => kafka_course::serve::run(port, &options),
         Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
