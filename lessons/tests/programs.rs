@@ -38,7 +38,6 @@ const MAX_LINES: usize = 300;
 
 /// Chapters whose lesson is not yet split into a program and its stage.
 const PENDING: &[&str] = &[
-    "ch2_producer",
     "ch3_acks",
     "ch4_consumer",
     "ch5_buffer",
