@@ -42,17 +42,6 @@ pub fn producer(bootstrap: &str, acks: &str) -> Result<FutureProducer> {
 }
 // ANCHOR_END: producer
 
-/// Send one record, a value without a key, and wait for its delivery
-/// report: the partition and offset it gives, or the error.
-pub async fn send(producer: &FutureProducer, topic: &str, value: &str) -> KafkaResult<(i32, i64)> {
-    let record = FutureRecord::<(), _>::to(topic).payload(value);
-    let delivery = producer
-        .send(record, Duration::from_secs(10))
-        .await
-        .map_err(|(error, _record)| error)?;
-    Ok((delivery.partition, delivery.offset))
-}
-
 // ANCHOR: rtt
 /// Make every broker of a mock cluster answer each request `rtt` late, as
 /// if it were `rtt` away on the network (`Duration::ZERO`: on time again).
@@ -66,6 +55,19 @@ pub fn delay_every_broker<C: ClientContext>(
 // ANCHOR_END: rtt
 
 // ANCHOR: timed_send
+/// Send one record, a value without a key, and wait for its delivery
+/// report: the partition and offset it gives, or the error.
+pub async fn send(producer: &FutureProducer, topic: &str, value: &str) -> KafkaResult<(i32, i64)> {
+    // No key: each of these topics has a single partition anyway.
+    let record = FutureRecord::<(), _>::to(topic).payload(value);
+    // On failure, `send` gives the error back with the record: keep the error.
+    let delivery = producer
+        .send(record, Duration::from_secs(10))
+        .await
+        .map_err(|(error, _record)| error)?;
+    Ok((delivery.partition, delivery.offset))
+}
+
 /// Send one record and time it, from the call to its delivery report.
 pub async fn timed_send(
     producer: &FutureProducer,
