@@ -622,8 +622,8 @@ async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec
         if let Some(mock) = ctx.mock() {
             mock.clear_request_errors(RDKafkaApiKey::Produce);
         }
-        // The partition as the producer sees it after the refusals (the
-        // leader it was told it had lost).
+        // The partition's metadata after the refusals: NOT_LEADER_FOR_PARTITION
+        // sent the producer to ask where the leader is; this is the answer.
         let (_, partitions) = describe(producer.client(), topic)
             .with_context(|| tr!("fetching the metadata of {topic}"))?;
         ctx.record(Event::Partitions {
