@@ -2,23 +2,13 @@
 //! through three machine tools in a strict order, M1 (mill), then M2 (drill),
 //! then M3 (polish).
 //!
-//! These are the events the lessons write to Kafka, as typed Rust values.
-//! Kafka itself only stores bytes: serde turns them into JSON and back.
+//! These are the events the lessons write to Kafka, as typed Rust values
+//! ([`MachineCommand`]). Kafka itself only stores bytes: serde turns them
+//! into JSON and back.
 
-use serde::{Deserialize, Serialize};
-
-/// A command for one machine tool to work on one lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MachineCommand {
-    /// The production lot, e.g. `lot-A`. Used as the record's key.
-    pub lot: String,
-    /// 1, 2, 3: the position of this step in the lot's sequence.
-    pub step: u32,
-    /// The machine tool: `M1`, `M2` or `M3`.
-    pub machine: String,
-    /// What the machine does: `mill`, `drill`, `polish`.
-    pub operation: String,
-}
+// The event itself is defined in chapter 2's program, where the book
+// shows it; the helpers below build the lessons' commands.
+pub use crate::ch2_producer::program::MachineCommand;
 
 /// The three steps of every lot, in order: (machine, operation).
 pub const STEPS: [(&str, &str); 3] = [("M1", "mill"), ("M2", "drill"), ("M3", "polish")];

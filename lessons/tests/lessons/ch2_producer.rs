@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kafka_course::ch2_producer::{self, COMPARED_KEYS, LOTS, PARTITIONS, SPREAD_RECORDS};
-use kafka_course::kit::Ctx;
+use kafka_course::ch2_producer::{
+    self, COMPARED_KEYS, LOTS, PARTITIONS, ROUTING_TOPIC, ROUTING_TOPIC_4, SPREAD_RECORDS, TOPIC,
+};
+use kafka_course::kit::{Ctx, Event};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::Message;
 
@@ -151,6 +153,108 @@ pub fn claims(ctx: &Ctx, report: &ch2_producer::Report) {
     );
     assert!(!text.contains("unexpected"), "{text}");
     assert!(!text.contains("NOT"), "{text}");
+
+    timeline(ctx, report);
+}
+
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: each topic's partitions, every keyed delivery and every
+/// record read back, in order.
+fn timeline(ctx: &Ctx, report: &ch2_producer::Report) {
+    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+
+    // The topics the lesson wrote to, with their partition counts.
+    let created: Vec<(&str, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TopicCreated { topic, partitions } => Some((topic.as_str(), partitions.len())),
+            _ => None,
+        })
+        .collect();
+    let n = PARTITIONS as usize;
+    assert_eq!(
+        created,
+        [
+            (TOPIC, n),
+            (ch2_producer::KEYLESS_TOPIC, n),
+            (ROUTING_TOPIC, n),
+            (ROUTING_TOPIC_4, n + 1)
+        ]
+    );
+
+    // Every delivery, in order: the keyed commands, then the routing table
+    // (per key: the default producer, the Java-like one, the default one
+    // on 4 partitions). Keyless records have random partitions: not there.
+    let delivered: Vec<(String, Option<String>, i32, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delivered {
+                topic,
+                key,
+                partition,
+                offset,
+                value,
+                ..
+            } => {
+                if let (Some(key), Some(value)) = (key, value) {
+                    let command: MachineCommand = serde_json::from_str(value).unwrap();
+                    assert_eq!(&command.lot, key, "the key is the lot");
+                }
+                Some((topic.clone(), key.clone(), *partition, *offset))
+            }
+            _ => None,
+        })
+        .collect();
+    let keyed: Vec<(String, Option<String>, i32, i64)> = report
+        .keyed
+        .iter()
+        .map(|s| {
+            (
+                TOPIC.to_string(),
+                Some(s.command.lot.clone()),
+                s.partition,
+                s.offset,
+            )
+        })
+        .collect();
+    assert_eq!(delivered[..keyed.len()], keyed[..]);
+    let routed: Vec<(&str, &str, i32)> = delivered[keyed.len()..]
+        .iter()
+        .map(|(topic, key, partition, _)| (topic.as_str(), key.as_deref().unwrap(), *partition))
+        .collect();
+    let expected: Vec<(&str, &str, i32)> = report
+        .routes
+        .iter()
+        .flat_map(|r| {
+            [
+                (ROUTING_TOPIC, r.key.as_str(), r.consistent_random),
+                (ROUTING_TOPIC, r.key.as_str(), r.murmur2_random),
+                (ROUTING_TOPIC_4, r.key.as_str(), r.consistent_random_4),
+            ]
+        })
+        .collect();
+    assert_eq!(routed, expected);
+
+    // The records read back, by (partition, offset), with their keys.
+    let read: Vec<(i32, i64, Option<String>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Read {
+                topic,
+                partition,
+                offset,
+                key,
+                ..
+            } if topic == TOPIC => Some((*partition, *offset, key.clone())),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(i32, i64, Option<String>)> = report
+        .read_back
+        .iter()
+        .map(|((p, o), command)| (*p, *o, Some(command.lot.clone())))
+        .collect();
+    assert_eq!(read, expected);
 }
 
 /// The Java client's default partition for a keyed record:

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kafka_course::ch3_acks::{self, Acks, FAULTS, RECORDS};
-use kafka_course::kit::Ctx;
+use kafka_course::kit::{Ctx, Event};
 use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
@@ -155,6 +155,106 @@ pub fn claims(ctx: &Ctx, report: &ch3_acks::Report) {
         let offsets: Vec<i64> = (0..RECORDS as i64).collect();
         assert_eq!(run.offsets(), offsets, "{acks:?} offsets");
         assert!(run.lost().is_empty());
+    }
+
+    timeline(ctx, report);
+}
+
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: the topics' partitions, then per setting every delivery
+/// report of the fault part, the log's watermarks, and the records read.
+fn timeline(ctx: &Ctx, report: &ch3_acks::Report) {
+    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+
+    // The topics' partitions, as the placements saw them.
+    let created: Vec<(String, i32, Vec<i32>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TopicCreated { topic, partitions } => {
+                let p = &partitions[0];
+                Some((topic.clone(), p.leader, p.replicas.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut topics = vec![ch3_acks::LATENCY_TOPIC.to_string()];
+    topics.extend(report.runs.iter().map(|r| r.acks.topic()));
+    let expected: Vec<(String, i32, Vec<i32>)> = topics
+        .into_iter()
+        .zip(&report.placements)
+        .map(|(topic, p)| (topic, p.leader, p.replicas.clone()))
+        .collect();
+    assert_eq!(created, expected);
+
+    for run in &report.runs {
+        let topic = run.acks.topic();
+        // Each report: delivered at its offset, or refused with its error.
+        let reports: Vec<Result<i64, String>> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Delivered {
+                    topic: t,
+                    offset,
+                    value,
+                    producer,
+                    ..
+                } if *t == topic => {
+                    assert_eq!(producer.as_deref(), Some(run.acks.label().as_str()));
+                    assert!(value.is_some());
+                    Some(Ok(*offset))
+                }
+                Event::WriteRefused {
+                    topic: t, reason, ..
+                } if *t == topic => Some(Err(reason.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reports, run.reports, "{topic}");
+        let delivered_values: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Delivered {
+                    topic: t, value, ..
+                } if *t == topic => value.clone(),
+                _ => None,
+            })
+            .collect();
+        let reported: Vec<String> = run
+            .sent
+            .iter()
+            .zip(&run.reports)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(v, _)| v.clone())
+            .collect();
+        assert_eq!(delivered_values, reported, "{topic}");
+
+        // The log: its watermarks span exactly the records read back.
+        let watermarks: Vec<(i64, i64)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Watermarks {
+                    topic: t,
+                    low,
+                    high,
+                    ..
+                } if *t == topic => Some((*low, *high)),
+                _ => None,
+            })
+            .collect();
+        let read: Vec<i64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    topic: t, offset, ..
+                } if *t == topic => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(read.len(), run.log.len(), "{topic}");
+        let [(low, high)] = watermarks[..] else {
+            panic!("{topic}: one watermarks event, not {watermarks:?}");
+        };
+        assert_eq!(read, (low..high).collect::<Vec<_>>(), "{topic}");
     }
 }
 

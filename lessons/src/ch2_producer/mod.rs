@@ -16,17 +16,21 @@
 //!    stay the same.
 //!
 //! Run it: `just lesson-2` or `cargo run --release -- lesson 2`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
+
+pub mod program;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use futures::future::try_join_all;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, Producer};
 
-use crate::kit::Ctx;
+use crate::ch1_cluster::program::{describe, PartitionInfo};
+use crate::kit::{Ctx, Event, PartitionState};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -50,12 +54,18 @@ pub const COMPARED_KEYS: [&str; 8] = [
     "lot-A", "lot-B", "lot-C", "lot-D", "lot-E", "lot-F", "lot-G", "lot-H",
 ];
 
-/// How long the lesson waits on librdkafka before it fails: to fetch
-/// metadata, to await a delivery report, and, as the second argument of
-/// `FutureProducer::send` (`queue_timeout`), to enqueue a record while the
-/// producer's queue is full. Once a record is queued, its delivery is bounded
-/// by `message.timeout.ms` (10 s, set by the kit), not by this.
+/// The sticky windows of the two keyless runs: 60 s, then none.
+const LONG_STICKY: Duration = Duration::from_secs(60);
+const NO_STICKY: Duration = Duration::ZERO;
+
+/// How long the lesson waits for a keyless record's delivery report before
+/// it fails (`message.timeout.ms`, 10 s, bounds it already: this is a
+/// second guard, so that the lesson never hangs).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The producers, as the timeline names them: by their partitioner.
+const DEFAULT_PRODUCER: &str = "consistent_random";
+const JAVA_LIKE_PRODUCER: &str = "murmur2_random";
 
 /// What the lesson observed, for tests to check beyond the printed text.
 #[derive(Debug)]
@@ -99,13 +109,9 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let topics = create_topics(ctx).await?;
     let example_json = event_to_bytes(ctx)?;
     // The default settings: librdkafka's `consistent_random` partitioner.
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .create()
-        .context(tr!("creating the producer"))?;
+    let producer = program::producer(ctx.bootstrap()).context(tr!("creating the producer"))?;
     let (keyed, read_back) = same_key_same_partition(ctx, &producer, &topics.commands).await?;
-    let (sticky_partitions, spread) = no_key(ctx, &topics.keyless).await?;
+    let (sticky_partitions, spread) = no_key(ctx, &producer, &topics.keyless).await?;
     let routes = two_partitioners(ctx, &producer, &topics).await?;
     Ok(Report {
         topic: topics.commands,
@@ -150,13 +156,7 @@ async fn create_topics(ctx: &Ctx) -> Result<Topics> {
 fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
     ctx.section(&tr!("A typed event becomes bytes"));
     let event = MachineCommand::step("lot-A", 1);
-    // ANCHOR: serialize
-    // Kafka stores bytes, not Rust values: the producer's first job is to
-    // serialize. serde_json turns the event into JSON text, as UTF-8 bytes.
-    let value: Vec<u8> = serde_json::to_vec(&event).context(tr!("serializing the event"))?;
-    // The key is bytes too: the lot, so that all of a lot's commands share it.
-    let key: &[u8] = event.lot.as_bytes();
-    // ANCHOR_END: serialize
+    let (key, value) = program::serialize(&event).context(tr!("serializing the event"))?;
     let n = value.len();
     say!(ctx, "The event, as a Rust value:");
     say!(ctx, "  {event:?}");
@@ -167,7 +167,7 @@ fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
         "What the broker stores, byte by byte (first 16 of {n}):"
     );
     say!(ctx, "  {} ...", hex(&value[..16.min(n)]));
-    let lot = String::from_utf8_lossy(key);
+    let lot = String::from_utf8_lossy(&key);
     say!(ctx, "Its key, the lot ({} bytes): {lot}", key.len());
     say!(
         ctx,
@@ -184,7 +184,7 @@ async fn same_key_same_partition(
     topic: &str,
 ) -> Result<(Vec<Sent>, BTreeMap<(i32, i64), MachineCommand>)> {
     ctx.section(&tr!("Same key, same partition: the delivery reports"));
-    learn_topic(producer, topic)?;
+    learn_topic(ctx, producer, topic, Some(TOPIC))?;
     // Step by step: every lot's step 1, then every lot's step 2, ... so the
     // lots' records are interleaved, as they would be in a busy workshop.
     let commands: Vec<MachineCommand> = (1..=3)
@@ -199,19 +199,10 @@ async fn same_key_same_partition(
     say!(ctx, "command           key    -> partition  offset");
     let mut keyed = Vec::new();
     for command in &commands {
-        // ANCHOR: produce_keyed
-        let json = serde_json::to_vec(command)?;
-        // No partition given: the partitioner hashes the key to pick one.
-        let record = FutureRecord::to(topic).key(&command.lot).payload(&json);
-        // Awaiting the send gives the delivery report: the broker accepted the
-        // record, and says in which partition and at which offset it is stored.
-        let delivery = producer
-            .send(record, SEND_TIMEOUT)
+        let (partition, offset) = program::send(producer, topic, command)
             .await
-            .map_err(|(e, _)| e)
             .with_context(|| tr!("producing {}", command.label()))?;
-        let (partition, offset) = (delivery.partition, delivery.offset);
-        // ANCHOR_END: produce_keyed
+        delivered(ctx, TOPIC, DEFAULT_PRODUCER, command, partition, offset);
         let (label, lot) = (command.label(), &command.lot);
         say!(ctx, "{label:<17} {lot:<6} -> {partition:>9}  {offset:>6}");
         keyed.push(Sent {
@@ -270,6 +261,49 @@ fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
     }
 }
 
+/// Read `count` records of `topic` back, deserialized, by (partition,
+/// offset), and record each one in the timeline.
+async fn read_back(
+    ctx: &Ctx,
+    topic: &str,
+    count: usize,
+) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
+    let mut records = program::read_back(
+        ctx.bootstrap(),
+        &ctx.name("lesson-2-reader"),
+        topic,
+        PARTITIONS,
+        count,
+    )
+    .await
+    .context(tr!("reading the records back"))?;
+    if records.len() < count {
+        bail!(
+            "{}",
+            tr!(
+                "only {} of {count} records read back after 10 s",
+                records.len()
+            )
+        );
+    }
+    // In (partition, offset) order: the order they arrived in across
+    // partitions varies from run to run, and the timeline does not.
+    records.sort_by_key(|r| (r.partition, r.offset));
+    let mut read_back = BTreeMap::new();
+    for r in records {
+        ctx.record(Event::Read {
+            group: None,
+            member: None,
+            topic: TOPIC.to_string(),
+            partition: r.partition,
+            offset: r.offset,
+            key: r.key,
+        });
+        read_back.insert((r.partition, r.offset), r.command);
+    }
+    Ok(read_back)
+}
+
 /// Whether the records read back deserialize to the events sent there.
 fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64), MachineCommand>) {
     let first = &keyed[0];
@@ -305,15 +339,22 @@ fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64)
 /// Section "No key": keyless records with a long sticky window, then
 /// without one. Returns the partitions of the first run, and the number of
 /// records per partition of the second.
-async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
+async fn no_key(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
     ctx.section(&tr!("No key: a random partition, in sticky runs"));
+    // The default producer asks for the topic's partitions, for the
+    // timeline; the keyless producers learn them by themselves.
+    topic_created(ctx, producer, topic, KEYLESS_TOPIC)?;
     say!(
         ctx,
         "A record without a key has no partition of its own. librdkafka draws one at\n\
          random and keeps it for sticky.partitioning.linger.ms (default 10 ms), so that\n\
          a burst of keyless records fills one batch. With that window set to 60 s:"
     );
-    let sticky = send_keyless(ctx, topic, "60000", STICKY_RECORDS).await?;
+    let sticky = send_keyless(ctx, topic, LONG_STICKY, STICKY_RECORDS).await?;
     let sticky_partitions: BTreeSet<i32> = sticky.keys().copied().collect();
     match sticky_partitions.len() {
         1 => say!(ctx, "  {STICKY_RECORDS} keyless records all landed in one partition (drawn at random: not shown)."),
@@ -323,7 +364,7 @@ async fn no_key(ctx: &Ctx, topic: &str) -> Result<(BTreeSet<i32>, BTreeMap<i32, 
         ctx,
         "With the window set to 0, each keyless record gets a draw of its own:"
     );
-    let spread = send_keyless(ctx, topic, "0", SPREAD_RECORDS).await?;
+    let spread = send_keyless(ctx, topic, NO_STICKY, SPREAD_RECORDS).await?;
     say!(
         ctx,
         "  {SPREAD_RECORDS} keyless records landed in {} of the {PARTITIONS} partitions (how many in each varies).",
@@ -354,36 +395,30 @@ async fn two_partitioners(
     topics: &Topics,
 ) -> Result<Vec<Route>> {
     ctx.section(&tr!("Two partitioners, one key"));
-    // ANCHOR: murmur2
-    // The Java client hashes keys with murmur2; librdkafka's default,
-    // consistent_random, uses CRC32. This producer hashes like Java.
-    let java_like: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .set("partitioner", "murmur2_random")
-        .create()
+    let java_like = program::java_like_producer(ctx.bootstrap())
         .context(tr!("creating the murmur2 producer"))?;
-    // ANCHOR_END: murmur2
     let (routing, routing_4) = (&topics.routing, &topics.routing_4);
-    for (p, t) in [
-        (producer, routing),
-        (producer, routing_4),
-        (&java_like, routing),
-    ] {
-        learn_topic(p, t)?;
-    }
+    learn_topic(ctx, producer, routing, Some(ROUTING_TOPIC))?;
+    learn_topic(ctx, producer, routing_4, Some(ROUTING_TOPIC_4))?;
+    learn_topic(ctx, &java_like, routing, None)?;
     let mut routes = Vec::new();
     for key in COMPARED_KEYS {
         // Every key is really sent through each producer: the partitions
-        // below come from delivery reports, not from a formula.
-        let json = serde_json::to_vec(&MachineCommand::step(key, 1))?;
-        let partitions = try_join_all([
-            partition_of(producer, routing, key, &json),
-            partition_of(&java_like, routing, key, &json),
-            partition_of(producer, routing_4, key, &json),
-        ])
-        .await
-        .with_context(|| tr!("producing key {key}"))?;
+        // below come from delivery reports, not from a formula. One send at
+        // a time, so that the offsets, too, are the same at every run.
+        let command = MachineCommand::step(key, 1);
+        let mut partitions = Vec::new();
+        for (p, name, topic, logical) in [
+            (producer, DEFAULT_PRODUCER, routing, ROUTING_TOPIC),
+            (&java_like, JAVA_LIKE_PRODUCER, routing, ROUTING_TOPIC),
+            (producer, DEFAULT_PRODUCER, routing_4, ROUTING_TOPIC_4),
+        ] {
+            let (partition, offset) = program::send(p, topic, &command)
+                .await
+                .with_context(|| tr!("producing key {key}"))?;
+            delivered(ctx, logical, name, &command, partition, offset);
+            partitions.push(partition);
+        }
         routes.push(Route {
             key: key.to_string(),
             consistent_random: partitions[0],
@@ -487,57 +522,77 @@ fn describe_routes(ctx: &Ctx, routes: &[Route]) {
     );
 }
 
-/// Ask the cluster for `topic`'s partitions and their leaders.
+/// Ask the cluster for `topic`'s partitions and their leaders, and, if
+/// `logical` names it, record them in the timeline.
 ///
 /// A producer learns them by itself at its first send to a topic, but a new
 /// client can take up to a second or so to do it. Asking first keeps the
 /// lesson fast, and lets the partitioner see every partition from the first
 /// record on (the sticky partitioner moves on from a partition it cannot use).
-fn learn_topic(producer: &FutureProducer, topic: &str) -> Result<()> {
-    producer
-        .client()
-        .fetch_metadata(Some(topic), SEND_TIMEOUT)
+fn learn_topic(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+    logical: Option<&str>,
+) -> Result<()> {
+    match logical {
+        Some(logical) => topic_created(ctx, producer, topic, logical),
+        None => describe(producer.client(), topic)
+            .map(drop)
+            .with_context(|| tr!("fetching the metadata of {topic}")),
+    }
+}
+
+/// Record `topic`'s partitions (leaders, replicas, ISR) in the timeline,
+/// as the cluster's metadata describes them.
+fn topic_created(ctx: &Ctx, producer: &FutureProducer, topic: &str, logical: &str) -> Result<()> {
+    let (_, partitions) = describe(producer.client(), topic)
         .with_context(|| tr!("fetching the metadata of {topic}"))?;
+    ctx.record(Event::TopicCreated {
+        topic: logical.to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
     Ok(())
 }
 
-/// Send one keyed record and return the partition its delivery report names.
-async fn partition_of(
-    producer: &FutureProducer,
-    topic: &str,
-    key: &str,
-    value: &[u8],
-) -> Result<i32> {
-    let record = FutureRecord::to(topic).key(key).payload(value);
-    let delivery = producer
-        .send(record, SEND_TIMEOUT)
-        .await
-        .map_err(|(e, _)| e)?;
-    Ok(delivery.partition)
+/// Record a delivery report of `command` in the timeline, and which
+/// producer (partitioner) it came from.
+fn delivered(
+    ctx: &Ctx,
+    logical: &str,
+    producer: &str,
+    command: &MachineCommand,
+    partition: i32,
+    offset: i64,
+) {
+    ctx.record(Event::Delivered {
+        topic: logical.to_string(),
+        partition,
+        offset,
+        key: Some(command.lot.clone()),
+        value: serde_json::to_string(command).ok(),
+        producer: Some(producer.to_string()),
+    });
 }
 
 /// Write `count` keyless records with the given sticky window, and count how
 /// many landed in each partition (from the delivery reports).
+///
+/// Their deliveries are not in the timeline: their partitions are drawn at
+/// random, and the timeline, like the text, is the same at every run.
 async fn send_keyless(
     ctx: &Ctx,
     topic: &str,
-    sticky_ms: &str,
+    sticky: Duration,
     count: usize,
 ) -> Result<BTreeMap<i32, usize>> {
-    // ANCHOR: keyless
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("sticky.partitioning.linger.ms", sticky_ms)
-        .create()
+    let producer = program::keyless_producer(ctx.bootstrap(), sticky)
         .context(tr!("creating the keyless producer"))?;
     let mut partitions = Vec::new();
     let mut pending = Vec::new();
     for i in 0..count {
-        let json = serde_json::to_vec(&MachineCommand::step(&format!("lot-K{i}"), 1))?;
-        // No .key(...): the record's key is null.
-        let record: FutureRecord<'_, (), _> = FutureRecord::to(topic).payload(&json);
-        // The partitioner runs as the record is enqueued, not when it is sent.
-        let delivery = producer.send_result(record).map_err(|(e, _)| e)?;
+        let command = MachineCommand::step(&format!("lot-K{i}"), 1);
+        let delivery = program::send_without_key(&producer, topic, &command)?;
         if i == 0 {
             // Wait for the first one: until the producer is connected to a
             // partition's leader, the sticky partitioner skips that partition.
@@ -547,7 +602,6 @@ async fn send_keyless(
             pending.push(delivery);
         }
     }
-    // ANCHOR_END: keyless
     for delivery in pending {
         partitions.push(partition_delivered(delivery).await?);
     }
@@ -560,55 +614,20 @@ async fn send_keyless(
 
 /// Wait (bounded) for a delivery report and return its partition.
 async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
-    let delivered = tokio::time::timeout(SEND_TIMEOUT, delivery)
+    let (partition, _offset) = tokio::time::timeout(SEND_TIMEOUT, program::delivered(delivery))
         .await
-        .context(tr!("waiting for a delivery report"))?
-        .context(tr!("the producer was dropped"))?
-        .map_err(|(e, _)| e)?;
-    Ok(delivered.partition)
+        .context(tr!("waiting for a delivery report"))??;
+    Ok(partition)
 }
 
-/// Read `count` records from every partition of `topic`, from the beginning,
-/// and deserialize each value back into a `MachineCommand`.
-async fn read_back(
-    ctx: &Ctx,
-    topic: &str,
-    count: usize,
-) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
-    // assign() reads chosen partitions directly, without joining a group;
-    // librdkafka still wants a group.id, which is used for nothing here.
-    let consumer: StreamConsumer = ctx
-        .client_config()
-        .set("group.id", ctx.name("lesson-2-reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .context(tr!("creating the reader"))?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
     }
-    consumer.assign(&tpl)?;
-    let mut events = BTreeMap::new();
-    while events.len() < count {
-        let message = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
-            Ok(m) => m.context(tr!("reading the records back"))?,
-            Err(_) => bail!(
-                "{}",
-                tr!(
-                    "only {} of {count} records read back after 10 s",
-                    events.len()
-                )
-            ),
-        };
-        // ANCHOR: deserialize
-        // The consumer gets the bytes back and must know what they are.
-        let bytes = message.payload().context(tr!("a record without a value"))?;
-        let event: MachineCommand =
-            serde_json::from_slice(bytes).context(tr!("deserializing a record"))?;
-        // ANCHOR_END: deserialize
-        events.insert((message.partition(), message.offset()), event);
-    }
-    Ok(events)
 }
 
 /// "partition 1" or "partitions 0 and 2".

@@ -20,20 +20,30 @@
 //! the book's chapter 3 gives the steps on the docker-compose cluster.
 //!
 //! Run it: `just lesson-3` or `cargo run --release -- lesson 3`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
+
+pub mod program;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::error::KafkaResult;
+use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{Message, Offset, TopicPartitionList};
 
+use crate::ch1_cluster::program::{describe, PartitionInfo};
 use crate::i18n::{decimal, plural};
-use crate::kit::{brokers_named, in_words, Ctx};
+use crate::kit::{brokers_named, in_words, Ctx, Event, PartitionState};
 
 use crate::{say, tr, tr_static};
+
+/// The topic of the timing part (logical name); the fault part has one
+/// topic per setting ([`Acks::topic`]).
+pub const LATENCY_TOPIC: &str = "acks-latency";
 
 /// The round-trip time every embedded broker is given in the latency part.
 pub const RTT: Duration = Duration::from_millis(50);
@@ -235,7 +245,7 @@ struct Setting {
 /// cluster placed each topic's replicas.
 async fn set_up(ctx: &Ctx) -> Result<Lesson> {
     let timing = ctx
-        .create_topic("acks-latency", 1, REPLICATION_FACTOR)
+        .create_topic(LATENCY_TOPIC, 1, REPLICATION_FACTOR)
         .await?;
     let mut topics = Vec::new();
     for acks in Acks::SETTINGS {
@@ -246,16 +256,22 @@ async fn set_up(ctx: &Ctx) -> Result<Lesson> {
     }
     let mut settings = Vec::new();
     for (acks, topic) in Acks::SETTINGS.into_iter().zip(topics) {
-        let producer = producer(ctx, acks)?;
+        let producer = program::producer(ctx.bootstrap(), acks.value())
+            .with_context(|| tr!("creating the {} producer", acks.label()))?;
         settings.push(Setting {
             acks,
             producer,
             topic,
         });
     }
-    let mut placements = vec![placement(&settings[0].producer, &timing)?];
+    let mut placements = vec![placement(
+        ctx,
+        &settings[0].producer,
+        &timing,
+        LATENCY_TOPIC,
+    )?];
     for s in &settings {
-        placements.push(placement(&s.producer, &s.topic)?);
+        placements.push(placement(ctx, &s.producer, &s.topic, &s.acks.topic())?);
     }
     Ok(Lesson {
         timing,
@@ -264,53 +280,30 @@ async fn set_up(ctx: &Ctx) -> Result<Lesson> {
     })
 }
 
-/// A producer with the given `acks`.
-fn producer(ctx: &Ctx, acks: Acks) -> Result<FutureProducer> {
-    // ANCHOR: producer
-    let producer: FutureProducer = ctx
-        .client_config()
-        // "0", "1" or "all" (also spelled -1): librdkafka's default is "all".
-        .set("acks", acks.value())
-        // Send each record at once. By default librdkafka waits up to 5 ms
-        // for more records to batch with it, which would blur the timings.
-        .set("linger.ms", "0")
-        .create()
-        .with_context(|| tr!("creating the {} producer", acks.label()))?;
-    // ANCHOR_END: producer
-    Ok(producer)
-}
-
-/// Partition 0 of `topic` as the cluster's metadata describes it.
-fn placement(producer: &FutureProducer, topic: &str) -> Result<Placement> {
-    let metadata = producer
-        .client()
-        .fetch_metadata(Some(topic), Duration::from_secs(5))
+/// Partition 0 of `topic` as the cluster's metadata describes it; the
+/// topic's partitions go to the timeline under the name `logical`.
+fn placement(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    topic: &str,
+    logical: &str,
+) -> Result<Placement> {
+    let (_, partitions) = describe(producer.client(), topic)
         .with_context(|| tr!("fetching the metadata of {topic}"))?;
-    let p = metadata
-        .topics()
+    ctx.record(Event::TopicCreated {
+        topic: logical.to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
+    let p = partitions
         .iter()
-        .flat_map(|t| t.partitions())
-        .find(|p| p.id() == 0)
+        .find(|p| p.id == 0)
         .with_context(|| tr!("topic {topic} has no partition 0"))?;
     Ok(Placement {
         topic: topic.to_string(),
-        leader: p.leader(),
-        replicas: p.replicas().to_vec(),
-        isr: p.isr().to_vec(),
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
     })
-}
-
-/// Send one record and wait for its delivery report: the offset the report
-/// gives, or the error.
-async fn send(producer: &FutureProducer, topic: &str, value: &str) -> Result<i64, String> {
-    producer
-        .send(
-            FutureRecord::<(), _>::to(topic).payload(value),
-            Duration::from_secs(10),
-        )
-        .await
-        .map(|delivery| delivery.offset)
-        .map_err(|(e, _)| e.to_string())
 }
 
 /// Section "What each setting waits for": time each setting's sends, then
@@ -321,21 +314,22 @@ async fn what_each_setting_waits_for(
 ) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section(&tr!("What each setting waits for"));
     let topic = &lesson.timing;
+    // The deliveries of this part are not in the timeline: the three
+    // producers write to one topic over three connections, and an acks=0
+    // record still on its way may land before or after the next producer's,
+    // so that their offsets change from run to run. The timeline does not.
     for Setting { acks, producer, .. } in &lesson.settings {
         // A first record connects the producer and fetches the topic's
         // metadata, so that what is timed below is the send alone.
-        send(producer, topic, "warm-up")
+        program::send(producer, topic, "warm-up")
             .await
-            .map_err(anyhow::Error::msg)
             .with_context(|| tr!("warm-up record with {}", acks.label()))?;
     }
-    // ANCHOR: rtt
-    // Every broker (-1: all of them) now answers each request RTT late, as
-    // if it were RTT away on the network.
+    // Every broker now answers each request RTT late, as if it were RTT
+    // away on the network.
     if let Some(mock) = ctx.mock() {
-        mock.broker_round_trip_time(-1, RTT)?;
+        program::delay_every_broker(mock, RTT)?;
     }
-    // ANCHOR_END: rtt
     describe_timing(ctx);
     let mut latencies = Vec::new();
     for Setting { acks, producer, .. } in &lesson.settings {
@@ -350,9 +344,14 @@ async fn what_each_setting_waits_for(
         .iter()
         .find(|s| s.acks == Acks::All)
         .context(tr!("no acks=all producer"))?;
-    let pipelined = send_without_waiting(&all.producer, topic).await?;
+    // Nothing forces a producer to wait for one record before sending the
+    // next: enqueue them all, then await all their delivery reports.
+    let values: Vec<String> = (0..RECORDS).map(|i| format!("p{i}")).collect();
+    let started = Instant::now();
+    program::send_without_waiting(&all.producer, topic, &values).await?;
+    let pipelined = started.elapsed();
     if let Some(mock) = ctx.mock() {
-        mock.broker_round_trip_time(-1, Duration::ZERO)?;
+        program::delay_every_broker(mock, Duration::ZERO)?;
     }
     let wait = |acks: Acks| {
         latencies
@@ -401,41 +400,12 @@ fn describe_timing(ctx: &Ctx) {
 async fn median_wait(producer: &FutureProducer, topic: &str) -> Result<Duration> {
     let mut samples = Vec::new();
     for i in 0..SAMPLES {
-        // ANCHOR: timed_send
-        let started = Instant::now();
-        // The future resolves when the delivery report arrives: with
-        // acks=0 as soon as the request is written to the socket, with
-        // acks=1 and acks=all when the leader's answer comes back.
-        let report = send(producer, topic, &format!("t{i}")).await;
-        let waited = started.elapsed();
-        // ANCHOR_END: timed_send
-        report.map_err(anyhow::Error::msg)?;
+        let (report, waited) = program::timed_send(producer, topic, &format!("t{i}")).await;
+        report?;
         samples.push(waited);
     }
     samples.sort();
     Ok(samples[samples.len() / 2])
-}
-
-/// How long [`RECORDS`] records take when they are all enqueued first and
-/// their delivery reports awaited afterwards.
-async fn send_without_waiting(producer: &FutureProducer, topic: &str) -> Result<Duration> {
-    // Nothing forces a producer to wait for one record before sending the
-    // next: enqueue them all, then await all their delivery reports.
-    let started = Instant::now();
-    // ANCHOR: pipelined
-    let mut pending = Vec::new();
-    for i in 0..RECORDS {
-        let value = format!("p{i}");
-        // send_result() only enqueues the record and returns the future of
-        // its delivery report: the producer sends while we enqueue more.
-        let record = FutureRecord::<(), _>::to(topic).payload(&value);
-        pending.push(producer.send_result(record).map_err(|(e, _)| e)?);
-    }
-    for delivery in futures::future::join_all(pending).await {
-        delivery?.map_err(|(e, _)| e)?;
-    }
-    // ANCHOR_END: pipelined
-    Ok(started.elapsed())
 }
 
 /// acks=0 against acks=1 and acks=all: did not waiting for the broker save
@@ -630,22 +600,48 @@ async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec
         topic,
     } in &lesson.settings
     {
-        let reports = send_refused(ctx, producer, topic, &sent).await;
+        let logical = acks.topic();
+        if let Some(mock) = ctx.mock() {
+            // The next FAULTS Produce requests are refused.
+            program::refuse_produce_requests(mock, FAULT, FAULTS);
+        }
+        let reports = program::send_one_at_a_time(producer, topic, &sent).await;
+        record_reports(ctx, &logical, *acks, &sent, &reports);
         // How far the log goes, asked now: the answer also tells that the
         // broker has handled every record sent, before the next fault is set.
-        ranges.push(log_range(ctx, producer, topic).await?);
+        let (low, high) = program::log_range(producer, topic, !ctx.is_embedded())
+            .await
+            .with_context(|| tr!("asking {logical} for its watermarks"))?;
+        ctx.record(Event::Watermarks {
+            topic: logical.clone(),
+            partition: 0,
+            low,
+            high,
+        });
+        ranges.push((low, high));
         if let Some(mock) = ctx.mock() {
             mock.clear_request_errors(RDKafkaApiKey::Produce);
         }
+        // The partition's metadata after the refusals: NOT_LEADER_FOR_PARTITION
+        // sent the producer to ask where the leader is; this is the answer.
+        let (_, partitions) = describe(producer.client(), topic)
+            .with_context(|| tr!("fetching the metadata of {topic}"))?;
+        ctx.record(Event::Partitions {
+            topic: logical,
+            partitions: partitions.iter().map(state).collect(),
+        });
         runs.push(Run {
             acks: *acks,
             topic: topic.clone(),
             sent: sent.clone(),
-            reports,
+            reports: reports
+                .into_iter()
+                .map(|r| r.map(|(_, offset)| offset).map_err(|e| e.to_string()))
+                .collect(),
             log: Vec::new(),
         });
     }
-    let logs = read_logs(ctx, &runs, &ranges).await?;
+    let logs = read_logs(ctx, &runs, &ranges)?;
     for (run, log) in runs.iter_mut().zip(logs) {
         run.log = log;
     }
@@ -707,27 +703,32 @@ fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
     );
 }
 
-/// Send `values` one at a time, the embedded cluster refusing the first
-/// [`FAULTS`] Produce requests; one delivery report per value.
-async fn send_refused(
+/// Record one setting's delivery reports in the timeline: where each
+/// record was stored, as its report says, or why it was refused.
+fn record_reports(
     ctx: &Ctx,
-    producer: &FutureProducer,
-    topic: &str,
+    logical: &str,
+    acks: Acks,
     values: &[String],
-) -> Vec<Result<i64, String>> {
-    // ANCHOR: inject
-    if let Some(mock) = ctx.mock() {
-        // The next FAULTS Produce requests, whichever broker gets them,
-        // are answered with the error instead of being written.
-        mock.request_errors(RDKafkaApiKey::Produce, &[FAULT; FAULTS]);
+    reports: &[KafkaResult<(i32, i64)>],
+) {
+    for (value, report) in values.iter().zip(reports) {
+        ctx.record(match report {
+            Ok((partition, offset)) => Event::Delivered {
+                topic: logical.to_string(),
+                partition: *partition,
+                offset: *offset,
+                key: None,
+                value: Some(value.clone()),
+                producer: Some(acks.label()),
+            },
+            Err(e) => Event::WriteRefused {
+                topic: logical.to_string(),
+                key: None,
+                reason: e.to_string(),
+            },
+        });
     }
-    let mut reports = Vec::new();
-    for value in values {
-        // One at a time: each record is its own Produce request.
-        reports.push(send(producer, topic, value).await);
-    }
-    // ANCHOR_END: inject
-    reports
 }
 
 /// The table: per setting, what was reported against what is in the log.
@@ -906,73 +907,47 @@ fn offsets(list: &[i64]) -> String {
     }
 }
 
-/// The (low, high) watermarks of partition 0 of `topic`: where its log
-/// starts, and the offset just past its last committed record.
-async fn log_range(ctx: &Ctx, producer: &FutureProducer, topic: &str) -> Result<(i64, i64)> {
-    // ANCHOR: watermarks
-    // Ask the partition's leader for its watermarks through the producer's
-    // own connection. A broker handles a connection's requests in order, so
-    // every Produce request this producer wrote, even with acks=0 (whose
-    // report comes as soon as the request is written to the socket), has
-    // been handled before this question is answered.
-    let watermarks = || {
-        producer
-            .client()
-            .fetch_watermarks(topic, 0, Duration::from_secs(5))
-    };
-    let (low, mut high) = watermarks()?;
-    if !ctx.is_embedded() {
-        // On a real cluster the high watermark moves only once the
-        // followers have copied the records: wait until it stops moving.
-        for _ in 0..25 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let (_, now) = watermarks()?;
-            if now == high {
-                break;
-            }
-            high = now;
-        }
+/// The values stored in partition 0 of each run's topic between the given
+/// watermarks, read back from the brokers, one list per run; each record
+/// read goes to the timeline.
+fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec<String>>> {
+    let topics: Vec<(&str, i64, i64)> = runs
+        .iter()
+        .zip(ranges)
+        .map(|(run, (low, high))| (run.topic.as_str(), *low, *high))
+        .collect();
+    let logs = program::read_logs(ctx.bootstrap(), &ctx.name("ch3-reader"), &topics)
+        .context(tr!("reading the logs back"))?;
+    let complete = logs
+        .iter()
+        .zip(ranges)
+        .all(|(log, (low, high))| log.last().map_or(*low, |(offset, _)| offset + 1) >= *high);
+    if !complete {
+        bail!("{}", tr!("could not read the logs back within 10 s"));
     }
-    // ANCHOR_END: watermarks
-    Ok((low, high))
+    let mut values = Vec::new();
+    for (run, log) in runs.iter().zip(logs) {
+        for (offset, _) in &log {
+            ctx.record(Event::Read {
+                group: None,
+                member: None,
+                topic: run.acks.topic(),
+                partition: 0,
+                offset: *offset,
+                key: None,
+            });
+        }
+        values.push(log.into_iter().map(|(_, value)| value).collect());
+    }
+    Ok(values)
 }
 
-/// The values stored in partition 0 of each run's topic between the given
-/// watermarks, read back from the brokers, one list per run.
-async fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec<String>>> {
-    // Then read every record from the low watermark (the first offset still
-    // stored) up to the high one, assigning the partitions directly: no
-    // consumer group is involved (librdkafka only wants a group.id).
-    let consumer: BaseConsumer = ctx
-        .client_config()
-        .set("group.id", ctx.name("ch3-reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .context(tr!("creating the reader"))?;
-    let mut tpl = TopicPartitionList::new();
-    for (run, (low, _)) in runs.iter().zip(ranges) {
-        tpl.add_partition_offset(&run.topic, 0, Offset::Offset(*low))?;
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
     }
-    consumer.assign(&tpl)?;
-    let mut logs = vec![Vec::new(); runs.len()];
-    let mut next: Vec<i64> = ranges.iter().map(|(low, _)| *low).collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while next.iter().zip(ranges).any(|(n, (_, high))| n < high) {
-        if Instant::now() > deadline {
-            bail!("{}", tr!("could not read the logs back within 10 s"));
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let i = runs
-                    .iter()
-                    .position(|r| r.topic == m.topic())
-                    .context(tr!("a record from another topic"))?;
-                logs[i].push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-                next[i] = m.offset() + 1;
-            }
-            Some(Err(e)) => return Err(e).context(tr!("reading the logs back")),
-            None => {}
-        }
-    }
-    Ok(logs)
 }
