@@ -13,10 +13,10 @@ use crate::kit::{Cluster, EMBEDDED_BROKERS};
 use crate::{outln, tr};
 
 /// The topic `course cluster` creates, which the examples use.
-pub const TOPIC: &str = "playground";
+pub const PLAYGROUND_TOPIC: &str = "playground";
 pub const PARTITIONS: i32 = 3;
 
-/// Start the embedded cluster, create [`TOPIC`], print how to reach it,
+/// Start the embedded cluster, create [`PLAYGROUND_TOPIC`], print how to reach it,
 /// and hold it until Ctrl-C.
 pub async fn run() -> Result<()> {
     let cluster = Cluster::embedded()?;
@@ -25,10 +25,10 @@ pub async fn run() -> Result<()> {
     // (with 4 partitions), but a consumer that subscribes to a topic that
     // does not exist yet gets an error: create the examples' topic now.
     cluster
-        .create_topic(TOPIC, PARTITIONS, EMBEDDED_BROKERS)
+        .create_topic(PLAYGROUND_TOPIC, PARTITIONS, EMBEDDED_BROKERS)
         .await?;
     let bootstrap = cluster.bootstrap();
-    let topic = TOPIC;
+    let topic = PLAYGROUND_TOPIC;
     outln!("The embedded Kafka cluster is up: {EMBEDDED_BROKERS} brokers, on this machine only (127.0.0.1).");
     outln!("Its address, for your clients' bootstrap.servers: {bootstrap}");
     outln!(
