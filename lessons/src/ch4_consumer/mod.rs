@@ -482,7 +482,7 @@ async fn handle(site: &Site<'_>, member: &Member, m: &BorrowedMessage<'_>) -> Re
     )
     .await
     .with_context(|| tr!("{} handling a record", member.name))?;
-    let mut read = read.context("the work was not called")?;
+    let mut read = read.context(tr!("the work was not called"))?;
     read.committed = true;
     Ok(read)
 }
@@ -1067,9 +1067,9 @@ async fn crash(site: &Site<'_>, a: Member) -> Result<Vec<i64>> {
     match crashed {
         Err(e) if e.is::<Crashed>() => {}
         Err(e) => return Err(e).context(tr!("member-a handling a record")),
-        Ok(_) => anyhow::bail!("member-a committed a record it crashed on"),
+        Ok(_) => anyhow::bail!("{}", tr!("member-a committed a record it crashed on")),
     }
-    let second = second.context("the work was not called")?;
+    let second = second.context(tr!("the work was not called"))?;
     let (p, o) = (m.partition(), m.offset());
     say!(
         ctx,
@@ -1306,7 +1306,8 @@ fn join(
         .consumer_config(group)
         // The member's name, which the broker shows in its view of the group.
         .set("client.id", name)
-        // "earliest" (the program's choice) or "latest" (only new records).
+        // "earliest" (every group of the lesson but the last reads what was
+        // written before it joined) or "latest" (only new records).
         .set("auto.offset.reset", reset)
         // Say when the member reaches the end of a partition (an event, not
         // a record): the lesson waits for it to know a member is in place.

@@ -97,9 +97,11 @@ pub fn consumer_config(bootstrap: &str, group: &str, protocol: &str) -> ClientCo
         // not.
         .set("enable.auto.commit", "false")
         // Where to start in a partition the group has never committed:
-        // "earliest", the oldest record kept. librdkafka's default, "latest",
-        // reads only the records written from now on.
-        .set("auto.offset.reset", "earliest");
+        // "latest" (librdkafka's default, written out to be seen) reads only
+        // the records written from now on; "earliest" starts at the oldest
+        // record kept. A group that must not miss what was written before
+        // it first started sets "earliest".
+        .set("auto.offset.reset", "latest");
     config
 }
 // ANCHOR_END: consumer_config

@@ -214,7 +214,7 @@ impl Cluster {
     /// Settings for a consumer in group `logical_group`: chapter 4's
     /// [`consumer_config`](crate::ch4_consumer::program::consumer_config)
     /// (group.id, the group protocol this cluster's groups use, commits
-    /// only after the work, `earliest`), and the course's own tuning.
+    /// only when the program says so, `latest`), and the course's tuning.
     pub fn consumer_config(&self, logical_group: &str) -> ClientConfig {
         let group = self.name(logical_group);
         // KIP-848's protocol where the cluster has it (Kafka 4.0+), else
