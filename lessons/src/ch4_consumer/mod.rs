@@ -206,8 +206,12 @@ struct Site<'a> {
     lag_tables: RefCell<Vec<Vec<Lag>>>,
     /// Clients being closed on other threads, with the (group, member)
     /// they were if members; `run` waits for them last.
-    closing: RefCell<Vec<(JoinHandle<()>, Option<(String, String)>)>>,
+    closing: RefCell<Vec<Closing>>,
 }
+
+/// A client being closed on another thread, and the (group, member) it
+/// was if it was a member.
+type Closing = (JoinHandle<()>, Option<(String, String)>);
 
 /// Group "machines" once both members have joined.
 struct Pair {
