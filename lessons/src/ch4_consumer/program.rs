@@ -20,9 +20,6 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use crate::ch1_cluster::program::client_config;
 use crate::workshop::MachineCommand;
 
-/// How long to wait for a broker's answer before giving up with an error.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
 // ANCHOR: deserialize
 /// Bytes to a command. A bad payload is a fact about the record, not a
 /// reason to stop the consumer: the caller decides what to do with it.
@@ -70,10 +67,10 @@ pub async fn dead_letter(
     if let Some(bytes) = m.payload() {
         record = record.payload(bytes); // the original bytes, untouched
     }
-    // Wait for the broker's acknowledgement: the caller commits only after
-    // it, so a crash in between cannot lose the record.
+    // Wait for the broker's acknowledgement (10 s at most): the caller
+    // commits only after it, so a crash in between cannot lose the record.
     let delivered = producer
-        .send(record, TIMEOUT)
+        .send(record, Duration::from_secs(10))
         .await
         .map_err(|(error, _record)| error)?;
     Ok((delivered.partition, delivered.offset))
@@ -121,6 +118,7 @@ pub fn commit_next<C: ConsumerContext + 'static>(
 }
 // ANCHOR_END: commit
 
+// ANCHOR: consume
 /// What the consumer did with a record, before it committed it.
 #[derive(Debug, Clone)]
 pub enum Handled {
@@ -135,7 +133,6 @@ pub enum Handled {
     },
 }
 
-// ANCHOR: consume
 /// A consumer's loop: subscribe to `topic`, then for each record, in
 /// order: deserialize it, do the work or dead-letter it, and commit.
 /// `work` returns `Continue`, or `Break` to stop after this record; an
@@ -154,10 +151,8 @@ pub async fn consume<C: ConsumerContext + 'static>(
         // partition in offset order). While it waits, the consumer also
         // takes part in the group's rebalances.
         let m = consumer.recv().await?;
-        if handle(consumer, producer, dlt, &m, &mut work)
-            .await?
-            .is_break()
-        {
+        let flow = handle(consumer, producer, dlt, &m, &mut work).await?;
+        if flow.is_break() {
             return Ok(());
         }
     }
@@ -192,6 +187,7 @@ pub async fn handle<C: ConsumerContext + 'static>(
 }
 // ANCHOR_END: consume
 
+// ANCHOR: lag
 /// A group's lag on one partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lag {
@@ -202,7 +198,6 @@ pub struct Lag {
     pub lag: i64,
 }
 
-// ANCHOR: lag
 /// The lag of a group on each of the `partitions` partitions of `topic`:
 /// the high watermark minus the committed offset. `consumer` carries the
 /// group's id to ask for its committed offsets, but never subscribes: it
@@ -212,16 +207,17 @@ pub fn lag<C: ConsumerContext>(
     topic: &str,
     partitions: i32,
 ) -> Result<Vec<Lag>> {
+    let timeout = Duration::from_secs(10); // for each answer
     let mut list = TopicPartitionList::new();
     for p in 0..partitions {
         list.add_partition(topic, p);
     }
     // The group's committed offsets (an OffsetFetch request)...
-    let committed = consumer.committed_offsets(list, TIMEOUT)?;
+    let committed = consumer.committed_offsets(list, timeout)?;
     let mut rows = Vec::new();
     for p in 0..partitions {
         // ...and each partition's high watermark (a ListOffsets request).
-        let (low, high) = consumer.fetch_watermarks(topic, p, TIMEOUT)?;
+        let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
         let committed = match committed.find_partition(topic, p).map(|e| e.offset()) {
             Some(Offset::Offset(n)) => Some(n),
             _ => None, // the group never committed this partition
