@@ -11,6 +11,13 @@
 //! None of this is what an application needs: a chapter's program
 //! (`chN_*/program.rs`) waits with a plain `recv().await`. The stage wraps
 //! the program's calls in these waits.
+//!
+//! How a stage uses it: wrap each consumer in a [`Member`] (its name, its
+//! group's logical name, the consumer, with any context); [`settle`] the
+//! group before writing; take records with [`next_record`] (several
+//! members, one deadline), or run a program's loop under [`within`]; read
+//! what a group committed with [`committed_offsets`]. Chapter 4 does all
+//! of it.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
