@@ -284,9 +284,9 @@ pub fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
     ids
 }
 
-/// "partitions [0, 1]". The English always says "partitions"; the three
-/// messages (none, one, several) let French say "la partition [2]" and
-/// "les partitions [0, 1]".
+/// `partitions [0, 1]`. The English always says "partitions"; the three
+/// messages (none, one, several) let French say `la partition [2]` and
+/// `les partitions [0, 1]`.
 pub fn show_set(ids: &[i32]) -> String {
     let parts: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
     match parts.as_slice() {
