@@ -440,11 +440,12 @@ mod tests {
     /// values come from (checked by the tests below).
     const DYNAMIC: &[(&str, &str)] = &[
         ("src/kit/cluster.rs", "&name"), // the kit's own `self.name(logical)`
-        ("src/kit/cluster.rs", "logical"), // `Ctx::name`'s and `create_topic`'s callers
+        ("src/kit/cluster.rs", "logical"), // `Cluster::name`'s and `create_topic`'s callers
         ("src/kit/cluster.rs", "logical_group"), // `consumer_config`'s callers
         ("src/kit/cluster.rs", "&admin"), // chapter 1's `create_topic(&admin, &name, ..)`
+        ("src/kit/cluster.rs", "&self.bootstrap"), // chapter 4's `consumer_config(.., &group, ..)`
         ("src/ch3_acks/mod.rs", "&acks.topic()"), // `Acks::topic`
-        ("src/ch4_consumer.rs", "group"), // GROUP, AUDIT_GROUP
+        ("src/ch4_consumer/mod.rs", "group"), // GROUP, AUDIT_GROUP
         ("src/ch5_buffer.rs", "logical_group"), // CONTROLLER_GROUP, AUDIT_GROUP, ARCHIVE_GROUP
         ("src/ch7_workflow.rs", "logical"), // COMMAND_TOPICS
         ("src/ch7_workflow.rs", "group"), // WORKFLOW_GROUP, machine-{STEPS}

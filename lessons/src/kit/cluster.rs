@@ -208,20 +208,23 @@ impl Cluster {
     /// `KAFKA_DEBUG=cgrp` for consumer groups, `all` for everything),
     /// printed on standard error. Lessons add their own settings.
     pub fn client_config(&self) -> ClientConfig {
-        let mut c = crate::ch1_cluster::program::client_config(&self.bootstrap);
-        if let Ok(contexts) = std::env::var("KAFKA_DEBUG") {
-            c.set("debug", contexts);
-        }
-        c
+        with_debug(crate::ch1_cluster::program::client_config(&self.bootstrap))
     }
 
-    /// Settings for a consumer in group `logical_group`.
+    /// Settings for a consumer in group `logical_group`: chapter 4's
+    /// [`consumer_config`](crate::ch4_consumer::program::consumer_config)
+    /// (group.id, the group protocol this cluster's groups use, commits
+    /// only when the program says so, `latest`), and the course's tuning.
     pub fn consumer_config(&self, logical_group: &str) -> ClientConfig {
-        let mut c = self.client_config();
-        c.set("group.id", self.name(logical_group))
-            // KIP-848's protocol where the cluster has it (Kafka 4.0+), else
-            // the classic one: see `choose_protocol`.
-            .set("group.protocol", self.groups.protocol.setting());
+        let group = self.name(logical_group);
+        // KIP-848's protocol where the cluster has it (Kafka 4.0+), else
+        // the classic one: see `choose_protocol`.
+        let protocol = self.groups.protocol.setting();
+        let mut c = with_debug(crate::ch4_consumer::program::consumer_config(
+            &self.bootstrap,
+            &group,
+            protocol,
+        ));
         if self.groups.protocol == GroupProtocol::Classic {
             // A classic member learns that the group is rebalancing from the
             // answer to its next heartbeat (every 3 s by default). The
@@ -386,6 +389,15 @@ impl Cluster {
             tr!("topic {name} was created but its partitions have no leader after 5 s")
         )
     }
+}
+
+/// `config`, with librdkafka's debug log on standard error when
+/// `KAFKA_DEBUG` names what to log.
+fn with_debug(mut config: ClientConfig) -> ClientConfig {
+    if let Ok(contexts) = std::env::var("KAFKA_DEBUG") {
+        config.set("debug", contexts);
+    }
+    config
 }
 
 /// The time in milliseconds, made unique within this process: two lessons

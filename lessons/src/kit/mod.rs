@@ -21,6 +21,7 @@ use crate::apis::Offered;
 
 mod cluster;
 mod explain;
+pub mod groups;
 mod narrator;
 pub mod timeline;
 

@@ -5,12 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use kafka_course::ch4_consumer::{self, deserialize, Change, GROUP, MALFORMED, PARTITIONS};
+use kafka_course::ch4_consumer::{
+    self, deserialize, Change, AUDIT_GROUP, GROUP, LATE_GROUP, MALFORMED, PARTITIONS,
+};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{Ctx, Event, GroupProtocol};
 
 use crate::common::{assert_output, block_on, classic, start, start_with};
 
@@ -21,6 +23,7 @@ fn lesson_4() {
         let report = ch4_consumer::run(&ctx).await.expect("lesson 4 runs");
         assert_output("ch4_consumer", &ctx);
         claims(&ctx, &report);
+        timeline(&ctx, &report);
     });
 }
 
@@ -31,7 +34,189 @@ fn lesson_4_classic() {
         let ctx = start_with(4, classic());
         let report = ch4_consumer::run(&ctx).await.expect("lesson 4 runs");
         claims(&ctx, &report);
+        timeline(&ctx, &report);
     });
+}
+
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: what each group read, what it committed, what went to the
+/// dead-letter topic, the lag tables, and the members' rebalances.
+pub fn timeline(ctx: &Ctx, report: &ch4_consumer::Report) {
+    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+    let reads = |group: &str| -> Vec<(String, i32, i64)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    group: Some(g),
+                    member: Some(m),
+                    partition,
+                    offset,
+                    ..
+                } if g == group => Some((m.clone(), *partition, *offset)),
+                _ => None,
+            })
+            .collect()
+    };
+    let sorted = |mut v: Vec<(String, i32, i64)>| {
+        v.sort();
+        v
+    };
+    let reported = |reads: &[ch4_consumer::Read]| -> Vec<(String, i32, i64)> {
+        reads
+            .iter()
+            .map(|r| (r.member.clone(), r.partition, r.offset))
+            .collect()
+    };
+    // Group "machines": the first batch, then member-a's two records before
+    // the crash, then the restarted member-a's.
+    let machines = reads(GROUP);
+    let n = report.group_reads.len();
+    assert_eq!(machines.len(), n + 2 + report.crash.reread.len());
+    assert_eq!(
+        sorted(machines[..n].to_vec()),
+        sorted(reported(&report.group_reads))
+    );
+    let offsets =
+        |reads: &[(String, i32, i64)]| -> Vec<i64> { reads.iter().map(|r| r.2).collect() };
+    assert_eq!(offsets(&machines[n..n + 2]), report.crash.processed);
+    assert_eq!(offsets(&machines[n + 2..]), report.crash.reread);
+    assert!(machines[n..]
+        .iter()
+        .all(|r| r.0 == "member-a" && r.1 == report.crash.partition));
+    assert_eq!(
+        sorted(reads(AUDIT_GROUP)),
+        sorted(reported(&report.audit_reads))
+    );
+    assert_eq!(
+        reads(LATE_GROUP),
+        vec![(
+            "dashboard".to_string(),
+            report.late.first_read.0,
+            report.late.first_read.1
+        )]
+    );
+
+    // Every record read was committed (offset + 1), except the one member-a
+    // crashed on and the dashboard's; nothing else was committed.
+    let committed: BTreeSet<(String, i32, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Committed {
+                group,
+                partition,
+                offset,
+                ..
+            } => Some((group.clone(), *partition, *offset)),
+            _ => None,
+        })
+        .collect();
+    let mut expected: BTreeSet<(String, i32, i64)> = BTreeSet::new();
+    for (group, reads) in [
+        (GROUP, &report.group_reads),
+        (AUDIT_GROUP, &report.audit_reads),
+    ] {
+        for r in reads {
+            expected.insert((group.to_string(), r.partition, r.offset + 1));
+        }
+    }
+    let crashed_on = report.crash.processed[1];
+    expected.insert((
+        GROUP.to_string(),
+        report.crash.partition,
+        report.crash.processed[0] + 1,
+    ));
+    for o in &report.crash.reread {
+        expected.insert((GROUP.to_string(), report.crash.partition, o + 1));
+    }
+    assert_eq!(committed, expected);
+    assert!(!report.crash.reread.is_empty() && report.crash.reread[0] == crashed_on);
+
+    // The dead letters: exactly the records the dead-letter topic holds,
+    // each from its source position, at its own place in that topic.
+    let dead_lettered: BTreeMap<(i32, i64), i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DeadLettered {
+                partition,
+                offset,
+                dead_letter_topic,
+                dead_letter_partition,
+                dead_letter_offset,
+                ..
+            } => {
+                assert_eq!(dead_letter_topic, ch4_consumer::DLT);
+                assert_eq!(*dead_letter_partition, 0);
+                Some(((*partition, *offset), *dead_letter_offset))
+            }
+            _ => None,
+        })
+        .collect();
+    let on_dlt: BTreeSet<(i32, i64)> = report
+        .dead_letters
+        .iter()
+        .map(|d| (d.source_partition, d.source_offset))
+        .collect();
+    assert_eq!(
+        dead_lettered.keys().copied().collect::<BTreeSet<_>>(),
+        on_dlt
+    );
+    let places: BTreeSet<i64> = dead_lettered.values().copied().collect();
+    assert_eq!(places, (0..MALFORMED.len() as i64).collect());
+
+    // The lag tables, in order.
+    let lags: Vec<(i32, Option<i64>, i64, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Lag {
+                partition,
+                committed,
+                high,
+                lag,
+                ..
+            } => Some((*partition, *committed, *high, *lag)),
+            _ => None,
+        })
+        .collect();
+    let tables: Vec<(i32, Option<i64>, i64, i64)> = report
+        .lag_tables
+        .iter()
+        .flatten()
+        .map(|l| (l.partition, l.committed, l.high_watermark, l.lag))
+        .collect();
+    assert_eq!(lags, tables);
+
+    // The members' rebalances: what member-b's joining and leaving did.
+    let changes = |kind: bool| -> Vec<(String, Vec<i32>)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Assigned {
+                    group,
+                    member,
+                    partitions,
+                } if !kind && group == GROUP => Some((member.clone(), partitions.clone())),
+                Event::Revoked {
+                    group,
+                    member,
+                    partitions,
+                } if kind && group == GROUP => Some((member.clone(), partitions.clone())),
+                _ => None,
+            })
+            .map(|(m, ps)| (m, ps.iter().map(|p| p.partition).collect()))
+            .collect()
+    };
+    for c in report.b_joins.iter().chain(&report.b_leaves) {
+        assert!(
+            changes(c.revoked).contains(&(c.member.clone(), c.partitions.clone())),
+            "{c:?} is not in the timeline"
+        );
+    }
+    let crashed = events
+        .iter()
+        .filter(|e| matches!(e, Event::MemberCrashed { group, member } if group == GROUP && member == "member-a"))
+        .count();
+    assert_eq!(crashed, 1);
 }
 
 /// What chapter 4 claims, checked on what happened, on any cluster.

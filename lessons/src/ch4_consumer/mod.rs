@@ -10,32 +10,44 @@
 //! from committed offsets and high watermarks along the way, and a last group
 //! shows where a group with no committed offset starts (`auto.offset.reset`).
 //!
-//! `run` calls one function per section of the page, in order; what they
-//! share (the topics, one producer, the lag observer) is a `Site`.
+//! This file is the lesson's stage: `run` calls one function per section of
+//! the page, in order; what they share (the topics, one producer, the lag
+//! observer) is a `Site`. It narrates, watches the members' rebalances and
+//! records the timeline; the groups are kept deterministic by
+//! [`crate::kit::groups`]. The Kafka code the chapter shows is in
+//! [`program`].
 //!
 //! Run it: `just lesson-4` or `cargo run --release -- lesson 4`.
 
+pub mod program;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, ensure, Context as _, Result};
-use futures::future::select_all;
+use anyhow::{ensure, Context as _, Result};
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::producer::{FutureProducer, Producer as _};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::time::{timeout, Instant};
 
-use crate::kit::{Ctx, GroupProtocol, GROUP_WAIT};
+use crate::ch1_cluster::program as ch1;
+use crate::kit::groups::{self, leave, partitions, show_set};
+use crate::kit::timeline::TopicPartition;
+use crate::kit::{Ctx, Event, GroupProtocol, PartitionState, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
+
+pub use program::{deserialize, Handled, Lag};
+
+/// A member of one of the lesson's groups, with the context that writes
+/// down its rebalances.
+pub type Member = groups::Member<Watched>;
 
 /// The topic of machine commands, and its dead-letter topic (logical names).
 pub const TOPIC: &str = "machine-commands";
@@ -76,8 +88,6 @@ pub const MALFORMED: [(usize, &str, &str); 3] = [
 /// this. (Waits for a group's partitions or records are bounded by
 /// [`GROUP_WAIT`], and then explained.)
 const WAIT: Duration = Duration::from_secs(10);
-/// While a group rebalances, the lesson looks at the assignments this often.
-const LOOK_EVERY: Duration = Duration::from_millis(20);
 
 /// What the lesson observed, for tests to check beyond the printed text.
 #[derive(Debug)]
@@ -94,7 +104,8 @@ pub struct Report {
     pub overlaps: usize,
     /// While member-b left: the members' rebalance callbacks, in order.
     pub b_leaves: Vec<Change>,
-    /// What the two members read from the first batch, in the order they read it.
+    /// What the two members read from the first batch, in the order they
+    /// handled it: by member, partition and offset.
     pub group_reads: Vec<Read>,
     /// What the second group read.
     pub audit_reads: Vec<Read>,
@@ -121,8 +132,13 @@ pub struct Read {
     pub member: String,
     pub partition: i32,
     pub offset: i64,
+    pub key: Option<String>,
     /// The command, or why the payload did not deserialize.
     pub outcome: Result<MachineCommand, String>,
+    /// Where it went on the dead-letter topic: (partition, offset).
+    pub dead_letter: Option<(i32, i64)>,
+    /// Whether the member committed it (the offset after it).
+    pub committed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -135,15 +151,6 @@ pub struct DeadLetter {
     pub source_partition: i32,
     pub source_offset: i64,
     pub error: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lag {
-    pub partition: i32,
-    pub high_watermark: i64,
-    /// `None`: the group has committed nothing for this partition.
-    pub committed: Option<i64>,
-    pub lag: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -171,22 +178,14 @@ pub struct Late {
 /// One rebalance callback of one member: what librdkafka told it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// The member's group (logical name).
+    pub group: String,
     pub member: String,
     /// `true`: the member gives `partitions` up; `false`: it gets them.
     pub revoked: bool,
     pub partitions: Vec<i32>,
     /// The member's whole assignment once the change is made.
     pub holds: Vec<i32>,
-}
-
-/// One member of a consumer group: a name for the narration, its group
-/// (logical name), and its consumer.
-pub struct Member {
-    name: String,
-    group: &'static str,
-    consumer: StreamConsumer<Watched>,
-    /// The partitions whose end it has reached (an end-of-partition event).
-    at_end: RefCell<BTreeSet<i32>>,
 }
 
 /// What the sections share: the cluster, the two topics (actual names),
@@ -197,14 +196,22 @@ struct Site<'a> {
     topic: String,
     dlt: String,
     producer: FutureProducer,
-    observer: LagObserver,
+    /// Carries group "machines"' id, to read its lag; never subscribes.
+    observer: BaseConsumer,
     /// Every member's rebalance callbacks, in the order they ran.
     changes: Changes,
+    /// Which of `changes` the timeline has (their indexes).
+    recorded: RefCell<BTreeSet<usize>>,
     /// The lag tables printed so far.
     lag_tables: RefCell<Vec<Vec<Lag>>>,
-    /// Clients being closed on other threads; `run` waits for them last.
-    closing: RefCell<Vec<JoinHandle<()>>>,
+    /// Clients being closed on other threads, with the (group, member)
+    /// they were if members; `run` waits for them last.
+    closing: RefCell<Vec<Closing>>,
 }
+
+/// A client being closed on another thread, and the (group, member) it
+/// was if it was a member.
+type Closing = (JoinHandle<()>, Option<(String, String)>);
 
 /// Group "machines" once both members have joined.
 struct Pair {
@@ -232,8 +239,14 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let (a, b_leaves, written) = lag_and_leaving(&site, a, b).await?;
     let crash = commit_crash_restart(&site, a, &written).await?;
     let late = new_group_start(&site, &audit_reads).await?;
-    for closing in site.closing.take() {
+    // The members that left gave up their partitions as they closed: their
+    // last rebalance callbacks go to the timeline once each has closed, in
+    // the order they left.
+    for (closing, member) in site.closing.take() {
         closing.await?;
+        if let Some((group, name)) = member {
+            site.record_changes(&group, &[&name]);
+        }
     }
     Ok(Report {
         topic: site.topic,
@@ -260,12 +273,27 @@ impl<'a> Site<'a> {
             .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
             .await?;
         let dlt = ctx.create_topic(DLT, 1, REPLICATION_FACTOR).await?;
-        let producer: FutureProducer = ctx
+        let producer = ch1::producer(ctx.bootstrap()).context(tr!("creating the producer"))?;
+        for (logical, actual) in [(TOPIC, &topic), (DLT, &dlt)] {
+            let (_, partitions) = ch1::describe(producer.client(), actual)
+                .with_context(|| tr!("asking the cluster for {logical}'s metadata"))?;
+            ctx.record(Event::TopicCreated {
+                topic: logical.to_string(),
+                partitions: partitions
+                    .iter()
+                    .map(|p| PartitionState {
+                        partition: p.id,
+                        leader: p.leader,
+                        replicas: p.replicas.clone(),
+                        isr: p.isr.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        let observer = ctx
             .client_config()
-            .set("linger.ms", "0")
-            .create()
-            .context(tr!("creating the producer"))?;
-        let observer = LagObserver::new(ctx, GROUP, &topic)?;
+            .set("group.id", ctx.name(GROUP))
+            .create()?;
         Ok(Site {
             ctx,
             topic,
@@ -273,28 +301,194 @@ impl<'a> Site<'a> {
             producer,
             observer,
             changes: Changes::default(),
+            recorded: RefCell::new(BTreeSet::new()),
             lag_tables: RefCell::new(Vec::new()),
             closing: RefCell::new(Vec::new()),
         })
     }
 
-    /// A new member of `group`, subscribed to the topic.
-    fn join(&self, group: &'static str, name: &str, reset: &str) -> Result<Member> {
-        join(self.ctx, &self.changes, group, name, &self.topic, reset)
+    /// A new member of `group` (not yet subscribed): see [`join`].
+    fn join(&self, group: &'static str, name: &str, reset: &str, eof: bool) -> Result<Member> {
+        let member = join(self.ctx, &self.changes, group, name, reset, eof)?;
+        self.ctx.record(Event::MemberJoined {
+            group: group.to_string(),
+            member: name.to_string(),
+        });
+        Ok(member)
+    }
+
+    /// Subscribe `member` to the topic: it joins its group.
+    fn subscribe(&self, member: &Member) -> Result<()> {
+        member.consumer.subscribe(&[&self.topic])?;
+        Ok(())
+    }
+
+    /// Write one record to the topic, and record where it was stored.
+    async fn send(&self, key: &str, payload: &str) -> Result<(i32, i64)> {
+        let (partition, offset) = ch1::send(&self.producer, &self.topic, key, payload)
+            .await
+            .with_context(|| tr!("producing a record for {key}"))?;
+        self.ctx.record(Event::Delivered {
+            topic: TOPIC.to_string(),
+            partition,
+            offset,
+            key: Some(key.to_string()),
+            value: Some(payload.to_string()),
+            producer: None,
+        });
+        Ok((partition, offset))
     }
 
     /// Print group "machines"' lag `when`, and keep the table for the report.
     fn show_lag(&self, when: &str) -> Result<Vec<Lag>> {
-        let table = self.observer.lag()?;
+        let table = program::lag(&self.observer, &self.topic, PARTITIONS)
+            .context(tr!("reading the group's lag"))?;
+        for row in &table {
+            self.ctx.record(Event::Lag {
+                group: GROUP.to_string(),
+                topic: TOPIC.to_string(),
+                partition: row.partition,
+                committed: row.committed,
+                high: row.high_watermark,
+                lag: row.lag,
+            });
+        }
         show_lag(self.ctx, when, &table);
         self.lag_tables.borrow_mut().push(table.clone());
         Ok(table)
     }
 
-    /// Close `client` on another thread; `run` waits for it at the end.
-    fn close_later<T: Send + 'static>(&self, client: T) {
-        self.closing.borrow_mut().push(leave(client));
+    /// `member` leaves its group: it is closed on another thread; `run`
+    /// waits for it at the end.
+    fn close_later(&self, member: Member) {
+        self.ctx.record(Event::MemberLeft {
+            group: member.group.clone(),
+            member: member.name.clone(),
+        });
+        let who = (member.group.clone(), member.name.clone());
+        self.closing.borrow_mut().push((leave(member), Some(who)));
     }
+
+    /// Close a client that is not a member on another thread.
+    fn close_client_later<T: Send + 'static>(&self, client: T) {
+        self.closing.borrow_mut().push((leave(client), None));
+    }
+
+    /// Record in the timeline the rebalance callbacks of `members` of
+    /// `group` not recorded yet, in the order they ran. The stage calls it
+    /// where those callbacks are over (a group has settled, a member has
+    /// closed), so that the timeline is the same at every run.
+    fn record_changes(&self, group: &str, members: &[&str]) {
+        let mut recorded = self.recorded.borrow_mut();
+        for (i, c) in self.changes.since(0).into_iter().enumerate() {
+            if recorded.contains(&i) || c.group != group || !members.contains(&c.member.as_str()) {
+                continue;
+            }
+            recorded.insert(i);
+            let partitions = c
+                .partitions
+                .iter()
+                .map(|p| TopicPartition {
+                    topic: TOPIC.to_string(),
+                    partition: *p,
+                })
+                .collect();
+            let (group, member) = (c.group.clone(), c.member.clone());
+            self.ctx.record(if c.revoked {
+                Event::Revoked {
+                    group,
+                    member,
+                    partitions,
+                }
+            } else {
+                Event::Assigned {
+                    group,
+                    member,
+                    partitions,
+                }
+            });
+        }
+    }
+
+    /// Record in the timeline what members of `group` read: each record,
+    /// where it was dead-lettered, and the offset committed after it.
+    fn record_reads(&self, group: &str, reads: &[Read]) {
+        for r in reads {
+            self.ctx.record(Event::Read {
+                group: Some(group.to_string()),
+                member: Some(r.member.clone()),
+                topic: TOPIC.to_string(),
+                partition: r.partition,
+                offset: r.offset,
+                key: r.key.clone(),
+            });
+            if let (Some((partition, offset)), Err(reason)) = (r.dead_letter, &r.outcome) {
+                self.ctx.record(Event::DeadLettered {
+                    topic: TOPIC.to_string(),
+                    partition: r.partition,
+                    offset: r.offset,
+                    dead_letter_topic: DLT.to_string(),
+                    dead_letter_partition: partition,
+                    dead_letter_offset: offset,
+                    reason: reason.clone(),
+                });
+            }
+            if r.committed {
+                self.ctx.record(Event::Committed {
+                    group: group.to_string(),
+                    member: Some(r.member.clone()),
+                    topic: TOPIC.to_string(),
+                    partition: r.partition,
+                    offset: r.offset + 1,
+                });
+            }
+        }
+    }
+}
+
+/// What `member` read in `m`, and what it did with it (`handled`): not yet
+/// committed.
+fn read_of(member: &Member, m: &BorrowedMessage<'_>, handled: &Handled) -> Read {
+    let (outcome, dead_letter) = match handled {
+        Handled::Command(command) => (Ok(command.clone()), None),
+        Handled::DeadLettered {
+            reason,
+            partition,
+            offset,
+        } => (Err(reason.clone()), Some((*partition, *offset))),
+    };
+    Read {
+        member: member.name.clone(),
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        outcome,
+        dead_letter,
+        committed: false,
+    }
+}
+
+/// `member` handles the record `m` with the program's [`program::handle`]:
+/// deserialize, dead-letter or work, commit. The work is to note what it
+/// read. Returns it.
+async fn handle(site: &Site<'_>, member: &Member, m: &BorrowedMessage<'_>) -> Result<Read> {
+    let mut read = None;
+    // One record at a time: the work always says to go on.
+    let _continue = program::handle(
+        &member.consumer,
+        &site.producer,
+        &site.dlt,
+        m,
+        &mut |m, handled| {
+            read = Some(read_of(member, m, handled));
+            Ok(ControlFlow::Continue(()))
+        },
+    )
+    .await
+    .with_context(|| tr!("{} handling a record", member.name))?;
+    let mut read = read.context(tr!("the work was not called"))?;
+    read.committed = true;
+    Ok(read)
 }
 
 /// Section "One group, two members": member-a joins, then member-b, and
@@ -311,15 +505,14 @@ async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
         "Its members join before any command is written, as a running service would."
     );
     say!(ctx, "");
-    let a = site.join(GROUP, "member-a", "earliest")?;
-    settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
+    let a = site.join(GROUP, "member-a", "earliest", true)?;
+    site.subscribe(&a)?;
+    groups::settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     // Wait until member-a is really reading: it has reached the end of each
-    // of its (still empty) partitions. On the embedded cluster, librdkafka
-    // 2.12 with the classic protocol was seen to revoke a partition whose
-    // fetcher was still starting, and go on fetching it unseen: when the
-    // partition came back to that member, it handed out those old records.
-    at_end(ctx, &a).await?;
-    let before = assigned(&a)?;
+    // of its (still empty) partitions (see `groups::at_end`).
+    groups::at_end(ctx, &a).await?;
+    site.record_changes(GROUP, &["member-a"]);
+    let before = a.assigned()?;
     say!(
         ctx,
         "member-a joins alone: member-a has {}",
@@ -327,15 +520,17 @@ async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
     );
 
     let mark = site.changes.len();
-    let b = site.join(GROUP, "member-b", "earliest")?;
-    settle(ctx, &[&a, &b], |sets| {
+    let b = site.join(GROUP, "member-b", "earliest", true)?;
+    site.subscribe(&b)?;
+    groups::settle(ctx, &[&a, &b], |sets| {
         is_partitioned(sets) && sets.iter().all(|s| !s.is_empty())
     })
     .await?;
+    site.record_changes(GROUP, &["member-a", "member-b"]);
     let b_joins = site.changes.since(mark);
     let assignment: BTreeMap<String, Vec<i32>> = [&a, &b]
         .iter()
-        .map(|m| Ok((m.name.clone(), assigned(m)?)))
+        .map(|m| Ok((m.name.clone(), m.assigned()?)))
         .collect::<Result<_>>()?;
     say!(ctx, "member-b joins, and the group rebalances:");
     say!(
@@ -413,8 +608,7 @@ async fn commands_and_malformed(site: &Site<'_>) -> Result<Vec<Produced>> {
     ctx.section(&tr!("Commands, and a few malformed records"));
     let mut produced = Vec::new();
     for (key, payload, good) in first_batch()? {
-        let (partition, offset) =
-            send(&site.producer, &site.topic, &key, payload.as_bytes()).await?;
+        let (partition, offset) = site.send(&key, &payload).await?;
         produced.push(Produced {
             key,
             payload,
@@ -470,26 +664,33 @@ fn first_batch() -> Result<Vec<(String, String, bool)>> {
 /// Section "The members read, deserialize, dead-letter and commit": the
 /// two members read the first batch. Returns what they read, in order.
 async fn members_read(site: &Site<'_>, pair: &Pair, produced: &[Produced]) -> Result<Vec<Read>> {
-    let Site {
-        ctx, producer, dlt, ..
-    } = site;
+    let ctx = site.ctx;
     let Pair { a, b, .. } = pair;
     ctx.section(&tr!(
         "The members read, deserialize, dead-letter and commit"
     ));
-    let mut reads = Vec::new();
+    // Whichever member has a record ready: each one reads only its own
+    // partitions, in offset order within each partition.
+    let mut received = Vec::new();
     let deadline = Instant::now() + GROUP_WAIT;
-    while reads.len() < produced.len() {
-        // ANCHOR: loop
-        // Whichever member has a record ready: each one reads only its own
-        // partitions, in offset order within each partition.
-        let (member, m) = next_record(ctx, &[a, b], deadline).await?;
-        let read = process(producer, dlt, member, &m).await?;
-        // Only now, with the work done, record that the group is past it.
-        commit_next(member, &m)?;
-        // ANCHOR_END: loop
-        reads.push(read);
+    while received.len() < produced.len() {
+        received.push(groups::next_record(ctx, &[a, b], deadline).await?);
     }
+    // Which partition's records come first depends on which fetch came
+    // back first, and so would the order of the dead letters. The stage
+    // handles the records in (member, partition, offset) order, so that
+    // every run writes the same dead-letter topic and the same timeline.
+    received.sort_by(|(x, m), (y, n)| {
+        (&x.name, m.partition(), m.offset()).cmp(&(&y.name, n.partition(), n.offset()))
+    });
+    let mut reads = Vec::new();
+    for (member, m) in &received {
+        // Each record is handled as the program's consumer loop does
+        // (`program::handle`): deserialize, dead-letter or work, commit.
+        reads.push(handle(site, member, m).await?);
+    }
+    drop(received);
+    site.record_reads(GROUP, &reads);
     tell_reads(ctx, &pair.assignment, &reads);
     Ok(reads)
 }
@@ -563,7 +764,7 @@ async fn dead_letter_topic(
     let reader = dlt_reader(ctx, &site.dlt)?;
     let mut dead_letters = read_dead_letters(&reader, found_bad.len()).await?;
     let (_, dlt_size) = reader.fetch_watermarks(&site.dlt, 0, WAIT)?;
-    site.close_later(reader);
+    site.close_client_later(reader);
     // Two members wrote to it concurrently: show it in source order.
     dead_letters.sort_by_key(|d| (d.source_partition, d.source_offset));
     for d in &dead_letters {
@@ -656,19 +857,31 @@ async fn second_group(
 ) -> Result<Vec<Read>> {
     let ctx = site.ctx;
     ctx.section(&tr!("A second group reads everything again"));
-    let auditor = site.join(AUDIT_GROUP, "auditor", "earliest")?;
+    let auditor = site.join(AUDIT_GROUP, "auditor", "earliest", true)?;
+    site.subscribe(&auditor)?;
     let mut reads = Vec::new();
     let deadline = Instant::now() + GROUP_WAIT;
     while reads.len() < produced.len() {
-        let (member, m) = next_record(ctx, &[&auditor], deadline).await?;
+        // The audit only reads: it deserializes, and commits; the
+        // malformed records are already on the dead-letter topic.
+        let (member, m) = groups::next_record(ctx, &[&auditor], deadline).await?;
+        program::commit_next(&member.consumer, &m).context(tr!("committing"))?;
         reads.push(Read {
             member: member.name.clone(),
             partition: m.partition(),
             offset: m.offset(),
+            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
             outcome: deserialize(m.payload()),
+            dead_letter: None,
+            committed: true,
         });
-        commit_next(member, &m)?;
     }
+    site.record_changes(AUDIT_GROUP, &["auditor"]);
+    // The order between partitions depends on when each fetch came back:
+    // the timeline has the reads in (partition, offset) order.
+    let mut shown = reads.clone();
+    shown.sort_by_key(|r| (r.partition, r.offset));
+    site.record_reads(AUDIT_GROUP, &shown);
     site.close_later(auditor);
     tell_audit(ctx, produced, group_reads, &reads);
     Ok(reads)
@@ -738,21 +951,25 @@ async fn lag_and_leaving(
         ctx,
         "member-b leaves the group (it shuts down cleanly), and the group rebalances:"
     );
-    let before = assigned(&a)?;
+    let before = a.assigned()?;
     let mark = site.changes.len();
+    ctx.record(Event::MemberLeft {
+        group: GROUP.to_string(),
+        member: b.name.clone(),
+    });
     let b_left = leave(b);
-    settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
+    groups::settle(ctx, &[&a], |sets| sets[0].len() == PARTITIONS as usize).await?;
     b_left.await?;
+    site.record_changes(GROUP, &["member-a", "member-b"]);
     let b_leaves = site.changes.since(mark);
     say!(ctx, "  {}", what_changed("member-a", &before, &b_leaves));
-    say!(ctx, "  member-a now has {}", show_set(&assigned(&a)?));
+    say!(ctx, "  member-a now has {}", show_set(&a.assigned()?));
 
     say!(ctx, "");
     let mut written = Vec::new();
     for cmd in MachineCommand::sequence(SECOND_LOT) {
         let json = serde_json::to_string(&cmd)?;
-        let (partition, offset) =
-            send(&site.producer, &site.topic, &cmd.lot, json.as_bytes()).await?;
+        let (partition, offset) = site.send(&cmd.lot, &json).await?;
         say!(
             ctx,
             "new command: partition {partition} offset {offset}  {}",
@@ -822,76 +1039,120 @@ async fn commit_crash_restart(site: &Site<'_>, a: Member, written: &[(i32, i64)]
 /// member-a processes two of the new commands, commits only the first,
 /// and crashes. Returns the offsets it processed.
 async fn crash(site: &Site<'_>, a: Member) -> Result<Vec<i64>> {
-    let Site {
-        ctx, producer, dlt, ..
-    } = site;
-    let mut processed = Vec::new();
+    let ctx = site.ctx;
     let deadline = Instant::now() + GROUP_WAIT;
-    // ANCHOR: crash
     // member-a executes the first new command and commits it...
-    {
-        let (_, m) = next_record(ctx, &[&a], deadline).await?;
-        let read = process(producer, dlt, &a, &m).await?;
-        commit_next(&a, &m)?;
-        let (p, o) = (m.partition(), m.offset());
-        say!(
-            ctx,
-            "member-a: partition {p} offset {o} {}, commits offset {}",
-            describe(&read.outcome),
-            o + 1
-        );
-        processed.push(m.offset());
+    let (_, m) = groups::next_record(ctx, &[&a], deadline).await?;
+    let first = handle(site, &a, &m).await?;
+    let (p, o) = (m.partition(), m.offset());
+    say!(
+        ctx,
+        "member-a: partition {p} offset {o} {}, commits offset {}",
+        describe(&first.outcome),
+        o + 1
+    );
+    drop(m);
+    // ...executes the second one, and crashes before committing it: the
+    // work fails, and `program::handle` returns at its `?`, before the
+    // commit, as the program's loop would.
+    let (_, m) = groups::next_record(ctx, &[&a], deadline).await?;
+    let mut second = None;
+    let crashed = program::handle(
+        &a.consumer,
+        &site.producer,
+        &site.dlt,
+        &m,
+        &mut |m, handled| {
+            second = Some(read_of(&a, m, handled));
+            Err(anyhow::Error::new(Crashed))
+        },
+    )
+    .await;
+    match crashed {
+        Err(e) if e.is::<Crashed>() => {}
+        Err(e) => return Err(e).context(tr!("member-a handling a record")),
+        Ok(_) => anyhow::bail!("{}", tr!("member-a committed a record it crashed on")),
     }
-    // ...executes the second one, and crashes before committing it.
-    {
-        let (_, m) = next_record(ctx, &[&a], deadline).await?;
-        let read = process(producer, dlt, &a, &m).await?;
-        let (p, o) = (m.partition(), m.offset());
-        say!(
-            ctx,
-            "member-a: partition {p} offset {o} {}, then crashes before committing",
-            describe(&read.outcome)
-        );
-        processed.push(m.offset());
-    }
+    let second = second.context(tr!("the work was not called"))?;
+    let (p, o) = (m.partition(), m.offset());
+    say!(
+        ctx,
+        "member-a: partition {p} offset {o} {}, then crashes before committing",
+        describe(&second.outcome)
+    );
+    drop(m);
+    let processed = vec![first.offset, second.offset];
+    site.record_reads(GROUP, &[first, second]);
+    ctx.record(Event::MemberCrashed {
+        group: GROUP.to_string(),
+        member: a.name.clone(),
+    });
     // The process dies here. With enable.auto.commit=false nothing is
     // committed behind our back, so closing the consumer now loses exactly
     // what a crash loses: the work done since the last commit. (One
     // difference: a crashed process cannot tell the group it left.)
     leave(a).await?;
-    // ANCHOR_END: crash
+    site.record_changes(GROUP, &["member-a"]);
     Ok(processed)
 }
 
-/// A new member-a joins group "machines" and reads `count` records, saying
-/// which of them it had processed before the crash. Returns their offsets.
-async fn restart(site: &Site<'_>, count: usize, processed: &[i64]) -> Result<Vec<i64>> {
-    let Site {
-        ctx, producer, dlt, ..
-    } = site;
-    let restarted = site.join(GROUP, "member-a", "earliest")?;
-    let mut reread = Vec::new();
-    let deadline = Instant::now() + GROUP_WAIT;
-    while reread.len() < count {
-        let (member, m) = next_record(ctx, &[&restarted], deadline).await?;
-        let read = process(producer, dlt, member, &m).await?;
-        commit_next(member, &m)?;
-        let again = if processed.contains(&m.offset()) {
-            tr_static!("  <- again")
-        } else {
-            ""
-        };
-        say!(
-            ctx,
-            "member-a: partition {} offset {} {}{again}",
-            m.partition(),
-            m.offset(),
-            describe(&read.outcome)
-        );
-        reread.push(m.offset());
+/// The work of member-a's last command before the crash fails with this.
+#[derive(Debug)]
+struct Crashed;
+
+impl std::fmt::Display for Crashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the lesson's simulated crash")
     }
+}
+
+impl std::error::Error for Crashed {}
+
+/// A new member-a joins group "machines" and runs the program's consumer
+/// loop ([`program::consume`]) for `count` records, saying which of them it
+/// had processed before the crash. Returns their offsets.
+async fn restart(site: &Site<'_>, count: usize, processed: &[i64]) -> Result<Vec<i64>> {
+    let ctx = site.ctx;
+    let restarted = site.join(GROUP, "member-a", "earliest", false)?;
+    let mut reads = Vec::new();
+    let consuming = program::consume(
+        &restarted.consumer,
+        &site.topic,
+        &site.producer,
+        &site.dlt,
+        |m, handled| {
+            let read = read_of(&restarted, m, handled);
+            let again = if processed.contains(&m.offset()) {
+                tr_static!("  <- again")
+            } else {
+                ""
+            };
+            say!(
+                ctx,
+                "member-a: partition {} offset {} {}{again}",
+                m.partition(),
+                m.offset(),
+                describe(&read.outcome)
+            );
+            reads.push(read);
+            Ok(if reads.len() < count {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            })
+        },
+    );
+    groups::within(ctx, &[&restarted], Instant::now() + GROUP_WAIT, consuming)
+        .await
+        .context(tr!("member-a handling a record"))?;
+    // The loop commits each record after its work.
+    for r in &mut reads {
+        r.committed = true;
+    }
+    site.record_changes(GROUP, &["member-a"]);
+    site.record_reads(GROUP, &reads);
     site.close_later(restarted);
-    Ok(reread)
+    Ok(reads.iter().map(|r| r.offset).collect())
 }
 
 /// What the crash cost, from the offsets: processed twice, and skipped.
@@ -937,17 +1198,33 @@ fn tell_redelivery(ctx: &Ctx, written: &[i64], processed: &[i64], committed: i64
 async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> {
     let ctx = site.ctx;
     ctx.section(&tr!("Where a new group starts: auto.offset.reset"));
-    let late_observer = LagObserver::new(ctx, LATE_GROUP, &site.topic)?;
-    let never_committed = late_observer.lag()?.iter().all(|l| l.committed.is_none());
-    site.close_later(late_observer);
-    let marks = site.observer.watermarks()?;
-    let dashboard = site.join(LATE_GROUP, "dashboard", "latest")?;
-    let at_end = at_end(ctx, &dashboard).await?;
+    let never_committed = groups::committed_offsets(ctx, LATE_GROUP, &site.topic, PARTITIONS)?
+        .values()
+        .all(Option::is_none);
+    let marks: BTreeMap<i32, (i64, i64)> = (0..PARTITIONS)
+        .map(|p| Ok((p, ch1::watermarks(site.observer.client(), &site.topic, p)?)))
+        .collect::<Result<_>>()?;
+    let dashboard = site.join(LATE_GROUP, "dashboard", "latest", true)?;
+    site.subscribe(&dashboard)?;
+    let at_end = groups::at_end(ctx, &dashboard).await?;
+    site.record_changes(LATE_GROUP, &["dashboard"]);
     let cmd = MachineCommand::step(LAST_LOT, 1);
     let json = serde_json::to_string(&cmd)?;
-    let written = send(&site.producer, &site.topic, &cmd.lot, json.as_bytes()).await?;
-    let (_, m) = next_record(ctx, &[&dashboard], Instant::now() + GROUP_WAIT).await?;
+    let written = site.send(&cmd.lot, &json).await?;
+    let (_, m) = groups::next_record(ctx, &[&dashboard], Instant::now() + GROUP_WAIT).await?;
     let first_read = (m.partition(), m.offset());
+    site.record_reads(
+        LATE_GROUP,
+        &[Read {
+            member: dashboard.name.clone(),
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            outcome: deserialize(m.payload()),
+            dead_letter: None,
+            committed: false,
+        }],
+    );
     drop(m);
     site.close_later(dashboard);
     if never_committed {
@@ -1010,55 +1287,48 @@ fn audit_start(reads: &[Read]) -> String {
     }
 }
 
-/// A new member of `group`, subscribed to `topic`, whose rebalances go to
+/// A new member of `group` (not subscribed yet), whose rebalances go to
 /// `changes`. `reset` says where it starts in a partition the group has
-/// never committed an offset for.
+/// never committed an offset for; `eof`, whether it says when it reaches
+/// the end of a partition.
 fn join(
     ctx: &Ctx,
     changes: &Changes,
     group: &'static str,
     name: &str,
-    topic: &str,
     reset: &str,
+    eof: bool,
 ) -> Result<Member> {
     let watched = Watched {
+        group: group.to_string(),
         member: name.to_string(),
         changes: changes.clone(),
         holds: Default::default(),
     };
-    // ANCHOR: consumer_config
     let consumer: StreamConsumer<Watched> = ctx
-        .consumer_config(group) // group.id, and the group protocol
+        // The program's `consumer_config`, and the course's tuning.
+        .consumer_config(group)
         // The member's name, which the broker shows in its view of the group.
         .set("client.id", name)
-        // Commit only when we say so, after the work is done.
-        .set("enable.auto.commit", "false")
-        // Where to start in a partition the group has never committed:
-        // "earliest" (the oldest record kept) or "latest" (only new records,
-        // librdkafka's default).
+        // "earliest" (every group of the lesson but the last reads what was
+        // written before it joined) or "latest" (only new records).
         .set("auto.offset.reset", reset)
         // Say when the member reaches the end of a partition (an event, not
         // a record): the lesson waits for it to know a member is in place.
-        .set("enable.partition.eof", "true")
+        .set("enable.partition.eof", if eof { "true" } else { "false" })
         // A context of our own: librdkafka calls it at every rebalance, and
         // it writes down what the member was told.
         .create_with_context(watched)
         .with_context(|| tr!("creating consumer {name}"))?;
-    consumer.subscribe(&[topic])?;
-    // ANCHOR_END: consumer_config
-    Ok(Member {
-        name: name.to_string(),
-        group,
-        consumer,
-        at_end: RefCell::new(BTreeSet::new()),
-    })
+    Ok(Member::new(name, group, consumer))
 }
 
 /// A member's context. librdkafka calls it around each rebalance, from
 /// the thread that polls the consumer; this one writes down what the
 /// member was told. (An application would commit its finished work here,
 /// before a partition is taken away.)
-struct Watched {
+pub struct Watched {
+    group: String,
     member: String,
     changes: Changes,
     /// The member's assignment after its last rebalance callback.
@@ -1092,6 +1362,7 @@ impl ConsumerContext for Watched {
             Rebalance::Error(_) => return,
         };
         self.changes.push(Change {
+            group: self.group.clone(),
             member: self.member.clone(),
             revoked,
             partitions: partitions(tpl),
@@ -1218,161 +1489,6 @@ fn released_first(changes: &[Change], from: &str, to: &str, moved: &[i32]) -> bo
         })
 }
 
-/// Wait until `member` has reached the end of every partition it has (as
-/// an end-of-partition event said, here or while it was polled before),
-/// reading no record on the way: nothing was written yet, or it starts at
-/// the end. Bounded by [`GROUP_WAIT`]; a member that got no partitions by
-/// then is explained. Returns how many partitions it has.
-async fn at_end(ctx: &Ctx, member: &Member) -> Result<usize> {
-    let deadline = Instant::now() + GROUP_WAIT;
-    loop {
-        let partitions = assigned(member)?;
-        let reached = partitions
-            .iter()
-            .all(|p| member.at_end.borrow().contains(p));
-        if !partitions.is_empty() && reached {
-            return Ok(partitions.len());
-        }
-        match timeout_at(deadline, member.consumer.recv()).await {
-            Ok(Err(KafkaError::PartitionEOF(p))) => {
-                member.at_end.borrow_mut().insert(p);
-            }
-            Ok(Ok(m)) => bail!(
-                "{}",
-                tr!(
-                    "{} read partition {} offset {} on its way to the end",
-                    member.name,
-                    m.partition(),
-                    m.offset()
-                )
-            ),
-            Ok(Err(e)) => return Err(e).context(tr!("waiting for the end of the partitions")),
-            Err(_) if assigned(member)?.is_empty() => {
-                return Err(ctx.no_partitions(member.group, GROUP_WAIT))
-            }
-            Err(_) => bail!(
-                "{}",
-                tr!(
-                    "{} did not reach the end of its partitions within {GROUP_WAIT:?}",
-                    member.name
-                )
-            ),
-        }
-    }
-}
-
-/// The next record any of `members` receives, and which member got it;
-/// end-of-partition events are skipped. At `deadline` (at most
-/// [`GROUP_WAIT`] away), members without partitions are explained.
-async fn next_record<'m>(
-    ctx: &Ctx,
-    members: &[&'m Member],
-    deadline: Instant,
-) -> Result<(&'m Member, BorrowedMessage<'m>)> {
-    loop {
-        let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
-        match timeout_at(deadline, select_all(receives)).await {
-            Ok((Ok(message), i, _)) => return Ok((members[i], message)),
-            Ok((Err(KafkaError::PartitionEOF(p)), i, _)) => {
-                members[i].at_end.borrow_mut().insert(p);
-            }
-            Ok((Err(e), i, _)) => {
-                return Err(e).with_context(|| tr!("{} receiving", members[i].name))
-            }
-            Err(_) => return Err(nothing_arrived(ctx, members)?),
-        }
-    }
-}
-
-/// Why no record came in time: members without partitions are explained
-/// (`Ctx::no_partitions`); members with partitions are named with them.
-fn nothing_arrived(ctx: &Ctx, members: &[&Member]) -> Result<anyhow::Error> {
-    let sets = members
-        .iter()
-        .map(|m| assigned(m))
-        .collect::<Result<Vec<_>>>()?;
-    if sets.iter().all(|s| s.is_empty()) {
-        return Ok(ctx.no_partitions(members[0].group, GROUP_WAIT));
-    }
-    Ok(anyhow!(tr!(
-        "no record arrived within {GROUP_WAIT:?}, though {}",
-        holding(members, &sets)
-    )))
-}
-
-/// "member-a has partitions [0, 1], member-b has partitions [2]".
-fn holding(members: &[&Member], sets: &[Vec<i32>]) -> String {
-    let held: Vec<String> = members
-        .iter()
-        .zip(sets)
-        .map(|(m, s)| tr!("{} has {}", m.name, show_set(s)))
-        .collect();
-    held.join(", ")
-}
-
-/// Keep the members polling (a consumer takes part in rebalances while it
-/// polls) until their assignments satisfy `done`, at most [`GROUP_WAIT`];
-/// then a group without partitions is explained.
-async fn settle(ctx: &Ctx, members: &[&Member], done: impl Fn(&[Vec<i32>]) -> bool) -> Result<()> {
-    let deadline = Instant::now() + GROUP_WAIT;
-    loop {
-        let sets = members
-            .iter()
-            .map(|m| assigned(m))
-            .collect::<Result<Vec<_>>>()?;
-        if done(&sets) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            if sets.iter().all(|s| s.is_empty()) {
-                return Err(ctx.no_partitions(members[0].group, GROUP_WAIT));
-            }
-            bail!(
-                "{}",
-                tr!(
-                    "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
-                    members[0].group,
-                    holding(members, &sets)
-                )
-            );
-        }
-        if ctx.groups().protocol == GroupProtocol::Consumer {
-            // A KIP-848 member learns about a rebalance from the answer to
-            // its next heartbeat, and the embedded cluster asks for one every
-            // 3 s (a real broker: group.consumer.heartbeat.interval.ms, 5 s).
-            // Subscribing again to the same topic makes librdkafka send one
-            // right away: a shortcut that keeps the lesson fast, which
-            // applications do not need. (Classic members heartbeat every
-            // 100 ms in the course: see `Ctx::consumer_config`.)
-            for m in members {
-                let subscription = m.consumer.subscription()?;
-                let topics = subscription.elements();
-                let names: Vec<&str> = topics.iter().map(|e| e.topic()).collect();
-                m.consumer.subscribe(&names)?;
-            }
-        }
-        let receives = members.iter().map(|m| Box::pin(m.consumer.recv()));
-        match timeout(LOOK_EVERY, select_all(receives)).await {
-            Ok((Ok(m), i, _)) => bail!(
-                "{}",
-                tr!(
-                    "{} received a record while the group was forming: partition {} offset {}",
-                    members[i].name,
-                    m.partition(),
-                    m.offset()
-                )
-            ),
-            Ok((Err(KafkaError::PartitionEOF(p)), i, _)) => {
-                members[i].at_end.borrow_mut().insert(p);
-            }
-            Err(_) => {}
-            Ok((Err(e), i, _)) => {
-                return Err(e).with_context(|| tr!("{} receiving", members[i].name))
-            }
-        }
-    }
-}
-
 /// Who computed the assignment, for the protocol this run uses.
 fn who_assigns(ctx: &Ctx) -> &'static str {
     match ctx.groups().protocol {
@@ -1385,126 +1501,11 @@ fn who_assigns(ctx: &Ctx) -> &'static str {
     }
 }
 
-/// A member leaves its group: closing the consumer sends the broker a
-/// "leaving" heartbeat and waits for the answer. librdkafka checks for the
-/// answer every 100 ms; do it on a separate thread, so the lesson goes on.
-/// (Any client can be closed this way.)
-fn leave<T: Send + 'static>(member: T) -> JoinHandle<()> {
-    tokio::task::spawn_blocking(move || drop(member))
-}
-
-/// The partitions currently assigned to a member, sorted.
-fn assigned(member: &Member) -> Result<Vec<i32>> {
-    Ok(partitions(&member.consumer.assignment()?))
-}
-
-/// The partition numbers of a list, sorted.
-fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
-    let mut ids: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-    ids.sort();
-    ids
-}
-
 /// True if every partition belongs to exactly one of the sets.
 fn is_partitioned(sets: &[Vec<i32>]) -> bool {
     let all: Vec<i32> = sets.iter().flatten().copied().collect();
     let distinct: BTreeSet<i32> = all.iter().copied().collect();
     all.len() == distinct.len() && distinct == (0..PARTITIONS).collect()
-}
-
-// ANCHOR: deserialize
-/// Bytes to a command. A bad payload is a fact about the record, not a
-/// reason to stop the consumer: the caller decides what to do with it.
-pub fn deserialize(payload: Option<&[u8]>) -> Result<MachineCommand, String> {
-    let bytes = payload.ok_or("empty payload")?;
-    serde_json::from_slice(bytes).map_err(|e| e.to_string())
-}
-// ANCHOR_END: deserialize
-
-/// Deserialize one record and "execute" it, or send it to the dead-letter
-/// topic if it is not a valid command. Returns what happened.
-async fn process(
-    producer: &FutureProducer,
-    dlt: &str,
-    member: &Member,
-    m: &BorrowedMessage<'_>,
-) -> Result<Read> {
-    // ANCHOR: process
-    let outcome = deserialize(m.payload());
-    if let Err(reason) = &outcome {
-        // Not a command. Crashing would not help: after a restart the record
-        // is still there, and the partition would be stuck behind it forever.
-        // Skipping it would lose it. Set it aside, with where it came from and
-        // why, and go on. The caller commits only after this send is
-        // confirmed, so a crash in between cannot lose the record.
-        let partition = m.partition().to_string();
-        let offset = m.offset().to_string();
-        let headers = OwnedHeaders::new()
-            .insert(Header {
-                key: "dlt.error",
-                value: Some(reason.as_str()),
-            })
-            .insert(Header {
-                key: "dlt.topic",
-                value: Some(m.topic()),
-            })
-            .insert(Header {
-                key: "dlt.partition",
-                value: Some(partition.as_str()),
-            })
-            .insert(Header {
-                key: "dlt.offset",
-                value: Some(offset.as_str()),
-            });
-        let mut record = FutureRecord::<[u8], [u8]>::to(dlt).headers(headers);
-        if let Some(key) = m.key() {
-            record = record.key(key);
-        }
-        if let Some(bytes) = m.payload() {
-            record = record.payload(bytes); // the original bytes, untouched
-        }
-        producer
-            .send(record, WAIT)
-            .await
-            .map_err(|(e, _)| e)
-            .context(tr!("writing to the dead-letter topic"))?;
-    }
-    // ANCHOR_END: process
-    Ok(Read {
-        member: member.name.clone(),
-        partition: m.partition(),
-        offset: m.offset(),
-        outcome,
-    })
-}
-
-// ANCHOR: commit
-/// Mark `m` as processed: the committed offset is the NEXT record to read.
-fn commit_next(member: &Member, m: &BorrowedMessage<'_>) -> Result<()> {
-    let mut offsets = TopicPartitionList::new();
-    offsets.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1))?;
-    // Sync: wait until the broker has stored it. (`commit_message(m, ..)`
-    // does the same +1 for you.)
-    member
-        .consumer
-        .commit(&offsets, CommitMode::Sync)
-        .context(tr!("committing"))?;
-    Ok(())
-}
-// ANCHOR_END: commit
-
-async fn send(
-    producer: &FutureProducer,
-    topic: &str,
-    key: &str,
-    payload: &[u8],
-) -> Result<(i32, i64)> {
-    let delivered = producer
-        .send(FutureRecord::to(topic).key(key).payload(payload), WAIT)
-        .await
-        .map_err(|(e, _)| e)
-        .with_context(|| tr!("producing a record for {key}"))?;
-    Ok((delivered.partition, delivered.offset))
 }
 
 /// A consumer that reads partition 0 of `topic` from its beginning, outside
@@ -1552,63 +1553,6 @@ async fn read_dead_letters(reader: &StreamConsumer, count: usize) -> Result<Vec<
     Ok(out)
 }
 
-/// Computes a group's lag. It carries the group's id to ask for its committed
-/// offsets but never subscribes: it is not a member and changes nothing.
-struct LagObserver {
-    consumer: BaseConsumer,
-    topic: String,
-}
-
-impl LagObserver {
-    fn new(ctx: &Ctx, group: &str, topic: &str) -> Result<LagObserver> {
-        let consumer = ctx
-            .client_config()
-            .set("group.id", ctx.name(group))
-            .create()?;
-        Ok(LagObserver {
-            consumer,
-            topic: topic.to_string(),
-        })
-    }
-
-    // ANCHOR: lag
-    /// Lag per partition: the high watermark minus the committed offset.
-    fn lag(&self) -> Result<Vec<Lag>> {
-        let mut partitions = TopicPartitionList::new();
-        for p in 0..PARTITIONS {
-            partitions.add_partition(&self.topic, p);
-        }
-        // The group's committed offsets (an OffsetFetch request)...
-        let committed = self.consumer.committed_offsets(partitions, WAIT)?;
-        let mut rows = Vec::new();
-        for p in 0..PARTITIONS {
-            // ...and each partition's high watermark (a ListOffsets request).
-            let (low, high) = self.consumer.fetch_watermarks(&self.topic, p, WAIT)?;
-            let committed = match committed.find_partition(&self.topic, p).map(|e| e.offset()) {
-                Some(Offset::Offset(n)) => Some(n),
-                _ => None, // the group never committed this partition
-            };
-            // Nothing committed yet: every record still kept is waiting.
-            let lag = high - committed.unwrap_or(low);
-            rows.push(Lag {
-                partition: p,
-                high_watermark: high,
-                committed,
-                lag,
-            });
-        }
-        Ok(rows)
-    }
-    // ANCHOR_END: lag
-
-    /// Each partition's (low, high) watermarks.
-    fn watermarks(&self) -> Result<BTreeMap<i32, (i64, i64)>> {
-        (0..PARTITIONS)
-            .map(|p| Ok((p, self.consumer.fetch_watermarks(&self.topic, p, WAIT)?)))
-            .collect()
-    }
-}
-
 fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
     say!(ctx, "Lag of group \"{GROUP}\", {when}:");
     say!(ctx, "  partition  high watermark  committed offset  lag");
@@ -1641,17 +1585,5 @@ fn describe(outcome: &Result<MachineCommand, String>) -> String {
     match outcome {
         Ok(cmd) => cmd.label(),
         Err(reason) => tr!("MALFORMED -> dead-letter topic ({reason})"),
-    }
-}
-
-/// "partitions [0, 1]". The English always says "partitions"; the three
-/// messages (none, one, several) let French say "la partition [2]" and
-/// "les partitions [0, 1]".
-fn show_set(ids: &[i32]) -> String {
-    let parts: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    match parts.as_slice() {
-        [] => tr!("partitions []"),
-        [one] => tr!("partitions [{one}]"),
-        _ => tr!("partitions [{}]", parts.join(", ")),
     }
 }
