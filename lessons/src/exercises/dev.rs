@@ -399,9 +399,11 @@ fn catalogue_problems(root: &Path) -> Result<Vec<String>> {
         .lines()
         .map(|l| format!("catalogues: {l}"))
         .collect();
+    // Its first line says why (a backtrace may follow).
+    let stderr = String::from_utf8_lossy(&output.stderr);
     problems.push(format!(
         "catalogues: `cargo run --example i18n -- check` failed: {}",
-        String::from_utf8_lossy(&output.stderr).trim_end()
+        stderr.lines().next().unwrap_or_default()
     ));
     Ok(problems)
 }
@@ -490,7 +492,8 @@ pub fn check_command(root: &Path) -> Result<()> {
 pub fn update_command(root: &Path) -> Result<()> {
     let written = update(root)?;
     for file in &written {
-        println!("wrote {}", file.display());
+        let shown = file.strip_prefix(root).unwrap_or(file);
+        println!("wrote {}", shown.display());
     }
     if written.is_empty() {
         println!("Everything the table decides is up to date.");
