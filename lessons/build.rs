@@ -1,46 +1,72 @@
-//! Wires the reference solutions into the tests.
+//! Reads the exercises' table, and finds what some tests need.
 //!
-//! The course's library never compiles the files students edit: each
-//! exercise has its own runner program (package `kafka-course-exercises`,
-//! in `exercises/`), so a student's mistake stays in its exercise.
+//! `exercises/exercises.toml` lists the exercises: this script writes
+//! `$OUT_DIR/exercise_table.rs`, the `EXERCISES` of src/exercises/mod.rs,
+//! each title and hint a `tr_static!` (their French is in po/fr.po; the
+//! i18n tool, examples/i18n.rs, reads them from `EXERCISES`). The runners'
+//! package (exercises/build.rs) reads the same table.
 //!
-//! If `exercises/solutions/` exists (the teacher's copy), the reference
-//! solutions are listed in `$OUT_DIR/solution_modules.rs`, and the starters
-//! derived from them (see src/exercises/starter.rs) are written to
-//! `$OUT_DIR/starters/` and listed in `$OUT_DIR/starter_modules.rs`, with
-//! `cfg(has_solutions)`: tests/exercises.rs includes both and checks that
-//! every solution passes and every starter fails. A student's copy made by
-//! `course teacher export` has no solutions.
+//! `cfg(has_solutions)`: `exercises/solutions/` exists (the teacher's copy,
+//! not a student's copy made by `course teacher export`): the tests that
+//! need the reference solutions run.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-#[path = "src/exercises/starter.rs"]
-mod starter;
-
-fn modules(dir: &Path) -> Vec<(String, PathBuf)> {
-    let mut found: Vec<(String, PathBuf)> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-                .filter_map(|p| Some((p.file_stem()?.to_str()?.to_string(), p)))
-                .filter(|(name, _)| name.starts_with("ex"))
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found
-}
-
-fn module_list(mods: &[(String, PathBuf)]) -> String {
-    mods.iter()
-        .map(|(name, path)| {
-            format!(
-                "#[path = {:?}]\npub mod {name};\n",
-                path.display().to_string()
-            )
-        })
-        .collect()
+/// `EXERCISES`, as Rust, from the table's text (`table` names it in errors).
+fn exercise_table(text: &str, table: &str) -> String {
+    let parsed: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{table} is not valid TOML: {e}"));
+    let entries = match parsed.get("exercise") {
+        Some(toml::Value::Array(entries)) => entries.clone(),
+        _ => panic!("{table}: no [[exercise]]"),
+    };
+    let mut out = String::from(
+        "// Written by lessons/build.rs from exercises/exercises.toml: edit that file.\n\
+         /// Every exercise, in order, as exercises/exercises.toml lists them.\n\
+         pub const EXERCISES: &[Exercise] = &[\n",
+    );
+    for (i, entry) in entries.iter().enumerate() {
+        let at = format!("{table}: exercise {}", i + 1);
+        let number = |key: &str| match entry.get(key) {
+            Some(toml::Value::Integer(n)) if *n > 0 => *n,
+            _ => panic!("{at}: `{key}` must be a positive number"),
+        };
+        let text = |key: &str| match entry.get(key) {
+            Some(toml::Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            _ => panic!("{at}: `{key}` must be a text"),
+        };
+        let hints: Vec<String> = match entry.get("hints") {
+            Some(toml::Value::Array(hints)) => hints
+                .iter()
+                .map(|h| match h {
+                    toml::Value::String(s) => s.clone(),
+                    _ => panic!("{at}: every hint is a text"),
+                })
+                .collect(),
+            _ => panic!("{at}: `hints` must be a list of texts"),
+        };
+        // `{:?}`: a Rust string literal, which `tr_static!` looks up.
+        let hints: Vec<String> = hints
+            .iter()
+            .map(|h| format!("|| crate::tr_static!({h:?})"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    Exercise {{\n        number: {},\n        chapter: {},\n        slug: {:?},\n        \
+             function: {:?},\n        title: || crate::tr_static!({:?}),\n        hints: &[{}],\n    }},",
+            number("number"),
+            number("chapter"),
+            text("slug"),
+            text("function"),
+            text("title"),
+            hints.join(", "),
+        );
+    }
+    out.push_str("];\n");
+    out
 }
 
 /// Tansu, the independent broker the tests run every lesson against
@@ -110,26 +136,18 @@ fn main() {
     println!("cargo::rerun-if-changed=po");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    println!("cargo::rustc-check-cfg=cfg(has_solutions)");
-    println!("cargo::rerun-if-changed=src/exercises/starter.rs");
 
-    let solutions_dir = manifest.join("../exercises/solutions");
-    let solutions = modules(&solutions_dir);
-    let mut starters = Vec::new();
-    if !solutions.is_empty() {
+    let table = manifest.join("../exercises/exercises.toml");
+    println!("cargo::rerun-if-changed={}", table.display());
+    let text = fs::read_to_string(&table).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
+    let rust = exercise_table(&text, "exercises/exercises.toml");
+    fs::write(out.join("exercise_table.rs"), rust).unwrap();
+
+    println!("cargo::rustc-check-cfg=cfg(has_solutions)");
+    // Not watched: a copy gains or loses its solutions only when it is
+    // made (and watching the folder would rebuild the course at each edit
+    // of a solution).
+    if manifest.join("../exercises/solutions").is_dir() {
         println!("cargo::rustc-cfg=has_solutions");
-        println!("cargo::rerun-if-changed={}", solutions_dir.display());
-        fs::create_dir_all(out.join("starters")).unwrap();
-        for (name, path) in &solutions {
-            println!("cargo::rerun-if-changed={}", path.display());
-            let source = fs::read_to_string(path).unwrap();
-            let starter = starter::starter_from_solution(&source)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let starter_path = out.join("starters").join(format!("{name}.rs"));
-            fs::write(&starter_path, starter).unwrap();
-            starters.push((name.clone(), starter_path));
-        }
     }
-    fs::write(out.join("solution_modules.rs"), module_list(&solutions)).unwrap();
-    fs::write(out.join("starter_modules.rs"), module_list(&starters)).unwrap();
 }

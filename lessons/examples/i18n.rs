@@ -17,7 +17,9 @@
 //! - `lessons/po/fr.po`: the program's messages, every source file of
 //!   `lessons/src` in one catalogue whose references name files without
 //!   line numbers. A message is the English format string of a `tr!`,
-//!   `tr_static!`, `say!`, `out!` or `outln!`.
+//!   `tr_static!`, `say!`, `out!` or `outln!`, or the title or a hint of an
+//!   exercise in the table `exercises/exercises.toml` (read from the
+//!   course's `EXERCISES`, which `tr_static!`s them).
 //! - `exercises/po/fr.po`: the explanations in the files students get
 //!   (`exercises/exN_*.rs` as `course teacher export` writes them): one
 //!   message per paragraph of comments, `msgctxt` the file. The course
@@ -242,6 +244,23 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
             m
         }));
     }
+    // The exercises' table: lessons/build.rs makes each title and hint a
+    // `tr_static!`; in this program (never told to speak French) they are
+    // the table's English.
+    for e in kafka_course::exercises::EXERCISES {
+        for text in std::iter::once(e.title()).chain(e.hints()) {
+            messages.push(Msg {
+                ctxt: String::new(),
+                id: text.to_string(),
+                refs: vec!["exercises/exercises.toml".into()],
+                note: format!(
+                    "Exercise {}: its title, or one of its hints (`course hint {}`).",
+                    e.number, e.number
+                ),
+                plural: String::new(),
+            });
+        }
+    }
     let mut messages = merge_duplicates(messages);
     for m in &mut messages {
         m.refs.dedup();
@@ -448,9 +467,14 @@ pub fn all_untranslated_prose(repo: &Path) -> Result<Vec<String>> {
     // The book's server prints to the reader too (its library's messages
     // are HTTP answers for the page's script and build errors for authors).
     files.push(repo.join("book/builder/src/bin/serve-book.rs"));
-    // Compiled into the build script too (lessons/build.rs), where tr! does
-    // not exist: its errors are for the course's authors, about a solution file.
-    const NOT_FOR_READERS: &[&str] = &["lessons/src/exercises/starter.rs"];
+    // starter.rs: compiled into this tool too, where tr! does not exist: its
+    // errors are for the course's authors, about a solution file. dev.rs:
+    // `course dev check` and `update`, a tool for the course's authors, in
+    // English only.
+    const NOT_FOR_READERS: &[&str] = &[
+        "lessons/src/exercises/starter.rs",
+        "lessons/src/exercises/dev.rs",
+    ];
     let mut found = Vec::new();
     for file in files {
         let rel = file

@@ -12,6 +12,7 @@
 //! cargo run --release -- serve        # the book at http://127.0.0.1:3000, with Run and Check
 //! cargo run --release -- cluster      # the embedded cluster alone, for your own code, until Ctrl-C
 //! cargo run --release -- teacher check ../class   # a class table
+//! cargo run --release -- dev check    # authors: every invariant of the exercises
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- lesson 1
 //! KAFKA_BOOTSTRAP_SERVERS=localhost:9092 cargo run --release -- clean   # delete what the lessons left there
 //! ```
@@ -141,6 +142,23 @@ enum Command {
     /// For teachers: hand out a clean copy, check a class's copies.
     #[command(subcommand)]
     Teacher(TeacherCommand),
+    /// For the course's authors: the exercises, from their table
+    /// (exercises/exercises.toml).
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Check every invariant of the exercises: the table, each exercise's
+    /// files, runner, title and hints (in English and French), the
+    /// catalogues; every solution passes its checks, every starter fails
+    /// them. Builds and runs every runner twice: a minute or so.
+    Check,
+    /// Write what the table decides: the runners' [[bin]]s in
+    /// exercises/Cargo.toml, the checks' modules in
+    /// lessons/src/exercises/mod.rs, a new exercise's file in exercises/.
+    Update,
 }
 
 #[derive(Subcommand)]
@@ -348,5 +366,7 @@ async fn run(cli: Cli) -> Result<()> {
             csv,
             time_limit,
         }) => teacher::check_class(&dirs, csv.as_deref(), harness::time_limit(time_limit)?),
+        Command::Dev(DevCommand::Check) => exercises::dev::check_command(&teacher::root()),
+        Command::Dev(DevCommand::Update) => exercises::dev::update_command(&teacher::root()),
     }
 }

@@ -1,214 +1,60 @@
-//! The exercises work as a class needs them to: every reference solution
-//! passes its checks, every exercise as shipped fails them, the shipped files
-//! are what their single source generates; a student's file that does not
-//! compile, hangs or panics stops only its own exercise, and says so; and
-//! the teacher's commands work on a class. (In a student's copy, made by
-//! `course teacher export`, there are no solutions: the tests that need them
-//! are ignored there.)
+//! The exercises work as a class needs them to: `course dev check` finds
+//! every authoring invariant true (every reference solution passes its
+//! checks, every exercise as shipped fails them, the shipped files are what
+//! their single source generates, every exercise has its files, runner,
+//! hints and chapter); a student's file that does not compile, hangs or
+//! panics stops only its own exercise, and says so; and the teacher's
+//! commands work on a class. (In a student's copy, made by `course teacher
+//! export`, there are no solutions: the tests that need them are ignored
+//! there.)
 //!
-//! The solutions and starters are checked in this process (they are
-//! compiled into this test, below). The rest runs `course` as a student or
-//! a teacher does: it builds the exercise runners with cargo, in this build's
-//! target directory and profile, so only the small runner programs compile.
-//! Every run of `course` chooses its language (`COURSE_LANG=en`, or
-//! `--lang fr` for the French edition's tests), never the machine's locale.
+//! Everything runs `course` as a student, a teacher or an author does: it
+//! builds the exercise runners with cargo, in this build's target directory
+//! and profile, so only the small runner programs compile. Every run of
+//! `course` chooses its language (`COURSE_LANG=en`, or `--lang fr` for the
+//! French edition's tests), never the machine's locale.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kafka_course::exercises::{
-    comments, starter::starter_from_solution, Exercise, Outcome, EXERCISES,
-};
+use kafka_course::exercises::{comments, starter::starter_from_solution, Exercise, EXERCISES};
 
-// The solutions and starters are written as parts of the course
-// (`use crate::kit::Ctx`...): with the library re-exported at this test's
-// root, those paths resolve here as they do in the runners.
+// The course's library, at this test's root, as the runners have it.
 pub use kafka_course::*;
-
-/// The reference solutions (`exercises/solutions/exN_*.rs`).
-#[cfg(has_solutions)]
-mod solutions {
-    include!(concat!(env!("OUT_DIR"), "/solution_modules.rs"));
-}
-
-/// The starters derived from them: what students get.
-#[cfg(has_solutions)]
-mod starters {
-    include!(concat!(env!("OUT_DIR"), "/starter_modules.rs"));
-}
-
-/// Run every exercise's checks on one version of the code (`solutions` or
-/// `starters`), in order.
-#[cfg(has_solutions)]
-macro_rules! outcomes {
-    ($version:ident) => {{
-        use kafka_course::exercises::{
-            ex1_topic, ex2_keys, ex3_acks, ex4_commit, ex5_late, ex6_commit, ex7_status,
-            quiet_panics, run,
-        };
-        let ex1: ex1_topic::Code = |ctx| Box::pin($version::ex1_topic::create_orders_topic(ctx));
-        let ex2: ex2_keys::Code = $version::ex2_keys::to_record;
-        let ex3: ex3_acks::Code = $version::ex3_acks::producer_settings;
-        let ex4: ex4_commit::Code = $version::ex4_commit::commit_processed;
-        let ex5: ex5_late::Code = $version::ex5_late::late_consumer_settings;
-        let ex6: ex6_commit::Code = $version::ex6_commit::handle;
-        let ex7: ex7_status::Code = $version::ex7_status::next_command;
-        block_on(async {
-            quiet_panics();
-            vec![
-                (&ex1_topic::EXERCISE, run(ex1_topic::checks, ex1).await),
-                (&ex2_keys::EXERCISE, run(ex2_keys::checks, ex2).await),
-                (&ex3_acks::EXERCISE, run(ex3_acks::checks, ex3).await),
-                (&ex4_commit::EXERCISE, run(ex4_commit::checks, ex4).await),
-                (&ex5_late::EXERCISE, run(ex5_late::checks, ex5).await),
-                (&ex6_commit::EXERCISE, run(ex6_commit::checks, ex6).await),
-                (&ex7_status::EXERCISE, run(ex7_status::checks, ex7).await),
-            ]
-        })
-    }};
-}
-
-#[cfg(has_solutions)]
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-fn report(e: &Exercise, o: &Outcome) -> String {
-    exercises::report(e, o, &format!("exercises/{}.rs", e.slug))
-}
-
+/// `course dev check`: the table, every exercise's files, runner, title and
+/// hints in both languages, its chapter's page, the catalogues; every
+/// solution passes its checks (`every_solution_passes_its_checks`, before
+/// it was a command), every starter fails them and says why
+/// (`every_exercise_fails_its_checks_as_shipped`), each shipped file is the
+/// starter of its solution (`shipped_exercises_are_the_starters_of_their_solutions`:
+/// a note only, except in CI), each exercise has its files, runner, hint and
+/// chapter (`every_exercise_has_its_files_a_runner_a_hint_and_a_chapter`).
+/// See lessons/src/exercises/dev.rs.
 #[test]
 #[cfg_attr(
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
-fn every_solution_passes_its_checks() {
-    #[cfg(has_solutions)]
-    for (e, outcome) in outcomes!(solutions) {
-        assert!(
-            outcome.passed(),
-            "solution of exercise {} fails:\n{}",
-            e.number,
-            report(e, &outcome)
-        );
-    }
-}
-
-#[test]
-#[cfg_attr(
-    not(has_solutions),
-    ignore = "a student's copy has no reference solutions"
-)]
-fn every_exercise_fails_its_checks_as_shipped() {
-    #[cfg(has_solutions)]
-    for (e, outcome) in outcomes!(starters) {
-        assert!(
-            !outcome.passed(),
-            "exercise {} passes before anyone solved it",
-            e.number
-        );
-        // Failing is not enough: the report must explain, not crash.
-        assert!(
-            outcome
-                .checks
-                .iter()
-                .any(|c| !c.passed && !c.detail.is_empty())
-                || outcome.error.is_some(),
-            "{}",
-            report(e, &outcome)
-        );
-    }
-}
-
-#[test]
-#[cfg_attr(
-    not(has_solutions),
-    ignore = "a student's copy has no reference solutions"
-)]
-fn every_exercise_has_its_files_a_runner_a_hint_and_a_chapter() {
-    let manifest = read(&root().join("exercises/Cargo.toml"));
-    for e in EXERCISES {
-        assert!(
-            root().join(format!("exercises/{}.rs", e.slug)).is_file(),
-            "exercises/{}.rs",
-            e.slug
-        );
-        assert!(root()
-            .join(format!("exercises/solutions/{}.rs", e.slug))
-            .is_file());
-        // Its runner program, which `course exercise N` builds.
-        let runner = format!("name = \"{}\"\npath = \"runners/{}.rs\"", e.slug, e.slug);
-        assert!(manifest.contains(&runner), "exercises/Cargo.toml: {runner}");
-        let runner = read(&root().join(format!("exercises/runners/{}.rs", e.slug)));
-        assert!(
-            runner.contains(&format!("{}::{}", e.slug, e.function)),
-            "runners/{}.rs calls the student's {}",
-            e.slug,
-            e.function
-        );
-        assert!(
-            e.hint().len() > 40,
-            "exercise {} needs a real hint",
-            e.number
-        );
-        assert!(kafka_course::LESSONS.iter().any(|l| l.number == e.chapter));
-        let page = read(&root().join(format!(
-            "book/src/{}.md",
-            kafka_course::LESSONS
-                .iter()
-                .find(|l| l.number == e.chapter)
-                .unwrap()
-                .slug
-        )));
-        assert!(
-            page.contains(&format!("exercises/{}.rs", e.slug)),
-            "chapter {} links to its exercise",
-            e.chapter
-        );
-        assert!(
-            page.contains(&format!("just exercise {}", e.number)),
-            "chapter {} says how to check it",
-            e.chapter
-        );
-    }
-}
-
-#[test]
-#[cfg_attr(
-    not(has_solutions),
-    ignore = "a student's copy has no reference solutions"
-)]
-fn shipped_exercises_are_the_starters_of_their_solutions() {
-    for e in EXERCISES {
-        let starter = starter_of(e);
-        assert!(
-            starter.contains("TODO"),
-            "exercise {} has TODO markers",
-            e.number
-        );
-        let shipped = read(&root().join(format!("exercises/{}.rs", e.slug)));
-        if shipped != starter {
-            // A student's copy differs once they start; the course's own
-            // repository (and CI, which sets CI=true) must ship the starter.
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "exercises/{}.rs is not the starter generated from its solution: run `cargo run -- --lang en exercise {} --reset`",
-                e.slug,
-                e.number
-            );
-            eprintln!(
-                "note: exercises/{}.rs differs from its starter (being solved?)",
-                e.slug
-            );
-        }
+fn dev_check_finds_every_exercise_complete() {
+    let (ok, out, err) = run(&["dev", "check"]);
+    assert!(ok, "course dev check:\n{out}\n{err}");
+    assert!(
+        out.contains(&format!(
+            "Every exercise is complete: {} exercises",
+            EXERCISES.len()
+        )),
+        "{out}\n{err}"
+    );
+    for step in [
+        "every solution passes its checks",
+        "every starter fails its checks",
+    ] {
+        assert!(err.contains(step), "{step:?} in:\n{err}");
     }
 }
 

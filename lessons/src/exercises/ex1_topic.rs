@@ -6,25 +6,9 @@ use anyhow::Result;
 use futures::future::LocalBoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 1,
-    chapter: 1,
-    slug: "ex1_topic",
-    title: || tr_static!("A topic for a group of four consumers"),
-    function: "create_orders_topic",
-    hint: || {
-        tr_static!(
-            "Within one consumer group, each partition is read by exactly one member.\n\
-             How many partitions does it take for 4 members to all have one?\n\
-             Replicas: a partition with f + 1 replicas survives f broker failures.\n\
-             (Chapter 1: topics and partitions; replicas, leaders and followers.)"
-        )
-    },
-};
 
 /// The student's function: an `async fn`, boxed so that every version of it
 /// (the student's, the solution's, the starter's) has this one type.

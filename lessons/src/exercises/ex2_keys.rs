@@ -12,28 +12,10 @@ use futures::future::LocalBoxFuture;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::Message;
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 2,
-    chapter: 2,
-    slug: "ex2_keys",
-    title: || tr_static!("Every command of a lot in one partition, as JSON"),
-    function: "to_record",
-    hint: || {
-        tr_static!(
-            "The partitioner hashes the key: records with equal keys go to the same partition,\n\
-             and a partition keeps the order in which they were written. What do all the\n\
-             commands of one lot have in common, that the commands of other lots do not?\n\
-             Kafka stores the value as bytes and never looks at them: the consumers turn\n\
-             them back into a MachineCommand with serde_json, so make them with serde_json.\n\
-             (Chapter 2: Kafka stores bytes; the key chooses the partition.)"
-        )
-    },
-};
 
 /// The lots sent: under librdkafka's default partitioner their names spread
 /// over all 3 partitions, and six lots leave a keyless (random) producer no

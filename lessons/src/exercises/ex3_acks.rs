@@ -22,28 +22,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 3,
-    chapter: 3,
-    slug: "ex3_acks",
-    title: || tr_static!("Producer settings that lose nothing"),
-    function: "producer_settings",
-    hint: || {
-        tr_static!(
-            "Ask what a delivery report means under each acks setting: with acks=0 the\n\
-             producer reads no answer from the broker, so it cannot see a refusal.\n\
-             Once it reads the answers, what must it do with a temporary refusal\n\
-             such as NOT_ENOUGH_REPLICAS, and which setting lets it?\n\
-             Last, which acks keeps an acknowledged record when the leader dies?\n\
-             (Chapter 3: three settings; what each setting loses; acks=all waits for the ISR.)"
-        )
-    },
-};
 
 /// The lots whose commands are sent: three steps each, nine records.
 const LOTS: [&str; 3] = ["lot-A", "lot-B", "lot-C"];

@@ -21,26 +21,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 4,
-    chapter: 4,
-    slug: "ex4_commit",
-    title: || tr_static!("Fix an off-by-one commit"),
-    function: "commit_processed",
-    hint: || {
-        tr_static!(
-            "When a consumer of the group (re)starts, it begins reading AT the group's committed\n\
-             offset. So after the record at offset 3 is done, which record should a restarted\n\
-             consumer read first, and which offset must the group store for that?\n\
-             (Chapter 4: offsets and commits; lag.)"
-        )
-    },
-};
 
 /// The topic the drill controller reads, and its group (logical names).
 const TOPIC: &str = "drill-commands";

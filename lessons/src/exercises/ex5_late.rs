@@ -17,27 +17,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::Message;
 use tokio::time::Instant;
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 5,
-    chapter: 5,
-    slug: "ex5_late",
-    title: || tr_static!("A late consumer reads what waited for it"),
-    function: "late_consumer_settings",
-    hint: || {
-        tr_static!(
-            "A group that has never run has no committed offset. In a partition where its group\n\
-             has none, a consumer starts where one setting says: at the oldest record still\n\
-             stored, or at the end (only what is written from now on). Which is the default?\n\
-             Once the group has committed offsets, they come first and that setting no longer\n\
-             matters. (Chapter 5: a consumer that starts later.)"
-        )
-    },
-};
 
 const PARTITIONS: i32 = 3;
 /// Written before the consumer exists (their keys spread over the 3 partitions).

@@ -17,28 +17,10 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Offset;
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::kit::Ctx;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 6,
-    chapter: 6,
-    slug: "ex6_commit",
-    title: || tr_static!("Commit after the work, and make the work idempotent"),
-    function: "handle",
-    hint: || {
-        tr_static!(
-            "A commit tells the group \"everything before this offset is dealt with\". If the\n\
-             program crashes after committing a command but before doing it, who will ever do\n\
-             it? And if it crashes after the work but before the commit, Kafka delivers the\n\
-             command again (at-least-once): what should the machine do with a command it has\n\
-             already performed? Look at what `Machine` offers besides `run`.\n\
-             (Chapter 6: a sequential consumer that commits after the work; idempotent steps.)"
-        )
-    },
-};
 
 /// The lot whose three commands the controller handles.
 const LOT: &str = "lot-A";

@@ -21,29 +21,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
 
-use super::{Checks, Exercise};
+use super::Checks;
 use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
 use crate::kit::Ctx;
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{tr, tr_static};
-
-pub const EXERCISE: Exercise = Exercise {
-    number: 7,
-    chapter: 7,
-    slug: "ex7_status",
-    title: || tr_static!("The next step waits for the previous step's status event"),
-    function: "next_command",
-    hint: || {
-        tr_static!(
-            "Kafka does not order records across topics: a machine runs what it is sent, as\n\
-             soon as it reads it. So the workflow must send a step only when the previous one\n\
-             is finished. Look at the two reports a machine publishes for each command: which\n\
-             of them says the lot is ready for the next machine? And what follows the last step?\n\
-             (Chapter 7: status events; the workflow enforces the order.)"
-        )
-    },
-};
 
 /// The lots the workflow runs.
 const LOTS: [&str; 2] = ["lot-A", "lot-B"];

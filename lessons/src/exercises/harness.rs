@@ -86,6 +86,9 @@ pub struct Verdict {
     pub summary: String,
     /// The whole report, for `course exercise N`.
     pub report: String,
+    /// What the checks said, when they finished (`course dev check` reads it).
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
 }
 
 impl Verdict {
@@ -452,6 +455,7 @@ impl Harness {
             status,
             summary: self.shorten_paths(&summary),
             report: self.shorten_paths(&format!("{report}{printed}")),
+            outcome: seen.outcome.clone().filter(|_| !timed_out),
         };
         if let (false, Some(outcome)) = (timed_out, &seen.outcome) {
             let text = report(exercise, outcome, &file);
@@ -548,6 +552,7 @@ impl Harness {
                     status: Status::DoesNotCompile,
                     summary: format!("{at}: {message}"),
                     report,
+                    outcome: None,
                 })
             }
         }
@@ -599,6 +604,7 @@ impl Harness {
             status: Status::Missing,
             summary,
             report,
+            outcome: None,
         })
     }
 

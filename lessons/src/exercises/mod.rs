@@ -6,30 +6,38 @@
 //! test behaviour, never text: where records land, whether anything is lost
 //! after an injected fault, whether the commit comes after the work...
 //!
+//! The exercises are listed in one table, `exercises/exercises.toml`
+//! ([`EXERCISES`] is made from it when the course compiles; its first
+//! lines say how to add an exercise).
+//!
 //! This library never compiles a student's file. Each exercise here has one
 //! check suite, `exN_*::checks`, which takes the student's function as a
-//! plain `fn` value (its `exN_*::Code` type). Whoever has the function passes
-//! it in:
+//! plain `fn` value (its `exN_*::Code` type). The runners (package
+//! `kafka-course-exercises`, in `exercises/`: one small program per
+//! exercise, its `main` written from the table) compile the student's file
+//! next to this library and call [`runner::main`] with it: so a file that
+//! does not compile, panics or never returns stops only its own exercise,
+//! never the lessons or the other exercises.
 //!
-//! * the runners in `exercises/runners/` (package `kafka-course-exercises`,
-//!   one small binary per exercise) compile the student's file next to this
-//!   library and call [`runner::main`]: so a file that does not compile,
-//!   panics or never returns stops only its own exercise, never the lessons
-//!   or the other exercises;
-//! * `cargo test` (tests/exercises.rs) compiles the reference solutions and
-//!   the starters derived from them (see [`starter`]) and runs the same
-//!   suites in-process: every solution must pass, every starter must fail.
+//! `course dev check` ([`dev`]) checks the exercises as their authors must
+//! leave them: every solution passes its checks, every starter (derived
+//! from its solution, see [`starter`]) fails them, every file, runner,
+//! title and hint is there, in both languages. `cargo test` runs it.
 //!
 //! [`harness`] is the course's side: build a runner with cargo, run it with
 //! a time limit, and turn what happened into a [`harness::Verdict`].
 
 pub mod bench;
 pub mod comments;
+pub mod dev;
 pub mod harness;
 pub mod runner;
 pub mod starter;
 pub mod watch;
 
+// The checks of each exercise of the table, one module each: written by
+// `course dev update` (`course dev check` says when they are not current).
+// BEGIN exercises
 pub mod ex1_topic;
 pub mod ex2_keys;
 pub mod ex3_acks;
@@ -37,6 +45,7 @@ pub mod ex4_commit;
 pub mod ex5_late;
 pub mod ex6_commit;
 pub mod ex7_status;
+// END exercises
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -51,22 +60,24 @@ use serde::{Deserialize, Serialize};
 use crate::kit::{Ctx, Narrator};
 use crate::tr;
 
-/// One exercise: where it is and what it is about. Its checks are
-/// `exN_*::checks`, whose type depends on the student's function.
+/// One exercise: where it is and what it is about, as the table
+/// `exercises/exercises.toml` says. Its checks are `exN_*::checks`, whose
+/// type depends on the student's function.
 pub struct Exercise {
     pub number: u32,
-    /// The chapter it practises (the same number).
+    /// The chapter it practises.
     pub chapter: u32,
     /// File name in `exercises/` without `.rs`, e.g. `ex1_topic`; also the
-    /// name of its runner binary.
+    /// name of its runner and of its checks' module.
     pub slug: &'static str,
-    /// Its title, in the reader's language: a function (`|| tr_static!("...")`),
-    /// since the language is chosen when the course starts. Call [`Exercise::title`].
-    pub title: fn() -> &'static str,
     /// The function the student writes, as the reports name it.
     pub function: &'static str,
-    /// Its hint, in the reader's language (see `title`). Call [`Exercise::hint`].
-    pub hint: fn() -> &'static str,
+    /// Its title in the reader's language: a function, since the language
+    /// is chosen when the course starts. Call [`Exercise::title`].
+    title: fn() -> &'static str,
+    /// Its hints, first nudge first, each in the reader's language (see
+    /// `title`). Call [`Exercise::hints`] or [`Exercise::hint`].
+    hints: &'static [fn() -> &'static str],
 }
 
 impl Exercise {
@@ -75,9 +86,14 @@ impl Exercise {
         (self.title)()
     }
 
-    /// Its hint (`course hint N`), in the reader's language.
+    /// Its first hint (`course hint N`), in the reader's language.
     pub fn hint(&self) -> &'static str {
-        (self.hint)()
+        self.hints.first().map_or("", |hint| hint())
+    }
+
+    /// Every hint, the first nudge first, in the reader's language.
+    pub fn hints(&self) -> Vec<&'static str> {
+        self.hints.iter().map(|hint| hint()).collect()
     }
 }
 
@@ -85,16 +101,9 @@ impl Exercise {
 /// function, or the solution's, or the starter's), on the cluster of `ctx`.
 pub type Suite<C> = for<'a> fn(C, &'a Ctx, &'a Checks) -> LocalBoxFuture<'a, Result<()>>;
 
-/// Every exercise, in chapter order.
-pub const EXERCISES: &[Exercise] = &[
-    ex1_topic::EXERCISE,
-    ex2_keys::EXERCISE,
-    ex3_acks::EXERCISE,
-    ex4_commit::EXERCISE,
-    ex5_late::EXERCISE,
-    ex6_commit::EXERCISE,
-    ex7_status::EXERCISE,
-];
+// `pub const EXERCISES: &[Exercise]`, every exercise in order: written by
+// build.rs from exercises/exercises.toml.
+include!(concat!(env!("OUT_DIR"), "/exercise_table.rs"));
 
 pub fn exercise(number: u32) -> Result<&'static Exercise> {
     EXERCISES

@@ -1,4 +1,6 @@
-//! The `main` of every exercise runner (`exercises/runners/exN_*.rs`).
+//! What every exercise runner's `main` calls. (The runners are
+//! `exercises/runner.rs`, with a `main` that exercises/build.rs writes for
+//! each exercise of the table `exercises/exercises.toml`.)
 //!
 //! A runner is a small program: the student's file, compiled on its own
 //! next to this library, and the exercise's checks. It runs in a process of
