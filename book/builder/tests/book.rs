@@ -9,9 +9,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kafka_course::LESSONS;
+use kafka_course_book::{book_root, course_root, EDITIONS};
 
-use kafka_course_book::{book_root, EDITIONS};
+mod common;
+
+/// The lessons' output snapshots, which the chapters include.
+fn snapshots() -> PathBuf {
+    course_root().join("lessons/tests/snapshots")
+}
 
 /// Build both editions once for all the tests of this file; return the
 /// output dir (English at its root, French in `fr/`).
@@ -121,13 +126,14 @@ fn no_unexpanded_include_in_the_built_book() {
 #[test]
 fn each_chapter_shows_its_lessons_snapshot() {
     // Check every chapter and report all that fail, not just the first.
-    let problems: Vec<String> = LESSONS
+    let chapters = common::chapters();
+    let problems: Vec<String> = chapters
         .iter()
-        .filter_map(|l| chapter_problem(l.number, l.slug))
+        .filter_map(|(number, slug)| chapter_problem(*number, slug))
         .chain(
-            LESSONS
+            chapters
                 .iter()
-                .filter_map(|l| french_chapter_problem(l.number, l.slug)),
+                .filter_map(|(number, slug)| french_chapter_problem(*number, slug)),
         )
         .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
@@ -136,8 +142,7 @@ fn each_chapter_shows_its_lessons_snapshot() {
 /// The French chapter shows the French snapshot (`snapshots/fr/`), which
 /// is not the English one.
 fn french_chapter_problem(number: u32, slug: &str) -> Option<String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/fr/{slug}.snap"));
+    let path = snapshots().join(format!("fr/{slug}.snap"));
     let Ok(snap) = fs::read_to_string(&path) else {
         return Some(format!(
             "French chapter {number}: no snapshot {}",
@@ -145,10 +150,7 @@ fn french_chapter_problem(number: u32, slug: &str) -> Option<String> {
         ));
     };
     let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
-    let english = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap")),
-    )
-    .unwrap_or_default();
+    let english = fs::read_to_string(snapshots().join(format!("{slug}.snap"))).unwrap_or_default();
     if english.lines().skip(3).eq(snap.lines().skip(3)) {
         return Some(format!(
             "French chapter {number}: fr/{slug}.snap is the English output"
@@ -170,7 +172,7 @@ fn chapter_problem(number: u32, slug: &str) -> Option<String> {
             "chapter {number} must include its snapshot: {include}"
         ));
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap"));
+    let path = snapshots().join(format!("{slug}.snap"));
     let Ok(snap) = fs::read_to_string(&path) else {
         return Some(format!("chapter {number}: no snapshot {}", path.display()));
     };
