@@ -1,0 +1,50 @@
+//! The book's tests, from `cargo test`.
+//!
+//! The book and its server have their own package, `kafka-course-book`
+//! (book/builder), and their tests live with their code, in
+//! book/builder/tests: `cargo test -p kafka-course-book` runs them. That
+//! package is not a default member of the workspace (so that `cargo run`
+//! runs the course, and the course never compiles mdBook), so a plain
+//! `cargo test` would skip them: this test runs them, as a cargo of their
+//! own. Apart, they also keep their dependencies' features apart from the
+//! course's, so the course's library is built the same way by `cargo test`
+//! and by `course exercise N` (tests/exercises.rs checks that).
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_books_own_tests_pass() {
+    // This program is <target>/<profile folder>/deps/book-<hash>: the
+    // book's tests are built beside it, with the same profile.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let target = profile_dir.parent().unwrap();
+    let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
+        "debug" => "dev",
+        other => other,
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(root)
+        .args(["test", "-p", "kafka-course-book", "--profile", profile])
+        .arg("--target-dir")
+        .arg(target)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running cargo");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "`cargo test -p kafka-course-book` failed:\n{report}"
+    );
+    // What ran, for `cargo test -- --nocapture`.
+    for line in report.lines().filter(|l| l.starts_with("test result:")) {
+        println!("{line}");
+    }
+}
