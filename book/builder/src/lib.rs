@@ -4,13 +4,15 @@
 //! ([`serve`], started by `course serve`).
 //!
 //! English is built into `book/build/`, French into `book/build/fr/`. The
-//! French edition is the English book translated paragraph by paragraph
-//! from `book/po/fr.po` (mdbook-i18n-helpers, the code behind
-//! mdbook-gettext, run in-process) before mdBook expands its includes: code
-//! listings stay the real source, and each chapter includes its lesson's
-//! French snapshot (`lessons/tests/snapshots/fr/`) where the English one
-//! includes the English. The diagrams' texts and mdBook's own page texts
-//! come from the same catalogue.
+//! French edition is the English book with its listings in place
+//! ([`expand_listings`]), translated paragraph by paragraph from
+//! `book/po/fr.po` (mdbook-i18n-helpers, the code behind mdbook-gettext,
+//! run in-process), which translates each listing's comments too: the code
+//! is the real source, its comments in French. Then mdBook includes the
+//! snapshots: each chapter its lesson's French snapshot
+//! (`lessons/tests/snapshots/fr/`) where the English one includes the
+//! English. The diagrams' texts and mdBook's own page texts come from the
+//! same catalogue; [`messages`] lists everything the catalogue translates.
 //!
 //! This package depends on neither the course's library nor librdkafka: the
 //! program that runs the lessons (`course`) does not compile mdBook, and
@@ -69,11 +71,25 @@ pub fn build(out: &Path) -> Result<()> {
     if let Some(title) = lookup(&catalog, "book.toml", french.config.book.title.as_deref()) {
         french.config.book.title = Some(title);
     }
+    // Each chapter with its listings in place, then translated: so the
+    // listings' comments are translated too (the code stays as it is), and
+    // the snapshots, which mdBook includes afterwards, are the French ones.
+    let src = root.join("src");
+    let mut failed = Vec::new();
     french.book.for_each_mut(|item| {
         if let BookItem::Chapter(ch) = item {
-            ch.content = french_snapshots(&ch.content);
+            let source = ch.source_path.clone().unwrap_or_default();
+            let dir = src.join(source.parent().unwrap_or(Path::new("")));
+            let page = format!("book/src/{}", source.display());
+            match expand_listings(&french_snapshots(&ch.content), &dir, &page) {
+                Ok((content, _)) => ch.content = content,
+                Err(e) => failed.push(format!("{e:#}")),
+            }
         }
     });
+    if !failed.is_empty() {
+        anyhow::bail!("{}", failed.join("\n"));
+    }
     let mut with_summary = load_catalog(&root.join("po/fr.po"))?;
     mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut with_summary);
     mdbook_i18n_helpers::gettext::translate_book(&with_summary, &mut french.book)

@@ -7,11 +7,12 @@
 //! - the book's title (`msgctxt "book.toml"`);
 //! - every paragraph, heading, list item and table cell of each page, as
 //!   mdbook-i18n-helpers extracts them, from the page with its listings in
-//!   place ([`crate::expand_listings`]): so the comments of each listing,
-//!   and its string literals that are prose, are messages of their own
-//!   (mdbook-i18n-helpers finds them with a Rust lexer), and the French
-//!   pages show them in French while the source stays English. Snapshots
-//!   are not messages: the French page includes the French one;
+//!   place ([`crate::expand_listings`]): so the comments of each listing
+//!   are messages of their own (mdbook-i18n-helpers finds them with a
+//!   Rust lexer), and the French pages show them in French while the
+//!   source stays English; the code, string literals included, stays as
+//!   it runs. Snapshots are not messages: the French page includes the
+//!   French one;
 //! - the diagrams' texts (`msgctxt` the file);
 //! - mdBook's own page texts (`msgctxt "mdbook"`).
 
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::{book_root, svg_texts, MDBOOK_UI};
+use crate::{book_root, expand_listings, svg_texts, MDBOOK_UI};
 
 /// One text to translate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,10 +62,7 @@ pub fn messages() -> Result<Vec<Message>> {
     pages.sort_by_key(|p| (!p.ends_with("SUMMARY.md"), p.clone()));
     for page in pages {
         let name = format!("book/src/{}", page.file_name().unwrap().to_string_lossy());
-        let text = fs::read_to_string(&page)?;
-        let origins: Vec<String> = (1..=text.lines().count())
-            .map(|l| format!("{name}:{l}"))
-            .collect();
+        let (text, origins) = expand_listings(&fs::read_to_string(&page)?, &src, &name)?;
         let extracted = mdbook_i18n_helpers::extract_messages(&text)
             .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
         for (line, m) in extracted {
@@ -127,24 +125,17 @@ pub fn messages() -> Result<Vec<Message>> {
 }
 
 /// The translator's note on a listing's comment or string.
-const LISTING_NOTE: &str = "From a code listing (the French page shows it in place of the \
-     English): a comment line keeps its `//` or `///` and its line break; keep each line \
-     about as long as the English.";
+const LISTING_NOTE: &str = "A comment of a code listing (the French page shows it in place \
+     of the English): keep each line's `//` or `///` and the indentation before it, and each \
+     line about as long as the English.";
 
-/// Of what mdbook-i18n-helpers finds in a listing, what a reader reads:
-/// comments, and string literals of two words or more. (Not `"acks"` or
-/// `"10000"`: settings and values stay as the program writes them.)
+/// Of what mdbook-i18n-helpers finds in a listing (comments and string
+/// literals), what the French page translates: the comments. The code
+/// itself, string literals included, stays as the program has it: it is
+/// what runs, and what it prints.
 pub fn listing_text_to_translate(text: &str) -> bool {
-    let text = text.trim();
-    if text.starts_with("//") || text.starts_with("/*") {
-        return true;
-    }
-    let words = text
-        .trim_matches('"')
-        .split_whitespace()
-        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
-        .count();
-    text.starts_with('"') && words >= 2
+    let text = text.trim_start();
+    text.starts_with("//") || text.starts_with("/*")
 }
 
 /// "[Foo *Bar*](foo-bar.md)" to "Foo *Bar*", as mdbook-xgettext does for

@@ -403,3 +403,166 @@ fn glossary_links_point_at_existing_terms() {
         }
     }
 }
+
+/// The text of each `<code class="language-LANG">` block of a page, as
+/// written (HTML escapes undone).
+fn code_blocks(page: &str, lang: &str) -> Vec<String> {
+    let open = format!("<code class=\"language-{lang}");
+    page.split(open.as_str())
+        .skip(1)
+        .map(|rest| {
+            let body = rest.split_once('>').unwrap().1;
+            body.split("</code>")
+                .next()
+                .unwrap()
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// A listing without its comments: its code lines (a line that is only a
+/// comment is dropped, a trailing comment cut), and its comments.
+fn code_and_comments(listing: &str) -> (Vec<String>, Vec<String>) {
+    let (mut code, mut comments) = (Vec::new(), Vec::new());
+    for line in listing.lines() {
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut cut = None;
+        for (i, c) in line.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '/' if !in_string && line[i..].starts_with("//") => {
+                    cut = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match cut {
+            Some(i) => {
+                comments.push(line[i..].to_string());
+                if !line[..i].trim().is_empty() {
+                    code.push(line[..i].trim_end().to_string());
+                }
+            }
+            None => code.push(line.trim_end().to_string()),
+        }
+    }
+    (code, comments)
+}
+
+#[test]
+fn the_french_listings_are_the_code_with_its_comments_in_french() {
+    // The French edition translates a listing's comments (book/po/fr.po),
+    // after its include is expanded: the code is the same in both
+    // editions, the comments are not.
+    let mut problems = Vec::new();
+    let mut translated = 0;
+    for (number, slug) in common::chapters() {
+        let english = code_blocks(&html(&format!("{slug}.html")), "rust");
+        let french = code_blocks(&html(&format!("fr/{slug}.html")), "rust");
+        assert!(!english.is_empty(), "chapter {number} shows no listing");
+        if english.len() != french.len() {
+            problems.push(format!("chapter {number}: not as many listings in French"));
+            continue;
+        }
+        for (i, (en, fr)) in english.iter().zip(&french).enumerate() {
+            let (en_code, en_comments) = code_and_comments(en);
+            let (fr_code, fr_comments) = code_and_comments(fr);
+            if en_code != fr_code {
+                problems.push(format!(
+                    "chapter {number}, listing {}: the French code differs:\n{fr}",
+                    i + 1
+                ));
+            }
+            let same: Vec<&String> = fr_comments
+                .iter()
+                .filter(|c| c.len() > 12 && en_comments.contains(c))
+                .collect();
+            if !same.is_empty() {
+                problems.push(format!(
+                    "chapter {number}, listing {}: comments in English on the French page: {same:#?}",
+                    i + 1
+                ));
+            }
+            translated += fr_comments.len();
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    assert!(translated > 50, "only {translated} comment lines");
+    // Chapter 1, for instance: the client's settings.
+    let page = html("fr/ch1_cluster.html");
+    assert!(page.contains("/// Les réglages dont part chaque client du cours"));
+    assert!(!page.contains("The settings every client of the course starts from"));
+    assert!(code_blocks(&page, "rust")[0].contains(".set(\"bootstrap.servers\", bootstrap)"));
+}
+
+#[test]
+fn the_catalogue_gets_the_listings_comments_not_their_code_nor_the_snapshots() {
+    let messages = kafka_course_book::messages::messages().unwrap();
+    let program = "lessons/src/ch1_cluster/program.rs";
+    let comments: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.refs.iter().any(|r| r == program))
+        .map(|m| m.id.as_str())
+        .collect();
+    assert!(
+        comments.contains(&"/// A producer, from the shared settings.\n"),
+        "{comments:#?}"
+    );
+    assert!(comments.len() >= 10, "{comments:#?}");
+    for m in &messages {
+        if m.refs.iter().any(|r| r.starts_with("lessons/")) {
+            assert!(m.id.trim_start().starts_with("//"), "not a comment: {m:?}");
+        }
+        assert!(
+            !m.refs.iter().any(|r| r.contains(".snap")),
+            "from a snapshot: {m:?}"
+        );
+    }
+    // Nothing of a snapshot's output: the French page includes the French one.
+    let snapshot = fs::read_to_string(snapshots().join("ch1_cluster.snap")).unwrap();
+    for line in snapshot.lines().skip(3).filter(|l| l.trim().len() > 20) {
+        assert!(
+            !messages.iter().any(|m| m.id.contains(line.trim())),
+            "a snapshot's line is a message: {line}"
+        );
+    }
+}
+
+#[test]
+fn listings_are_expanded_as_mdbook_does() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("expand");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("code.rs"),
+        "one\n// ANCHOR: a\ntwo\n// ANCHOR: b\nthree\n// ANCHOR_END: b\n// ANCHOR_END: a\nfour\n",
+    )
+    .unwrap();
+    let expand = |spec: &str| {
+        let page = format!("```rust\n{{{{#include code.rs{spec}}}}}\n```\n");
+        kafka_course_book::expand_listings(&page, &dir, "page.md")
+            .unwrap()
+            .0
+    };
+    assert_eq!(expand(":a"), "```rust\ntwo\nthree\n```\n");
+    assert_eq!(expand(":b"), "```rust\nthree\n```\n");
+    assert_eq!(expand(":8"), "```rust\nfour\n```\n");
+    assert_eq!(expand(":8:"), "```rust\nfour\n```\n");
+    assert_eq!(expand(":2:3"), "```rust\n// ANCHOR: a\ntwo\n```\n");
+    assert_eq!(expand("::1"), "```rust\none\n```\n");
+    // Snapshots stay for mdBook, and each line says where it comes from.
+    let page = "text\n{{#include out.snap:4:}}\n{{#include code.rs:b}}\nend\n";
+    let (expanded, origins) = kafka_course_book::expand_listings(page, &dir, "page.md").unwrap();
+    assert_eq!(expanded, "text\n{{#include out.snap:4:}}\nthree\nend\n");
+    assert_eq!(origins[0], "page.md:1");
+    assert_eq!(origins[1], "page.md:2");
+    assert!(origins[2].ends_with("code.rs"), "{origins:?}");
+    assert_eq!(origins[3], "page.md:4");
+}
