@@ -8,7 +8,8 @@
 //! `cargo test` would skip them: this test runs them, as a cargo of their
 //! own. Apart, they also keep their dependencies' features apart from the
 //! course's, so the course's library is built the same way by `cargo test`
-//! and by `course exercise N` (tests/exercises.rs checks that).
+//! and by `course exercise N` (tests/exercises.rs checks that). (So
+//! `cargo test --workspace` runs them twice: `cargo test` is the command.)
 
 use std::process::{Command, Stdio};
 
