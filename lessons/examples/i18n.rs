@@ -11,9 +11,12 @@
 //! (Poedit, Lokalize, a text editor):
 //!
 //! - `book/po/fr.po`: every paragraph, heading, list item and table cell of
-//!   the book (as mdbook-i18n-helpers extracts them, the same code that
-//!   translates the French edition when it is built), the book's title, and
-//!   the text of the diagrams (`book/src/img/*.svg`, `msgctxt` the file).
+//!   the book, and the comments of its listings (as mdbook-i18n-helpers
+//!   extracts them, the same code that translates the French edition when
+//!   it is built), the book's title, the text of the diagrams
+//!   (`book/src/img/*.svg`, `msgctxt` the file) and mdBook's page texts:
+//!   the book's package lists them (book/builder/src/messages.rs), and
+//!   this program runs it.
 //! - `lessons/po/fr.po`: the program's messages, every source file of
 //!   `lessons/src` in one catalogue whose references name files without
 //!   line numbers. A message is the English format string of a `tr!`,
@@ -114,75 +117,57 @@ pub fn domains(repo: &Path) -> Result<Vec<Domain>> {
 
 // ---------------------------------------------------------------- the book
 
+/// The book's texts, as the book's own package extracts them (its
+/// `book-messages` program, which cargo builds in this program's target
+/// folder and profile): the same code that translates the French edition,
+/// which this package does not depend on.
 pub fn book_domain(repo: &Path) -> Result<Domain> {
-    let src = repo.join("book/src");
+    // This program is <target>/<profile folder>/(examples|deps)/<name>.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("where this program is")?;
+    let target = profile_dir.parent().context("the target folder")?;
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let out =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .current_dir(repo)
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "kafka-course-book",
+                "--bin",
+                "book-messages",
+            ])
+            .args(["--profile", profile])
+            .arg("--target-dir")
+            .arg(target)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("running cargo for the book's messages")?;
+    if !out.status.success() {
+        bail!("cargo run -p kafka-course-book --bin book-messages failed");
+    }
     let mut messages = Vec::new();
-    let toml = fs::read_to_string(repo.join("book/book.toml"))?;
-    let title = toml
-        .lines()
-        .find_map(|l| l.strip_prefix("title = "))
-        .context("book.toml has a title")?;
-    messages.push(Msg {
-        ctxt: "book.toml".into(),
-        id: title.trim_matches('"').to_string(),
-        refs: vec!["book/book.toml".into()],
-        note: "The book's title, on every page.".into(),
-        plural: String::new(),
-    });
-    let mut pages: Vec<PathBuf> = fs::read_dir(&src)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    pages.retain(|p| p.extension().is_some_and(|e| e == "md"));
-    // SUMMARY.md first (the chapter titles), then the pages by name.
-    pages.sort_by_key(|p| (!p.ends_with("SUMMARY.md"), p.clone()));
-    for page in pages {
-        let text = fs::read_to_string(&page)?;
-        let name = format!("book/src/{}", page.file_name().unwrap().to_string_lossy());
-        let extracted = mdbook_i18n_helpers::extract_messages(&text)
-            .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
-        for (line, m) in extracted {
-            let id = if page.ends_with("SUMMARY.md") {
-                strip_link(&m.message)
-            } else {
-                m.message
-            };
-            messages.push(Msg {
-                ctxt: String::new(),
-                id,
-                refs: vec![format!("{name}:{line}")],
-                note: m.comment,
-                plural: String::new(),
-            });
-        }
-    }
-    let mut images: Vec<PathBuf> = fs::read_dir(src.join("img"))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    images.retain(|p| p.extension().is_some_and(|e| e == "svg"));
-    images.sort();
-    for image in images {
-        let name = format!("img/{}", image.file_name().unwrap().to_string_lossy());
-        let svg = fs::read_to_string(&image)?;
-        for (line, text) in svg_texts(&svg) {
-            messages.push(Msg {
-                ctxt: name.clone(),
-                id: text,
-                refs: vec![format!("book/src/{name}:{line}")],
-                note: "Text of a diagram, written as XML (&amp; for &): keep it about as \
-                       long as the English, it must fit its box."
-                    .into(),
-                plural: String::new(),
-            });
-        }
-    }
-    for text in MDBOOK_UI {
+    for line in String::from_utf8(out.stdout)?.lines() {
+        let m: serde_json::Value = serde_json::from_str(line)?;
+        let text = |key: &str| m[key].as_str().unwrap_or_default().to_string();
         messages.push(Msg {
-            ctxt: "mdbook".into(),
-            id: text.to_string(),
-            refs: vec!["mdBook's page template (mdbook-html 0.5.4)".into()],
-            note: "Part of every page: the menu bar, the keyboard help, the search. \
-                   HTML: keep the <kbd> tags."
-                .into(),
+            ctxt: text("ctxt"),
+            id: text("id"),
+            refs: m["refs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(String::from))
+                .collect(),
+            note: text("note"),
             plural: String::new(),
         });
     }
@@ -190,26 +175,6 @@ pub fn book_domain(repo: &Path) -> Result<Domain> {
         po: PathBuf::from("book/po/fr.po"),
         messages: merge_duplicates(messages),
     })
-}
-
-/// What mdBook's own page template shows (its texts are in the book's
-/// catalogue) and the diagrams' texts: the book's package reads them to
-/// translate the French edition, and this file to write the catalogue.
-pub use kafka_course_book::{svg_texts, translate_svg, MDBOOK_UI};
-
-/// "[Foo *Bar*](foo-bar.md)" to "Foo *Bar*", as mdbook-xgettext does for
-/// SUMMARY.md (the Gettext preprocessor looks chapter names up that way).
-fn strip_link(text: &str) -> String {
-    use mdbook_i18n_helpers::{extract_events, reconstruct_markdown};
-    use pulldown_cmark::{Event, Tag, TagEnd};
-    let events: Vec<_> = extract_events(text, None)
-        .into_iter()
-        .filter(|(_, e)| !matches!(e, Event::Start(Tag::Link { .. }) | Event::End(TagEnd::Link)))
-        .map(|(_, e)| (0, e))
-        .collect();
-    reconstruct_markdown(&events, None)
-        .map(|(text, _)| text)
-        .unwrap_or_else(|_| text.to_string())
 }
 
 // ------------------------------------------------------------- the program

@@ -1,403 +1,51 @@
-//! The book builds with nothing but cargo, in English and in French; every
-//! include resolves to something non-empty, and every chapter shows exactly
-//! its lesson's snapshot in its edition's language: the output a reader
-//! sees is the output a test checked. Links and anchors resolve in both
-//! editions, and each page links to itself in the other.
+//! The book's tests, from `cargo test`.
+//!
+//! The book and its server have their own package, `kafka-course-book`
+//! (book/builder), and their tests live with their code, in
+//! book/builder/tests: `cargo test -p kafka-course-book` runs them. That
+//! package is not a default member of the workspace (so that `cargo run`
+//! runs the course, and the course never compiles mdBook), so a plain
+//! `cargo test` would skip them: this test runs them, as a cargo of their
+//! own. Apart, they also keep their dependencies' features apart from the
+//! course's, so the course's library is built the same way by `cargo test`
+//! and by `course exercise N` (tests/exercises.rs checks that). (So
+//! `cargo test --workspace` runs them twice: `cargo test` is the command.)
 
-use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use kafka_course::LESSONS;
-
-use kafka_course_book::{book_root, EDITIONS};
-
-/// Build both editions once for all the tests of this file; return the
-/// output dir (English at its root, French in `fr/`).
-fn built() -> &'static Path {
-    static OUT: OnceLock<PathBuf> = OnceLock::new();
-    OUT.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
-        let _ = fs::remove_dir_all(&out);
-        kafka_course_book::build(&out).expect("the book builds");
-        out
-    })
-}
-
-fn html(page: &str) -> String {
-    let path = built().join(page);
-    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The HTML pages of an edition (`""` English, `"fr"` French).
-fn pages(edition: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(built().join(edition))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "html"))
-        .collect();
-    found.sort();
-    found
-}
-
-/// Text as mdBook writes it inside a code block.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// Every `{{#include path[:anchor|:lines]}}` of the book's sources.
-fn includes() -> Vec<(PathBuf, String, String)> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(book_root().join("src")).unwrap() {
-        let md = entry.unwrap().path();
-        if md.extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let text = fs::read_to_string(&md).unwrap();
-        for piece in text.split("{{#include ").skip(1) {
-            let spec = piece.split("}}").next().unwrap().trim().to_string();
-            let (file, selector) = match spec.split_once(':') {
-                Some((f, s)) => (f.to_string(), s.to_string()),
-                None => (spec.clone(), String::new()),
-            };
-            found.push((md.clone(), file, selector));
-        }
-    }
-    found
-}
+use std::process::{Command, Stdio};
 
 #[test]
-fn every_include_resolves_to_non_empty_text() {
-    let includes = includes();
-    assert!(!includes.is_empty());
-    for (md, file, selector) in includes {
-        let path = md.parent().unwrap().join(&file);
-        let text = fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{} includes {file}: {e}", md.display()));
-        let what = format!("{} includes {file}:{selector}", md.display());
-        let content: String =
-            if selector.is_empty() || selector.chars().next().unwrap().is_ascii_digit() {
-                // Whole file or a line range: the range must start inside the file.
-                let first: usize = selector.split(':').next().unwrap().parse().unwrap_or(1);
-                text.lines()
-                    .skip(first.saturating_sub(1))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            } else {
-                let start = format!("ANCHOR: {selector}");
-                let end = format!("ANCHOR_END: {selector}");
-                let body = text
-                    .split_once(&start)
-                    .and_then(|(_, rest)| rest.split_once(&end))
-                    .unwrap_or_else(|| panic!("{what}: no {start} ... {end} in the file"))
-                    .0;
-                body.lines()
-                    .skip(1)
-                    .filter(|l| !l.contains("ANCHOR"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-        assert!(content.trim().len() > 10, "{what}: included text is empty");
-    }
-}
-
-#[test]
-fn no_unexpanded_include_in_the_built_book() {
-    for (_, edition) in EDITIONS {
-        for path in pages(edition) {
-            let text = fs::read_to_string(&path).unwrap();
-            assert!(
-                !text.contains("{{#"),
-                "{} has an unexpanded {{{{#...}}}}",
-                path.display()
-            );
-        }
-    }
-}
-
-#[test]
-fn each_chapter_shows_its_lessons_snapshot() {
-    // Check every chapter and report all that fail, not just the first.
-    let problems: Vec<String> = LESSONS
-        .iter()
-        .filter_map(|l| chapter_problem(l.number, l.slug))
-        .chain(
-            LESSONS
-                .iter()
-                .filter_map(|l| french_chapter_problem(l.number, l.slug)),
-        )
-        .collect();
-    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
-}
-
-/// The French chapter shows the French snapshot (`snapshots/fr/`), which
-/// is not the English one.
-fn french_chapter_problem(number: u32, slug: &str) -> Option<String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/fr/{slug}.snap"));
-    let Ok(snap) = fs::read_to_string(&path) else {
-        return Some(format!(
-            "French chapter {number}: no snapshot {}",
-            path.display()
-        ));
+fn the_books_own_tests_pass() {
+    // This program is <target>/<profile folder>/deps/book-<hash>: the
+    // book's tests are built beside it, with the same profile.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let target = profile_dir.parent().unwrap();
+    let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
+        "debug" => "dev",
+        other => other,
     };
-    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
-    let english = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap")),
-    )
-    .unwrap_or_default();
-    if english.lines().skip(3).eq(snap.lines().skip(3)) {
-        return Some(format!(
-            "French chapter {number}: fr/{slug}.snap is the English output"
-        ));
-    }
-    if !html(&format!("fr/{slug}.html")).contains(escape(body.trim_end()).as_str()) {
-        return Some(format!(
-            "French chapter {number}'s page does not show its lesson's French snapshot"
-        ));
-    }
-    None
-}
-
-fn chapter_problem(number: u32, slug: &str) -> Option<String> {
-    let md = fs::read_to_string(book_root().join("src").join(format!("{slug}.md"))).unwrap();
-    let include = format!("{{{{#include ../../lessons/tests/snapshots/{slug}.snap:4:}}}}");
-    if !md.contains(&include) {
-        return Some(format!(
-            "chapter {number} must include its snapshot: {include}"
-        ));
-    }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{slug}.snap"));
-    let Ok(snap) = fs::read_to_string(&path) else {
-        return Some(format!("chapter {number}: no snapshot {}", path.display()));
-    };
-    // Line 4 on is the output: lines 1-3 are insta's header.
-    let header: Vec<&str> = snap.lines().take(3).collect();
-    if !(header.len() == 3
-        && header[0] == "---"
-        && header[1].starts_with("source:")
-        && header[2] == "---")
-    {
-        return Some(format!(
-            "chapter {number}: {slug}.snap's header is not 3 lines, the include's :4: is wrong"
-        ));
-    }
-    let body: String = snap.lines().skip(3).map(|l| format!("{l}\n")).collect();
-    if !body.starts_with(&format!("Lesson {number}: ")) {
-        return Some(format!(
-            "chapter {number}: {slug}.snap is not lesson {number}'s output"
-        ));
-    }
-    if !html(&format!("{slug}.html")).contains(escape(body.trim_end()).as_str()) {
-        return Some(format!(
-            "chapter {number}'s page does not show its lesson's snapshot"
-        ));
-    }
-    None
-}
-
-#[test]
-fn chapter_1_shows_the_cluster_diagram() {
-    let page = html("ch1_cluster.html");
-    assert!(page.contains("img/ch1-cluster.svg"));
-    let svg = fs::read_to_string(built().join("img/ch1-cluster.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("Broker 3"));
-}
-
-#[test]
-fn every_page_loads_the_run_and_check_script_in_both_languages() {
-    // course.js adds Run and Check to the chapter pages (or, on a copy
-    // read without `course serve`, how to start it), in the page's language.
-    for (_, edition) in EDITIONS {
-        for path in pages(edition) {
-            let text = fs::read_to_string(&path).unwrap();
-            assert!(
-                text.contains("theme/course") && text.contains(".js"),
-                "{} does not load theme/course.js",
-                path.display()
-            );
-        }
-    }
-    let script = fs::read_dir(built().join("theme"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("course") && name.ends_with(".js")
-        })
-        .expect("theme/course*.js is copied");
-    let script = fs::read_to_string(script).unwrap();
-    for text in [
-        "/api/lesson/",
-        "Run lesson ",
-        "Lancer la leçon ",
-        "just serve",
-    ] {
-        assert!(script.contains(text), "course.js has no {text:?}");
-    }
-}
-
-#[test]
-fn a_build_knows_when_it_is_stale() {
-    // `course serve` builds the book again when it was never built, or when
-    // a file it is made of is newer than the build: its pages and theme, and
-    // what its chapters include, in both languages.
-    let inputs = kafka_course_book::inputs();
-    let root = kafka_course_book::book_root().join("src");
-    for file in [
-        "../../lessons/src/ch1_cluster/program.rs",
-        "../../lessons/tests/snapshots/ch1_cluster.snap",
-        "../../lessons/tests/snapshots/fr/ch1_cluster.snap",
-    ] {
-        assert!(inputs.contains(&root.join(file)), "{file} is not an input");
-    }
-    for dir in ["src", "po", "theme", "book.toml"] {
-        assert!(
-            inputs.contains(&book_root().join(dir)),
-            "{dir} is not an input"
-        );
-    }
-    assert!(
-        !kafka_course_book::is_stale(built()),
-        "a fresh build is stale"
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(root)
+        .args(["test", "-p", "kafka-course-book", "--profile", profile])
+        .arg("--target-dir")
+        .arg(target)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running cargo");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
-    let never = Path::new(env!("CARGO_TARGET_TMPDIR")).join("never-built");
-    assert!(kafka_course_book::is_stale(&never));
-}
-
-#[test]
-fn search_is_built() {
-    let index = search_index("");
-    assert!(index.contains("partition") && index.contains("watermark"));
-}
-
-#[test]
-fn every_link_and_anchor_resolves_in_both_editions() {
-    // Every link to a page of the book, with or without #anchor, in either
-    // edition, leads to a page of that edition that has that id. (A
-    // translated heading keeps the id the English gives it: `{#offset}`.)
-    let mut broken = Vec::new();
-    for (_, edition) in EDITIONS {
-        let dir = built().join(edition);
-        for path in pages(edition) {
-            let text = fs::read_to_string(&path).unwrap();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            for link in text.split("href=\"").skip(1) {
-                let href = link.split('"').next().unwrap();
-                if href.contains("://")
-                    || href.starts_with("mailto:")
-                    || href.starts_with("javascript:")
-                {
-                    continue;
-                }
-                let (file, anchor) = href.split_once('#').unwrap_or((href, ""));
-                let target = if file.is_empty() {
-                    name.clone()
-                } else {
-                    file.to_string()
-                };
-                if !target.ends_with(".html") {
-                    continue;
-                }
-                let Ok(page) = fs::read_to_string(dir.join(&target)) else {
-                    broken.push(format!("{edition}/{name}: {href}: no page {target}"));
-                    continue;
-                };
-                if !anchor.is_empty() && !page.contains(&format!("id=\"{anchor}\"")) {
-                    broken.push(format!(
-                        "{edition}/{name}: {href}: {target} has no id {anchor}"
-                    ));
-                }
-            }
-        }
-    }
-    assert!(broken.is_empty(), "\n{}", broken.join("\n"));
-}
-
-#[test]
-fn every_page_has_the_language_switch_to_the_same_page() {
-    // lang.js links each page to the page of the same name in the other
-    // edition: every page must be there, and load the script.
-    let english: Vec<String> = pages("")
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into())
-        .collect();
-    let french: Vec<String> = pages("fr")
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into())
-        .collect();
-    assert_eq!(english, french, "the editions have different pages");
-    for (_, edition) in EDITIONS {
-        // toc.html is the sidebar's frame (for readers without JavaScript), not a page.
-        for path in pages(edition)
-            .into_iter()
-            .filter(|p| !p.ends_with("toc.html"))
-        {
-            let text = fs::read_to_string(&path).unwrap();
-            assert!(
-                text.contains("src=\"theme/lang"),
-                "{} has no language switch",
-                path.display()
-            );
-        }
-    }
-    assert!(html("fr/index.html").contains("<html lang=\"fr\""));
-    assert!(html("index.html").contains("<html lang=\"en\""));
-}
-
-#[test]
-fn the_french_search_finds_french_words() {
-    let index = search_index("fr");
-    for word in ["décalage", "réplique", "courtier"] {
-        assert!(
-            index.contains(word),
-            "the French search index has no {word:?}"
-        );
-    }
-}
-
-#[test]
-fn the_french_diagrams_are_in_french() {
-    let english = fs::read_to_string(built().join("img/ch1-cluster.svg")).unwrap();
-    let french = fs::read_to_string(built().join("fr/img/ch1-cluster.svg")).unwrap();
-    assert!(french.starts_with("<svg") && french != english);
-    assert!(french.contains("xml:lang=\"fr\""));
-}
-
-fn search_index(edition: &str) -> String {
-    let dir = built().join(edition);
-    let file = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with("searchindex") && n.ends_with(".js"))
-        .unwrap_or_else(|| panic!("no search index in {}", dir.display()));
-    fs::read_to_string(dir.join(file)).unwrap()
-}
-
-#[test]
-fn glossary_links_point_at_existing_terms() {
-    let glossary = html("glossary.html");
-    let ids: BTreeSet<&str> = glossary
-        .split("id=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap())
-        .collect();
-    for entry in fs::read_dir(built()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "html") {
-            continue;
-        }
-        let text = fs::read_to_string(&path).unwrap();
-        for link in text.split("href=\"glossary.html#").skip(1) {
-            let id = link.split('"').next().unwrap();
-            assert!(
-                ids.contains(id),
-                "{} links to glossary#{id}, which does not exist",
-                path.display()
-            );
-        }
+    assert!(
+        out.status.success(),
+        "`cargo test -p kafka-course-book` failed:\n{report}"
+    );
+    // What ran, for `cargo test -- --nocapture`.
+    for line in report.lines().filter(|l| l.starts_with("test result:")) {
+        println!("{line}");
     }
 }

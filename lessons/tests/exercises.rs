@@ -630,7 +630,11 @@ fn exercise_4_as_shipped_reports_in_french() {
 /// package asks for no feature the course does not already enable, with or
 /// without the course's test-only dependencies. (Otherwise each first
 /// `course exercise N` after `cargo test`, or after `cargo build`, would
-/// compile librdkafka and the library again, with other features.)
+/// compile librdkafka and the library again, with other features; so would
+/// the book's browser tests, which build `course` as a plain build does.)
+/// Of those dependencies only insta changes one today (once_cell's
+/// `default`, enabled in lessons/Cargo.toml); the book's package is not one
+/// of them: its tests run as a cargo of their own (tests/book.rs).
 #[test]
 fn runners_share_the_courses_dependency_features() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

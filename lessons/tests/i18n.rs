@@ -146,3 +146,46 @@ fn plural_forms_follow_each_language() {
         ]
     );
 }
+
+#[test]
+fn a_listings_comment_is_a_text_of_the_book_and_goes_stale_like_any_other() {
+    // The French pages show the listings' comments in French: each comment
+    // of a listing is a message of the book's catalogue, referenced by the
+    // source file it is in, and changing its English makes its French stale.
+    let repo = repo();
+    let domains = domains(&repo).unwrap();
+    let book = domains
+        .iter()
+        .find(|d| d.po == Path::new("book/po/fr.po"))
+        .unwrap();
+    let program = "lessons/src/ch1_cluster/program.rs";
+    let comment = book
+        .messages
+        .iter()
+        .find(|m| m.refs.iter().any(|r| r == program))
+        .unwrap_or_else(|| panic!("no comment of {program} in the book's catalogue"));
+    assert!(comment.id.starts_with("///"), "{comment:?}");
+    let entries = read_po(&repo.join(&book.po)).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.id == comment.id && !e.text.is_empty() && !e.fuzzy),
+        "{:?} has no French",
+        comment.id
+    );
+    let mut changed = book.messages.clone();
+    let target = changed.iter_mut().find(|m| m.id == comment.id).unwrap();
+    target.id = target.id.replace("///", "/// (changed)");
+    let changed = i18n_tool::Domain {
+        po: book.po.clone(),
+        messages: changed,
+    };
+    let found = problems(&changed, &entries);
+    assert!(found.iter().any(|p| p.contains("stale")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("(changed)") && p.contains("has no French")),
+        "{found:?}"
+    );
+}

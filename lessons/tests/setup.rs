@@ -364,7 +364,7 @@ fn readme_gives_the_two_commands_and_the_real_cluster() {
         "KAFKA_BOOTSTRAP_SERVERS=localhost:9092",
         "localhost:9093",
         "localhost:9094",
-        "cargo run --example build_book",
+        "cargo run --release -p kafka-course-book",
     ] {
         assert!(readme.contains(needle), "README.md should mention {needle}");
     }

@@ -4,13 +4,15 @@
 //! ([`serve`], started by `course serve`).
 //!
 //! English is built into `book/build/`, French into `book/build/fr/`. The
-//! French edition is the English book translated paragraph by paragraph
-//! from `book/po/fr.po` (mdbook-i18n-helpers, the code behind
-//! mdbook-gettext, run in-process) before mdBook expands its includes: code
-//! listings stay the real source, and each chapter includes its lesson's
-//! French snapshot (`lessons/tests/snapshots/fr/`) where the English one
-//! includes the English. The diagrams' texts and mdBook's own page texts
-//! come from the same catalogue.
+//! French edition is the English book with its listings in place
+//! ([`expand_listings`]), translated paragraph by paragraph from
+//! `book/po/fr.po` (mdbook-i18n-helpers, the code behind mdbook-gettext,
+//! run in-process), which translates each listing's comments too: the code
+//! is the real source, its comments in French. Then mdBook includes the
+//! snapshots: each chapter its lesson's French snapshot
+//! (`lessons/tests/snapshots/fr/`) where the English one includes the
+//! English. The diagrams' texts and mdBook's own page texts come from the
+//! same catalogue; [`messages`] lists everything the catalogue translates.
 //!
 //! This package depends on neither the course's library nor librdkafka: the
 //! program that runs the lessons (`course`) does not compile mdBook, and
@@ -23,6 +25,7 @@ use std::time::SystemTime;
 use anyhow::{Context as _, Result};
 use mdbook_driver::book::BookItem;
 
+pub mod messages;
 pub mod serve;
 
 /// The editions: (language, folder inside the output where it lives).
@@ -68,11 +71,25 @@ pub fn build(out: &Path) -> Result<()> {
     if let Some(title) = lookup(&catalog, "book.toml", french.config.book.title.as_deref()) {
         french.config.book.title = Some(title);
     }
+    // Each chapter with its listings in place, then translated: so the
+    // listings' comments are translated too (the code stays as it is), and
+    // the snapshots, which mdBook includes afterwards, are the French ones.
+    let src = root.join("src");
+    let mut failed = Vec::new();
     french.book.for_each_mut(|item| {
         if let BookItem::Chapter(ch) = item {
-            ch.content = french_snapshots(&ch.content);
+            let source = ch.source_path.clone().unwrap_or_default();
+            let dir = src.join(source.parent().unwrap_or(Path::new("")));
+            let page = format!("book/src/{}", source.display());
+            match expand_listings(&french_snapshots(&ch.content), &dir, &page) {
+                Ok((content, _)) => ch.content = content,
+                Err(e) => failed.push(format!("{e:#}")),
+            }
         }
     });
+    if !failed.is_empty() {
+        anyhow::bail!("{}", failed.join("\n"));
+    }
     let mut with_summary = load_catalog(&root.join("po/fr.po"))?;
     mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut with_summary);
     mdbook_i18n_helpers::gettext::translate_book(&with_summary, &mut french.book)
@@ -194,6 +211,113 @@ fn translate_page_template(out: &Path, catalog: &polib::catalog::Catalog) -> Res
 /// The French chapter includes its lesson's French snapshot.
 pub fn french_snapshots(markdown: &str) -> String {
     markdown.replace("lessons/tests/snapshots/", "lessons/tests/snapshots/fr/")
+}
+
+/// A page with its listings in place: every `{{#include FILE[:ANCHOR |
+/// :LINES]}}` of a source file replaced by the lines it names, as mdBook's
+/// `links` preprocessor does (an anchor's lines without the lines that
+/// hold ANCHOR markers; `:4:` is line 4 to the end, `:4:9`, `::9`, `:4`).
+/// Snapshots (`.snap`) stay included: they are not translated, and mdBook
+/// includes them when it builds the page. `dir` is the page's folder.
+///
+/// Also, for each line of the result, where it comes from: `PAGE:LINE` for
+/// the page's own lines, the included file (from the course's root,
+/// without a line number) for a listing's.
+pub fn expand_listings(markdown: &str, dir: &Path, page: &str) -> Result<(String, Vec<String>)> {
+    let root = course_root();
+    let mut out = String::with_capacity(markdown.len() * 2);
+    let mut origins = Vec::new();
+    for (n, line) in markdown.split_inclusive('\n').enumerate() {
+        let mut rest = line;
+        let mut from_file: Option<String> = None;
+        let mut expanded = String::new();
+        while let Some(start) = rest.find("{{#include ") {
+            let Some(end) = rest[start..].find("}}").map(|e| e + start) else {
+                break;
+            };
+            let spec = rest[start + "{{#include ".len()..end].trim();
+            let (file, selector) = spec.split_once(':').unwrap_or((spec, ""));
+            if file.ends_with(".snap") {
+                expanded.push_str(&rest[..end + 2]);
+                rest = &rest[end + 2..];
+                continue;
+            }
+            let path = dir.join(file);
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("{page} includes {}", path.display()))?;
+            expanded.push_str(&rest[..start]);
+            expanded.push_str(&select_lines(&text, selector));
+            rest = &rest[end + 2..];
+            let shown = path
+                .canonicalize()
+                .ok()
+                .and_then(|p| {
+                    Some(
+                        p.strip_prefix(root.canonicalize().ok()?)
+                            .ok()?
+                            .to_path_buf(),
+                    )
+                })
+                .unwrap_or_else(|| PathBuf::from(file));
+            from_file = Some(shown.display().to_string());
+        }
+        expanded.push_str(rest);
+        let lines = expanded.split_inclusive('\n').count().max(1);
+        let origin = from_file.unwrap_or_else(|| format!("{page}:{}", n + 1));
+        origins.extend(std::iter::repeat_n(origin, lines));
+        out.push_str(&expanded);
+    }
+    Ok((out, origins))
+}
+
+/// The lines of `text` an include's selector names (see [`expand_listings`]).
+fn select_lines(text: &str, selector: &str) -> String {
+    // `ANCHOR: name` / `ANCHOR_END: name` (mdBook: `ANCHOR:\s*[\w_-]+`).
+    let marker = |l: &str, tag: &str| -> Option<String> {
+        let after = l.split_once(tag)?.1.trim_start();
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    if selector.is_empty() {
+        return text.lines().collect::<Vec<_>>().join("\n");
+    }
+    let mut parts = selector.splitn(2, ':');
+    let first = parts.next().unwrap_or_default();
+    let second = parts.next();
+    let start: Option<usize> = first.parse().ok();
+    if start.is_none() && !first.is_empty() {
+        // An anchor: its lines, without any ANCHOR markers inside.
+        let mut inside = false;
+        let mut kept = Vec::new();
+        for l in text.lines() {
+            if inside {
+                match marker(l, "ANCHOR_END:") {
+                    Some(name) if name == first => break,
+                    Some(_) => {}
+                    None if marker(l, "ANCHOR:").is_none() => kept.push(l),
+                    None => {}
+                }
+            } else if marker(l, "ANCHOR:").is_some_and(|name| name == first) {
+                inside = true;
+            }
+        }
+        return kept.join("\n");
+    }
+    // Lines, numbered from 1: `N` alone, `N:`, `N:M`, `:M`.
+    let from = start.map_or(0, |s| s.saturating_sub(1));
+    let to: Option<usize> = match second {
+        None => start.map(|s| s.max(1)),
+        Some(m) => m.parse().ok(),
+    };
+    let lines = text.lines().skip(from);
+    match to {
+        Some(to) => lines.take(to.saturating_sub(from)).collect::<Vec<_>>(),
+        None => lines.collect::<Vec<_>>(),
+    }
+    .join("\n")
 }
 
 fn load_catalog(path: &Path) -> Result<polib::catalog::Catalog> {

@@ -28,7 +28,9 @@ struct Args {
     #[arg(long, value_enum, default_value = "en")]
     lang: course_i18n::Lang,
     /// The built book to serve (default: book/build, built if stale).
-    #[arg(long)]
+    /// The lessons' tests set COURSE_BOOK_DIR to build and serve it in
+    /// their own folder when they run `course serve`.
+    #[arg(long, env = "COURSE_BOOK_DIR")]
     book_dir: Option<PathBuf>,
     /// Serve the book folder as it is, without building it.
     #[arg(long)]
