@@ -41,7 +41,6 @@ const PENDING: &[&str] = &[
     "ch2_producer",
     "ch3_acks",
     "ch4_consumer",
-    "ch5_buffer",
     "ch6_order",
     "ch7_workflow",
 ];
