@@ -446,9 +446,9 @@ mod tests {
         ("src/kit/cluster.rs", "&self.bootstrap"), // chapter 4's `consumer_config(.., &group, ..)`
         ("src/ch3_acks/mod.rs", "&acks.topic()"), // `Acks::topic`
         ("src/ch4_consumer/mod.rs", "group"), // GROUP, AUDIT_GROUP
-        ("src/ch5_buffer.rs", "logical_group"), // CONTROLLER_GROUP, AUDIT_GROUP, ARCHIVE_GROUP
-        ("src/ch7_workflow.rs", "logical"), // COMMAND_TOPICS
-        ("src/ch7_workflow.rs", "group"), // WORKFLOW_GROUP, machine-{STEPS}
+        ("src/ch5_buffer/mod.rs", "logical_group"), // CONTROLLER_GROUP, AUDIT_GROUP, ARCHIVE_GROUP
+        ("src/ch7_workflow/mod.rs", "logical"), // COMMAND_TOPICS
+        ("src/ch7_workflow/mod.rs", "group"), // WORKFLOW_GROUP, machine-{STEPS}
         ("src/exercises/ex7_status.rs", "logical"), // COMMAND_TOPICS
         ("src/exercises/ex6_commit.rs", "group"), // the literals passed to `scenario`
     ];

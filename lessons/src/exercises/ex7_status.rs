@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 use futures::future::{try_join_all, LocalBoxFuture};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
 
@@ -34,8 +34,6 @@ const LOTS: [&str; 2] = ["lot-A", "lot-B"];
 const REPEATED: &str = "lot-A";
 /// How long the plant may take to come to rest.
 const RUN_TIME: Duration = Duration::from_secs(4);
-/// Any single Kafka wait.
-const WAIT: Duration = Duration::from_secs(5);
 
 /// The student's function (or the solution's, or the starter's).
 pub type Code = fn(&MachineStatus) -> Option<MachineCommand>;
@@ -409,20 +407,8 @@ async fn publish(
     cmd: &MachineCommand,
     done: bool,
 ) -> Result<()> {
-    let status = MachineStatus {
-        lot: cmd.lot.clone(),
-        machine: cmd.machine.clone(),
-        step: cmd.step,
-        done,
-    };
-    let value = serde_json::to_string(&status)?;
-    let record = FutureRecord::to(status_topic)
-        .key(&status.lot)
-        .payload(&value);
-    producer
-        .send(record, WAIT)
+    ch7_workflow::program::publish_status(producer, status_topic, cmd, done)
         .await
-        .map_err(|(e, _)| e)
         .context(tr!("publishing a status event"))?;
     plant.borrow_mut().published += 1;
     Ok(())
@@ -430,5 +416,6 @@ async fn publish(
 
 /// Send a command and wait until it is acknowledged.
 async fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<()> {
-    ch7_workflow::await_delivery(ch7_workflow::send_command(producer, topic, cmd)?).await
+    ch7_workflow::await_delivery(ch7_workflow::send_command(producer, topic, cmd)?).await?;
+    Ok(())
 }

@@ -34,6 +34,122 @@ fn lesson_5() {
     });
 }
 
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: every delivery, every record each group read, the
+/// controllers' committed offsets and the watermarks.
+#[test]
+fn lesson_5_timeline() {
+    use kafka_course::kit::Event;
+    block_on(async {
+        let ctx = start(5);
+        let report = ch5_buffer::run(&ctx).await.expect("lesson 5 runs");
+        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let created: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TopicCreated { topic, partitions } => {
+                    assert!(!partitions.is_empty(), "{topic} has partitions");
+                    Some(topic.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, [ch5_buffer::TOPIC, ch5_buffer::PHOTO_TOPIC]);
+        // Every command delivered, in send order, where the report says.
+        let delivered: Vec<(String, i32, i64)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Delivered {
+                    topic,
+                    key,
+                    partition,
+                    offset,
+                    ..
+                } if topic == ch5_buffer::TOPIC => {
+                    Some((key.clone().unwrap_or_default(), *partition, *offset))
+                }
+                _ => None,
+            })
+            .collect();
+        let sent: Vec<(String, i32, i64)> = report
+            .sent
+            .iter()
+            .map(|r| (r.command.lot.clone(), r.partition, r.offset))
+            .collect();
+        assert_eq!(delivered, sent);
+        // What each group read, in the order it read it.
+        let read = |group: &str| -> Vec<(i32, i64)> {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Read {
+                        group: Some(g),
+                        partition,
+                        offset,
+                        ..
+                    } if g == group => Some((*partition, *offset)),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Partition by partition, each in the order read (see `session`).
+        let at = |records: &[Record]| -> Vec<(i32, i64)> {
+            let mut at: Vec<(i32, i64)> = records.iter().map(|r| (r.partition, r.offset)).collect();
+            at.sort_by_key(|(p, _)| *p);
+            at
+        };
+        let sessions = [at(&report.first_session), at(&report.second_session)].concat();
+        assert_eq!(read(ch5_buffer::CONTROLLER_GROUP), sessions);
+        assert_eq!(read(ch5_buffer::AUDIT_GROUP), at(&report.audit));
+        let overflow = report.retention.as_ref().expect("embedded");
+        let archived: Vec<i64> = read(ch5_buffer::ARCHIVE_GROUP)
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect();
+        assert_eq!(archived, overflow.received);
+        // The controllers' first commit is the committed offsets the report holds.
+        let committed: Vec<(i32, i64)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Committed {
+                    group,
+                    partition,
+                    offset,
+                    ..
+                } if group == ch5_buffer::CONTROLLER_GROUP => Some((*partition, *offset)),
+                _ => None,
+            })
+            .take(PARTITIONS as usize)
+            .collect();
+        let reported: Vec<(i32, i64)> = report
+            .committed_after
+            .iter()
+            .map(|(p, o)| (*p, o.expect("committed")))
+            .collect();
+        assert_eq!(committed, reported);
+        // The first watermarks recorded are those the report holds.
+        let marks: Vec<(i32, (i64, i64))> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Watermarks {
+                    topic,
+                    partition,
+                    low,
+                    high,
+                } if topic == ch5_buffer::TOPIC => Some((*partition, (*low, *high))),
+                _ => None,
+            })
+            .take(PARTITIONS as usize)
+            .collect();
+        let reported: Vec<(i32, (i64, i64))> = report
+            .watermarks_before
+            .iter()
+            .map(|(p, m)| (*p, *m))
+            .collect();
+        assert_eq!(marks, reported);
+    });
+}
+
 /// The same lesson with the classic group protocol: it tells the same story
 /// as the book's snapshot (only the line naming the protocol differs), and
 /// the chapter's claims hold.

@@ -72,6 +72,107 @@ fn lesson_6() {
     });
 }
 
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: both runs' deliveries and logs, what the controller read
+/// and committed, its crash and its restart.
+#[test]
+fn lesson_6_timeline() {
+    use kafka_course::kit::Event;
+    block_on(async {
+        let ctx = start(6);
+        let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
+        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let created: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TopicCreated { topic, .. } => Some(topic.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            created,
+            [ch6_order::TOPIC_PLAIN, ch6_order::TOPIC_IDEMPOTENT]
+        );
+        // Each run's deliveries, in send order, and its log read back.
+        let runs = [
+            (
+                ch6_order::TOPIC_PLAIN,
+                report.plain.as_ref().expect("embedded"),
+            ),
+            (ch6_order::TOPIC_IDEMPOTENT, &report.idempotent),
+        ];
+        for (name, run) in runs {
+            let delivered: Vec<(String, i32, i64)> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Delivered {
+                        topic,
+                        value,
+                        partition,
+                        offset,
+                        ..
+                    } if topic == name => {
+                        Some((value.clone().unwrap_or_default(), *partition, *offset))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let reported: Vec<(String, i32, i64)> = run
+                .deliveries
+                .iter()
+                .map(|(c, p, o)| (c.label(), *p, *o))
+                .collect();
+            assert_eq!(delivered, reported, "{name}");
+            let read_back = events
+                .iter()
+                .filter(|e| matches!(e, Event::Read { group: None, topic, .. } if topic == name))
+                .count();
+            assert_eq!(read_back, run.log.len(), "{name}");
+        }
+        // The controller read what the report says it received, in order;
+        // it committed after each command but the one it crashed on.
+        let read: Vec<i64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    group: Some(g),
+                    offset,
+                    ..
+                } if g == GROUP => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        let received: Vec<i64> = report.received.iter().map(|r| r.offset).collect();
+        assert_eq!(read, received);
+        let committed: Vec<i64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Committed { group, offset, .. } if group == GROUP => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        let crash_offset = i64::from(CRASH_AFTER_STEP) - 1;
+        let expected: Vec<i64> = received
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| !(*i == crash_offset as usize && **o == crash_offset))
+            .map(|(_, o)| o + 1)
+            .collect();
+        assert_eq!(committed, expected);
+        assert_eq!(committed[0], report.committed_after_crash);
+        let lifecycle: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::MemberJoined { .. } => Some("joined"),
+                Event::MemberCrashed { .. } => Some("crashed"),
+                Event::MemberLeft { .. } => Some("left"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lifecycle, ["joined", "crashed", "joined", "left"]);
+    });
+}
+
 /// Every command of the lot went to the same partition, sent in order.
 fn one_partition(run: &ch6_order::Run, sequence: &[MachineCommand]) {
     let partition = run.deliveries[0].1;

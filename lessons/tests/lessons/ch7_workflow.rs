@@ -38,6 +38,94 @@ fn lesson_7() {
     });
 }
 
+/// The timeline records what the lesson observed, the same facts its
+/// report holds: the naive plant's commands, delivered in order and read by
+/// each machine in the order the machines ran; the workflow's crash on an
+/// event, that same event read again after the restart, and everything
+/// published committed at the end.
+#[test]
+fn lesson_7_timeline() {
+    use kafka_course::kit::Event;
+    block_on(async {
+        let ctx = start(7);
+        let report = ch7_workflow::run(&ctx).await.expect("lesson 7 runs");
+        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let created: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TopicCreated { topic, .. } => Some(topic.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut topics = ch7_workflow::COMMAND_TOPICS.to_vec();
+        topics.push(ch7_workflow::STATUS_TOPIC);
+        assert_eq!(created, topics);
+        // The naive plant's commands, in the order the machines ran them.
+        let naive_read: Vec<(String, u32)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    group: Some(g),
+                    key: Some(lot),
+                    ..
+                } if g.starts_with("machine-") => {
+                    let step = ch7_workflow::COMMAND_TOPICS
+                        .iter()
+                        .position(|t| g.ends_with(&t[..2].to_uppercase()))
+                        .expect("a machine's group") as u32
+                        + 1;
+                    Some((lot.clone(), step))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(naive_read, report.naive_executed);
+        let naive_delivered = events
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::Delivered { key: Some(lot), .. } if NAIVE_LOTS.contains(&lot.as_str()))
+            })
+            .count();
+        assert_eq!(naive_delivered, NAIVE_LOTS.len() * 3);
+        // The workflow's first event, read in both sessions, is the one the
+        // report says it crashed on.
+        let crashed = report
+            .handled
+            .iter()
+            .find(|h| h.session == 1)
+            .expect("session 1 handled an event");
+        let workflow_reads: Vec<i64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    group: Some(g),
+                    offset,
+                    ..
+                } if g == WORKFLOW_GROUP => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(workflow_reads, [crashed.offset, crashed.offset]);
+        let lifecycle: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::MemberJoined { group, .. } if group == WORKFLOW_GROUP => Some("joined"),
+                Event::MemberCrashed { .. } => Some("crashed"),
+                Event::MemberLeft { group, .. } if group == WORKFLOW_GROUP => Some("left"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lifecycle, ["joined", "crashed", "joined", "left"]);
+        // Its last commit covers every status event stored.
+        let last_commit = events.iter().rev().find_map(|e| match e {
+            Event::Committed { group, offset, .. } if group == WORKFLOW_GROUP => Some(*offset),
+            _ => None,
+        });
+        let statuses = ctx.read_topic(&report.status_topic).unwrap().len() as i64;
+        assert_eq!(last_commit, Some(statuses));
+    });
+}
+
 /// The same lesson with the classic group protocol: it tells the same story
 /// as the book's snapshot (only the line naming the protocol differs), and
 /// the chapter's claims hold.

@@ -12,17 +12,23 @@
 //! how to watch it on a real cluster.
 //!
 //! Run it: `just lesson-5` or `cargo run --release -- lesson 5`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
+
+pub mod program;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::{Message, Offset};
 
-use crate::kit::{Ctx, GROUP_WAIT};
+use crate::ch1_cluster::program::{describe, PartitionInfo};
+use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -104,9 +110,14 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     let topic = ctx
         .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
         .await?;
+    topic_created(ctx, &topic)?;
     // The retention demonstration's topic, embedded cluster only (see `overflow`).
     let photo_topic = match ctx.mock() {
-        Some(_) => Some(ctx.create_topic(PHOTO_TOPIC, 1, REPLICATION_FACTOR).await?),
+        Some(_) => {
+            let photos = ctx.create_topic(PHOTO_TOPIC, 1, REPLICATION_FACTOR).await?;
+            topic_created(ctx, &photos)?;
+            Some(photos)
+        }
         None => None,
     };
     let controller_group = ctx.name(CONTROLLER_GROUP);
@@ -272,10 +283,20 @@ async fn while_away(
         more.len()
     );
     // The group's lag: records written that it has not read yet.
-    let lag: i64 = watermarks(ctx, topic, PARTITIONS)?
-        .iter()
-        .map(|(p, (_, high))| high - committed.get(p).copied().flatten().unwrap_or(0))
-        .sum();
+    let mut lag = 0;
+    for (p, (_, high)) in watermarks(ctx, topic, PARTITIONS)? {
+        let done = committed.get(&p).copied().flatten();
+        let behind = high - done.unwrap_or(0);
+        ctx.record(Event::Lag {
+            group: CONTROLLER_GROUP.to_string(),
+            topic: TOPIC.to_string(),
+            partition: p,
+            committed: done,
+            high,
+            lag: behind,
+        });
+        lag += behind;
+    }
     say!(
         ctx,
         "Meanwhile the group's lag (records written, not yet read by it) is {lag}."
@@ -382,7 +403,19 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
          deletes (whole segment files, on a schedule: see the book), but the consequence\n\
          for a consumer is the same:"
     );
-    let written = write_photos(ctx, &topic).await?;
+    let written = program::write_photos(&ctx.client_config(), &topic, PHOTOS, PHOTO_BYTES)
+        .await
+        .context(tr!("producing"))?;
+    for (i, offset) in written.iter().enumerate() {
+        ctx.record(Event::Delivered {
+            topic: PHOTO_TOPIC.to_string(),
+            partition: 0,
+            offset: *offset,
+            key: Some(format!("part-{:02}", i + 1)),
+            value: None,
+            producer: None,
+        });
+    }
     let (low, high) = watermarks(ctx, &topic, 1)?
         .get(&0)
         .copied()
@@ -434,25 +467,6 @@ async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
     })
 }
 
-/// Write the photos one by one; their offsets, in order.
-async fn write_photos(ctx: &Ctx, topic: &str) -> Result<Vec<i64>> {
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("linger.ms", "0")
-        .create()
-        .context(tr!("creating the photo producer"))?;
-    let photo = vec![0u8; PHOTO_BYTES];
-    let mut written = Vec::new();
-    for i in 1..=PHOTOS {
-        let key = format!("part-{i:02}");
-        // Awaited one by one, so that each photo is a batch of its own.
-        let record = FutureRecord::to(topic).key(&key).payload(&photo);
-        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
-        written.push(delivery.offset);
-    }
-    Ok(written)
-}
-
 /// "0 and 1", "0 to 4", "none": the offsets from `from` up to `to` (excluded).
 fn range(from: i64, to: i64) -> String {
     match to - from {
@@ -463,33 +477,33 @@ fn range(from: i64, to: i64) -> String {
     }
 }
 
-/// Write `commands`, keyed by lot, then flush and drop the producer: when this
-/// returns, no producer is left.
+/// Write `commands` with a producer that then closes (chapter 5's
+/// program), and record where each one landed.
 async fn produce_and_close(
     ctx: &Ctx,
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Vec<Record>> {
-    // ANCHOR: produce
-    let producer: FutureProducer = ctx.client_config().set("linger.ms", "0").create()?;
-    let mut written = Vec::new();
-    for command in commands {
-        let json = serde_json::to_vec(command)?;
-        let record = FutureRecord::to(topic).key(&command.lot).payload(&json);
-        // The delivery report comes from the partition's leader: the broker
-        // has the record. No consumer is involved in this exchange.
-        let delivery = producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
-        written.push(Record {
-            partition: delivery.partition,
-            offset: delivery.offset,
+    let written = program::produce_and_close(&ctx.client_config(), topic, commands)
+        .await
+        .with_context(|| tr!("producing"))?;
+    let mut records = Vec::new();
+    for ((partition, offset), command) in written.into_iter().zip(commands) {
+        ctx.record(Event::Delivered {
+            topic: ctx.logical(topic).to_string(),
+            partition,
+            offset,
+            key: Some(command.lot.clone()),
+            value: Some(command.label()),
+            producer: None,
+        });
+        records.push(Record {
+            partition,
+            offset,
             command: command.clone(),
         });
     }
-    producer.flush(TIMEOUT)?;
-    // The producer is gone; its records stay in the topic.
-    drop(producer);
-    // ANCHOR_END: produce
-    Ok(written)
+    Ok(records)
 }
 
 /// Run one session of a consumer in `logical_group` and deserialize what it got.
@@ -500,9 +514,7 @@ async fn consume(
     expected: usize,
 ) -> Result<Vec<Record>> {
     session(ctx, logical_group, topic, expected, |m| {
-        let bytes = m.payload().unwrap_or_default();
-        let command: MachineCommand =
-            serde_json::from_slice(bytes).context(tr!("deserializing a command"))?;
+        let command = program::command(m).context(tr!("deserializing a command"))?;
         Ok(Record {
             partition: m.partition(),
             offset: m.offset(),
@@ -531,28 +543,58 @@ async fn session<T>(
     expected: usize,
     keep: impl Fn(&BorrowedMessage<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    // ANCHOR: consumer
-    let consumer: StreamConsumer = ctx
-        .consumer_config(logical_group)
-        // Where to start when the group has no committed offset: the oldest
-        // record still stored, rather than the default "latest" (only records
-        // written from now on), which would skip everything that waited.
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
+    let consumer = program::late_consumer(&ctx.consumer_config(logical_group), topic)
         .context(tr!("creating the consumer"))?;
-    consumer.subscribe(&[topic])?;
-    // ANCHOR_END: consumer
     let mut received = Vec::new();
+    let mut reads = Vec::new();
     while received.len() < expected {
         let message = next_record(ctx, &consumer, logical_group, received.len(), expected).await?;
+        reads.push(Event::Read {
+            group: Some(logical_group.to_string()),
+            member: None,
+            topic: ctx.logical(topic).to_string(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+        });
         received.push(keep(&message)?);
     }
-    // Commit the position (last offset read + 1) of every assigned partition,
-    // and wait for the broker to confirm it.
-    consumer
-        .commit_consumer_state(CommitMode::Sync)
-        .context(tr!("committing"))?;
+    // Each partition's records come from its own leader, so how those of
+    // different partitions interleave changes from run to run: the
+    // timeline lists them partition by partition (each in the order read),
+    // as the lesson prints them.
+    reads.sort_by_key(|e| match e {
+        Event::Read { partition, .. } => *partition,
+        _ => 0,
+    });
+    for read in reads {
+        ctx.record(read);
+    }
+    program::commit(&consumer).context(tr!("committing"))?;
+    // What the group's coordinator now holds: where the group resumes.
+    let committed = consumer
+        .committed(TIMEOUT)
+        .context(tr!("fetching committed offsets"))?;
+    let mut committed: Vec<(i32, i64)> = committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect();
+    committed.sort();
+    for (partition, offset) in committed {
+        ctx.record(Event::Committed {
+            group: logical_group.to_string(),
+            member: None,
+            topic: ctx.logical(topic).to_string(),
+            partition,
+            offset,
+        });
+    }
     Ok(received)
 }
 
@@ -568,51 +610,64 @@ async fn next_record<'c>(
     expected: usize,
 ) -> Result<BorrowedMessage<'c>> {
     let wait = if got == 0 { GROUP_WAIT } else { TIMEOUT };
-    match tokio::time::timeout(wait, consumer.recv()).await {
-        Ok(m) => m.context(tr!("consuming")),
-        Err(_) if got == 0 && consumer.assignment()?.count() == 0 => {
+    match program::next_record(consumer, wait)
+        .await
+        .context(tr!("consuming"))?
+    {
+        Some(m) => Ok(m),
+        None if got == 0 && consumer.assignment()?.count() == 0 => {
             Err(ctx.no_partitions(logical_group, GROUP_WAIT))
         }
-        Err(_) => bail!(
+        None => bail!(
             "{}",
             tr!("group \"{logical_group}\" has its partitions but received only {got} of {expected} records: nothing more within {wait:?}")
         ),
     }
 }
 
-/// The group's committed offset on each partition of `topic`, asked from the
-/// group's coordinator by a client that does not join the group.
+/// The group's committed offset on each partition of `topic` (chapter
+/// 5's program), asked by a client that does not join the group.
 fn committed_offsets(ctx: &Ctx, group: &str, topic: &str) -> Result<BTreeMap<i32, Option<i64>>> {
-    let probe: BaseConsumer = ctx.client_config().set("group.id", group).create()?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition(topic, p);
-    }
-    let committed = probe
-        .committed_offsets(tpl, TIMEOUT)
-        .context(tr!("fetching committed offsets"))?;
-    Ok(committed
-        .elements_for_topic(topic)
-        .iter()
-        .map(|e| {
-            (
-                e.partition(),
-                if let Offset::Offset(o) = e.offset() {
-                    Some(o)
-                } else {
-                    None
-                },
-            )
-        })
-        .collect())
+    program::committed_offsets(&ctx.client_config(), group, topic, PARTITIONS)
+        .context(tr!("fetching committed offsets"))
 }
 
-/// Low and high watermark of each of the `partitions` partitions of `topic`.
+/// Low and high watermark of each of the `partitions` partitions of
+/// `topic` (chapter 5's program), recorded in the timeline.
 fn watermarks(ctx: &Ctx, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (i64, i64)>> {
-    let probe: BaseConsumer = ctx.client_config().create()?;
-    (0..partitions)
-        .map(|p| Ok((p, probe.fetch_watermarks(topic, p, TIMEOUT)?)))
-        .collect()
+    let marks = program::watermarks(&ctx.client_config(), topic, partitions)?;
+    for (&partition, &(low, high)) in &marks {
+        ctx.record(Event::Watermarks {
+            topic: ctx.logical(topic).to_string(),
+            partition,
+            low,
+            high,
+        });
+    }
+    Ok(marks)
+}
+
+/// Record a topic just created, with its partitions as the cluster's
+/// metadata shows them (chapter 1's `describe`).
+fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+    let client: BaseConsumer = ctx.client_config().create()?;
+    let (_brokers, partitions) = describe(client.client(), topic)
+        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
+    ctx.record(Event::TopicCreated {
+        topic: ctx.logical(topic).to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
+    Ok(())
+}
+
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
+    }
 }
 
 /// "no committed offset" or "committed offsets 3, 6, 3 (partitions 0, 1, 2)".

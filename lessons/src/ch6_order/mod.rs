@@ -18,22 +18,26 @@
 //!    repeat. The lesson crashes its consumer there and restarts it.
 //!
 //! Run it: `just lesson-6` or `cargo run --release -- lesson 6`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
 
-use std::collections::BTreeSet;
+pub mod program;
+
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use anyhow::{bail, Context as _, Result};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord, Producer};
-use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{Offset, TopicPartitionList};
-use tokio::time::timeout;
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, Producer};
 
-use crate::kit::{Ctx, GROUP_WAIT};
+use crate::ch1_cluster::program::{describe, PartitionInfo};
+use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr};
+pub use program::{Outcome, Workshop};
 
 /// The production lot whose three commands the lesson sends.
 pub const LOT: &str = "lot-A";
@@ -54,6 +58,9 @@ pub const CRASH_AFTER_STEP: u32 = 2;
 
 /// How long any single wait of the lesson may take before it gives up.
 const WAIT: Duration = Duration::from_secs(10);
+/// The machine controller, as the timeline names the group's one member
+/// (the same controller before its crash and after its restart).
+const MEMBER: &str = "controller";
 
 /// What the lesson observed, for tests to check beyond the printed text.
 #[derive(Debug)]
@@ -139,6 +146,8 @@ async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, Stri
     let idempotent = ctx
         .create_topic(TOPIC_IDEMPOTENT, PARTITIONS, REPLICATION_FACTOR)
         .await?;
+    topic_created(ctx, &plain)?;
+    topic_created(ctx, &idempotent)?;
     Ok((plain, idempotent))
 }
 
@@ -168,16 +177,9 @@ async fn without_idempotence(
          uses acks=all, and has enable.idempotence=false (librdkafka's default)."
     );
     let producer = producer(ctx, false, topic)?;
-    // ANCHOR: fault
     // Every broker answers 50 ms late, so the three requests are in
-    // flight together; and the first Produce request is refused with
-    // NOT_ENOUGH_REPLICAS, a retriable error: the producer retries it.
-    mock.broker_round_trip_time(-1, BROKER_RTT)?;
-    mock.request_errors(
-        RDKafkaApiKey::Produce,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS],
-    );
-    // ANCHOR_END: fault
+    // flight together; and the first Produce request is refused.
+    program::inject_retriable_error(mock, BROKER_RTT)?;
     say!(
         ctx,
         "Fault: every broker answers {} ms late, and the first Produce request\n\
@@ -185,7 +187,7 @@ async fn without_idempotence(
         BROKER_RTT.as_millis()
     );
     say!(ctx, "");
-    let deliveries = send_all(&producer, topic, commands).await;
+    let deliveries = send_all(ctx, &producer, topic, commands).await;
     mock.broker_round_trip_time(-1, Duration::ZERO)?;
     let run = read_back(ctx, topic, deliveries?)?;
     show_run(ctx, &run);
@@ -239,14 +241,14 @@ async fn with_idempotence(
     let deliveries = match ctx.mock() {
         Some(mock) => {
             script_refusals(ctx, mock, commands.len() - 1)?;
-            let deliveries = send_all(&producer, topic, commands).await;
+            let deliveries = send_all(ctx, &producer, topic, commands).await;
             mock.broker_round_trip_time(-1, Duration::ZERO)?;
             deliveries?
         }
         None => {
             say!(ctx, "(No fault on a real cluster: see above.)");
             say!(ctx, "");
-            send_all(&producer, topic, commands).await?
+            send_all(ctx, &producer, topic, commands).await?
         }
     };
     drop(producer);
@@ -276,16 +278,7 @@ fn script_refusals(
          {behind} in flight behind it."
     );
     say!(ctx, "");
-    // ANCHOR: scripted_fault
-    // What a real broker answers when the first of three in-flight
-    // idempotent requests fails: the two behind it have a gap in
-    // their sequence numbers, so they are refused too.
-    let mut answers = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS];
-    answers.extend([RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER].repeat(behind));
-    mock.broker_round_trip_time(-1, BROKER_RTT)?;
-    mock.request_errors(RDKafkaApiKey::Produce, &answers);
-    // ANCHOR_END: scripted_fault
-    Ok(())
+    program::script_idempotent_refusals(mock, BROKER_RTT, behind)
 }
 
 /// What the idempotent run's log shows, and what it does not: on a real
@@ -397,21 +390,11 @@ fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineComma
     }
 }
 
-/// A producer that sends each record in its own request (`linger.ms=0`,
-/// `batch.num.messages=1`) and keeps up to five requests in flight: the
-/// pipelining that makes a producer fast, and that lets retries reorder.
+/// A producer from chapter 6's program, connected to every partition's
+/// leader of `topic`.
 fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> {
-    // ANCHOR: producer
-    let producer: FutureProducer = ctx
-        .client_config()
-        .set("enable.idempotence", idempotent.to_string())
-        .set("acks", "all")
-        .set("max.in.flight.requests.per.connection", "5")
-        .set("linger.ms", "0")
-        .set("batch.num.messages", "1")
-        .create()
+    let producer = program::producer(&ctx.client_config(), idempotent)
         .context(tr!("creating the producer"))?;
-    // ANCHOR_END: producer
     // Connect to every partition's leader (asking each for its watermarks)
     // before any fault is injected, so the fault hits the records and not
     // the producer's start-up.
@@ -424,35 +407,27 @@ fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> 
     Ok(producer)
 }
 
-/// Send `commands` without waiting between them, then wait for every
-/// delivery report: (command, partition, offset), in send order.
+/// Send `commands` all at once (chapter 6's program), and record where
+/// each one landed.
 async fn send_all(
+    ctx: &Ctx,
     producer: &FutureProducer,
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Vec<(MachineCommand, i32, i64)>> {
-    // ANCHOR: send
-    // send_result() hands a record to the producer and returns at once: the
-    // three records are on their way together, as in any producer that does
-    // not wait for each delivery before sending the next.
-    let mut pending = Vec::new();
-    for cmd in commands {
-        let value = serde_json::to_string(cmd)?;
-        let record = FutureRecord::to(topic).key(&cmd.lot).payload(&value);
-        pending.push(producer.send_result(record).map_err(|(e, _)| e)?);
+    let deliveries = program::send_all(producer, topic, commands)
+        .await
+        .with_context(|| tr!("producing the commands of {LOT}"))?;
+    for (cmd, partition, offset) in &deliveries {
+        ctx.record(Event::Delivered {
+            topic: ctx.logical(topic).to_string(),
+            partition: *partition,
+            offset: *offset,
+            key: Some(cmd.lot.clone()),
+            value: Some(cmd.label()),
+            producer: None,
+        });
     }
-    // Only now wait for the delivery reports.
-    let mut deliveries = Vec::new();
-    for (cmd, delivery) in commands.iter().zip(pending) {
-        let delivered = timeout(WAIT, delivery)
-            .await
-            .with_context(|| tr!("no delivery report for {} after {WAIT:?}", cmd.label()))?
-            .context(tr!("producer dropped"))?
-            .map_err(|(e, _)| e)
-            .with_context(|| tr!("producing {}", cmd.label()))?;
-        deliveries.push((cmd.clone(), delivered.partition, delivered.offset));
-    }
-    // ANCHOR_END: send
     Ok(deliveries)
 }
 
@@ -460,6 +435,17 @@ async fn send_all(
 fn read_back(ctx: &Ctx, topic: &str, deliveries: Vec<(MachineCommand, i32, i64)>) -> Result<Run> {
     let partition = deliveries[0].1;
     let log = read_partition(ctx, topic, partition)?;
+    // What the log holds, read outside any group.
+    for (offset, cmd) in log.iter().enumerate() {
+        ctx.record(Event::Read {
+            group: None,
+            member: None,
+            topic: ctx.logical(topic).to_string(),
+            partition,
+            offset: offset as i64,
+            key: Some(cmd.lot.clone()),
+        });
+    }
     Ok(Run { deliveries, log })
 }
 
@@ -507,16 +493,10 @@ pub fn read_partition(ctx: &Ctx, topic: &str, partition: i32) -> Result<Vec<Mach
     ctx.read_topic(topic)?
         .iter()
         .filter(|m| m.partition() == partition)
-        .map(decode)
+        .map(|m| {
+            program::decode(m).with_context(|| tr!("decoding the record at offset {}", m.offset()))
+        })
         .collect()
-}
-
-fn decode(m: &impl Message) -> Result<MachineCommand> {
-    let payload = m
-        .payload()
-        .ok_or_else(|| anyhow!(tr!("a record without a value at offset {}", m.offset())))?;
-    serde_json::from_slice(payload)
-        .with_context(|| tr!("decoding the record at offset {}", m.offset()))
 }
 
 /// The machine controller across its sessions: the machines (whose memory
@@ -544,19 +524,12 @@ async fn controller(
     let Controller {
         workshop, received, ..
     } = state;
-    // ANCHOR: consumer_config
-    let consumer: StreamConsumer = ctx
-        .consumer_config(GROUP)
-        // Commit only when the program says so, and only the offsets it has
-        // stored: a command's offset is stored after its work is done.
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        // A new group starts at the beginning of the log.
-        .set("auto.offset.reset", "earliest")
-        .create()
+    let consumer = program::controller(&ctx.consumer_config(GROUP), topic)
         .context(tr!("creating the controller"))?;
-    // ANCHOR_END: consumer_config
-    consumer.subscribe(&[topic])?;
+    ctx.record(Event::MemberJoined {
+        group: GROUP.to_string(),
+        member: MEMBER.to_string(),
+    });
     let last_offset = MachineCommand::sequence(LOT).len() as i64 - 1;
     let mut first = true;
     loop {
@@ -565,11 +538,17 @@ async fn controller(
             resumed_at(ctx, at, msg.offset());
         }
         first = false;
-        // ANCHOR: process
-        let cmd = decode(&msg)?;
-        // 1. Do the work (the machine skips a command it has already done).
-        let outcome = workshop.execute(&cmd);
-        // ANCHOR_END: process
+        ctx.record(Event::Read {
+            group: Some(GROUP.to_string()),
+            member: Some(MEMBER.to_string()),
+            topic: ctx.logical(topic).to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        });
+        // 1. Do the work; 2. only then commit (or crash in between).
+        let (cmd, outcome) = program::process(workshop, &msg)
+            .with_context(|| tr!("decoding the record at offset {}", msg.offset()))?;
         let done = match outcome {
             Outcome::Done => tr!("done"),
             Outcome::AlreadyDone => tr!("{} already did it: skipped", cmd.machine),
@@ -588,16 +567,23 @@ async fn controller(
                 cmd.label()
             );
             say!(ctx, "CRASH after the work, before the commit.");
+            ctx.record(Event::MemberCrashed {
+                group: GROUP.to_string(),
+                member: MEMBER.to_string(),
+            });
             // Dropping the consumer without committing is what a crash leaves
             // behind. (It also leaves the group politely, which a real crash
             // would not: the group would wait for the session to time out.)
             return Ok(());
         }
-        // ANCHOR: commit
-        // 2. Only then record the progress: store the offset, commit it.
-        consumer.store_offset_from_message(&msg)?;
-        consumer.commit_consumer_state(CommitMode::Sync)?;
-        // ANCHOR_END: commit
+        program::commit(&consumer, &msg).context(tr!("committing"))?;
+        ctx.record(Event::Committed {
+            group: GROUP.to_string(),
+            member: Some(MEMBER.to_string()),
+            topic: ctx.logical(topic).to_string(),
+            partition: msg.partition(),
+            offset: msg.offset() + 1,
+        });
         say!(
             ctx,
             "offset {}  {:<18} -> {done:<28} committed {}",
@@ -606,6 +592,14 @@ async fn controller(
             msg.offset() + 1
         );
         if msg.offset() >= last_offset {
+            // Dropping the consumer leaves the group cleanly (the record
+            // first: closing waits for every message it handed out).
+            drop(msg);
+            drop(consumer);
+            ctx.record(Event::MemberLeft {
+                group: GROUP.to_string(),
+                member: MEMBER.to_string(),
+            });
             return Ok(());
         }
     }
@@ -620,12 +614,12 @@ async fn next_command<'c>(
     first: bool,
 ) -> Result<BorrowedMessage<'c>> {
     let wait = if first { GROUP_WAIT } else { WAIT };
-    match timeout(wait, consumer.recv()).await {
-        Ok(msg) => Ok(msg?),
-        Err(_) if first && consumer.assignment()?.count() == 0 => {
+    match crate::ch5_buffer::program::next_record(consumer, wait).await? {
+        Some(msg) => Ok(msg),
+        None if first && consumer.assignment()?.count() == 0 => {
             Err(ctx.no_partitions(GROUP, GROUP_WAIT))
         }
-        Err(_) => {
+        None => {
             bail!(tr!(
                 "group \"{GROUP}\" has its partitions but received no command within {wait:?}"
             ))
@@ -645,58 +639,32 @@ fn resumed_at(ctx: &Ctx, committed: i64, offset: i64) {
     }
 }
 
-/// The group's committed offset for one partition (-1001 if none).
+/// The group's committed offset for one partition (-1 if none).
 fn committed_offset(ctx: &Ctx, topic: &str, partition: i32) -> Result<i64> {
-    let probe: BaseConsumer = ctx.consumer_config(GROUP).create()?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, partition);
-    let committed = probe.committed_offsets(tpl, WAIT)?;
-    let offset = committed
-        .find_partition(topic, partition)
-        .map(|e| e.offset())
-        .ok_or_else(|| anyhow!(tr!("no committed offset returned for {topic}/{partition}")))?;
-    Ok(match offset {
-        Offset::Offset(o) => o,
-        _ => -1,
-    })
+    let committed = program::committed_offset(&ctx.consumer_config(GROUP), topic, partition)
+        .context(tr!("fetching committed offsets"))?;
+    Ok(committed.unwrap_or(-1))
 }
 
-/// What a machine did with a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The machine did the work.
-    Done,
-    /// The machine had already done this (lot, step): nothing happened.
-    AlreadyDone,
+/// Record a topic just created, with its partitions as the cluster's
+/// metadata shows them (chapter 1's `describe`).
+fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+    let client: BaseConsumer = ctx.client_config().create()?;
+    let (_brokers, partitions) = describe(client.client(), topic)
+        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
+    ctx.record(Event::TopicCreated {
+        topic: ctx.logical(topic).to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
+    Ok(())
 }
 
-// ANCHOR: workshop
-/// The machines of the workshop. Each remembers which (lot, step) it has
-/// done, so executing a command twice has the effect of executing it once:
-/// the operation is *idempotent*, which at-least-once delivery requires.
-///
-/// This memory belongs to the machines, not to the consumer: it survives the
-/// consumer's crash (in a real plant, the machine controller's own state, or
-/// a database row written together with the work).
-#[derive(Debug, Default)]
-pub struct Workshop {
-    done: BTreeSet<(String, u32)>,
-    /// Every operation actually performed, in order.
-    pub effects: Vec<MachineCommand>,
-}
-
-impl Workshop {
-    pub fn execute(&mut self, cmd: &MachineCommand) -> Outcome {
-        if !self.done.insert((cmd.lot.clone(), cmd.step)) {
-            return Outcome::AlreadyDone;
-        }
-        self.effects.push(cmd.clone()); // the machine mills, drills or polishes
-        Outcome::Done
-    }
-
-    /// Has the machine of `step` done it for `lot`?
-    pub fn has_done(&self, lot: &str, step: u32) -> bool {
-        self.done.contains(&(lot.to_string(), step))
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
     }
 }
-// ANCHOR_END: workshop

@@ -20,25 +20,33 @@
 //!    remembers what it did, skips it. No step is skipped, none is done twice.
 //!
 //! Run it: `just lesson-7` or `cargo run --release -- lesson 7`.
+//!
+//! This file is the lesson's stage: it runs the scenario section by
+//! section, narrates in the reader's language and records the timeline.
+//! The Kafka code the chapter shows is in [`program`].
+
+pub mod program;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use futures::future::try_join_all;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use serde::{Deserialize, Serialize};
+use rdkafka::producer::FutureProducer;
+use serde::Deserialize;
 use tokio::sync::watch;
-use tokio::time::{sleep, timeout, timeout_at, Instant};
+use tokio::time::{sleep, timeout_at, Instant};
 
+use crate::ch1_cluster::program::{describe as describe_topic, PartitionInfo};
 use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
-use crate::kit::{Ctx, GROUP_WAIT};
+use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{say, tr, tr_static};
+pub use program::{Action, MachineStatus};
 
 /// One command topic per machine: M1's, M2's, M3's.
 pub const COMMAND_TOPICS: [&str; 3] = ["m1-commands", "m2-commands", "m3-commands"];
@@ -51,17 +59,6 @@ pub const WORKFLOW_LOTS: [&str; 2] = ["lot-C", "lot-D"];
 pub const WORKFLOW_GROUP: &str = "workflow";
 /// How long any single wait of the lesson may take before it gives up.
 const WAIT: Duration = Duration::from_secs(10);
-
-// ANCHOR: status_event
-/// What a machine publishes to `machine-status` when it has finished a step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MachineStatus {
-    pub lot: String,
-    pub machine: String,
-    pub step: u32,
-    pub done: bool,
-}
-// ANCHOR_END: status_event
 
 /// What the lesson observed, for tests to check beyond the printed text.
 #[derive(Debug)]
@@ -88,16 +85,6 @@ pub struct Handled {
     pub offset: i64,
     pub status: MachineStatus,
     pub action: Action,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// The next step's command was sent (and acknowledged).
-    Sent(MachineCommand),
-    /// This status was already acted on in this session: ignored.
-    IgnoredDuplicate,
-    /// The last step is done: the lot is finished.
-    Finished,
 }
 
 /// State shared by the lesson's concurrent tasks (all on one thread).
@@ -157,6 +144,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
         .set("enable.idempotence", "true")
         .create()
         .context(tr!("creating the producer"))?;
+
     let plant = RefCell::new(Plant::default());
     let site = Site {
         ctx,
@@ -167,6 +155,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     // The workflow's consumer joins its group now, while the plant runs.
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
     workflow_consumer.subscribe(&[&topics.status])?;
+    joined(ctx, WORKFLOW_GROUP);
     // The machines run for the whole lesson, beside the two runs.
     let (stop, stopped) = watch::channel(false);
     let machines = try_join_all((0..3).map(|k| machine(site, k, stopped.clone())));
@@ -183,6 +172,12 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
     };
     let (machines, naive) = tokio::join!(machines, runs);
     close_side_by_side(machines?);
+    for k in 0..STEPS.len() {
+        ctx.record(Event::MemberLeft {
+            group: machine_group(k),
+            member: machine_group(k),
+        });
+    }
     let naive_executed = naive?;
     let plant = plant.into_inner();
     Ok(Report {
@@ -219,6 +214,9 @@ async fn three_machines(ctx: &Ctx) -> Result<Topics> {
         commands.push(ctx.create_topic(logical, 1, 3).await?);
     }
     let status = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
+    for topic in commands.iter().chain([&status]) {
+        topic_created(ctx, topic)?;
+    }
     say!(
         ctx,
         "Each machine reads its own topic: \"{}\", \"{}\", \"{}\".\n\
@@ -295,24 +293,17 @@ async fn plan_all_at_once(site: Site<'_>) -> Result<()> {
         plant,
         ..
     } = site;
-    let command_topics = &topics.commands;
-    // ANCHOR: busy_machines
+    let command_topics = &topics.commands[..];
     // M1 and M2 are busy: they take no command for now.
     set_hold(plant, [true, true, false]).await?;
-    // ANCHOR_END: busy_machines
-    // ANCHOR: naive_planner
-    // The naive planner: all three steps at once, in the right order.
-    let mut pending = Vec::new();
-    for lot in NAIVE_LOTS {
-        for cmd in MachineCommand::sequence(lot) {
-            let k = cmd.step as usize - 1;
-            pending.push(send_command(producer, &command_topics[k], &cmd)?);
-            plant.borrow_mut().sent[k] += 1;
-        }
+    let pending = program::plan_all_at_once(producer, command_topics, &NAIVE_LOTS)
+        .context(tr!("delivering a command"))?;
+    for (cmd, _) in &pending {
+        plant.borrow_mut().sent[cmd.step as usize - 1] += 1;
     }
-    // ANCHOR_END: naive_planner
-    for delivery in pending {
-        await_delivery(delivery).await?;
+    for (cmd, delivery) in pending {
+        let at = await_delivery(delivery).await?;
+        delivered(site.ctx, &command_topics[cmd.step as usize - 1], &cmd, at);
     }
     for (k, hold_after) in [(2, [true, false, false]), (1, [false; 3]), (0, [false; 3])] {
         let what = tr!("{} to run its commands", STEPS[k].0);
@@ -381,7 +372,8 @@ async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Res
         let cmd = MachineCommand::step(lot, 1);
         let delivery = send_command(site.producer, &site.topics.commands[0], &cmd)?;
         site.plant.borrow_mut().sent[0] += 1;
-        await_delivery(delivery).await?;
+        let at = await_delivery(delivery).await?;
+        delivered(ctx, &site.topics.commands[0], &cmd, at);
     }
     say!(
         ctx,
@@ -399,7 +391,12 @@ async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Res
     );
     let workflow_consumer = consumer(ctx, WORKFLOW_GROUP)?;
     workflow_consumer.subscribe(&[&site.topics.status])?;
+    joined(ctx, WORKFLOW_GROUP);
     workflow(site, workflow_consumer, 2, false).await?;
+    ctx.record(Event::MemberLeft {
+        group: WORKFLOW_GROUP.to_string(),
+        member: WORKFLOW_GROUP.to_string(),
+    });
     let plant = site.plant.borrow();
     progress_by_step(ctx, &plant);
     machines_record(ctx, &plant);
@@ -432,6 +429,7 @@ async fn machine(
     let status_topic = &topics.status;
     let consumer: StreamConsumer = consumer(ctx, &machine_group(k))?;
     consumer.subscribe(&[&topics.commands[k]])?;
+    joined(ctx, &machine_group(k));
     loop {
         let msg = tokio::select! {
             // A busy machine does not take its next command (its consumer
@@ -449,34 +447,31 @@ async fn machine(
             _ = stop.changed() => return Ok(consumer),
         };
         let cmd: MachineCommand = decode(&msg)?;
-        // ANCHOR: machine
+        let publish = plant.borrow().publish_status;
+        if !publish {
+            // The naive plant: what each machine reads is the same every
+            // run (the lesson holds the machines back in a fixed order).
+            // With status events, machines interleave as they please.
+            ctx.record(Event::Read {
+                group: Some(machine_group(k)),
+                member: None,
+                topic: ctx.logical(&topics.commands[k]).to_string(),
+                partition: msg.partition(),
+                offset: msg.offset(),
+                key: Some(cmd.lot.clone()),
+            });
+        }
         // 1. Do the work (or skip it: the machine remembers what it did).
         let outcome = plant.borrow_mut().workshop.execute(&cmd);
-        // 2. Say it is done, also when it was done before: the first report
-        //    may have been lost in a crash, and the workflow ignores repeats.
-        if plant.borrow().publish_status {
-            let status = MachineStatus {
-                lot: cmd.lot.clone(),
-                machine: cmd.machine.clone(),
-                step: cmd.step,
-                done: true,
-            };
-            let value = serde_json::to_string(&status)?;
-            let record = FutureRecord::to(status_topic)
-                .key(&status.lot)
-                .payload(&value);
-            producer
-                .send(record, WAIT)
-                .await
-                .map_err(|(e, _)| e)
-                .context(tr!("publishing a status event"))?;
-            plant.borrow_mut().published += 1;
-        }
-        // 3. Only then commit the command.
-        consumer.store_offset_from_message(&msg)?;
-        consumer.commit_consumer_state(CommitMode::Async)?;
-        // ANCHOR_END: machine
+        // 2. Say it is done; 3. only then commit the command.
+        let report_to = publish.then_some(status_topic.as_str());
+        program::finish_command(&consumer, producer, report_to, &msg, &cmd)
+            .await
+            .context(tr!("publishing a status event"))?;
         let mut p = plant.borrow_mut();
+        if publish {
+            p.published += 1;
+        }
         if p.publish_status {
             p.received.push((cmd, outcome));
         }
@@ -521,7 +516,7 @@ async fn workflow(
         producer,
         plant,
     } = site;
-    let command_topics = &topics.commands;
+    let command_topics = &topics.commands[..];
     // What this session has acted on. A restart forgets it: after a crash,
     // an event is acted on again, and the machine absorbs the repeat.
     let mut acted: BTreeSet<(String, u32)> = BTreeSet::new();
@@ -532,22 +527,24 @@ async fn workflow(
         let first = deadline.is_none();
         deadline.get_or_insert(Instant::now() + WAIT);
         let status: MachineStatus = decode(&msg)?;
-        // ANCHOR: workflow
-        let action = if !acted.insert((status.lot.clone(), status.step)) {
-            Action::IgnoredDuplicate
-        } else if status.step as usize == STEPS.len() {
-            Action::Finished
-        } else {
-            // The previous step is done: send the next one, and wait until
-            // the command is safely in its topic.
-            let next = MachineCommand::step(&status.lot, status.step + 1);
-            let k = next.step as usize - 1;
-            let delivery = send_command(producer, &command_topics[k], &next)?;
-            plant.borrow_mut().sent[k] += 1;
-            await_delivery(delivery).await?;
-            Action::Sent(next)
-        };
-        // ANCHOR_END: workflow
+        if first {
+            // The session's first event is the same every run (the one the
+            // first session crashed on); the rest interleave lots at random.
+            ctx.record(Event::Read {
+                group: Some(WORKFLOW_GROUP.to_string()),
+                member: Some(WORKFLOW_GROUP.to_string()),
+                topic: STATUS_TOPIC.to_string(),
+                partition: msg.partition(),
+                offset: msg.offset(),
+                key: Some(status.lot.clone()),
+            });
+        }
+        let action = program::act_on(producer, command_topics, &mut acted, &status)
+            .await
+            .context(tr!("delivering a command"))?;
+        if let Action::Sent(next) = &action {
+            plant.borrow_mut().sent[next.step as usize - 1] += 1;
+        }
         if action == Action::Finished {
             plant.borrow_mut().finished.insert(status.lot.clone());
         }
@@ -564,21 +561,30 @@ async fn workflow(
                 "CRASH after sending the command, before committing offset {}.",
                 msg.offset()
             );
+            ctx.record(Event::MemberCrashed {
+                group: WORKFLOW_GROUP.to_string(),
+                member: WORKFLOW_GROUP.to_string(),
+            });
             plant.borrow_mut().handled_events.push(handled);
             return Ok(());
         }
         if first {
             restarted_at(ctx, &plant.borrow(), msg.offset());
         }
-        // ANCHOR: workflow_commit
         // Only now is the status event dealt with: commit it.
-        consumer.store_offset_from_message(&msg)?;
-        consumer.commit_consumer_state(CommitMode::Sync)?;
-        // ANCHOR_END: workflow_commit
+        program::commit_event(&consumer, &msg).context(tr!("committing"))?;
         let mut p = plant.borrow_mut();
         p.handled_events.push(handled);
         p.status_position = msg.offset() + 1;
         if p.quiet() {
+            // The last commit: every status event published, dealt with.
+            ctx.record(Event::Committed {
+                group: WORKFLOW_GROUP.to_string(),
+                member: Some(WORKFLOW_GROUP.to_string()),
+                topic: STATUS_TOPIC.to_string(),
+                partition: msg.partition(),
+                offset: msg.offset() + 1,
+            });
             return Ok(());
         }
     }
@@ -720,13 +726,10 @@ fn machines_record(ctx: &Ctx, plant: &Plant) {
     );
 }
 
-/// A consumer in `group` that commits only what the program stores.
+/// A consumer in `group` that commits only what the program stores
+/// (chapter 7's program).
 pub(crate) fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
-    ctx.consumer_config(group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
+    program::consumer(&ctx.consumer_config(group))
         .with_context(|| tr!("creating the consumer of group {group}"))
 }
 
@@ -735,31 +738,64 @@ pub(crate) fn send_command(
     topic: &str,
     cmd: &MachineCommand,
 ) -> Result<rdkafka::producer::DeliveryFuture> {
-    let value = serde_json::to_string(cmd)?;
-    let record = FutureRecord::to(topic).key(&cmd.lot).payload(&value);
-    producer
-        .send_result(record)
-        .map_err(|(e, _)| e)
-        .with_context(|| tr!("sending {}", cmd.label()))
+    program::send_command(producer, topic, cmd).with_context(|| tr!("sending {}", cmd.label()))
 }
 
-pub(crate) async fn await_delivery(delivery: rdkafka::producer::DeliveryFuture) -> Result<()> {
-    timeout(WAIT, delivery)
+/// Wait for a command's delivery report: (partition, offset).
+pub(crate) async fn await_delivery(
+    delivery: rdkafka::producer::DeliveryFuture,
+) -> Result<(i32, i64)> {
+    program::await_delivery(delivery)
         .await
-        .map_err(|_| anyhow!(tr!("no delivery report after {WAIT:?}")))?
-        .context(tr!("producer dropped"))?
-        .map_err(|(e, _)| e)
-        .context(tr!("delivering a command"))?;
-    Ok(())
+        .context(tr!("delivering a command"))
 }
 
 /// A record's JSON value, decoded.
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T> {
-    let payload = m
-        .payload()
-        .ok_or_else(|| anyhow!(tr!("a record without a value at offset {}", m.offset())))?;
-    serde_json::from_slice(payload)
-        .with_context(|| tr!("decoding the record at offset {}", m.offset()))
+    program::decode(m).with_context(|| tr!("decoding the record at offset {}", m.offset()))
+}
+
+/// Record that the one member of `group` (named after its group) joined.
+fn joined(ctx: &Ctx, group: &str) {
+    ctx.record(Event::MemberJoined {
+        group: group.to_string(),
+        member: group.to_string(),
+    });
+}
+
+/// Record a command's delivery.
+fn delivered(ctx: &Ctx, topic: &str, cmd: &MachineCommand, (partition, offset): (i32, i64)) {
+    ctx.record(Event::Delivered {
+        topic: ctx.logical(topic).to_string(),
+        partition,
+        offset,
+        key: Some(cmd.lot.clone()),
+        value: Some(cmd.label()),
+        producer: None,
+    });
+}
+
+/// Record a topic just created, with its partitions as the cluster's
+/// metadata shows them (chapter 1's `describe`).
+fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+    let client: BaseConsumer = ctx.client_config().create()?;
+    let (_brokers, partitions) = describe_topic(client.client(), topic)
+        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
+    ctx.record(Event::TopicCreated {
+        topic: ctx.logical(topic).to_string(),
+        partitions: partitions.iter().map(state).collect(),
+    });
+    Ok(())
+}
+
+/// A partition as the timeline records it.
+fn state(p: &PartitionInfo) -> PartitionState {
+    PartitionState {
+        partition: p.id,
+        leader: p.leader,
+        replicas: p.replicas.clone(),
+        isr: p.isr.clone(),
+    }
 }
 
 /// Wait (bounded) until `done` holds of the plant.
