@@ -14,6 +14,11 @@ use crate::{outln, tr};
 /// Print how to reach the cluster and read the lesson's topics, then wait
 /// for Ctrl-C.
 pub async fn hold(ctx: &Ctx) -> Result<()> {
+    // Listen for Ctrl-C before saying it stops the cluster (a first poll
+    // installs the handler): one that came earlier would end the process
+    // without a word.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    let _ = futures::poll!(ctrl_c.as_mut());
     let bootstrap = ctx.bootstrap();
     outln!();
     if ctx.is_embedded() {
@@ -32,9 +37,7 @@ pub async fn hold(ctx: &Ctx) -> Result<()> {
         );
     }
     outln!();
-    tokio::signal::ctrl_c()
-        .await
-        .context(tr!("waiting for Ctrl-C"))?;
+    ctrl_c.await.context(tr!("waiting for Ctrl-C"))?;
     outln!("Stopped: the cluster is gone.");
     Ok(())
 }

@@ -19,6 +19,11 @@ pub const PARTITIONS: i32 = 3;
 /// Start the embedded cluster, create [`PLAYGROUND_TOPIC`], print how to reach it,
 /// and hold it until Ctrl-C.
 pub async fn run() -> Result<()> {
+    // Listen for Ctrl-C from the start (a first poll installs the handler):
+    // a Ctrl-C that came before the wait below would otherwise end the
+    // process without a word, and leave no chance to say it stopped.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    let _ = futures::poll!(ctrl_c.as_mut());
     let cluster = Cluster::embedded()?;
     // The embedded cluster has no CreateTopics API: the kit asks the mock
     // directly. Topics a client writes to first are created on the fly
@@ -54,9 +59,7 @@ pub async fn run() -> Result<()> {
     );
     outln!();
     outln!("Your own programs reach it at the same address. Ctrl-C stops it, and everything written to it is gone.");
-    tokio::signal::ctrl_c()
-        .await
-        .context(tr!("waiting for Ctrl-C"))?;
+    ctrl_c.await.context(tr!("waiting for Ctrl-C"))?;
     drop(cluster);
     outln!("Stopped: the cluster is gone.");
     Ok(())
