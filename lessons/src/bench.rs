@@ -13,13 +13,13 @@ use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use crate::kit::{Ctx, Narrator};
+use crate::kit::{Narrator, Stage};
 use crate::kit::{Options, ProtocolChoice};
 use crate::{run_lesson, tr, LESSONS};
 
 /// Produce one record and consume it back, on a fresh embedded cluster.
 pub async fn floor_round_trip() -> Result<()> {
-    let ctx = Ctx::embedded(Narrator::quiet())?;
+    let ctx = Stage::embedded(Narrator::quiet())?;
     let topic = ctx.create_topic("floor", 1, 3).await?;
     let producer: FutureProducer = ctx.client_config().create()?;
     producer

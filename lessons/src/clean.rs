@@ -2,7 +2,7 @@
 //! a real cluster.
 //!
 //! On a real cluster every run of a lesson uses fresh names (the kit appends
-//! `-{unix_millis}-{pid}` to each logical name, see `Ctx::name`), so the names
+//! `-{unix_millis}-{pid}` to each logical name, see `Stage::name`), so the names
 //! pile up: one pass of the lessons leaves 18 topics. `course clean` deletes
 //! exactly those: a topic or group is the course's when its name is one of
 //! [`COURSE_NAMES`] followed by `-<unix milliseconds>-<pid>`, both all digits. Anything else on the
@@ -19,7 +19,7 @@ use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use crate::kit::{Ctx, Narrator, CONNECT_TIMEOUT};
+use crate::kit::{Narrator, Stage, CONNECT_TIMEOUT};
 use crate::{tr, tr_static};
 
 /// Every logical topic and group name the course uses, lessons, exercise
@@ -58,7 +58,7 @@ pub const COURSE_NAMES: &[&str] = &[
     "machine-M1",         // chapter 7, `machine-{step}`
     "machine-M2",         // chapter 7
     "machine-M3",         // chapter 7
-    "kit-reader",         // the kit's `Ctx::read_topic`
+    "kit-reader",         // the kit's `Stage::read_topic`
     // Exercise checks and the benchmark (they run on the embedded cluster,
     // but use the kit's names all the same).
     "orders",
@@ -111,7 +111,7 @@ pub struct Cleaned {
 }
 
 /// Bound for each step against the cluster: listing, deleting topics,
-/// deleting groups. An unreachable broker is caught earlier, by `Ctx::connect`.
+/// deleting groups. An unreachable broker is caught earlier, by `Stage::connect`.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `course clean [--dry-run]`: on the embedded cluster (`brokers` unset)
@@ -143,7 +143,7 @@ pub async fn run(brokers: Option<&str>, dry_run: bool) -> Result<()> {
 /// the cluster at `bootstrap`, narrating to `out`. Fails within seconds if
 /// no broker answers there.
 pub async fn clean(bootstrap: &str, dry_run: bool, out: &Narrator) -> Result<Cleaned> {
-    let ctx = Ctx::connect(Some(bootstrap), Narrator::quiet())?;
+    let ctx = Stage::connect(Some(bootstrap), Narrator::quiet())?;
     let client: BaseConsumer = ctx.client_config().create()?;
     let metadata = client
         .fetch_metadata(None, CONNECT_TIMEOUT)

@@ -8,12 +8,12 @@
 
 use anyhow::{Context as _, Result};
 
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::{outln, tr};
 
 /// Print how to reach the cluster and read the lesson's topics, then wait
 /// for Ctrl-C.
-pub async fn hold(ctx: &Ctx) -> Result<()> {
+pub async fn hold(ctx: &Stage) -> Result<()> {
     // Listen for Ctrl-C before saying it stops the cluster (a first poll
     // installs the handler): one that came earlier would end the process
     // without a word.

@@ -31,7 +31,7 @@ pub mod workshop;
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
 
-use kit::{Ctx, GroupProtocol, Narrator, Options};
+use kit::{GroupProtocol, Narrator, Options, Stage};
 
 /// One lesson of the course, as the command line lists and runs it.
 pub struct Lesson {
@@ -43,7 +43,7 @@ pub struct Lesson {
     /// Whether the lesson's consumers read in consumer groups.
     pub groups: bool,
     /// Runs the lesson, dropping its report (tests call the module directly).
-    pub run: for<'a> fn(&'a Ctx) -> LocalBoxFuture<'a, Result<()>>,
+    pub run: for<'a> fn(&'a Stage) -> LocalBoxFuture<'a, Result<()>>,
 }
 
 /// `lesson!(n, module, tr_static!("title"))`: a [`Lesson`] that runs `module::run`.
@@ -94,16 +94,16 @@ pub fn lesson(number: u32) -> Result<&'static Lesson> {
 /// Run lesson `number` on the cluster `options` describe, narrating to
 /// `out`, and return its context (the cluster stays up while it lives).
 /// Prints nothing itself: the narrator does.
-pub async fn run_lesson(number: u32, options: &Options, out: Narrator) -> Result<Ctx> {
+pub async fn run_lesson(number: u32, options: &Options, out: Narrator) -> Result<Stage> {
     let lesson = lesson(number)?;
-    let ctx = Ctx::connect_with(options, out)?;
+    let ctx = Stage::connect_with(options, out)?;
     intro(&ctx, lesson);
     (lesson.run)(&ctx).await?;
     Ok(ctx)
 }
 
 /// The first lines of every lesson's output: which lesson, which cluster.
-pub fn intro(ctx: &Ctx, lesson: &Lesson) {
+pub fn intro(ctx: &Stage, lesson: &Lesson) {
     crate::say!(ctx, "Lesson {}: {}", lesson.number, lesson.title());
     ctx.say(if ctx.is_embedded() {
         tr_static!("(on the embedded cluster: 3 brokers inside this process)")

@@ -74,7 +74,7 @@ fn no_reader_facing_prose_escapes_translation() {
 #[test]
 fn the_prose_check_sees_what_it_must() {
     let source = r#"
-        fn f(ctx: &Ctx) -> Result<()> {
+        fn f(ctx: &Stage) -> Result<()> {
             ctx.say("This stays English");
             ctx.say(tr!("This is translated"));
             let e = anyhow!("the broker is gone");

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context as _, Result};
 use rdkafka::producer::{FutureProducer, Producer};
 
-use crate::kit::{brokers_named, in_words, Ctx, Event, PartitionState};
+use crate::kit::{brokers_named, in_words, Event, PartitionState, Stage};
 pub use program::PartitionInfo;
 
 use crate::{say, tr, tr_static, trn};
@@ -67,7 +67,7 @@ pub struct Delivery {
     pub offset: i64,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     // 3 partitions, and 3 copies (replicas) of each, on 3 different
     // brokers: with the admin API on a real cluster (`program::create_topic`),
     // through the mock's controls on the embedded one, which has no
@@ -93,7 +93,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 /// Section "The cluster": ask the cluster for its brokers and for the
 /// topic's partitions, and say what that metadata shows.
 fn the_cluster(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<(Vec<i32>, Vec<PartitionInfo>)> {
@@ -144,7 +144,7 @@ fn the_cluster(
 
 /// Where the replicas of each partition are, as the metadata says, and
 /// what that means for a reader new to Kafka.
-fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
+fn describe_replicas(ctx: &Stage, brokers: &[i32], partitions: &[PartitionInfo]) {
     let rf = replication_factor(partitions);
     // Replicas on distinct brokers are distinct copies; two "replicas" on
     // one broker are one copy as far as losing that broker goes.
@@ -189,7 +189,7 @@ fn describe_replicas(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
 
 /// Which brokers lead the partitions: a leader does the work of its
 /// partitions (every write and, by default, every read).
-fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
+fn describe_leaders(ctx: &Stage, brokers: &[i32], partitions: &[PartitionInfo]) {
     let leaders: BTreeSet<i32> = partitions.iter().map(|p| p.leader).collect();
     let idle: BTreeSet<i32> = distinct(brokers).difference(&leaders).copied().collect();
     if let [only] = brokers {
@@ -221,7 +221,7 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
         }
     }
     if ctx.is_embedded() {
-        // `Ctx::create_topic` placed the leaders: say so, rather than let a
+        // `Stage::create_topic` placed the leaders: say so, rather than let a
         // reader believe the embedded cluster chose them.
         say!(
             ctx,
@@ -234,7 +234,7 @@ fn describe_leaders(ctx: &Ctx, brokers: &[i32], partitions: &[PartitionInfo]) {
 /// Section "Writing keyed records": send every record of [`RECORDS`], one
 /// at a time, and print where the broker stored it.
 async fn write_keyed_records(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<Vec<Delivery>> {
@@ -272,7 +272,7 @@ async fn write_keyed_records(
 /// Section "One topic, N independent logs": each partition's watermarks and
 /// records, then what the deliveries showed about keys and offsets.
 fn independent_logs(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
     partitions: &[PartitionInfo],
@@ -311,7 +311,7 @@ fn independent_logs(
 /// What the delivery reports showed: which keys share a partition, whether
 /// each key kept to one partition, and how offsets are counted. Every
 /// sentence is checked against the deliveries before it is printed.
-fn describe_keys_and_offsets(ctx: &Ctx, partitions: &[PartitionInfo], deliveries: &[Delivery]) {
+fn describe_keys_and_offsets(ctx: &Stage, partitions: &[PartitionInfo], deliveries: &[Delivery]) {
     // A key's partitions, and its offsets in send order.
     let mut by_key: BTreeMap<&str, (BTreeSet<i32>, Vec<i64>)> = BTreeMap::new();
     for d in deliveries {

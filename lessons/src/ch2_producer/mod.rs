@@ -30,7 +30,7 @@ use anyhow::{bail, Context as _, Result};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, Producer};
 
 use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Ctx, Event, PartitionState};
+use crate::kit::{Event, PartitionState, Stage};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -105,7 +105,7 @@ pub struct Route {
     pub consistent_random_4: i32,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     let topics = create_topics(ctx).await?;
     let example_json = event_to_bytes(ctx)?;
     // The default settings: librdkafka's `consistent_random` partitioner.
@@ -134,7 +134,7 @@ struct Topics {
 
 /// Every topic the lesson uses, created before any client connects (see
 /// the kit's `create_topic` for why that matters on the embedded cluster).
-async fn create_topics(ctx: &Ctx) -> Result<Topics> {
+async fn create_topics(ctx: &Stage) -> Result<Topics> {
     Ok(Topics {
         commands: ctx
             .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
@@ -153,7 +153,7 @@ async fn create_topics(ctx: &Ctx) -> Result<Topics> {
 
 /// Section "A typed event becomes bytes": serialize one event and show the
 /// bytes a broker would store. Returns the value's bytes.
-fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
+fn event_to_bytes(ctx: &Stage) -> Result<Vec<u8>> {
     ctx.section(&tr!("A typed event becomes bytes"));
     let event = MachineCommand::step("lot-A", 1);
     let (key, value) = program::serialize(&event).context(tr!("serializing the event"))?;
@@ -179,7 +179,7 @@ fn event_to_bytes(ctx: &Ctx) -> Result<Vec<u8>> {
 /// Section "Same key, same partition": send every lot's commands, keyed by
 /// lot, print each delivery report, then read the records back.
 async fn same_key_same_partition(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<(Vec<Sent>, BTreeMap<(i32, i64), MachineCommand>)> {
@@ -221,7 +221,7 @@ async fn same_key_same_partition(
 
 /// Where each lot's commands went, and whether each partition's offsets
 /// run 0, 1, 2... in send order: from the delivery reports.
-fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
+fn describe_lots(ctx: &Stage, keyed: &[Sent]) {
     for lot in LOTS {
         let sent: Vec<&Sent> = keyed.iter().filter(|s| s.command.lot == lot).collect();
         let partitions: BTreeSet<i32> = sent.iter().map(|s| s.partition).collect();
@@ -264,7 +264,7 @@ fn describe_lots(ctx: &Ctx, keyed: &[Sent]) {
 /// Read `count` records of `topic` back, deserialized, by (partition,
 /// offset), and record each one in the timeline.
 async fn read_back(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     count: usize,
 ) -> Result<BTreeMap<(i32, i64), MachineCommand>> {
@@ -305,7 +305,11 @@ async fn read_back(
 }
 
 /// Whether the records read back deserialize to the events sent there.
-fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64), MachineCommand>) {
+fn describe_read_back(
+    ctx: &Stage,
+    keyed: &[Sent],
+    read_back: &BTreeMap<(i32, i64), MachineCommand>,
+) {
     let first = &keyed[0];
     let all_equal = read_back.len() == keyed.len()
         && keyed
@@ -340,7 +344,7 @@ fn describe_read_back(ctx: &Ctx, keyed: &[Sent], read_back: &BTreeMap<(i32, i64)
 /// without one. Returns the partitions of the first run, and the number of
 /// records per partition of the second.
 async fn no_key(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
 ) -> Result<(BTreeSet<i32>, BTreeMap<i32, usize>)> {
@@ -390,7 +394,7 @@ async fn no_key(
 /// Section "Two partitioners, one key": the same keys through the default
 /// partitioner, through the Java client's, and onto one more partition.
 async fn two_partitioners(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topics: &Topics,
 ) -> Result<Vec<Route>> {
@@ -432,7 +436,7 @@ async fn two_partitioners(
 }
 
 /// The table of where each key went.
-fn print_routes(ctx: &Ctx, routes: &[Route]) {
+fn print_routes(ctx: &Stage, routes: &[Route]) {
     let more = PARTITIONS + 1;
     say!(
         ctx,
@@ -460,7 +464,7 @@ fn print_routes(ctx: &Ctx, routes: &[Route]) {
 
 /// What the table shows: which keys the partitioners disagree on, and which
 /// keys one more partition moves; the consequences only where they happened.
-fn describe_routes(ctx: &Ctx, routes: &[Route]) {
+fn describe_routes(ctx: &Stage, routes: &[Route]) {
     let keys = |f: fn(&Route) -> bool| -> Vec<&str> {
         routes
             .iter()
@@ -530,7 +534,7 @@ fn describe_routes(ctx: &Ctx, routes: &[Route]) {
 /// lesson fast, and lets the partitioner see every partition from the first
 /// record on (the sticky partitioner moves on from a partition it cannot use).
 fn learn_topic(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
     logical: Option<&str>,
@@ -545,7 +549,7 @@ fn learn_topic(
 
 /// Record `topic`'s partitions (leaders, replicas, ISR) in the timeline,
 /// as the cluster's metadata describes them.
-fn topic_created(ctx: &Ctx, producer: &FutureProducer, topic: &str, logical: &str) -> Result<()> {
+fn topic_created(ctx: &Stage, producer: &FutureProducer, topic: &str, logical: &str) -> Result<()> {
     let (_, partitions) = describe(producer.client(), topic)
         .with_context(|| tr!("fetching the metadata of {topic}"))?;
     ctx.record(Event::TopicCreated {
@@ -558,7 +562,7 @@ fn topic_created(ctx: &Ctx, producer: &FutureProducer, topic: &str, logical: &st
 /// Record a delivery report of `command` in the timeline, and which
 /// producer (partitioner) it came from.
 fn delivered(
-    ctx: &Ctx,
+    ctx: &Stage,
     logical: &str,
     producer: &str,
     command: &MachineCommand,
@@ -581,7 +585,7 @@ fn delivered(
 /// Their deliveries are not in the timeline: their partitions are drawn at
 /// random, and the timeline, like the text, is the same at every run.
 async fn send_keyless(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     sticky: Duration,
     count: usize,

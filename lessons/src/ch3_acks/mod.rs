@@ -37,7 +37,7 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use crate::ch1_cluster::program::{describe, PartitionInfo};
 use crate::i18n::{decimal, plural};
-use crate::kit::{brokers_named, in_words, Ctx, Event, PartitionState};
+use crate::kit::{brokers_named, in_words, Event, PartitionState, Stage};
 
 use crate::{say, tr, tr_static};
 
@@ -191,7 +191,7 @@ impl Run {
     }
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     three_promises(ctx);
     let lesson = set_up(ctx).await?;
     let (latencies, pipelined) = what_each_setting_waits_for(ctx, &lesson).await?;
@@ -208,7 +208,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 }
 
 /// Section "Three settings, three promises": what each setting promises.
-fn three_promises(ctx: &Ctx) {
+fn three_promises(ctx: &Stage) {
     ctx.section(&tr!("Three settings, three promises"));
     say!(
         ctx,
@@ -243,7 +243,7 @@ struct Setting {
 /// The topics (one for timing, then one per setting for the fault part),
 /// created before any client connects, then the producers, and where the
 /// cluster placed each topic's replicas.
-async fn set_up(ctx: &Ctx) -> Result<Lesson> {
+async fn set_up(ctx: &Stage) -> Result<Lesson> {
     let timing = ctx
         .create_topic(LATENCY_TOPIC, 1, REPLICATION_FACTOR)
         .await?;
@@ -283,7 +283,7 @@ async fn set_up(ctx: &Ctx) -> Result<Lesson> {
 /// Partition 0 of `topic` as the cluster's metadata describes it; the
 /// topic's partitions go to the timeline under the name `logical`.
 fn placement(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
     logical: &str,
@@ -309,7 +309,7 @@ fn placement(
 /// Section "What each setting waits for": time each setting's sends, then
 /// records sent without waiting, and say what the timings show.
 async fn what_each_setting_waits_for(
-    ctx: &Ctx,
+    ctx: &Stage,
     lesson: &Lesson,
 ) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section(&tr!("What each setting waits for"));
@@ -369,7 +369,7 @@ async fn what_each_setting_waits_for(
 }
 
 /// What the timings below are, and how they are printed.
-fn describe_timing(ctx: &Ctx) {
+fn describe_timing(ctx: &Stage) {
     if ctx.is_embedded() {
         let ms = RTT.as_millis();
         say!(
@@ -410,7 +410,7 @@ async fn median_wait(producer: &FutureProducer, topic: &str) -> Result<Duration>
 
 /// acks=0 against acks=1 and acks=all: did not waiting for the broker save
 /// anything measurable?
-fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
+fn compare_zero_and_one(ctx: &Stage, w0: Duration, w1: Duration, wall: Duration) {
     if longer(ctx, w1, w0) {
         say!(
             ctx,
@@ -444,7 +444,7 @@ fn compare_zero_and_one(ctx: &Ctx, w0: Duration, w1: Duration, wall: Duration) {
 
 /// acks=1 against acks=all: did waiting for the followers in the ISR cost
 /// anything measurable, and could it have?
-fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Placement) {
+fn compare_one_and_all(ctx: &Stage, w1: Duration, wall: Duration, placement: &Placement) {
     let followers = placement.followers_in_sync();
     if ctx.is_embedded() {
         if rounded(ctx, w1) == rounded(ctx, wall) {
@@ -512,7 +512,7 @@ fn compare_one_and_all(ctx: &Ctx, w1: Duration, wall: Duration, placement: &Plac
 }
 
 /// Records enqueued without waiting against records sent one at a time.
-fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
+fn describe_pipelined(ctx: &Stage, pipelined: Duration, wall: Duration) {
     let one_at_a_time = wall * RECORDS as u32;
     if longer(ctx, one_at_a_time, pipelined) {
         say!(
@@ -542,7 +542,7 @@ fn describe_pipelined(ctx: &Ctx, pipelined: Duration, wall: Duration) {
 
 /// Whether `a` is clearly longer than `b`: by whole round trips on the
 /// embedded cluster (what it prints), by more than noise on a real one.
-fn longer(ctx: &Ctx, a: Duration, b: Duration) -> bool {
+fn longer(ctx: &Stage, a: Duration, b: Duration) -> bool {
     match (rounded(ctx, a), rounded(ctx, b)) {
         (Some(a), Some(b)) => a > b,
         _ => clearly_longer(a, b),
@@ -558,14 +558,14 @@ pub fn clearly_longer(a: Duration, b: Duration) -> bool {
 
 /// A measured duration in whole round trips on the embedded cluster (where
 /// one round trip is [`RTT`]); `None` on a real cluster.
-fn rounded(ctx: &Ctx, d: Duration) -> Option<u64> {
+fn rounded(ctx: &Stage, d: Duration) -> Option<u64> {
     ctx.mock()
         .map(|_| (d.as_secs_f64() / RTT.as_secs_f64()).round() as u64)
 }
 
 /// How a measured duration is printed: in round trips on the embedded
 /// cluster, so that every run prints the same; in milliseconds on a real one.
-fn shown(ctx: &Ctx, d: Duration) -> String {
+fn shown(ctx: &Stage, d: Duration) -> String {
     match rounded(ctx, d) {
         Some(n) => format!(
             "{n} {}",
@@ -587,7 +587,7 @@ fn round_to_tenth(x: f64) -> String {
 /// Section "A broker that refuses twice": each setting sends m0..m9 while
 /// the embedded cluster refuses its first requests; then the logs are read
 /// back and compared with the delivery reports.
-async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec<Run>)> {
+async fn a_broker_that_refuses(ctx: &Stage, lesson: &Lesson) -> Result<(usize, Vec<Run>)> {
     ctx.section(&tr!("A broker that refuses twice"));
     let faults = if ctx.is_embedded() { FAULTS } else { 0 };
     describe_fault_part(ctx, faults, &lesson.placements[1..]);
@@ -653,7 +653,7 @@ async fn a_broker_that_refuses(ctx: &Ctx, lesson: &Lesson) -> Result<(usize, Vec
 }
 
 /// What the fault part does, on this cluster.
-fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
+fn describe_fault_part(ctx: &Stage, faults: usize, placements: &[Placement]) {
     let apart = placements
         .iter()
         .all(|p| p.brokers().len() == p.replicas.len());
@@ -706,7 +706,7 @@ fn describe_fault_part(ctx: &Ctx, faults: usize, placements: &[Placement]) {
 /// Record one setting's delivery reports in the timeline: where each
 /// record was stored, as its report says, or why it was refused.
 fn record_reports(
-    ctx: &Ctx,
+    ctx: &Stage,
     logical: &str,
     acks: Acks,
     values: &[String],
@@ -732,7 +732,7 @@ fn record_reports(
 }
 
 /// The table: per setting, what was reported against what is in the log.
-fn print_runs(ctx: &Ctx, runs: &[Run]) {
+fn print_runs(ctx: &Stage, runs: &[Run]) {
     say!(ctx, "");
     say!(
         ctx,
@@ -756,7 +756,7 @@ fn print_runs(ctx: &Ctx, runs: &[Run]) {
 }
 
 /// What one setting's run shows, from its reports and its log.
-fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
+fn describe_run(ctx: &Stage, r: &Run, faults: usize) {
     let lost = r.lost();
     let offsets = r.offsets();
     let label = r.acks.label();
@@ -831,7 +831,7 @@ fn describe_run(ctx: &Ctx, r: &Run, faults: usize) {
 
 /// Section "What \"delivered\" means": each promise, and what this cluster
 /// can show of it.
-fn what_delivered_means(ctx: &Ctx, lesson: &Lesson) {
+fn what_delivered_means(ctx: &Stage, lesson: &Lesson) {
     ctx.section(&tr!("What \"delivered\" means"));
     say!(
         ctx,
@@ -873,7 +873,7 @@ acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
 }
 
 /// Print `text` as lines of at most 80 characters, broken between words.
-fn say_wrapped(ctx: &Ctx, text: &str) {
+fn say_wrapped(ctx: &Stage, text: &str) {
     let mut line = String::new();
     for word in text.split(' ') {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 80 {
@@ -910,7 +910,7 @@ fn offsets(list: &[i64]) -> String {
 /// The values stored in partition 0 of each run's topic between the given
 /// watermarks, read back from the brokers, one list per run; each record
 /// read goes to the timeline.
-fn read_logs(ctx: &Ctx, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec<String>>> {
+fn read_logs(ctx: &Stage, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec<String>>> {
     let topics: Vec<(&str, i64, i64)> = runs
         .iter()
         .zip(ranges)

@@ -39,7 +39,7 @@ use tokio::time::{timeout, Instant};
 use crate::ch1_cluster::program as ch1;
 use crate::kit::groups::{self, leave, partitions, show_set};
 use crate::kit::timeline::TopicPartition;
-use crate::kit::{Ctx, Event, GroupProtocol, PartitionState, GROUP_WAIT};
+use crate::kit::{Event, GroupProtocol, PartitionState, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -192,7 +192,7 @@ pub struct Change {
 /// one producer, the lag observer of group "machines", and what the
 /// lesson records along the way.
 struct Site<'a> {
-    ctx: &'a Ctx,
+    ctx: &'a Stage,
     topic: String,
     dlt: String,
     producer: FutureProducer,
@@ -222,7 +222,7 @@ struct Pair {
     overlaps: usize,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     let site = Site::new(ctx).await?;
     let pair = one_group_two_members(&site).await?;
     let produced = commands_and_malformed(&site).await?;
@@ -268,7 +268,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 impl<'a> Site<'a> {
     /// Create the topics, before any client exists (see `kit::mock_pause`),
     /// then the producer and the lag observer.
-    async fn new(ctx: &'a Ctx) -> Result<Site<'a>> {
+    async fn new(ctx: &'a Stage) -> Result<Site<'a>> {
         let topic = ctx
             .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
             .await?;
@@ -552,7 +552,7 @@ async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
 }
 
 /// Whether each partition has exactly one owner, and who computed the split.
-fn tell_split(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>) {
+fn tell_split(ctx: &Stage, assignment: &BTreeMap<String, Vec<i32>>) {
     let sets: Vec<Vec<i32>> = assignment.values().cloned().collect();
     if is_partitioned(&sets) {
         say!(
@@ -571,7 +571,7 @@ fn tell_split(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>) {
 /// What member-b's joining did to member-a (which held `before`), said
 /// from their rebalance callbacks. Returns how many times, replaying the
 /// callbacks in order, a partition had two owners.
-fn tell_rebalance(ctx: &Ctx, before: &[i32], changes: &[Change]) -> usize {
+fn tell_rebalance(ctx: &Stage, before: &[i32], changes: &[Change]) -> usize {
     let kept = kept(before, changes, "member-a");
     let what = what_changed("member-a", before, changes);
     say!(ctx, "{}", rebalance_style(ctx, &what, &kept));
@@ -697,7 +697,7 @@ async fn members_read(site: &Site<'_>, pair: &Pair, produced: &[Produced]) -> Re
 
 /// What each member read, against its partitions (`assignment`), and what
 /// became of the malformed records.
-fn tell_reads(ctx: &Ctx, assignment: &BTreeMap<String, Vec<i32>>, reads: &[Read]) {
+fn tell_reads(ctx: &Stage, assignment: &BTreeMap<String, Vec<i32>>, reads: &[Read]) {
     // The two members read concurrently: show what each read, sorted, so
     // the printout does not depend on which one was faster.
     let mut shown = reads.to_vec();
@@ -787,7 +787,7 @@ async fn dead_letter_topic(
 /// The dead letters, checked against the records written (`produced`),
 /// the ones the members found malformed, and the topic's size.
 fn tell_dead_letters(
-    ctx: &Ctx,
+    ctx: &Stage,
     produced: &[Produced],
     found_bad: &BTreeSet<(i32, i64)>,
     dead_letters: &[DeadLetter],
@@ -889,7 +889,7 @@ async fn second_group(
 
 /// What group "audit" read (`reads`), against what was written and what
 /// group "machines" read.
-fn tell_audit(ctx: &Ctx, produced: &[Produced], group_reads: &[Read], reads: &[Read]) {
+fn tell_audit(ctx: &Stage, produced: &[Produced], group_reads: &[Read], reads: &[Read]) {
     for p in 0..PARTITIONS {
         let offsets: Vec<i64> = reads
             .iter()
@@ -1156,7 +1156,13 @@ async fn restart(site: &Site<'_>, count: usize, processed: &[i64]) -> Result<Vec
 }
 
 /// What the crash cost, from the offsets: processed twice, and skipped.
-fn tell_redelivery(ctx: &Ctx, written: &[i64], processed: &[i64], committed: i64, reread: &[i64]) {
+fn tell_redelivery(
+    ctx: &Stage,
+    written: &[i64],
+    processed: &[i64],
+    committed: i64,
+    reread: &[i64],
+) {
     let twice: Vec<i64> = processed
         .iter()
         .copied()
@@ -1256,7 +1262,7 @@ async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> 
 /// Where group "dashboard" started: its first record against the high
 /// watermarks when it joined (`there` records were stored then), and
 /// where group "audit" had started.
-fn tell_late(ctx: &Ctx, late: &Late, at_end: usize, there: i64, audit_reads: &[Read]) {
+fn tell_late(ctx: &Stage, late: &Late, at_end: usize, there: i64, audit_reads: &[Read]) {
     let (p, o) = late.first_read;
     if late.high_watermarks.get(&p) == Some(&o) {
         say!(
@@ -1292,7 +1298,7 @@ fn audit_start(reads: &[Read]) -> String {
 /// never committed an offset for; `eof`, whether it says when it reaches
 /// the end of a partition.
 fn join(
-    ctx: &Ctx,
+    ctx: &Stage,
     changes: &Changes,
     group: &'static str,
     name: &str,
@@ -1446,7 +1452,7 @@ fn what_changed(member: &str, before: &[i32], changes: &[Change]) -> String {
 /// What member-a was told (`what`, from `what_changed`), then how this
 /// protocol rebalances, said where member-a's callbacks show it (`kept`:
 /// the partitions member-a never gave up). Two lines.
-fn rebalance_style(ctx: &Ctx, what: &str, kept: &[i32]) -> String {
+fn rebalance_style(ctx: &Stage, what: &str, kept: &[i32]) -> String {
     match (ctx.groups().protocol, kept.is_empty()) {
         (GroupProtocol::Consumer, false) => tr!("{what}:\n\
              a KIP-848 rebalance takes away only the partitions that change owner."),
@@ -1490,7 +1496,7 @@ fn released_first(changes: &[Change], from: &str, to: &str, moved: &[i32]) -> bo
 }
 
 /// Who computed the assignment, for the protocol this run uses.
-fn who_assigns(ctx: &Ctx) -> &'static str {
+fn who_assigns(ctx: &Stage) -> &'static str {
     match ctx.groups().protocol {
         GroupProtocol::Consumer => tr_static!(
             "The group coordinator (a broker) computed this split (KIP-848 consumer protocol)."
@@ -1510,7 +1516,7 @@ fn is_partitioned(sets: &[Vec<i32>]) -> bool {
 
 /// A consumer that reads partition 0 of `topic` from its beginning, outside
 /// any group: assign() names the partitions instead of subscribing.
-fn dlt_reader(ctx: &Ctx, topic: &str) -> Result<StreamConsumer> {
+fn dlt_reader(ctx: &Stage, topic: &str) -> Result<StreamConsumer> {
     // librdkafka still wants a group.id for assign(); it commits nothing here.
     let consumer: StreamConsumer = ctx
         .client_config()
@@ -1553,7 +1559,7 @@ async fn read_dead_letters(reader: &StreamConsumer, count: usize) -> Result<Vec<
     Ok(out)
 }
 
-fn show_lag(ctx: &Ctx, when: &str, rows: &[Lag]) {
+fn show_lag(ctx: &Stage, when: &str, rows: &[Lag]) {
     say!(ctx, "Lag of group \"{GROUP}\", {when}:");
     say!(ctx, "  partition  high watermark  committed offset  lag");
     for r in rows {

@@ -28,7 +28,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset};
 
 use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
+use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -106,7 +106,7 @@ pub struct Record {
     pub command: MachineCommand,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     let topic = ctx
         .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
         .await?;
@@ -151,7 +151,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 /// read the topic, and a producer writes four lots and closes. Returns the
 /// group's committed offsets, and what was written.
 async fn no_consumer(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     group: &str,
 ) -> Result<(BTreeMap<i32, Option<i64>>, Vec<Record>)> {
@@ -189,7 +189,7 @@ async fn no_consumer(
 
 /// Section "What waits in the topic": the partitions' watermarks, with no
 /// client running.
-fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (i64, i64)>> {
+fn what_waits(ctx: &Stage, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (i64, i64)>> {
     ctx.section(&tr!("What waits in the topic"));
     let marks = watermarks(ctx, topic, PARTITIONS)?;
     // The last column is as wide as its title, in either language.
@@ -223,7 +223,7 @@ fn what_waits(ctx: &Ctx, topic: &str, sent: &[Record]) -> Result<BTreeMap<i32, (
 /// Section "A consumer starts later": the group reads what waited, commits
 /// and stops. Returns what it received, and its committed offsets.
 async fn consumer_starts_later(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     group: &str,
     sent: &[Record],
@@ -269,7 +269,7 @@ async fn consumer_starts_later(
 /// the group's lag, and what the group reads when it comes back. Returns
 /// what was written, and what the group received.
 async fn while_away(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     committed: &BTreeMap<i32, Option<i64>>,
 ) -> Result<(Vec<Record>, Vec<Record>)> {
@@ -324,7 +324,7 @@ async fn while_away(
 /// and the low watermarks show that reading deleted nothing. Returns what
 /// it received, and the low watermarks.
 async fn second_group(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     sent: &[Record],
     before: &BTreeMap<i32, (i64, i64)>,
@@ -371,7 +371,7 @@ async fn second_group(
 
 /// Section "What does remove records: retention": what retention is, and
 /// on the embedded cluster, its size cap at work.
-async fn retention(ctx: &Ctx, photo_topic: Option<String>) -> Result<Option<Overflow>> {
+async fn retention(ctx: &Stage, photo_topic: Option<String>) -> Result<Option<Overflow>> {
     ctx.section(&tr!("What does remove records: retention"));
     say!(
         ctx,
@@ -395,7 +395,7 @@ async fn retention(ctx: &Ctx, photo_topic: Option<String>) -> Result<Option<Over
 /// Embedded cluster only: write a partition past the embedded cluster's
 /// fixed size cap, and show that the oldest records are gone before any
 /// consumer existed.
-async fn overflow(ctx: &Ctx, topic: String) -> Result<Overflow> {
+async fn overflow(ctx: &Stage, topic: String) -> Result<Overflow> {
     say!(
         ctx,
         "The embedded cluster has neither setting. It has a fixed cap instead: 5 MiB per\n\
@@ -480,7 +480,7 @@ fn range(from: i64, to: i64) -> String {
 /// Write `commands` with a producer that then closes (chapter 5's
 /// program), and record where each one landed.
 async fn produce_and_close(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Vec<Record>> {
@@ -508,7 +508,7 @@ async fn produce_and_close(
 
 /// Run one session of a consumer in `logical_group` and deserialize what it got.
 async fn consume(
-    ctx: &Ctx,
+    ctx: &Stage,
     logical_group: &str,
     topic: &str,
     expected: usize,
@@ -526,7 +526,7 @@ async fn consume(
 
 /// Run one session of a consumer in `logical_group` and keep only offsets.
 async fn consume_offsets(
-    ctx: &Ctx,
+    ctx: &Stage,
     logical_group: &str,
     topic: &str,
     expected: usize,
@@ -537,7 +537,7 @@ async fn consume_offsets(
 /// One session of a consumer in `logical_group`: join, receive `expected`
 /// records, commit what was read, leave.
 async fn session<T>(
-    ctx: &Ctx,
+    ctx: &Stage,
     logical_group: &str,
     topic: &str,
     expected: usize,
@@ -603,7 +603,7 @@ async fn session<T>(
 /// partition by then, that is the error (a cluster whose groups do not
 /// work, explained). The others arrive right behind it.
 async fn next_record<'c>(
-    ctx: &Ctx,
+    ctx: &Stage,
     consumer: &'c StreamConsumer,
     logical_group: &str,
     got: usize,
@@ -627,14 +627,14 @@ async fn next_record<'c>(
 
 /// The group's committed offset on each partition of `topic` (chapter
 /// 5's program), asked by a client that does not join the group.
-fn committed_offsets(ctx: &Ctx, group: &str, topic: &str) -> Result<BTreeMap<i32, Option<i64>>> {
+fn committed_offsets(ctx: &Stage, group: &str, topic: &str) -> Result<BTreeMap<i32, Option<i64>>> {
     program::committed_offsets(&ctx.client_config(), group, topic, PARTITIONS)
         .context(tr!("fetching committed offsets"))
 }
 
 /// Low and high watermark of each of the `partitions` partitions of
 /// `topic` (chapter 5's program), recorded in the timeline.
-fn watermarks(ctx: &Ctx, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (i64, i64)>> {
+fn watermarks(ctx: &Stage, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (i64, i64)>> {
     let marks = program::watermarks(&ctx.client_config(), topic, partitions)?;
     for (&partition, &(low, high)) in &marks {
         ctx.record(Event::Watermarks {
@@ -649,7 +649,7 @@ fn watermarks(ctx: &Ctx, topic: &str, partitions: i32) -> Result<BTreeMap<i32, (
 
 /// Record a topic just created, with its partitions as the cluster's
 /// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
     let client: BaseConsumer = ctx.client_config().create()?;
     let (_brokers, partitions) = describe(client.client(), topic)
         .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
@@ -688,7 +688,7 @@ fn describe_committed(committed: &BTreeMap<i32, Option<i64>>) -> String {
 }
 
 /// Records received, partition by partition, in the order they arrived.
-fn print_by_partition(ctx: &Ctx, records: &[Record]) {
+fn print_by_partition(ctx: &Stage, records: &[Record]) {
     for p in 0..PARTITIONS {
         let in_p: Vec<&Record> = records.iter().filter(|r| r.partition == p).collect();
         if in_p.is_empty() {

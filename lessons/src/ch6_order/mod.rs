@@ -34,7 +34,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, Producer};
 
 use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
+use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr};
 pub use program::{Outcome, Workshop};
@@ -99,7 +99,7 @@ pub struct Received {
     pub outcome: Outcome,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     let commands = MachineCommand::sequence(LOT);
     let (topic_plain, topic_idempotent) = one_key(ctx, &commands).await?;
     // The idempotent producer starts now: it first asks the cluster for its
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Ctx) -> Result<Report> {
 
 /// Section "One lot, one key, one partition": why the lot is the key, and
 /// the two topics of the lesson (their actual names).
-async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, String)> {
+async fn one_key(ctx: &Stage, commands: &[MachineCommand]) -> Result<(String, String)> {
     ctx.section(&tr!("One lot, one key, one partition"));
     let labels: Vec<String> = commands
         .iter()
@@ -154,7 +154,7 @@ async fn one_key(ctx: &Ctx, commands: &[MachineCommand]) -> Result<(String, Stri
 /// Section "Retries without idempotence": on the embedded cluster, one
 /// injected retriable error reorders the lot; elsewhere, say why not.
 async fn without_idempotence(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Option<Run>> {
@@ -197,7 +197,7 @@ async fn without_idempotence(
 
 /// What the log of the run without idempotence shows, from the log itself
 /// and the offsets in the delivery reports.
-fn explain_reorder(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
+fn explain_reorder(ctx: &Stage, run: &Run, commands: &[MachineCommand]) {
     if run.log == commands {
         say!(
             ctx,
@@ -225,7 +225,7 @@ fn explain_reorder(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
 /// Section "Retries with idempotence": the same settings and, on the
 /// embedded cluster, the same fault, with the idempotent producer.
 async fn with_idempotence(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: FutureProducer,
     topic: &str,
     commands: &[MachineCommand],
@@ -262,7 +262,7 @@ async fn with_idempotence(
 /// for an idempotent producer (`behind`: the requests in flight behind the
 /// failed one).
 fn script_refusals(
-    ctx: &Ctx,
+    ctx: &Stage,
     mock: &MockCluster<'_, DefaultProducerContext>,
     behind: usize,
 ) -> Result<()> {
@@ -283,7 +283,7 @@ fn script_refusals(
 
 /// What the idempotent run's log shows, and what it does not: on a real
 /// cluster nothing was injected, so nothing was retried.
-fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
+fn idempotence_verdict(ctx: &Stage, run: &Run, commands: &[MachineCommand]) {
     match (run.log == commands, ctx.is_embedded()) {
         (true, true) => say!(
             ctx,
@@ -312,7 +312,7 @@ fn idempotence_verdict(ctx: &Ctx, run: &Run, commands: &[MachineCommand]) {
 /// Section "A sequential consumer that commits after the work": the
 /// controller crashes between the work and the commit, and restarts.
 async fn sequential_consumer(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     lot_partition: i32,
     commands: &[MachineCommand],
@@ -344,7 +344,7 @@ async fn sequential_consumer(
 
 /// The group's committed offset after the crash, compared with the offset
 /// whose work was done.
-fn after_crash(ctx: &Ctx, topic: &str, partition: i32, state: &Controller) -> Result<i64> {
+fn after_crash(ctx: &Stage, topic: &str, partition: i32, state: &Controller) -> Result<i64> {
     let committed = committed_offset(ctx, topic, partition)?;
     let crashed_at = state
         .received
@@ -367,7 +367,7 @@ fn after_crash(ctx: &Ctx, topic: &str, partition: i32, state: &Controller) -> Re
 }
 
 /// The machines' record, and what the repeated deliveries did to it.
-fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineCommand]) {
+fn what_the_machines_did(ctx: &Stage, state: &Controller, commands: &[MachineCommand]) {
     say!(ctx, "");
     let effects: Vec<String> = state.workshop.effects.iter().map(|c| c.label()).collect();
     say!(ctx, "What the machines did: {}.", effects.join(", "));
@@ -392,7 +392,7 @@ fn what_the_machines_did(ctx: &Ctx, state: &Controller, commands: &[MachineComma
 
 /// A producer from chapter 6's program, connected to every partition's
 /// leader of `topic`.
-fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> {
+fn producer(ctx: &Stage, idempotent: bool, topic: &str) -> Result<FutureProducer> {
     let producer = program::producer(&ctx.client_config(), idempotent)
         .context(tr!("creating the producer"))?;
     // Connect to every partition's leader (asking each for its watermarks)
@@ -410,7 +410,7 @@ fn producer(ctx: &Ctx, idempotent: bool, topic: &str) -> Result<FutureProducer> 
 /// Send `commands` all at once (chapter 6's program), and record where
 /// each one landed.
 async fn send_all(
-    ctx: &Ctx,
+    ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
     commands: &[MachineCommand],
@@ -432,7 +432,7 @@ async fn send_all(
 }
 
 /// Read back the partition the deliveries went to.
-fn read_back(ctx: &Ctx, topic: &str, deliveries: Vec<(MachineCommand, i32, i64)>) -> Result<Run> {
+fn read_back(ctx: &Stage, topic: &str, deliveries: Vec<(MachineCommand, i32, i64)>) -> Result<Run> {
     let partition = deliveries[0].1;
     let log = read_partition(ctx, topic, partition)?;
     // What the log holds, read outside any group.
@@ -449,7 +449,7 @@ fn read_back(ctx: &Ctx, topic: &str, deliveries: Vec<(MachineCommand, i32, i64)>
     Ok(Run { deliveries, log })
 }
 
-fn show_run(ctx: &Ctx, run: &Run) {
+fn show_run(ctx: &Stage, run: &Run) {
     say!(ctx, "sent in this order      delivered to");
     for (cmd, partition, offset) in &run.deliveries {
         say!(
@@ -489,7 +489,7 @@ pub fn is_in_order(log: &[MachineCommand]) -> bool {
 
 /// Every command stored in one partition, in offset order, read back with
 /// the kit's reader (no group, nothing committed).
-pub fn read_partition(ctx: &Ctx, topic: &str, partition: i32) -> Result<Vec<MachineCommand>> {
+pub fn read_partition(ctx: &Stage, topic: &str, partition: i32) -> Result<Vec<MachineCommand>> {
     ctx.read_topic(topic)?
         .iter()
         .filter(|m| m.partition() == partition)
@@ -514,7 +514,7 @@ struct Controller {
 /// "crashes" before committing it). `resume_at`: the offset it should
 /// start at, the group's committed offset.
 async fn controller(
-    ctx: &Ctx,
+    ctx: &Stage,
     state: &mut Controller,
     topic: &str,
     session: u32,
@@ -609,7 +609,7 @@ async fn controller(
 /// [`GROUP_WAIT`]: if the group has given it no partition by then, that is
 /// the error (a cluster whose groups do not work, explained).
 async fn next_command<'c>(
-    ctx: &Ctx,
+    ctx: &Stage,
     consumer: &'c StreamConsumer,
     first: bool,
 ) -> Result<BorrowedMessage<'c>> {
@@ -628,7 +628,7 @@ async fn next_command<'c>(
 }
 
 /// Where the restarted controller began, compared with the committed offset.
-fn resumed_at(ctx: &Ctx, committed: i64, offset: i64) {
+fn resumed_at(ctx: &Stage, committed: i64, offset: i64) {
     if offset == committed {
         say!(ctx, "It resumes at the committed offset, {committed}.");
     } else {
@@ -640,7 +640,7 @@ fn resumed_at(ctx: &Ctx, committed: i64, offset: i64) {
 }
 
 /// The group's committed offset for one partition (-1 if none).
-fn committed_offset(ctx: &Ctx, topic: &str, partition: i32) -> Result<i64> {
+fn committed_offset(ctx: &Stage, topic: &str, partition: i32) -> Result<i64> {
     let committed = program::committed_offset(&ctx.consumer_config(GROUP), topic, partition)
         .context(tr!("fetching committed offsets"))?;
     Ok(committed.unwrap_or(-1))
@@ -648,7 +648,7 @@ fn committed_offset(ctx: &Ctx, topic: &str, partition: i32) -> Result<i64> {
 
 /// Record a topic just created, with its partitions as the cluster's
 /// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
     let client: BaseConsumer = ctx.client_config().create()?;
     let (_brokers, partitions) = describe(client.client(), topic)
         .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;

@@ -43,7 +43,7 @@ use tokio::time::{sleep, timeout_at, Instant};
 use crate::ch1_cluster::program::{describe as describe_topic, PartitionInfo};
 use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
-use crate::kit::{Ctx, Event, PartitionState, GROUP_WAIT};
+use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{say, tr, tr_static};
 pub use program::{Action, MachineStatus};
@@ -130,13 +130,13 @@ struct Topics {
 /// What the lesson's concurrent parts share.
 #[derive(Clone, Copy)]
 struct Site<'a> {
-    ctx: &'a Ctx,
+    ctx: &'a Stage,
     topics: &'a Topics,
     producer: &'a FutureProducer,
     plant: &'a RefCell<Plant>,
 }
 
-pub async fn run(ctx: &Ctx) -> Result<Report> {
+pub async fn run(ctx: &Stage) -> Result<Report> {
     let topics = three_machines(ctx).await?;
     let producer: FutureProducer = ctx
         .client_config()
@@ -207,7 +207,7 @@ fn close_side_by_side(consumers: Vec<StreamConsumer>) {
 
 /// Section "Three machines, three topics": one command topic per machine,
 /// and the status topic.
-async fn three_machines(ctx: &Ctx) -> Result<Topics> {
+async fn three_machines(ctx: &Stage) -> Result<Topics> {
     ctx.section(&tr!("Three machines, three topics"));
     let mut commands = Vec::new();
     for logical in COMMAND_TOPICS {
@@ -484,7 +484,7 @@ async fn machine(
 /// [`GROUP_WAIT`] (`deadline` is `None`): if the group has given the session
 /// no partition by then, that is the error. Later ones share `deadline`.
 async fn next_event<'c>(
-    ctx: &Ctx,
+    ctx: &Stage,
     consumer: &'c StreamConsumer,
     deadline: Option<Instant>,
 ) -> Result<BorrowedMessage<'c>> {
@@ -591,7 +591,7 @@ async fn workflow(
 }
 
 /// Where the restarted workflow began, compared with where it crashed.
-fn restarted_at(ctx: &Ctx, plant: &Plant, offset: i64) {
+fn restarted_at(ctx: &Stage, plant: &Plant, offset: i64) {
     let crashed_at = plant
         .handled_events
         .iter()
@@ -631,7 +631,7 @@ fn describe(h: &Handled) -> String {
 /// Session 2's work, lot by lot and step by step (within a lot, the steps
 /// are causally ordered; across lots the interleaving varies from run to
 /// run, so it is not printed).
-fn progress_by_step(ctx: &Ctx, plant: &Plant) {
+fn progress_by_step(ctx: &Stage, plant: &Plant) {
     for lot in WORKFLOW_LOTS {
         say!(ctx, "{lot}{}:", i18n::before_punctuation());
         for step in 1..=STEPS.len() as u32 {
@@ -672,7 +672,7 @@ fn progress_by_step(ctx: &Ctx, plant: &Plant) {
 
 /// The machines' record of the run with status events, and what the crash
 /// cost.
-fn machines_record(ctx: &Ctx, plant: &Plant) {
+fn machines_record(ctx: &Stage, plant: &Plant) {
     say!(ctx, "");
     say!(ctx, "What the machines did in this run:");
     for lot in WORKFLOW_LOTS {
@@ -728,7 +728,7 @@ fn machines_record(ctx: &Ctx, plant: &Plant) {
 
 /// A consumer in `group` that commits only what the program stores
 /// (chapter 7's program).
-pub(crate) fn consumer(ctx: &Ctx, group: &str) -> Result<StreamConsumer> {
+pub(crate) fn consumer(ctx: &Stage, group: &str) -> Result<StreamConsumer> {
     program::consumer(&ctx.consumer_config(group))
         .with_context(|| tr!("creating the consumer of group {group}"))
 }
@@ -756,7 +756,7 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(m: &impl Message) -> Result<T
 }
 
 /// Record that the one member of `group` (named after its group) joined.
-fn joined(ctx: &Ctx, group: &str) {
+fn joined(ctx: &Stage, group: &str) {
     ctx.record(Event::MemberJoined {
         group: group.to_string(),
         member: group.to_string(),
@@ -764,7 +764,7 @@ fn joined(ctx: &Ctx, group: &str) {
 }
 
 /// Record a command's delivery.
-fn delivered(ctx: &Ctx, topic: &str, cmd: &MachineCommand, (partition, offset): (i32, i64)) {
+fn delivered(ctx: &Stage, topic: &str, cmd: &MachineCommand, (partition, offset): (i32, i64)) {
     ctx.record(Event::Delivered {
         topic: ctx.logical(topic).to_string(),
         partition,
@@ -777,7 +777,7 @@ fn delivered(ctx: &Ctx, topic: &str, cmd: &MachineCommand, (partition, offset): 
 
 /// Record a topic just created, with its partitions as the cluster's
 /// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Ctx, topic: &str) -> Result<()> {
+fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
     let client: BaseConsumer = ctx.client_config().create()?;
     let (_brokers, partitions) = describe_topic(client.client(), topic)
         .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;

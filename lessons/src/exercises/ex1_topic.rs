@@ -7,19 +7,23 @@ use futures::future::LocalBoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::{tr, tr_static};
 
 /// The student's function: an `async fn`, boxed so that every version of it
 /// (the student's, the solution's, the starter's) has this one type.
-pub type Code = for<'c> fn(&'c Ctx) -> LocalBoxFuture<'c, Result<String>>;
+pub type Code = for<'c> fn(&'c Stage) -> LocalBoxFuture<'c, Result<String>>;
 
 /// How many consumers share the topic.
 const MEMBERS: usize = 4;
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         checks.step(tr!("calling your create_orders_topic"));
         let topic = code(ctx).await?;

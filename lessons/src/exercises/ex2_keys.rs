@@ -13,7 +13,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::Message;
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
 
@@ -29,7 +29,11 @@ pub type Code = fn(&MachineCommand) -> (Option<String>, Vec<u8>);
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move { check_with(code, ctx, checks).await })
 }
 
@@ -47,7 +51,7 @@ struct Stored {
     value: Vec<u8>,
 }
 
-async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
+async fn check_with(to_record: Code, ctx: &Stage, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
     checks.step(tr!(
         "producing each command with the key and value of your to_record"
@@ -179,7 +183,7 @@ async fn check_with(to_record: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
 /// Send every lot's commands, step by step (every lot's step 1, then every
 /// lot's step 2...), each made by `to_record`, and wait for each delivery
 /// report before the next send, so each partition holds them in send order.
-async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
+async fn produce(ctx: &Stage, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
     let producer: FutureProducer = ctx
         .client_config()
         .set("linger.ms", "0")
@@ -222,7 +226,7 @@ async fn produce(ctx: &Ctx, topic: &str, to_record: Code) -> Result<Vec<Sent>> {
 }
 
 /// Every record of `topic`, as a consumer finds it, by (partition, offset).
-fn read_back(ctx: &Ctx, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64), Stored>> {
+fn read_back(ctx: &Stage, topic: &str, count: usize) -> Result<BTreeMap<(i32, i64), Stored>> {
     let stored: BTreeMap<(i32, i64), Stored> = ctx
         .read_topic(topic)?
         .iter()
@@ -267,7 +271,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let ctx = Ctx::embedded(Narrator::quiet()).unwrap();
+            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
             let checks = Checks::default();
             check_with(to_record, &ctx, &checks).await.unwrap();
             checks

@@ -23,7 +23,7 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
 
@@ -95,7 +95,11 @@ pub type Code = fn(&mut ClientConfig);
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         checks.step(tr!("calling your producer_settings"));
         let mut config = ctx.client_config();
@@ -306,7 +310,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
 
 /// The commands (labels, e.g. `lot-A M1 mill`) stored in partition 0 of
 /// `topic` between the watermarks, read back with a consumer of our own.
-async fn read_log(ctx: &Ctx, topic: &str, low: i64, high: i64) -> Result<Vec<String>> {
+async fn read_log(ctx: &Stage, topic: &str, low: i64, high: i64) -> Result<Vec<String>> {
     let consumer: BaseConsumer = ctx
         .client_config()
         .set("group.id", ctx.name("ex3-reader"))

@@ -22,7 +22,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
 
@@ -41,7 +41,11 @@ pub type Code = for<'a, 'b, 'c> fn(&'a BaseConsumer, &'b BorrowedMessage<'c>) ->
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let commit = code;
         let topic = ctx.create_topic(TOPIC, 1, 3).await?;
@@ -271,7 +275,7 @@ fn resume_means(c: i64, next: i64, label: &dyn Fn(i64) -> String) -> String {
 }
 
 /// A new consumer of the drill controller's group, subscribed to `topic`.
-fn member(ctx: &Ctx, topic: &str) -> Result<BaseConsumer> {
+fn member(ctx: &Stage, topic: &str) -> Result<BaseConsumer> {
     let consumer: BaseConsumer = ctx
         .consumer_config(GROUP)
         // Commit only through `commit_processed`, never behind its back.
@@ -311,7 +315,7 @@ struct Observer {
 }
 
 impl Observer {
-    fn new(ctx: &Ctx, topic: &str) -> Result<Observer> {
+    fn new(ctx: &Stage, topic: &str) -> Result<Observer> {
         let consumer = ctx
             .client_config()
             .set("group.id", ctx.name(GROUP))

@@ -18,7 +18,7 @@ use rdkafka::Message;
 use tokio::time::Instant;
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
 
@@ -41,7 +41,11 @@ pub type Code = fn(&mut ClientConfig);
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move { check_with(code, ctx, checks).await })
 }
 
@@ -58,7 +62,7 @@ struct Session {
     commit: Option<Result<(), String>>,
 }
 
-async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
+async fn check_with(settings: Code, ctx: &Stage, checks: &Checks) -> Result<()> {
     let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
     let commands: Vec<MachineCommand> = (1..=3)
         .flat_map(|step| LOTS.iter().map(move |lot| MachineCommand::step(lot, step)))
@@ -157,7 +161,7 @@ async fn check_with(settings: Code, ctx: &Ctx, checks: &Checks) -> Result<()> {
 /// Write `commands` keyed by lot, then flush and drop the producer: when this
 /// returns, no producer is left. Their positions, in send order.
 async fn produce_and_close(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     commands: &[MachineCommand],
 ) -> Result<Vec<Position>> {
@@ -248,7 +252,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let ctx = Ctx::embedded(Narrator::quiet()).unwrap();
+            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
             let checks = Checks::default();
             let start = std::time::Instant::now();
             check_with(settings, &ctx, &checks).await.unwrap();

@@ -18,7 +18,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Offset;
 
 use super::Checks;
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::MachineCommand;
 use crate::{tr, tr_static};
 
@@ -100,7 +100,11 @@ pub type Code = fn(&BaseConsumer, &BorrowedMessage<'_>, &mut Machine) -> Result<
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let handle = code;
         let topic = ctx.create_topic("lot-commands", 1, 3).await?;
@@ -164,7 +168,7 @@ pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFutur
 }
 
 /// Produce the lot's three commands, in order, to the topic's one partition.
-async fn send_commands(ctx: &Ctx, topic: &str) -> Result<()> {
+async fn send_commands(ctx: &Stage, topic: &str) -> Result<()> {
     let producer: FutureProducer = ctx
         .client_config()
         .set("enable.idempotence", "true")
@@ -203,7 +207,7 @@ struct Scenario {
 /// Run the controller around `handle` until it has drained the partition,
 /// restarting it in the same group after each crash (bounded).
 fn scenario(
-    ctx: &Ctx,
+    ctx: &Stage,
     topic: &str,
     group: &str,
     point: CrashPoint,

@@ -24,7 +24,7 @@ use tokio::time::{sleep, Instant};
 use super::Checks;
 use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
-use crate::kit::Ctx;
+use crate::kit::Stage;
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{tr, tr_static};
 
@@ -70,7 +70,11 @@ impl Plant {
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
-pub fn checks<'a>(code: Code, ctx: &'a Ctx, checks: &'a Checks) -> LocalBoxFuture<'a, Result<()>> {
+pub fn checks<'a>(
+    code: Code,
+    ctx: &'a Stage,
+    checks: &'a Checks,
+) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let next = code;
         let mut command_topics = Vec::new();
@@ -244,7 +248,7 @@ async fn drive(
 /// the work (M1 takes its time), report "done", commit. A command it has
 /// already done is skipped, and reported "done" again. Runs until `stop`.
 async fn machine(
-    ctx: &Ctx,
+    ctx: &Stage,
     k: usize,
     topic: &str,
     status_topic: &str,
@@ -289,7 +293,7 @@ async fn machine(
 /// The workflow: for each status event, send what `next` returns (once it
 /// is acknowledged), then commit the event. Runs until `stop`.
 async fn workflow(
-    ctx: &Ctx,
+    ctx: &Stage,
     command_topics: &[String],
     status_topic: &str,
     producer: &FutureProducer,

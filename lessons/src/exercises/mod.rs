@@ -57,7 +57,7 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
-use crate::kit::{Ctx, Narrator};
+use crate::kit::{Narrator, Stage};
 use crate::tr;
 
 /// One exercise: where it is and what it is about, as the table
@@ -99,7 +99,7 @@ impl Exercise {
 
 /// A check suite: runs the checks of one exercise on `code` (the student's
 /// function, or the solution's, or the starter's), on the cluster of `ctx`.
-pub type Suite<C> = for<'a> fn(C, &'a Ctx, &'a Checks) -> LocalBoxFuture<'a, Result<()>>;
+pub type Suite<C> = for<'a> fn(C, &'a Stage, &'a Checks) -> LocalBoxFuture<'a, Result<()>>;
 
 // `pub const EXERCISES: &[Exercise]`, every exercise in order: written by
 // build.rs from exercises/exercises.toml.
@@ -265,7 +265,7 @@ impl Outcome {
 /// failed run with its place, not a crash of the checker: call
 /// [`quiet_panics`] first, or the panic is also printed with a backtrace note.
 pub async fn run_with<C>(suite: Suite<C>, code: C, checks: &Checks) -> Outcome {
-    let ctx = match Ctx::embedded(Narrator::quiet()) {
+    let ctx = match Stage::embedded(Narrator::quiet()) {
         Ok(ctx) => ctx,
         Err(e) => {
             return Outcome {

@@ -25,7 +25,7 @@ use crate::tr;
 pub enum Backend {
     /// librdkafka's mock cluster, alive as long as this value.
     Embedded(Embedded),
-    /// A real Kafka cluster reached at `Ctx::bootstrap()`.
+    /// A real Kafka cluster reached at `Stage::bootstrap()`.
     Real,
 }
 
@@ -460,7 +460,7 @@ fn probe_brokers(bootstrap: &str, real: bool) -> Result<Vec<BrokerInfo>> {
 
 /// `auto`: KIP-848 where every broker offers it, else classic. The user can
 /// force either; a forced `consumer` on a cluster without it is explained by
-/// [`Ctx::no_partitions`] when the group stays empty.
+/// [`Stage::no_partitions`] when the group stays empty.
 fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
     let lacking: std::collections::BTreeSet<i32> = brokers
         .iter()
@@ -502,7 +502,7 @@ fn choose_protocol(choice: ProtocolChoice, brokers: &[BrokerInfo]) -> Groups {
 /// The mock cluster's thread can miss the wake-up of a control request sent
 /// right after the previous one was answered; the request then waits for the
 /// thread's next 1-second tick. A few milliseconds between calls avoid it.
-/// `Ctx::create_topic` pauses between its calls; a lesson that makes several
+/// `Stage::create_topic` pauses between its calls; a lesson that makes several
 /// control calls in a row should too, and create its topics before its
 /// clients exist.
 pub async fn mock_pause() {

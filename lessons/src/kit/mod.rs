@@ -1,6 +1,6 @@
 //! The lesson kit: everything a lesson needs that is not the lesson itself.
 //!
-//! A lesson receives a [`Ctx`] and never cares which cluster it talks to:
+//! A lesson receives a [`Stage`] and never cares which cluster it talks to:
 //!
 //! * **Embedded** (the default): a 3-broker Kafka cluster started inside this
 //!   process by librdkafka's mock cluster (`rdkafka::mocking`). It listens on
@@ -39,7 +39,7 @@ pub const EMBEDDED_BROKERS: i32 = 3;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a lesson waits for a consumer group to get its partitions
-/// before it stops and explains why ([`Ctx::no_partitions`]). A group
+/// before it stops and explains why ([`Stage::no_partitions`]). A group
 /// forms in well under a second on the embedded cluster, and within a few
 /// seconds on a real one.
 pub const GROUP_WAIT: Duration = Duration::from_secs(8);

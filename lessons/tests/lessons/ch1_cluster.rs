@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use kafka_course::ch1_cluster::{self, PARTITIONS, RECORDS, REPLICATION_FACTOR};
-use kafka_course::kit::Ctx;
+use kafka_course::kit::Stage;
 use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
@@ -28,7 +28,7 @@ fn lesson_1() {
 
 /// What chapter 1 claims, checked on whatever cluster the lesson ran on
 /// (no assumption of 3 brokers, nor of the embedded cluster).
-pub fn claims(ctx: &Ctx, report: &ch1_cluster::Report) {
+pub fn claims(ctx: &Stage, report: &ch1_cluster::Report) {
     let text = ctx.out().text();
 
     // The cluster and the topic are what the lesson asked for.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use kafka_course::ch2_producer::{
     self, COMPARED_KEYS, LOTS, PARTITIONS, ROUTING_TOPIC, ROUTING_TOPIC_4, SPREAD_RECORDS, TOPIC,
 };
-use kafka_course::kit::{Ctx, Event};
+use kafka_course::kit::{Event, Stage};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::Message;
 
@@ -24,7 +24,7 @@ fn lesson_2() {
 /// What chapter 2 claims, checked on whatever cluster the lesson ran on.
 /// Partitioning happens in the producer, so none of it depends on the
 /// cluster, except that a fresh topic's offsets start at 0.
-pub fn claims(ctx: &Ctx, report: &ch2_producer::Report) {
+pub fn claims(ctx: &Stage, report: &ch2_producer::Report) {
     // The JSON shown is the serde serialization of the event, and parses back to it.
     let event = MachineCommand::step("lot-A", 1);
     assert_eq!(
@@ -160,7 +160,7 @@ pub fn claims(ctx: &Ctx, report: &ch2_producer::Report) {
 /// The timeline records what the lesson observed, the same facts its
 /// report holds: each topic's partitions, every keyed delivery and every
 /// record read back, in order.
-fn timeline(ctx: &Ctx, report: &ch2_producer::Report) {
+fn timeline(ctx: &Stage, report: &ch2_producer::Report) {
     let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
 
     // The topics the lesson wrote to, with their partition counts.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kafka_course::ch3_acks::{self, Acks, FAULTS, RECORDS};
-use kafka_course::kit::{Ctx, Event};
+use kafka_course::kit::{Event, Stage};
 use rdkafka::Message;
 
 use crate::common::{assert_output, block_on, start};
@@ -72,7 +72,7 @@ fn lesson_3() {
 /// What chapter 3 claims, checked on whatever cluster the lesson ran on
 /// (no assumption of 3 brokers, nor of the embedded cluster's faults: on a
 /// real cluster `report.faults` is 0 and nothing should be lost).
-pub fn claims(ctx: &Ctx, report: &ch3_acks::Report) {
+pub fn claims(ctx: &Stage, report: &ch3_acks::Report) {
     let text = ctx.out().text();
     let latency: HashMap<Acks, Duration> = report.latencies.iter().copied().collect();
     assert_eq!(latency.len(), 3, "one timing per setting");
@@ -163,7 +163,7 @@ pub fn claims(ctx: &Ctx, report: &ch3_acks::Report) {
 /// The timeline records what the lesson observed, the same facts its
 /// report holds: the topics' partitions, then per setting every delivery
 /// report of the fault part, the log's watermarks, and the records read.
-fn timeline(ctx: &Ctx, report: &ch3_acks::Report) {
+fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
     let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
 
     // The topics' partitions, as the placements saw them.
@@ -260,7 +260,7 @@ fn timeline(ctx: &Ctx, report: &ch3_acks::Report) {
 
 /// Every value in partition 0 of each of `topics`, read with the kit's
 /// reader (not the lesson's).
-fn read_all(ctx: &Ctx, topics: &[&str]) -> HashMap<String, Vec<String>> {
+fn read_all(ctx: &Stage, topics: &[&str]) -> HashMap<String, Vec<String>> {
     topics
         .iter()
         .map(|topic| {

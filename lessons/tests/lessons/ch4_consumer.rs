@@ -12,7 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use kafka_course::kit::{Ctx, Event, GroupProtocol};
+use kafka_course::kit::{Event, GroupProtocol, Stage};
 
 use crate::common::{assert_output, block_on, classic, start, start_with};
 
@@ -41,7 +41,7 @@ fn lesson_4_classic() {
 /// The timeline records what the lesson observed, the same facts its
 /// report holds: what each group read, what it committed, what went to the
 /// dead-letter topic, the lag tables, and the members' rebalances.
-pub fn timeline(ctx: &Ctx, report: &ch4_consumer::Report) {
+pub fn timeline(ctx: &Stage, report: &ch4_consumer::Report) {
     let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
     let reads = |group: &str| -> Vec<(String, i32, i64)> {
         events
@@ -220,7 +220,7 @@ pub fn timeline(ctx: &Ctx, report: &ch4_consumer::Report) {
 }
 
 /// What chapter 4 claims, checked on what happened, on any cluster.
-pub fn claims(ctx: &Ctx, report: &ch4_consumer::Report) {
+pub fn claims(ctx: &Stage, report: &ch4_consumer::Report) {
     let all: BTreeSet<(i32, i64)> = report
         .produced
         .iter()

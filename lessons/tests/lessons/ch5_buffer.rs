@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kafka_course::ch5_buffer::{self, Record, FIRST_LOTS, PARTITIONS, PHOTOS};
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{GroupProtocol, Stage};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::Message;
@@ -177,7 +177,7 @@ fn lesson_5_explains_a_group_without_partitions() {
 
 /// What chapter 5 claims, checked on what happened on the cluster the
 /// lesson ran on (any cluster: nothing here assumes the embedded one).
-pub fn claims(ctx: &Ctx, report: &ch5_buffer::Report) {
+pub fn claims(ctx: &Stage, report: &ch5_buffer::Report) {
     // What the lesson printed agreed with what it observed.
     let text = ctx.out().text();
     assert!(!text.contains("unexpected"), "{text}");

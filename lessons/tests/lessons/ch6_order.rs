@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kafka_course::ch6_order::{self, Outcome, CRASH_AFTER_STEP, GROUP, LOT};
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{GroupProtocol, Stage};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -17,7 +17,7 @@ use crate::common::{
 
 /// One partition's records, read with the kit's reader (not the lesson's):
 /// what is really stored.
-fn stored(ctx: &Ctx, topic: &str, partition: i32) -> Vec<MachineCommand> {
+fn stored(ctx: &Stage, topic: &str, partition: i32) -> Vec<MachineCommand> {
     let records = ctx.read_topic(topic).unwrap();
     let log: Vec<_> = records
         .iter()
@@ -210,7 +210,7 @@ fn lesson_6_explains_a_group_without_partitions() {
 /// What chapter 6 claims, checked on what happened on the cluster the
 /// lesson ran on (any cluster: the fault demo, which needs the embedded
 /// one, is checked by `lesson_6`).
-pub fn claims(ctx: &Ctx, report: &ch6_order::Report) {
+pub fn claims(ctx: &Stage, report: &ch6_order::Report) {
     // What the lesson printed agreed with what it observed.
     let text = ctx.out().text();
     assert!(!text.contains("unexpected"), "{text}");

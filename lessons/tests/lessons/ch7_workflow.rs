@@ -8,7 +8,7 @@ use kafka_course::ch6_order::Outcome;
 use kafka_course::ch7_workflow::{
     self, Action, MachineStatus, NAIVE_LOTS, WORKFLOW_GROUP, WORKFLOW_LOTS,
 };
-use kafka_course::kit::{Ctx, GroupProtocol};
+use kafka_course::kit::{GroupProtocol, Stage};
 use kafka_course::workshop::MachineCommand;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -19,7 +19,7 @@ use crate::common::{
 };
 
 /// Every record of partition 0 of `topic`, decoded, read with the kit's reader.
-fn stored<T: serde::de::DeserializeOwned>(ctx: &Ctx, topic: &str) -> Vec<T> {
+fn stored<T: serde::de::DeserializeOwned>(ctx: &Stage, topic: &str) -> Vec<T> {
     let records = ctx.read_topic(topic).unwrap();
     records
         .iter()
@@ -153,7 +153,7 @@ fn lesson_7_explains_a_group_without_partitions() {
 
 /// What chapter 7 claims, checked on what happened on the cluster the
 /// lesson ran on (any cluster: nothing here assumes the embedded one).
-pub fn claims(ctx: &Ctx, report: &ch7_workflow::Report) {
+pub fn claims(ctx: &Stage, report: &ch7_workflow::Report) {
     // What the lesson printed agreed with what it observed.
     let text = ctx.out().text();
     assert!(!text.contains("unexpected"), "{text}");

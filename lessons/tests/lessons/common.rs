@@ -3,18 +3,18 @@
 
 use std::future::Future;
 
-use kafka_course::kit::{Ctx, Narrator, Options, ProtocolChoice};
+use kafka_course::kit::{Narrator, Options, ProtocolChoice, Stage};
 use kafka_course::{intro, lesson};
 
 /// A fresh embedded cluster with lesson `number`'s intro already narrated,
 /// exactly as `course lesson N` starts.
-pub fn start(number: u32) -> Ctx {
+pub fn start(number: u32) -> Stage {
     start_with(number, Options::default())
 }
 
 /// The same, on the cluster `options` describe.
-pub fn start_with(number: u32, options: Options) -> Ctx {
-    let ctx = Ctx::connect_with(&options, Narrator::quiet()).expect("cluster");
+pub fn start_with(number: u32, options: Options) -> Stage {
+    let ctx = Stage::connect_with(&options, Narrator::quiet()).expect("cluster");
     intro(&ctx, lesson(number).expect("lesson exists"));
     ctx
 }
@@ -38,7 +38,7 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 
 /// Compare everything `ctx` narrated with `lessons/tests/snapshots/<slug>.snap`,
 /// the file the book's chapter includes.
-pub fn assert_output(slug: &str, ctx: &Ctx) {
+pub fn assert_output(slug: &str, ctx: &Stage) {
     insta::with_settings!({
         snapshot_path => "../snapshots",
         prepend_module_to_snapshot => false,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kafka_course::apis;
 use kafka_course::ch4_consumer;
-use kafka_course::kit::{Ctx, GroupProtocol, Narrator, Options, ProtocolChoice};
+use kafka_course::kit::{GroupProtocol, Narrator, Options, ProtocolChoice, Stage};
 
 use crate::common::{block_on, start_with};
 
@@ -20,7 +20,7 @@ fn without_kip848(choice: ProtocolChoice) -> Options {
 
 #[test]
 fn auto_chooses_kip848_where_every_broker_offers_it() {
-    let ctx = Ctx::embedded(Narrator::quiet()).unwrap();
+    let ctx = Stage::embedded(Narrator::quiet()).unwrap();
     assert_eq!(ctx.brokers().len(), 3);
     for b in ctx.brokers() {
         let offered = b
@@ -35,7 +35,8 @@ fn auto_chooses_kip848_where_every_broker_offers_it() {
 
 #[test]
 fn auto_chooses_classic_on_a_cluster_without_kip848() {
-    let ctx = Ctx::connect_with(&without_kip848(ProtocolChoice::Auto), Narrator::quiet()).unwrap();
+    let ctx =
+        Stage::connect_with(&without_kip848(ProtocolChoice::Auto), Narrator::quiet()).unwrap();
     for b in ctx.brokers() {
         let offered = b.offered.as_ref().unwrap();
         assert!(

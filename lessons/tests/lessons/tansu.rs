@@ -14,7 +14,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kafka_course::kit::{Ctx, GroupProtocol, Narrator, Options, ProtocolChoice};
+use kafka_course::kit::{GroupProtocol, Narrator, Options, ProtocolChoice, Stage};
 use kafka_course::{intro, lesson};
 
 use crate::common::block_on;
@@ -60,17 +60,17 @@ impl Tansu {
     }
 
     /// A lesson context on this broker, with lesson `number`'s intro.
-    fn ctx(&self, number: u32) -> Ctx {
+    fn ctx(&self, number: u32) -> Stage {
         self.ctx_with(number, ProtocolChoice::Auto)
     }
 
-    fn ctx_with(&self, number: u32, group_protocol: ProtocolChoice) -> Ctx {
+    fn ctx_with(&self, number: u32, group_protocol: ProtocolChoice) -> Stage {
         let options = Options {
             brokers: Some(self.address.clone()),
             group_protocol,
             ..Options::default()
         };
-        let ctx = Ctx::connect_with(&options, Narrator::quiet()).expect("connecting to tansu");
+        let ctx = Stage::connect_with(&options, Narrator::quiet()).expect("connecting to tansu");
         intro(&ctx, lesson(number).unwrap());
         ctx
     }
