@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context as _, Result};
 use rdkafka::producer::{FutureProducer, Producer};
 
-use crate::kit::{brokers_named, in_words, Event, PartitionState, Stage};
+use crate::kit::{brokers_named, in_words, Event, Stage};
 pub use program::PartitionInfo;
 
 use crate::{say, tr, tr_static, trn};
@@ -103,10 +103,7 @@ fn the_cluster(
     ctx.record(Event::Cluster {
         brokers: brokers.clone(),
     });
-    ctx.record(Event::TopicCreated {
-        topic: TOPIC.to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
+    ctx.record_topic(topic, &partitions);
 
     let ids: Vec<String> = brokers.iter().map(|b| format!("broker {b}")).collect();
     let n = brokers.len();
@@ -399,16 +396,6 @@ fn replication_factor(partitions: &[PartitionInfo]) -> usize {
 
 fn distinct(ids: &[i32]) -> BTreeSet<i32> {
     ids.iter().copied().collect()
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }
 
 fn list(ids: &[i32]) -> String {

@@ -29,8 +29,8 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, Producer};
 
-use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Event, PartitionState, Stage};
+use crate::ch1_cluster::program::describe;
+use crate::kit::{Event, Stage};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -184,7 +184,7 @@ async fn same_key_same_partition(
     topic: &str,
 ) -> Result<(Vec<Sent>, BTreeMap<(i32, i64), MachineCommand>)> {
     ctx.section(&tr!("Same key, same partition: the delivery reports"));
-    learn_topic(ctx, producer, topic, Some(TOPIC))?;
+    learn_topic(ctx, producer, topic, true)?;
     // Step by step: every lot's step 1, then every lot's step 2, ... so the
     // lots' records are interleaved, as they would be in a busy workshop.
     let commands: Vec<MachineCommand> = (1..=3)
@@ -351,7 +351,7 @@ async fn no_key(
     ctx.section(&tr!("No key: a random partition, in sticky runs"));
     // The default producer asks for the topic's partitions, for the
     // timeline; the keyless producers learn them by themselves.
-    topic_created(ctx, producer, topic, KEYLESS_TOPIC)?;
+    ctx.topic_created(producer.client(), topic)?;
     say!(
         ctx,
         "A record without a key has no partition of its own. librdkafka draws one at\n\
@@ -402,9 +402,9 @@ async fn two_partitioners(
     let java_like = program::java_like_producer(ctx.bootstrap())
         .context(tr!("creating the murmur2 producer"))?;
     let (routing, routing_4) = (&topics.routing, &topics.routing_4);
-    learn_topic(ctx, producer, routing, Some(ROUTING_TOPIC))?;
-    learn_topic(ctx, producer, routing_4, Some(ROUTING_TOPIC_4))?;
-    learn_topic(ctx, &java_like, routing, None)?;
+    learn_topic(ctx, producer, routing, true)?;
+    learn_topic(ctx, producer, routing_4, true)?;
+    learn_topic(ctx, &java_like, routing, false)?;
     let mut routes = Vec::new();
     for key in COMPARED_KEYS {
         // Every key is really sent through each producer: the partitions
@@ -527,36 +527,20 @@ fn describe_routes(ctx: &Stage, routes: &[Route]) {
 }
 
 /// Ask the cluster for `topic`'s partitions and their leaders, and, if
-/// `logical` names it, record them in the timeline.
+/// `record`, record them in the timeline.
 ///
 /// A producer learns them by itself at its first send to a topic, but a new
 /// client can take up to a second or so to do it. Asking first keeps the
 /// lesson fast, and lets the partitioner see every partition from the first
 /// record on (the sticky partitioner moves on from a partition it cannot use).
-fn learn_topic(
-    ctx: &Stage,
-    producer: &FutureProducer,
-    topic: &str,
-    logical: Option<&str>,
-) -> Result<()> {
-    match logical {
-        Some(logical) => topic_created(ctx, producer, topic, logical),
-        None => describe(producer.client(), topic)
+fn learn_topic(ctx: &Stage, producer: &FutureProducer, topic: &str, record: bool) -> Result<()> {
+    if record {
+        ctx.topic_created(producer.client(), topic).map(drop)
+    } else {
+        describe(producer.client(), topic)
             .map(drop)
-            .with_context(|| tr!("fetching the metadata of {topic}")),
+            .with_context(|| tr!("fetching the metadata of {topic}"))
     }
-}
-
-/// Record `topic`'s partitions (leaders, replicas, ISR) in the timeline,
-/// as the cluster's metadata describes them.
-fn topic_created(ctx: &Stage, producer: &FutureProducer, topic: &str, logical: &str) -> Result<()> {
-    let (_, partitions) = describe(producer.client(), topic)
-        .with_context(|| tr!("fetching the metadata of {topic}"))?;
-    ctx.record(Event::TopicCreated {
-        topic: logical.to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
-    Ok(())
 }
 
 /// Record a delivery report of `command` in the timeline, and which
@@ -622,16 +606,6 @@ async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
         .await
         .context(tr!("waiting for a delivery report"))??;
     Ok(partition)
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }
 
 /// "partition 1" or "partitions 0 and 2".

@@ -35,7 +35,7 @@ use rdkafka::error::KafkaResult;
 use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
-use crate::ch1_cluster::program::{describe, PartitionInfo};
+use crate::ch1_cluster::program::describe;
 use crate::i18n::{decimal, plural};
 use crate::kit::{brokers_named, in_words, Event, PartitionState, Stage};
 
@@ -286,14 +286,9 @@ fn placement(
     ctx: &Stage,
     producer: &FutureProducer,
     topic: &str,
-    logical: &str,
+    _logical: &str,
 ) -> Result<Placement> {
-    let (_, partitions) = describe(producer.client(), topic)
-        .with_context(|| tr!("fetching the metadata of {topic}"))?;
-    ctx.record(Event::TopicCreated {
-        topic: logical.to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
+    let partitions = ctx.topic_created(producer.client(), topic)?;
     let p = partitions
         .iter()
         .find(|p| p.id == 0)
@@ -628,7 +623,7 @@ async fn a_broker_that_refuses(ctx: &Stage, lesson: &Lesson) -> Result<(usize, V
             .with_context(|| tr!("fetching the metadata of {topic}"))?;
         ctx.record(Event::Partitions {
             topic: logical,
-            partitions: partitions.iter().map(state).collect(),
+            partitions: partitions.iter().map(PartitionState::from).collect(),
         });
         runs.push(Run {
             acks: *acks,
@@ -940,14 +935,4 @@ fn read_logs(ctx: &Stage, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec
         values.push(log.into_iter().map(|(_, value)| value).collect());
     }
     Ok(values)
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }

@@ -39,7 +39,7 @@ use tokio::time::{timeout, Instant};
 use crate::ch1_cluster::program as ch1;
 use crate::kit::groups::{self, leave, partitions, show_set};
 use crate::kit::timeline::TopicPartition;
-use crate::kit::{Event, GroupProtocol, PartitionState, Stage, GROUP_WAIT};
+use crate::kit::{Event, GroupProtocol, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -274,21 +274,8 @@ impl<'a> Site<'a> {
             .await?;
         let dlt = ctx.create_topic(DLT, 1, REPLICATION_FACTOR).await?;
         let producer = ch1::producer(ctx.bootstrap()).context(tr!("creating the producer"))?;
-        for (logical, actual) in [(TOPIC, &topic), (DLT, &dlt)] {
-            let (_, partitions) = ch1::describe(producer.client(), actual)
-                .with_context(|| tr!("asking the cluster for {logical}'s metadata"))?;
-            ctx.record(Event::TopicCreated {
-                topic: logical.to_string(),
-                partitions: partitions
-                    .iter()
-                    .map(|p| PartitionState {
-                        partition: p.id,
-                        leader: p.leader,
-                        replicas: p.replicas.clone(),
-                        isr: p.isr.clone(),
-                    })
-                    .collect(),
-            });
+        for actual in [&topic, &dlt] {
+            ctx.topic_created(producer.client(), actual)?;
         }
         let observer = ctx
             .client_config()

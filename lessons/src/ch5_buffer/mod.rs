@@ -27,8 +27,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset};
 
-use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
+use crate::kit::{Event, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
 
@@ -110,12 +109,14 @@ pub async fn run(ctx: &Stage) -> Result<Report> {
     let topic = ctx
         .create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR)
         .await?;
-    topic_created(ctx, &topic)?;
+    // The timeline's record of it, through a client that exists only now.
+    let client: BaseConsumer = ctx.client_config().create()?;
+    ctx.topic_created(client.client(), &topic)?;
     // The retention demonstration's topic, embedded cluster only (see `overflow`).
     let photo_topic = match ctx.mock() {
         Some(_) => {
             let photos = ctx.create_topic(PHOTO_TOPIC, 1, REPLICATION_FACTOR).await?;
-            topic_created(ctx, &photos)?;
+            ctx.topic_created(client.client(), &photos)?;
             Some(photos)
         }
         None => None,
@@ -645,29 +646,6 @@ fn watermarks(ctx: &Stage, topic: &str, partitions: i32) -> Result<BTreeMap<i32,
         });
     }
     Ok(marks)
-}
-
-/// Record a topic just created, with its partitions as the cluster's
-/// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
-    let client: BaseConsumer = ctx.client_config().create()?;
-    let (_brokers, partitions) = describe(client.client(), topic)
-        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
-    ctx.record(Event::TopicCreated {
-        topic: ctx.logical(topic).to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
-    Ok(())
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }
 
 /// "no committed offset" or "committed offsets 3, 6, 3 (partitions 0, 1, 2)".

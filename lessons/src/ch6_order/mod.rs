@@ -33,8 +33,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, Producer};
 
-use crate::ch1_cluster::program::{describe, PartitionInfo};
-use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
+use crate::kit::{Event, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr};
 pub use program::{Outcome, Workshop};
@@ -146,8 +145,10 @@ async fn one_key(ctx: &Stage, commands: &[MachineCommand]) -> Result<(String, St
     let idempotent = ctx
         .create_topic(TOPIC_IDEMPOTENT, PARTITIONS, REPLICATION_FACTOR)
         .await?;
-    topic_created(ctx, &plain)?;
-    topic_created(ctx, &idempotent)?;
+    // The timeline's record of them, through a client that exists only now.
+    let client: BaseConsumer = ctx.client_config().create()?;
+    ctx.topic_created(client.client(), &plain)?;
+    ctx.topic_created(client.client(), &idempotent)?;
     Ok((plain, idempotent))
 }
 
@@ -644,27 +645,4 @@ fn committed_offset(ctx: &Stage, topic: &str, partition: i32) -> Result<i64> {
     let committed = program::committed_offset(&ctx.consumer_config(GROUP), topic, partition)
         .context(tr!("fetching committed offsets"))?;
     Ok(committed.unwrap_or(-1))
-}
-
-/// Record a topic just created, with its partitions as the cluster's
-/// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
-    let client: BaseConsumer = ctx.client_config().create()?;
-    let (_brokers, partitions) = describe(client.client(), topic)
-        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
-    ctx.record(Event::TopicCreated {
-        topic: ctx.logical(topic).to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
-    Ok(())
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }

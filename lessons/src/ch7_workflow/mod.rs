@@ -40,10 +40,9 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::time::{sleep, timeout_at, Instant};
 
-use crate::ch1_cluster::program::{describe as describe_topic, PartitionInfo};
 use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
-use crate::kit::{Event, PartitionState, Stage, GROUP_WAIT};
+use crate::kit::{Event, Stage, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{say, tr, tr_static};
 pub use program::{Action, MachineStatus};
@@ -214,8 +213,10 @@ async fn three_machines(ctx: &Stage) -> Result<Topics> {
         commands.push(ctx.create_topic(logical, 1, 3).await?);
     }
     let status = ctx.create_topic(STATUS_TOPIC, 1, 3).await?;
+    // The timeline's record of them, through a client that exists only now.
+    let client: BaseConsumer = ctx.client_config().create()?;
     for topic in commands.iter().chain([&status]) {
-        topic_created(ctx, topic)?;
+        ctx.topic_created(client.client(), topic)?;
     }
     say!(
         ctx,
@@ -773,29 +774,6 @@ fn delivered(ctx: &Stage, topic: &str, cmd: &MachineCommand, (partition, offset)
         value: Some(cmd.label()),
         producer: None,
     });
-}
-
-/// Record a topic just created, with its partitions as the cluster's
-/// metadata shows them (chapter 1's `describe`).
-fn topic_created(ctx: &Stage, topic: &str) -> Result<()> {
-    let client: BaseConsumer = ctx.client_config().create()?;
-    let (_brokers, partitions) = describe_topic(client.client(), topic)
-        .with_context(|| tr!("asking the cluster for {}'s metadata", ctx.logical(topic)))?;
-    ctx.record(Event::TopicCreated {
-        topic: ctx.logical(topic).to_string(),
-        partitions: partitions.iter().map(state).collect(),
-    });
-    Ok(())
-}
-
-/// A partition as the timeline records it.
-fn state(p: &PartitionInfo) -> PartitionState {
-    PartitionState {
-        partition: p.id,
-        leader: p.leader,
-        replicas: p.replicas.clone(),
-        isr: p.isr.clone(),
-    }
 }
 
 /// Wait (bounded) until `done` holds of the plant.

@@ -15,9 +15,12 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use rdkafka::client::{Client, ClientContext};
 
 use crate::apis::Offered;
+use crate::ch1_cluster::program::{describe, PartitionInfo};
+use crate::tr;
 
 mod cluster;
 mod explain;
@@ -168,5 +171,33 @@ impl Stage {
     /// Add what the lesson observed to its timeline.
     pub fn record(&self, event: Event) {
         self.out.record(event);
+    }
+
+    /// Ask the cluster, through `client`, for the partitions of `topic` (its
+    /// actual name), just created, with chapter 1's `describe`; record them
+    /// in the timeline under the topic's logical name, and return them.
+    ///
+    /// Stages call it once every topic of theirs exists: on the embedded
+    /// cluster, clients come after the control calls that create topics
+    /// (see [`mock_pause`]).
+    pub fn topic_created<C: ClientContext>(
+        &self,
+        client: &Client<C>,
+        topic: &str,
+    ) -> Result<Vec<PartitionInfo>> {
+        let logical = self.logical(topic);
+        let (_brokers, partitions) = describe(client, topic)
+            .with_context(|| tr!("asking the cluster for {logical}'s metadata"))?;
+        self.record_topic(topic, &partitions);
+        Ok(partitions)
+    }
+
+    /// Record `topic` (its actual name) in the timeline, created with
+    /// `partitions` as the cluster's metadata described them.
+    pub fn record_topic(&self, topic: &str, partitions: &[PartitionInfo]) {
+        self.record(Event::TopicCreated {
+            topic: self.logical(topic).to_string(),
+            partitions: partitions.iter().map(PartitionState::from).collect(),
+        });
     }
 }

@@ -44,6 +44,17 @@ pub struct PartitionState {
     pub isr: Vec<i32>,
 }
 
+impl From<&crate::ch1_cluster::program::PartitionInfo> for PartitionState {
+    fn from(p: &crate::ch1_cluster::program::PartitionInfo) -> PartitionState {
+        PartitionState {
+            partition: p.id,
+            leader: p.leader,
+            replicas: p.replicas.clone(),
+            isr: p.isr.clone(),
+        }
+    }
+}
+
 /// One partition of one topic.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct TopicPartition {
