@@ -135,7 +135,7 @@ fn lesson_1_timeline() {
     block_on(async {
         let ctx = start(1);
         let report = ch1_cluster::run(&ctx).await.expect("lesson 1 runs");
-        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let events = crate::common::events(&ctx);
         let created = events.iter().find_map(|e| match e {
             Event::TopicCreated { topic, partitions } => Some((topic, partitions)),
             _ => None,

@@ -161,7 +161,7 @@ pub fn claims(ctx: &Stage, report: &ch2_producer::Report) {
 /// report holds: each topic's partitions, every keyed delivery and every
 /// record read back, in order.
 fn timeline(ctx: &Stage, report: &ch2_producer::Report) {
-    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+    let events = crate::common::events(ctx);
 
     // The topics the lesson wrote to, with their partition counts.
     let created: Vec<(&str, usize)> = events

@@ -164,7 +164,7 @@ pub fn claims(ctx: &Stage, report: &ch3_acks::Report) {
 /// report holds: the topics' partitions, then per setting every delivery
 /// report of the fault part, the log's watermarks, and the records read.
 fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
-    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+    let events = crate::common::events(ctx);
 
     // The topics' partitions, as the placements saw them.
     let created: Vec<(String, i32, Vec<i32>)> = events

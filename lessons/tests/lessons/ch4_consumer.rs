@@ -42,7 +42,7 @@ fn lesson_4_classic() {
 /// report holds: what each group read, what it committed, what went to the
 /// dead-letter topic, the lag tables, and the members' rebalances.
 pub fn timeline(ctx: &Stage, report: &ch4_consumer::Report) {
-    let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+    let events = crate::common::events(ctx);
     let reads = |group: &str| -> Vec<(String, i32, i64)> {
         events
             .iter()

@@ -43,7 +43,7 @@ fn lesson_5_timeline() {
     block_on(async {
         let ctx = start(5);
         let report = ch5_buffer::run(&ctx).await.expect("lesson 5 runs");
-        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
+        let events = crate::common::events(&ctx);
         let created: Vec<&str> = events
             .iter()
             .filter_map(|e| match e {

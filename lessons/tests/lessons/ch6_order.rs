@@ -81,14 +81,8 @@ fn lesson_6_timeline() {
     block_on(async {
         let ctx = start(6);
         let report = ch6_order::run(&ctx).await.expect("lesson 6 runs");
-        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
-        let created: Vec<&str> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::TopicCreated { topic, .. } => Some(topic.as_str()),
-                _ => None,
-            })
-            .collect();
+        let events = crate::common::events(&ctx);
+        let created = crate::common::created_topics(&events);
         assert_eq!(
             created,
             [ch6_order::TOPIC_PLAIN, ch6_order::TOPIC_IDEMPOTENT]

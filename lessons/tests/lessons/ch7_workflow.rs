@@ -49,14 +49,8 @@ fn lesson_7_timeline() {
     block_on(async {
         let ctx = start(7);
         let report = ch7_workflow::run(&ctx).await.expect("lesson 7 runs");
-        let events: Vec<Event> = ctx.out().events().into_iter().map(|e| e.event).collect();
-        let created: Vec<&str> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::TopicCreated { topic, .. } => Some(topic.as_str()),
-                _ => None,
-            })
-            .collect();
+        let events = crate::common::events(&ctx);
+        let created = crate::common::created_topics(&events);
         let mut topics = ch7_workflow::COMMAND_TOPICS.to_vec();
         topics.push(ch7_workflow::STATUS_TOPIC);
         assert_eq!(created, topics);

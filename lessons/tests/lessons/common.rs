@@ -95,3 +95,20 @@ pub fn assert_explains_group_without_partitions(number: u32, group: &str) {
         }
     });
 }
+
+/// The events of the timeline `ctx` recorded, in order.
+pub fn events(ctx: &Stage) -> Vec<kafka_course::kit::Event> {
+    ctx.out().events().into_iter().map(|e| e.event).collect()
+}
+
+/// The topics the timeline says were created, in order (logical names).
+pub fn created_topics(events: &[kafka_course::kit::Event]) -> Vec<&str> {
+    use kafka_course::kit::Event;
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TopicCreated { topic, .. } => Some(topic.as_str()),
+            _ => None,
+        })
+        .collect()
+}
