@@ -262,14 +262,15 @@ async fn run(cli: Cli) -> Result<()> {
             keep,
             events,
         } => {
-            let out = Narrator::echoing();
-            let ran = run_lesson(number, &options, out.clone()).await;
+            let mut out = Narrator::echoing();
             if let Some(file) = &events {
-                // The timeline of what ran, even if the lesson stopped early.
-                std::fs::write(file, out.events_json_lines())
+                // Each event is written as it happens: the timeline of what
+                // ran stays even if the lesson stops early.
+                let file = std::fs::File::create(file)
                     .with_context(|| tr!("writing the timeline to {}", file.display()))?;
+                out = out.with_events_file(file);
             }
-            let ctx = ran?;
+            let ctx = run_lesson(number, &options, out).await?;
             if keep {
                 kafka_course::keep::hold(&ctx).await?;
             }

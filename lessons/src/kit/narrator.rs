@@ -1,6 +1,7 @@
 //! The narration of a lesson (its text, in the reader's language) and its
 //! timeline (what it observed on the cluster, as data).
 
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use super::timeline::{Entry, Event};
@@ -9,12 +10,17 @@ use super::timeline::{Entry, Event};
 /// as it goes (so a lesson that crashes still shows how far it got).
 ///
 /// It also keeps the lesson's timeline ([`Event`]s), each with the number
-/// of lines printed when it was recorded. Clones share both.
+/// of lines printed when it was recorded, and can write each event to a
+/// file as it happens (`course lesson N --events FILE`). Clones share all.
 #[derive(Clone, Default)]
 pub struct Narrator {
     text: Arc<Mutex<String>>,
     events: Arc<Mutex<Vec<Entry>>>,
     echo: bool,
+    /// Where each event goes as soon as it is recorded, one JSON line each:
+    /// a lesson that stops early (an error, a crash, a closed pipe) leaves
+    /// the timeline of everything it did.
+    sink: Option<Arc<Mutex<std::fs::File>>>,
 }
 
 impl Narrator {
@@ -28,6 +34,14 @@ impl Narrator {
         Narrator {
             echo: true,
             ..Narrator::default()
+        }
+    }
+
+    /// The same narrator, also writing each event to `file` as it happens.
+    pub fn with_events_file(self, file: std::fs::File) -> Narrator {
+        Narrator {
+            sink: Some(Arc::new(Mutex::new(file))),
+            ..self
         }
     }
 
@@ -55,7 +69,15 @@ impl Narrator {
             .count();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         let seq = events.len();
-        events.push(Entry { seq, line, event });
+        let entry = Entry { seq, line, event };
+        if let Some(sink) = &self.sink {
+            let json = super::timeline::to_json_lines(std::slice::from_ref(&entry));
+            let mut file = sink.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = file.write_all(json.as_bytes()) {
+                eprintln!("{}", crate::tr!("writing the timeline: {e}"));
+            }
+        }
+        events.push(entry);
     }
 
     /// The timeline so far.

@@ -29,6 +29,33 @@ fn lesson_output_in_a_terminal_is_the_snapshot() {
 }
 
 #[test]
+fn events_writes_the_timeline_the_tests_check() {
+    // `course lesson 4 --events FILE`: the timeline, one JSON event per
+    // line, is the one the lesson's test checks (ch4_consumer.events.snap).
+    let file = std::env::temp_dir().join(format!("course-events-{}.jsonl", std::process::id()));
+    let out = course()
+        .args(["lesson", "4", "--events"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(
+        written.trim_end(),
+        snapshot_body("ch4_consumer.events").trim_end()
+    );
+    for line in written.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(event["kind"].is_string(), "{line}");
+    }
+}
+
+#[test]
 fn unknown_lesson_lists_the_lessons() {
     let out = course().args(["lesson", "99"]).output().unwrap();
     assert!(!out.status.success());
