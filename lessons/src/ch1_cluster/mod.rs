@@ -160,9 +160,19 @@ fn describe_replicas(ctx: &Stage, brokers: &[i32], partitions: &[PartitionInfo])
         );
         say!(
             ctx,
-            "One replica is the leader: producers write to it and consumers read from it.\n\
-             The others are followers that copy the leader."
+            "One replica is the leader: producers write to it and consumers read from it."
         );
+        if ctx.is_embedded() {
+            // The mock cluster keeps one log per partition: its followers
+            // exist only in the metadata (as lesson 3 says too).
+            say!(
+                ctx,
+                "The others are followers. On a real cluster they copy the leader; on the\n\
+                 embedded cluster they are names in the metadata, without logs."
+            );
+        } else {
+            say!(ctx, "The others are followers that copy the leader.");
+        }
         return;
     }
     let hosts: BTreeSet<i32> = partitions.iter().flat_map(|p| p.replicas.clone()).collect();

@@ -154,7 +154,10 @@ pub async fn send(
 /// A partition's watermarks. The low watermark is the first offset still
 /// stored. The high watermark is one past the last record copied to every
 /// in-sync replica: consumers read up to there. When nothing is left to
-/// copy, it is also the offset the next record will get.
+/// copy, it is also the offset the next record will get. (librdkafka asks
+/// with the client's `isolation.level`, `read_committed` by default, so the
+/// "high" number is the last stable offset: the same as the high watermark
+/// while no transaction is open, as in every lesson.)
 pub fn watermarks<C: ClientContext>(
     client: &Client<C>,
     topic: &str,
