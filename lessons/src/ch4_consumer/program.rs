@@ -227,8 +227,8 @@ pub fn lag<C: ConsumerContext>(
         };
         // Nothing committed yet: this counts every record still kept, what
         // waits for a group that starts at "earliest". A group on "latest"
-        // (librdkafka's default) will read none of them: kafka-consumer-
-        // groups.sh shows no lag ("-") for such a partition.
+        // (librdkafka's default) will read none of them, and
+        // kafka-consumer-groups.sh shows no lag ("-") for such a partition.
         let lag = high - committed.unwrap_or(low);
         rows.push(Lag {
             partition: p,
