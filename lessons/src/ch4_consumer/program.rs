@@ -217,12 +217,18 @@ pub fn lag<C: ConsumerContext>(
     let mut rows = Vec::new();
     for p in 0..partitions {
         // ...and each partition's high watermark (a ListOffsets request).
+        // librdkafka asks with this client's isolation.level, read_committed
+        // by default: the broker then answers with the last stable offset,
+        // which is the high watermark unless a transaction is open.
         let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
         let committed = match committed.find_partition(topic, p).map(|e| e.offset()) {
             Some(Offset::Offset(n)) => Some(n),
             _ => None, // the group never committed this partition
         };
-        // Nothing committed yet: every record still kept is waiting.
+        // Nothing committed yet: this counts every record still kept, what
+        // waits for a group that starts at "earliest". A group on "latest"
+        // (librdkafka's default) will read none of them, and
+        // kafka-consumer-groups.sh shows no lag ("-") for such a partition.
         let lag = high - committed.unwrap_or(low);
         rows.push(Lag {
             partition: p,
