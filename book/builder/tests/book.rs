@@ -566,3 +566,87 @@ fn listings_are_expanded_as_mdbook_does() {
     assert!(origins[2].ends_with("code.rs"), "{origins:?}");
     assert_eq!(origins[3], "page.md:4");
 }
+
+// ------------------------------------------------------------ the core path
+
+/// A chapter's core path is what a beginner reads on a first pass: the
+/// words of the page's `<main>` outside the folded boxes (`<details>`),
+/// code and output blocks (`<pre>`), diagrams and scripts.
+fn core_path_words(page: &str) -> usize {
+    let main = page
+        .split_once("<main>")
+        .and_then(|(_, rest)| rest.split_once("</main>"))
+        .map_or(page, |(main, _)| main);
+    let mut text = String::new();
+    let mut rest = main;
+    // Drop each folded or verbatim element whole (none of them nests in
+    // another of the same name on these pages), then every tag.
+    'scan: while !rest.is_empty() {
+        for (open, close) in [
+            ("<details", "</details>"),
+            ("<pre", "</pre>"),
+            ("<svg", "</svg>"),
+            ("<script", "</script>"),
+            ("<style", "</style>"),
+        ] {
+            if rest.starts_with(open) {
+                rest = rest.split_once(close).map_or("", |(_, after)| after);
+                continue 'scan;
+            }
+        }
+        if rest.starts_with('<') {
+            rest = rest.split_once('>').map_or("", |(_, after)| after);
+            text.push(' ');
+            continue;
+        }
+        let end = rest.find('<').unwrap_or(rest.len());
+        text.push_str(&rest[..end]);
+        rest = &rest[end..];
+    }
+    text.split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Each chapter's core path is at most 1,600 words, about 15 minutes for a
+/// beginner (the issue "A beginner's path"); the French one is comparable.
+/// Depth is folded in "Going deeper" boxes, and each chapter gathers what
+/// other introductions get wrong in one "Common misconceptions" box, in
+/// both editions.
+#[test]
+fn each_chapter_core_path_is_about_15_minutes() {
+    let mut problems = Vec::new();
+    for (number, slug) in common::chapters() {
+        for (edition, limit, deeper, misconceptions) in [
+            ("", 1600, "Going deeper: ", "Common misconceptions"),
+            ("fr/", 1800, "Pour aller plus loin\u{a0}: ", "Idées reçues"),
+        ] {
+            let page = html(&format!("{edition}{slug}.html"));
+            let words = core_path_words(&page);
+            if words > limit {
+                problems.push(format!(
+                    "{edition}{slug}: {words} words on the core path (at most {limit})"
+                ));
+            }
+            if !page.contains(&format!("<summary>\n<p>{deeper}")) {
+                problems.push(format!("{edition}{slug}: no \"{deeper}\" box"));
+            }
+            if !page.contains(&format!(
+                "<details class=\"misconceptions\">\n<summary>\n<p>{misconceptions}</p>"
+            )) {
+                problems.push(format!(
+                    "{edition}{slug}: no \"{misconceptions}\" box (chapter {number})"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_core_path_leaves_out_folded_boxes_and_code() {
+    let page = "<nav>menu</nav><main><h1>Two words</h1><p>three more <a>here</a></p>\
+        <details class=\"deeper\"><summary><p>Going deeper: x</p></summary><p>a b c</p></details>\
+        <pre><code>let x = 1;</code></pre><p>end — .</p></main>";
+    assert_eq!(core_path_words(page), 6);
+}
