@@ -36,7 +36,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use crate::ch1_cluster::program::describe;
-use crate::i18n::{decimal, plural};
+use crate::i18n::{decimal, plural, with_unit};
 use crate::kit::{brokers_named, in_words, Event, PartitionState, Stage};
 
 use crate::{say, tr, tr_static};
@@ -570,7 +570,7 @@ fn shown(ctx: &Stage, d: Duration) -> String {
                 tr_static!("round trips")
             )
         ),
-        None => format!("{} ms", decimal(round_to_tenth(d.as_secs_f64() * 1000.0))),
+        None => with_unit(decimal(round_to_tenth(d.as_secs_f64() * 1000.0)), "ms"),
     }
 }
 
