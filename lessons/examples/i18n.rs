@@ -875,11 +875,14 @@ pub fn words_of(text: &str) -> String {
                     let italic = inner.len() > 2
                         && ((inner.starts_with('*') && inner.ends_with('*'))
                             || (inner.starts_with('_') && inner.ends_with('_')));
-                    let one_word = !inner.is_empty()
-                        && inner.chars().all(|c| c.is_alphabetic() || c == '-');
+                    let one_word =
+                        !inner.is_empty() && inner.chars().all(|c| c.is_alphabetic() || c == '-');
                     italic || one_word
                 }),
-            '"' => chars[i + 1..].iter().position(|d| *d == '"').map(|p| i + 1 + p),
+            '"' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '"')
+                .map(|p| i + 1 + p),
             // « … » around English prose quotes another text; around French
             // it is the text's own wording, checked like the rest.
             '«' => chars[i + 1..]
@@ -887,7 +890,10 @@ pub fn words_of(text: &str) -> String {
                 .position(|d| *d == '»')
                 .map(|p| i + 1 + p)
                 .filter(|end| english_prose(&chars[i + 1..*end].iter().collect::<String>())),
-            '“' => chars[i + 1..].iter().position(|d| *d == '”').map(|p| i + 1 + p),
+            '“' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '”')
+                .map(|p| i + 1 + p),
             _ => None,
         };
         if let Some(end) = close {
@@ -897,8 +903,9 @@ pub fn words_of(text: &str) -> String {
         }
         // An emphasis mark is not part of a word: `_temps dépassé_`.
         let mark = c == '*'
-            || (c == '_' && (!prev.is_some_and(char::is_alphanumeric)
-                || !next.is_some_and(char::is_alphanumeric)));
+            || (c == '_'
+                && (!prev.is_some_and(char::is_alphanumeric)
+                    || !next.is_some_and(char::is_alphanumeric)));
         if c.is_whitespace() || mark {
             if !out.ends_with(' ') {
                 out.push(' ');

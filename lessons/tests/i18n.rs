@@ -118,7 +118,13 @@ fn french_typography_is_checked() {
     assert!(typography("les offsets 0, 1, 2… dans l'ordre").is_none());
     assert!(typography("(`bootstrap.servers`, `0..3`, `f(...)`)").is_none());
     // A no-break space between a number (or a placeholder) and its unit.
-    for plain in ["en 4,5 s.", "{took:.1} s par copie", "30 ms de retard", "64 Kio", "50 %"] {
+    for plain in [
+        "en 4,5 s.",
+        "{took:.1} s par copie",
+        "30 ms de retard",
+        "64 Kio",
+        "50 %",
+    ] {
         assert!(typography(plain).is_some(), "{plain:?}");
     }
     for right in [
