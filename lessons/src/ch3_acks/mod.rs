@@ -863,7 +863,8 @@ acks=1    the leader stored it. If the leader dies before a follower copies it,
         "\
 acks=all  every replica in the ISR stored it. The ISR can shrink to the leader
           alone: with min.insync.replicas=2 the leader then refuses acks=all
-          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes."
+          writes (NOT_ENOUGH_REPLICAS), while it still accepts acks=1 writes
+          (since Kafka 3.7, consumers only see those once the ISR is back to 2)."
     );
 }
 

@@ -137,7 +137,8 @@ async fn one_key(ctx: &Stage, commands: &[MachineCommand]) -> Result<(String, St
         ctx,
         "Kafka keeps order only inside a partition, so each command carries the key\n\
          \"{LOT}\": the producer hashes the key to pick the partition, and the same key\n\
-         always picks the same one (as long as the partition count does not change)."
+         always picks the same one (as long as the partition count and the\n\
+         partitioner do not change)."
     );
     let plain = ctx
         .create_topic(TOPIC_PLAIN, PARTITIONS, REPLICATION_FACTOR)
