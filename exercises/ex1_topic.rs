@@ -16,9 +16,9 @@ use crate::kit::Ctx;
 
 /// Create the topic `orders` and return its name (what `create_topic` returns).
 pub async fn create_orders_topic(ctx: &Ctx) -> Result<String> {
-    // TODO: how many partitions keep 4 consumers of one group busy?
+    // TODO: how many partitions does the topic need so that no controller sits idle?
     let partitions = 1;
-    // TODO: how many copies of each partition survive 2 broker failures?
+    // TODO: how many replicas must each partition have to survive 2 broker failures?
     let replication_factor = 1;
     ctx.create_topic("orders", partitions, replication_factor).await
 }

@@ -16,9 +16,9 @@ use crate::kit::Ctx;
 
 /// Create the topic `orders` and return its name (what `create_topic` returns).
 pub async fn create_orders_topic(ctx: &Ctx) -> Result<String> {
-    //@ starter: // TODO: how many partitions keep 4 consumers of one group busy?
+    //@ starter: // TODO: how many partitions does the topic need so that no controller sits idle?
     //@ starter: let partitions = 1;
-    //@ starter: // TODO: how many copies of each partition survive 2 broker failures?
+    //@ starter: // TODO: how many replicas must each partition have to survive 2 broker failures?
     //@ starter: let replication_factor = 1;
     //@ solution-begin
     // A group gives each partition to exactly one of its members: with fewer

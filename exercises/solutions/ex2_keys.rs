@@ -7,7 +7,8 @@
 //! key and its value, so that:
 //!
 //! 1. all the commands of a lot land in the same partition, and so are read
-//!    in the order they were sent;
+//!    in the order they were appended to it (the order they were sent, as
+//!    long as the producer does not reorder them on retries: chapter 6);
 //! 2. different lots can still land in different partitions (the workshop
 //!    works on several lots at once);
 //! 3. the value is the command, serialized as JSON.

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --example i18n -- update   # add new English texts to the catalogues
-//! cargo run --example i18n -- check    # list what has no French, or stale French
+//! cargo run --example i18n -- check    # list what has no French, or stale French,
+//!                                      # typography faults and banned terms
 //! ```
 //!
 //! Everything is translated with gettext catalogues (PO files), one format
@@ -32,6 +33,11 @@
 //! translation no longer matches anything: `update` keeps it as an obsolete
 //! entry (`#~`) for the translator to start from, and `check` (and so
 //! `cargo test`, tests/i18n.rs) fails until the new text is translated.
+//!
+//! `check` also reads each French text as a copy editor would: French
+//! typography ([`typography`]), and the terminology sheet `TERMINOLOGY.md`
+//! at the repository's root, one French term per concept, whose list of
+//! banned variants no French text may use ([`terminology_problems`]).
 //!
 //! tests/i18n.rs includes this file as a module: `main` is the command.
 
@@ -624,7 +630,12 @@ pub fn english_prose(text: &str) -> bool {
 }
 
 /// A French typography fault: a plain space before `:` `;` `?` `!` or
-/// inside « », where French puts a no-break space (U+00A0 or U+202F).
+/// inside « », where French puts a no-break space (U+00A0 or U+202F);
+/// three dots where French writes « … »; a plain space between a number
+/// and its unit (« 4,5 s », « 30 ms », « 64 Kio », « 50 % »); « x » for a
+/// multiplication between numbers, where French writes « × ». Text in
+/// `code spans` is not French prose: only the first two faults are looked
+/// for there (a colon in code is not followed by a space anyway).
 pub fn typography(french: &str) -> Option<&'static str> {
     let chars: Vec<char> = french.chars().collect();
     for (i, pair) in chars.windows(2).enumerate() {
@@ -641,7 +652,349 @@ pub fn typography(french: &str) -> Option<&'static str> {
             _ => {}
         }
     }
+    let prose: Vec<char> = without_code(french).chars().collect();
+    if prose.windows(3).any(|w| w == ['.', '.', '.']) {
+        return Some("three dots (French writes the ellipsis « … », U+2026)");
+    }
+    // A number (or a placeholder, `{took:.1}`), then a space, then a unit.
+    const UNITS: &[&str] = &[
+        "s", "ms", "µs", "min", "h", "Ko", "Mo", "Go", "Kio", "Mio", "Gio", "KiB", "MiB", "GiB",
+        "kB", "KB", "MB", "GB", "%",
+    ];
+    for i in 1..prose.len() {
+        if prose[i] != ' ' || !(prose[i - 1].is_ascii_digit() || prose[i - 1] == '}') {
+            continue;
+        }
+        let rest: String = prose[i + 1..].iter().take(4).collect();
+        for unit in UNITS {
+            if let Some(after) = rest.strip_prefix(unit) {
+                let ends = after
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric() && c != '\'' && c != '’');
+                if ends {
+                    return Some(
+                        "a plain space between a number and its unit (French puts a no-break \
+                         space, U+00A0 or U+202F: « 4,5 s »)",
+                    );
+                }
+            }
+        }
+    }
+    // « 3 x 3 », « 2,5x plus »: a multiplication.
+    for i in 0..prose.len() {
+        if prose[i] != 'x' {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| prose[j]);
+        let after = prose.get(i + 1).copied();
+        let spaced = before == Some(' ');
+        let number_before = if spaced {
+            i.checked_sub(2)
+                .is_some_and(|j| prose[j].is_ascii_digit() || prose[j] == '}')
+        } else {
+            before.is_some_and(|c| c.is_ascii_digit() || c == '}')
+        };
+        let times = if spaced {
+            // « 3 x 3 », « {} x {} »
+            after == Some(' ')
+                && prose
+                    .get(i + 2)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == '{')
+        } else {
+            // « 2,5x plus lent »; `0x1f` is a number.
+            after.is_none_or(|c| !c.is_alphanumeric() && c != '_')
+        };
+        if number_before && times {
+            return Some("« x » for a multiplication (French writes « × », U+00D7: « 3 × 3 »)");
+        }
+    }
     None
+}
+
+/// A text with its `code spans` (and fenced code) replaced by a space: a run
+/// of backticks opens a span that the next run of as many closes.
+pub fn without_code(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '`' {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let run = chars[i..].iter().take_while(|c| **c == '`').count();
+        // Find the closing run of the same length.
+        let mut j = i + run;
+        let mut closed = None;
+        while j < chars.len() {
+            if chars[j] == '`' {
+                let r = chars[j..].iter().take_while(|c| **c == '`').count();
+                if r == run {
+                    closed = Some(j + r);
+                    break;
+                }
+                j += r;
+            } else {
+                j += 1;
+            }
+        }
+        match closed {
+            Some(end) => {
+                out.push(' ');
+                i = end;
+            }
+            None => {
+                out.extend(&chars[i..i + run]);
+                i += run;
+            }
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------ terminology
+
+/// The terminology sheet, from the repository's root: its ```banned block
+/// lists the variants no French text may use.
+pub const TERMINOLOGY: &str = "TERMINOLOGY.md";
+
+/// A rule of the terminology sheet: `pattern => preferred`.
+#[derive(Debug, Clone)]
+pub struct Banned {
+    /// As the sheet writes it, `(a|b)` choices included.
+    pub pattern: String,
+    /// Every phrase the pattern stands for, normalised (see [`words_of`]).
+    pub phrases: Vec<String>,
+    pub preferred: String,
+}
+
+/// The banned variants of the sheet `TERMINOLOGY.md` (its ```banned block).
+pub fn terminology(repo: &Path) -> Result<Vec<Banned>> {
+    let path = repo.join(TERMINOLOGY);
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    parse_terminology(&text).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The rules of a terminology sheet's ```banned block.
+pub fn parse_terminology(sheet: &str) -> Result<Vec<Banned>> {
+    let mut rules = Vec::new();
+    let mut inside = false;
+    let mut found = false;
+    for (n, line) in sheet.lines().enumerate() {
+        let trimmed = line.trim();
+        if !inside {
+            if trimmed == "```banned" {
+                inside = true;
+                found = true;
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") {
+            inside = false;
+            continue;
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((pattern, preferred)) = trimmed.split_once("=>") else {
+            bail!("line {}: not `banned => preferred`: {trimmed}", n + 1);
+        };
+        let (pattern, preferred) = (pattern.trim(), preferred.trim());
+        let phrases: Vec<String> = expand(pattern)
+            .with_context(|| format!("line {}", n + 1))?
+            .iter()
+            .map(|p| words_of(p))
+            .filter(|p| !p.is_empty())
+            .collect();
+        if phrases.is_empty() || preferred.is_empty() {
+            bail!("line {}: an empty rule: {trimmed}", n + 1);
+        }
+        rules.push(Banned {
+            pattern: pattern.to_string(),
+            phrases,
+            preferred: preferred.to_string(),
+        });
+    }
+    if !found || rules.is_empty() {
+        bail!("no ```banned block with rules");
+    }
+    Ok(rules)
+}
+
+/// Every phrase of a pattern: `(a|b) c` is `a c` and `b c`.
+fn expand(pattern: &str) -> Result<Vec<String>> {
+    let Some(open) = pattern.find('(') else {
+        return Ok(vec![pattern.to_string()]);
+    };
+    let close = pattern[open..]
+        .find(')')
+        .map(|c| open + c)
+        .with_context(|| format!("an unclosed ( in {pattern:?}"))?;
+    let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
+    let mut out = Vec::new();
+    for choice in pattern[open + 1..close].split('|') {
+        out.extend(expand(&format!("{head}{choice}{tail}"))?);
+    }
+    Ok(out)
+}
+
+/// A French text as the terminology check reads it: lower case, one space
+/// for any run of spaces, `'` for `’`, and without what is not its own
+/// wording: `code spans`, `{placeholders}`, a gloss (a parenthesis of one
+/// word or of italics: « (*retry*) », « (runner) »), text in English quotes ("…", “…”) and English prose
+/// quoted in « » (what another text says). What is left
+/// out becomes a `|`, which no phrase matches across.
+pub fn words_of(text: &str) -> String {
+    let text = without_code(text).replace("**", "").replace('’', "'");
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        // Where a span that is not the text's own wording ends, if `c` opens one.
+        let close = match c {
+            '{' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '}' || d.is_whitespace())
+                .filter(|p| chars[i + 1 + p] == '}')
+                .map(|p| i + 1 + p),
+            // A gloss: a parenthesis holding one word, or only italics,
+            // « nouvelle tentative (retry) », « (*unclean leader election*) ».
+            '(' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == ')' || *d == '(')
+                .filter(|p| chars[i + 1 + p] == ')')
+                .map(|p| i + 1 + p)
+                .filter(|end| {
+                    let inner: String = chars[i + 1..*end].iter().collect();
+                    let inner = inner.trim();
+                    let italic = inner.len() > 2
+                        && ((inner.starts_with('*') && inner.ends_with('*'))
+                            || (inner.starts_with('_') && inner.ends_with('_')));
+                    let one_word =
+                        !inner.is_empty() && inner.chars().all(|c| c.is_alphabetic() || c == '-');
+                    italic || one_word
+                }),
+            '"' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '"')
+                .map(|p| i + 1 + p),
+            // « … » around English prose quotes another text; around French
+            // it is the text's own wording, checked like the rest.
+            '«' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '»')
+                .map(|p| i + 1 + p)
+                .filter(|end| english_prose(&chars[i + 1..*end].iter().collect::<String>())),
+            '“' => chars[i + 1..]
+                .iter()
+                .position(|d| *d == '”')
+                .map(|p| i + 1 + p),
+            _ => None,
+        };
+        if let Some(end) = close {
+            out.push_str(" | ");
+            i = end + 1;
+            continue;
+        }
+        // An emphasis mark is not part of a word: `_temps dépassé_`.
+        let mark = c == '*'
+            || (c == '_'
+                && (!prev.is_some_and(char::is_alphanumeric)
+                    || !next.is_some_and(char::is_alphanumeric)));
+        if c.is_whitespace() || mark {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        i += 1;
+    }
+    out.trim().to_string()
+}
+
+/// The banned variants a French text uses: each rule with the phrase found.
+/// A phrase counts as whole words only, and not inside a name joined by
+/// `.`, `_` or `-` (`log.retention.ms`, `max-batches`).
+pub fn banned_in<'a>(french: &str, rules: &'a [Banned]) -> Vec<(&'a Banned, String)> {
+    let text: Vec<char> = words_of(french).chars().collect();
+    let joins = |c: char| c == '.' || c == '-' || c == '_';
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut found = Vec::new();
+    for rule in rules {
+        'phrases: for phrase in &rule.phrases {
+            let p: Vec<char> = phrase.chars().collect();
+            for start in 0..text.len().saturating_sub(p.len() - 1) {
+                if text[start..start + p.len()] != p[..] {
+                    continue;
+                }
+                let end = start + p.len();
+                let before_ok = match start.checked_sub(1).map(|j| text[j]) {
+                    None => true,
+                    Some(c) if word(c) => false,
+                    Some(c) if joins(c) => !start
+                        .checked_sub(2)
+                        .is_some_and(|j| text[j].is_alphanumeric()),
+                    Some(_) => true,
+                };
+                let after_ok = match text.get(end) {
+                    None => true,
+                    Some(c) if word(*c) => false,
+                    Some(c) if joins(*c) => !text.get(end + 1).is_some_and(|d| d.is_alphanumeric()),
+                    Some(_) => true,
+                };
+                if before_ok && after_ok {
+                    found.push((rule, phrase.clone()));
+                    break 'phrases;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The French texts of a catalogue that use a banned variant of the
+/// terminology sheet, each named with its catalogue, where it is, the
+/// variant, the preferred term and the start of its English.
+pub fn terminology_problems(domain: &Domain, entries: &[Entry], rules: &[Banned]) -> Vec<String> {
+    let po = domain.po.display();
+    let wanted: BTreeMap<(&str, &str), &Msg> = domain
+        .messages
+        .iter()
+        .map(|m| ((m.ctxt.as_str(), m.id.as_str()), m))
+        .collect();
+    let mut problems = Vec::new();
+    for e in entries {
+        let forms: Vec<&str> = if e.forms.is_empty() {
+            vec![e.text.as_str()]
+        } else {
+            e.forms.iter().map(String::as_str).collect()
+        };
+        let mut seen = BTreeSet::new();
+        for form in forms {
+            for (rule, phrase) in banned_in(form, rules) {
+                if !seen.insert(rule.pattern.clone()) {
+                    continue;
+                }
+                let place = wanted
+                    .get(&(e.ctxt.as_str(), e.id.as_str()))
+                    .and_then(|m| m.refs.first().cloned())
+                    .unwrap_or_else(|| e.ctxt.clone());
+                problems.push(format!(
+                    "{po}: {place}: « {phrase} » is a banned variant ({TERMINOLOGY}): write « {} », \
+                     in the French of {:?}",
+                    rule.preferred,
+                    short(&e.id)
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn short(text: &str) -> String {
@@ -760,14 +1113,23 @@ fn po_string(keyword: &str, text: &str) -> String {
     out
 }
 
-/// Every problem of every catalogue.
+/// Every problem of every catalogue: what has no current French, French
+/// typography, and the banned variants of the terminology sheet.
 pub fn check(repo: &Path) -> Result<Vec<String>> {
+    let rules = terminology(repo)?;
     let mut all = Vec::new();
     for domain in domains(repo)? {
         let entries = read_po(&repo.join(&domain.po))?;
-        all.extend(problems(&domain, &entries));
+        all.extend(check_catalogue(&domain, &entries, &rules));
     }
     Ok(all)
+}
+
+/// Every problem of one catalogue (see [`check`]).
+pub fn check_catalogue(domain: &Domain, entries: &[Entry], rules: &[Banned]) -> Vec<String> {
+    let mut all = problems(domain, entries);
+    all.extend(terminology_problems(domain, entries, rules));
+    all
 }
 
 /// Rewrite every catalogue (see [`write_po`]).

@@ -57,8 +57,8 @@ pub async fn run(runs: usize) -> Result<()> {
     let floor = median(floor);
     crate::outln!("Median of {runs} run(s) per lesson, embedded cluster, this build.");
     crate::outln!(
-        "floor (produce one, consume one in a group): {:.3} s",
-        floor.as_secs_f64()
+        "floor (produce one, consume one in a group): {}",
+        crate::i18n::seconds(floor.as_secs_f64(), 3)
     );
     crate::outln!();
     crate::outln!("lesson  time (s)  x floor");
@@ -73,10 +73,10 @@ pub async fn run(runs: usize) -> Result<()> {
             Ok(t) => {
                 kip848.push((lesson.number, t));
                 crate::outln!(
-                    "{:>6}  {:>8.3}  {:>7.1}",
+                    "{:>6}  {:>8}  {:>7}",
                     lesson.number,
-                    t.as_secs_f64(),
-                    t.as_secs_f64() / floor.as_secs_f64()
+                    crate::i18n::fixed(t.as_secs_f64(), 3),
+                    crate::i18n::fixed(t.as_secs_f64() / floor.as_secs_f64(), 1)
                 );
             }
         }
@@ -99,9 +99,9 @@ pub async fn run(runs: usize) -> Result<()> {
             // (lesson_N_classic), which assert the chapters' claims.
             Err(e) => crate::outln!("{number:>6}  failed: {e:#}"),
             Ok(t) => crate::outln!(
-                "{number:>6}  {:>20.3}  {:>18.1}",
-                t.as_secs_f64(),
-                t.as_secs_f64() / base.as_secs_f64()
+                "{number:>6}  {:>20}  {:>18}",
+                crate::i18n::fixed(t.as_secs_f64(), 3),
+                crate::i18n::fixed(t.as_secs_f64() / base.as_secs_f64(), 1)
             ),
         }
     }

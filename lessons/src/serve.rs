@@ -195,9 +195,9 @@ pub fn bench(runs: usize) -> Result<()> {
         v[v.len() / 2].as_secs_f64()
     };
     outln!(
-        "course serve, lesson 1 run from its page: first line {:.3} s after the request, last line {:.3} s (median of {}; goal: first line within 1 s).",
-        median(first),
-        median(last),
+        "course serve, lesson 1 run from its page: first line {} after the request, last line {} (median of {}; goal: first line within 1 s).",
+        crate::i18n::seconds(median(first), 3),
+        crate::i18n::seconds(median(last), 3),
         runs.max(1)
     );
     Ok(())

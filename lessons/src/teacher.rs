@@ -237,11 +237,11 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
         eprintln!(
             "{}",
             tr!(
-                "checked {}: {solved} of {} solved (build {:.1} s, checks {:.1} s; {reused} file(s) seen in an earlier copy)",
+                "checked {}: {solved} of {} solved (build {build}, checks {checks}; {reused} file(s) seen in an earlier copy)",
                 built.copy.name,
                 verdicts.len(),
-                built.build_time.as_secs_f64(),
-                t.elapsed().as_secs_f64()
+                build = crate::i18n::seconds(built.build_time.as_secs_f64(), 1),
+                checks = crate::i18n::seconds(t.elapsed().as_secs_f64(), 1),
             )
         );
         rows.push(Row {
@@ -254,9 +254,10 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
     eprintln!(
         "{}",
         tr!(
-            "{} copies in {took:.1} s: {:.1} s per copy",
+            "{} copies in {}: {} per copy",
             rows.len(),
-            took / rows.len().max(1) as f64
+            crate::i18n::seconds(took, 1),
+            crate::i18n::seconds(took / rows.len().max(1) as f64, 1)
         )
     );
     crate::out!("{}", class_table(&rows));

@@ -463,7 +463,7 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
             .filter(|&i| chars[i] != ' ' && (i == 0 || (i >= 2 && chars[i - 2..i] == [' ', ' '])))
             .collect()
     };
-    let header = row(&table, "élève");
+    let header = row(&table, "étudiant");
     assert_eq!(
         cells(header)[1..8],
         ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]
@@ -478,7 +478,7 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
         [
-            "élève,ex1,ex2,ex3,ex4,ex5,ex6,ex7,résolus",
+            "étudiant,ex1,ex2,ex3,ex4,ex5,ex6,ex7,résolus",
             "alice,résolu,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,1",
             "bob,pas encore,pas encore,pas encore,ne compile pas,pas encore,pas encore,pas encore,0",
             "carol,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,0",
@@ -486,9 +486,9 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
         ]
     );
     assert!(
-        err.contains("copie de carol vérifiée\u{a0}: 0 résolu(s) sur 7")
-            && err.contains("7 fichier(s) déjà vu(s) dans une copie précédente")
-            && err.contains("3 copies en"),
+        err.contains("copie de carol vérifiée\u{a0}: 0/7 résolus")
+            && err.contains("fichiers déjà vus dans une copie précédente\u{a0}: 7)")
+            && err.contains("copies vérifiées\u{a0}: 3 en"),
         "{err}"
     );
     // The French teachers' page shows this table (book/src/teachers.md,
@@ -525,7 +525,7 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
     let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", copy_arg]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("fichiers copiés dans") && out.contains("Les élèves y lancent"),
+        out.contains("fichiers copiés dans") && out.contains("Les étudiants y lancent"),
         "{out}"
     );
     for e in EXERCISES {
@@ -573,7 +573,7 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
         );
     }
     assert!(
-        table.contains("0 exercice(s) résolu(s) sur 7. Suivant\u{a0}: `just exercise 1`."),
+        table.contains("Exercices résolus\u{a0}: 0 sur 7. Suivant\u{a0}: `just exercise 1`."),
         "{table}"
     );
 }
@@ -600,14 +600,14 @@ fn exercise_4_as_shipped_reports_in_french() {
     let (ok, report, err) = run(&["--lang", "fr", "exercise", "4", "--copy", copy_arg]);
     assert!(!ok, "exercise 4 is unsolved as shipped");
     for expected in [
-        "Exercice 4\u{a0}: Corriger un commit décalé de un (chapitre 4)\n",
+        "Exercice 4\u{a0}: Corriger un commit décalé d'une unité (chapitre 4)\n",
         &format!("Votre fichier\u{a0}: {shown}/ex4_commit.rs\n"),
         "  ÉCHEC une fois les offsets 0 à 3 traités, l'offset commité est 4, le prochain à lire\n",
         "Une fois les offsets 0 à 3 traités, l'offset commité du groupe est 3.",
         "un redémarrage traiterait une seconde fois l'offset 3 (lot-D M2 drill)",
         "(chapitre 4\u{a0}: offsets et commits)",
         "L'enregistrement 3 (lot-D M2 drill) a été traité deux fois\u{a0}: le groupe avait\n",
-        "Pas encore\u{a0}: 0 sur 4 vérifications réussies. Vous bloquez\u{a0}? `just hint 4`\n",
+        "Pas encore (vérifications réussies\u{a0}: 0 sur 4). Vous bloquez\u{a0}? `just hint 4`\n",
     ] {
         assert!(
             report.contains(expected),

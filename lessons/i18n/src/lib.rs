@@ -111,6 +111,27 @@ pub fn decimal(x: impl ToString) -> String {
     }
 }
 
+/// A number to `places` decimals as the reader writes it: `4.5` in
+/// English, `4,5` in French (what `{:.1}` prints, with the reader's
+/// decimal separator).
+pub fn fixed(x: f64, places: usize) -> String {
+    decimal(format!("{x:.places$}"))
+}
+
+/// A number and its unit as the reader writes them: `30 ms` in English,
+/// `30 ms` with the no-break space French puts between a number and its
+/// unit (U+00A0), so that a line break never parts them.
+pub fn with_unit(number: impl std::fmt::Display, unit: &str) -> String {
+    let space = if french() { "\u{a0}" } else { " " };
+    format!("{number}{space}{unit}")
+}
+
+/// A time in seconds, to `places` decimals, with its unit: `4.5 s` in
+/// English, `4,5 s` in French (decimal comma, no-break space).
+pub fn seconds(secs: f64, places: usize) -> String {
+    with_unit(fixed(secs, places), "s")
+}
+
 /// What goes before a colon or a semicolon that no message carries (a list
 /// of names has no words to translate): nothing in English, the no-break
 /// space of French typography in French.
@@ -125,6 +146,21 @@ pub fn before_punctuation() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_units_as_each_language_writes_them() {
+        set(Lang::En);
+        assert_eq!(fixed(35.24, 1), "35.2");
+        assert_eq!(seconds(4.5, 1), "4.5 s");
+        assert_eq!(with_unit(30, "ms"), "30 ms");
+        set(Lang::Fr);
+        let french = (fixed(35.24, 1), seconds(4.5, 3), with_unit(30, "ms"));
+        set(Lang::En);
+        assert_eq!(
+            french,
+            ("35,2".into(), "4,500\u{a0}s".into(), "30\u{a0}ms".into())
+        );
+    }
 
     #[test]
     fn the_locale_decides_as_gettext_reads_it() {

@@ -40,8 +40,8 @@ pub fn run(base: &Harness, runs: usize) -> Result<()> {
     let start = Instant::now();
     harness.build(&harness::all())?;
     outln!(
-        "Exercises: median of {runs} run(s), this build; first build of the 7 runners for the scratch copy: {:.1} s",
-        start.elapsed().as_secs_f64()
+        "Exercises: median of {runs} run(s), this build; first build of the 7 runners for the scratch copy: {}",
+        crate::i18n::seconds(start.elapsed().as_secs_f64(), 1)
     );
     outln!();
     outln!("exercise  edit to verdict (s)  build (s)  checks (s)  no change (s)  verdict");
@@ -69,12 +69,12 @@ pub fn run(base: &Harness, runs: usize) -> Result<()> {
         }
         let (edit, build, same) = (median(edit), median(build), median(same));
         outln!(
-            "{:>8}  {:>19.2}  {:>9.2}  {:>10.2}  {:>13.2}  {label}",
+            "{:>8}  {:>19}  {:>9}  {:>10}  {:>13}  {label}",
             e.number,
-            edit.as_secs_f64(),
-            build.as_secs_f64(),
-            edit.saturating_sub(build).as_secs_f64(),
-            same.as_secs_f64(),
+            crate::i18n::fixed(edit.as_secs_f64(), 2),
+            crate::i18n::fixed(build.as_secs_f64(), 2),
+            crate::i18n::fixed(edit.saturating_sub(build).as_secs_f64(), 2),
+            crate::i18n::fixed(same.as_secs_f64(), 2),
         );
         if edit > EDIT_GOAL || same > SAME_GOAL {
             over.push(e.number);
