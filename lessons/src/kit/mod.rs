@@ -89,6 +89,12 @@ pub struct Options {
     /// Embedded cluster only: pose as a cluster without the KIP-848 group
     /// protocol (a Kafka 3.x cluster, say), to see what the course does there.
     pub embedded_without_kip848: bool,
+    /// Embedded cluster only: pose as a broker whose consumer groups never
+    /// complete, as one build of Tansu 0.6.0 does: no KIP-848, a classic
+    /// JoinGroup that never gets its answer, and a LeaveGroup answered too
+    /// late. To check that a lesson stops in time there, explanation
+    /// included (see [`Embedded`]).
+    pub embedded_stuck_groups: bool,
 }
 
 /// One broker, as the cluster's metadata describes it, and what it offers.
