@@ -4,6 +4,8 @@
 //! course creates there, and creates topics.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
@@ -17,6 +19,7 @@ use rdkafka::producer::{BaseProducer, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::closing::Held;
 use super::*;
 use crate::apis;
 use crate::tr;
@@ -164,6 +167,9 @@ pub struct Cluster {
     groups: Groups,
     /// The topics this run created, in order (for `course lesson N --keep`).
     topics: RefCell<Vec<String>>,
+    /// Set once the lesson has given up on a group: the clients it holds
+    /// ([`Cluster::hold`]) are closed apart from then on.
+    given_up: Arc<AtomicBool>,
 }
 
 impl Cluster {
@@ -210,7 +216,29 @@ impl Cluster {
             brokers,
             groups,
             topics: RefCell::new(Vec::new()),
+            given_up: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Hold `client` (a consumer of one of the lesson's groups) for the
+    /// stage: dropped in place while the lesson runs, closed on a thread of
+    /// its own once the lesson has given up on a group (see
+    /// [`closing`](super::closing)).
+    pub fn hold<T: Send + 'static>(&self, client: T) -> Held<T> {
+        Held::new(client, self.given_up.clone())
+    }
+
+    /// The lesson gives up on a group (it stops, with `why`): from now on,
+    /// the consumers it holds no longer make it wait while they leave their
+    /// groups. Returns `why`.
+    pub fn give_up(&self, why: anyhow::Error) -> anyhow::Error {
+        self.given_up.store(true, Ordering::SeqCst);
+        why
+    }
+
+    /// Whether the lesson has given up on a group.
+    pub fn has_given_up(&self) -> bool {
+        self.given_up.load(Ordering::SeqCst)
     }
 
     /// The `bootstrap.servers` value clients use.

@@ -22,12 +22,14 @@ use crate::apis::Offered;
 use crate::ch1_cluster::program::{describe, PartitionInfo};
 use crate::tr;
 
+pub mod closing;
 mod cluster;
 mod explain;
 pub mod groups;
 mod narrator;
 pub mod timeline;
 
+pub use closing::{still_closing, wait_closed, Held};
 pub use cluster::{mock_pause, Backend, Cluster, Embedded};
 pub use explain::{brokers_named, in_words};
 pub use narrator::{write_out, Narrator};
