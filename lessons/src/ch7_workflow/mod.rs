@@ -44,7 +44,7 @@ use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
 use crate::kit::{Event, Held, Stage, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
-use crate::{say, tr, tr_static};
+use crate::{say, tr, tr_static, trn};
 pub use program::{Action, MachineStatus};
 
 /// One command topic per machine: M1's, M2's, M3's.
@@ -655,7 +655,10 @@ fn progress_by_step(ctx: &Stage, plant: &Plant) {
                 what.push(tr!("sent {}{again}", next.label()));
             }
             if ignored > 0 {
-                what.push(tr!("{ignored} repeat ignored"));
+                what.push(trn!(ignored;
+                    "{ignored} repeat ignored",
+                    "{ignored} repeats ignored"
+                ));
             }
             if count(|a| *a == Action::Finished) > 0 {
                 what.push(tr!("lot finished"));
