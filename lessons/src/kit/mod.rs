@@ -44,9 +44,15 @@ pub const EMBEDDED_BROKERS: i32 = 3;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a lesson waits for a consumer group to get its partitions
-/// before it stops and explains why ([`Stage::no_partitions`]). A group
+/// before it stops and explains why ([`Cluster::no_partitions`]). A group
 /// forms in well under a second on the embedded cluster, and within a few
-/// seconds on a real one.
+/// seconds on a real one (3 s of `group.initial.rebalance.delay.ms` for a
+/// classic group on a default Kafka broker).
+///
+/// Every lesson stops within 10 s of starting to wait: this wait, then the
+/// explanation, at once. Its members do not make it wait while they leave
+/// a group that never formed: they close apart ([`closing`]). The test
+/// `tests/lessons/stop.rs` holds every lesson with groups to it.
 pub const GROUP_WAIT: Duration = Duration::from_secs(8);
 
 /// The consumer-group protocol a lesson's groups use.
