@@ -1,5 +1,7 @@
 //! `course lesson N --keep`: the lesson's cluster stays up afterwards, so
-//! the reader can look at it with real Kafka tools.
+//! the reader can look at it with real Kafka tools. The embedded cluster
+//! goes with Ctrl-C; a real cluster keeps the lesson's topics, which
+//! `course clean` deletes.
 //!
 //! The embedded cluster listens on real loopback TCP ports and speaks the
 //! Kafka protocol, so any client can connect to it while this process lives:
@@ -38,6 +40,16 @@ pub async fn hold(ctx: &Stage) -> Result<()> {
     }
     outln!();
     ctrl_c.await.context(tr!("waiting for Ctrl-C"))?;
-    outln!("Stopped: the cluster is gone.");
+    if ctx.is_embedded() {
+        outln!("Stopped: the cluster is gone.");
+    } else {
+        // A real cluster keeps what the lesson created: `course clean`
+        // lists (--dry-run) and deletes what the lessons left there.
+        outln!(
+            "Stopped. The lesson's topics stay on the cluster at {bootstrap}:\n\
+             `course --brokers {bootstrap} clean --dry-run` lists what the lessons left there,\n\
+             `course --brokers {bootstrap} clean` deletes it."
+        );
+    }
     Ok(())
 }

@@ -24,7 +24,7 @@ use clap::{Args, Parser, Subcommand};
 use kafka_course::exercises::harness::{self, Harness, Status};
 use kafka_course::exercises::{self, watch};
 use kafka_course::kit::{Narrator, Options, ProtocolChoice};
-use kafka_course::{bench, out, outln, run_lesson, teacher, tr, tr_static, LESSONS};
+use kafka_course::{bench, out, outln, run_lesson, teacher, tr, tr_static, trn, LESSONS};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,12 @@ struct Cli {
     /// protocol, as a Kafka 3.x cluster would be.
     #[arg(long, global = true, hide = true)]
     embedded_without_kip848: bool,
+
+    /// Make the embedded cluster pose as a broker whose consumer groups
+    /// never complete (no KIP-848, classic groups stuck), as one build of
+    /// Tansu 0.6.0 does: lessons must stop in time there.
+    #[arg(long, global = true, hide = true)]
+    embedded_stuck_groups: bool,
 
     /// The language of everything the course prints: `en` or `fr`. Unset:
     /// the locale's (LC_ALL, LC_MESSAGES, LANG: fr_* gives French), else English.
@@ -245,16 +251,35 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{} {e:#}", tr!("error:"));
+            // A lesson that gave up on a group closes its consumers apart
+            // (kit::closing): a quick close is over in a moment, and the
+            // process does not wait for the others, whose coordinator does
+            // not answer. It ends them, and says so.
+            let left = kafka_course::kit::wait_closed(CLOSE_GRACE);
+            if left > 0 {
+                eprintln!(
+                    "{}",
+                    trn!(left;
+                        "({left} consumer had not finished leaving its group: the group's coordinator did not answer. The course stops without waiting for it.)",
+                        "({left} consumers had not finished leaving their groups: the groups' coordinators did not answer. The course stops without waiting for them.)"
+                    )
+                );
+            }
             ExitCode::FAILURE
         }
     }
 }
+
+/// How long `course` gives consumers being closed apart to finish, once a
+/// lesson has stopped: a close answered by the broker takes a round trip.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
 async fn run(cli: Cli) -> Result<()> {
     let options = Options {
         brokers: cli.brokers.clone(),
         group_protocol: cli.group_protocol,
         embedded_without_kip848: cli.embedded_without_kip848,
+        embedded_stuck_groups: cli.embedded_stuck_groups,
     };
     match cli.command {
         Command::Lesson {

@@ -1313,7 +1313,7 @@ fn join(
         // it writes down what the member was told.
         .create_with_context(watched)
         .with_context(|| tr!("creating consumer {name}"))?;
-    Ok(Member::new(name, group, consumer))
+    Ok(Member::new(name, group, ctx.hold(consumer)))
 }
 
 /// A member's context. librdkafka calls it around each rebalance, from

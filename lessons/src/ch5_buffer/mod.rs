@@ -546,6 +546,9 @@ async fn session<T>(
 ) -> Result<Vec<T>> {
     let consumer = program::late_consumer(&ctx.consumer_config(logical_group), topic)
         .context(tr!("creating the consumer"))?;
+    // Held for the stage: if the group never forms, closing it does not
+    // hold up the explanation (see `kit::closing`).
+    let consumer = ctx.hold(consumer);
     let mut received = Vec::new();
     let mut reads = Vec::new();
     while received.len() < expected {

@@ -528,6 +528,9 @@ async fn controller(
     } = state;
     let consumer = program::controller(&ctx.consumer_config(GROUP), topic)
         .context(tr!("creating the controller"))?;
+    // Held for the stage: if the group never forms, closing it does not
+    // hold up the explanation (see `kit::closing`).
+    let consumer = ctx.hold(consumer);
     ctx.record(Event::MemberJoined {
         group: GROUP.to_string(),
         member: MEMBER.to_string(),

@@ -42,9 +42,9 @@ use tokio::time::{sleep, timeout_at, Instant};
 
 use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
-use crate::kit::{Event, Stage, GROUP_WAIT};
+use crate::kit::{Event, Held, Stage, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
-use crate::{say, tr, tr_static};
+use crate::{say, tr, tr_static, trn};
 pub use program::{Action, MachineStatus};
 
 /// One command topic per machine: M1's, M2's, M3's.
@@ -196,7 +196,7 @@ pub async fn run(ctx: &Stage) -> Result<Report> {
 
 /// Closing a consumer (it leaves its group) takes a round of requests:
 /// close the machines' consumers side by side.
-fn close_side_by_side(consumers: Vec<StreamConsumer>) {
+fn close_side_by_side(consumers: Vec<Held<StreamConsumer>>) {
     std::thread::scope(|s| {
         for consumer in consumers {
             s.spawn(move || drop(consumer));
@@ -358,7 +358,7 @@ fn naive_verdict(site: Site<'_>, executed: &[(String, u32)]) {
 
 /// Section "Status events: the workflow enforces the order": the workflow
 /// starts two lots, crashes after its first event, restarts.
-async fn status_events(site: Site<'_>, workflow_consumer: StreamConsumer) -> Result<()> {
+async fn status_events(site: Site<'_>, workflow_consumer: Held<StreamConsumer>) -> Result<()> {
     let ctx = site.ctx;
     ctx.section(&tr!("Status events: the workflow enforces the order"));
     say!(
@@ -420,7 +420,7 @@ async fn machine(
     site: Site<'_>,
     k: usize,
     mut stop: watch::Receiver<bool>,
-) -> Result<StreamConsumer> {
+) -> Result<Held<StreamConsumer>> {
     let Site {
         ctx,
         topics,
@@ -428,7 +428,7 @@ async fn machine(
         plant,
     } = site;
     let status_topic = &topics.status;
-    let consumer: StreamConsumer = consumer(ctx, &machine_group(k))?;
+    let consumer = consumer(ctx, &machine_group(k))?;
     consumer.subscribe(&[&topics.commands[k]])?;
     joined(ctx, &machine_group(k));
     loop {
@@ -507,7 +507,7 @@ async fn next_event<'c>(
 /// committing it.
 async fn workflow(
     site: Site<'_>,
-    consumer: StreamConsumer,
+    consumer: Held<StreamConsumer>,
     session: u32,
     crash: bool,
 ) -> Result<()> {
@@ -655,7 +655,10 @@ fn progress_by_step(ctx: &Stage, plant: &Plant) {
                 what.push(tr!("sent {}{again}", next.label()));
             }
             if ignored > 0 {
-                what.push(tr!("{ignored} repeat ignored"));
+                what.push(trn!(ignored;
+                    "{ignored} repeat ignored",
+                    "{ignored} repeats ignored"
+                ));
             }
             if count(|a| *a == Action::Finished) > 0 {
                 what.push(tr!("lot finished"));
@@ -728,10 +731,12 @@ fn machines_record(ctx: &Stage, plant: &Plant) {
 }
 
 /// A consumer in `group` that commits only what the program stores
-/// (chapter 7's program).
-pub(crate) fn consumer(ctx: &Stage, group: &str) -> Result<StreamConsumer> {
-    program::consumer(&ctx.consumer_config(group))
-        .with_context(|| tr!("creating the consumer of group {group}"))
+/// (chapter 7's program), held for the stage: if the group never forms,
+/// closing it does not hold up the explanation (see `kit::closing`).
+pub(crate) fn consumer(ctx: &Stage, group: &str) -> Result<Held<StreamConsumer>> {
+    let consumer = program::consumer(&ctx.consumer_config(group))
+        .with_context(|| tr!("creating the consumer of group {group}"))?;
+    Ok(ctx.hold(consumer))
 }
 
 pub(crate) fn send_command(

@@ -241,12 +241,15 @@ async fn session(
 
 #[cfg(test)]
 mod tests {
-    //! The checks catch the plausible mistakes, and a failing run is short.
+    //! The checks catch the plausible mistakes. (How long a failing run
+    //! takes is measured by `course bench --exercises`, not asserted here;
+    //! `SESSION_CAP` bounds it.)
 
     use super::*;
     use crate::kit::Narrator;
 
-    fn failed(settings: Code) -> (Vec<String>, Duration) {
+    /// The names of the checks `settings` fails.
+    fn failed(settings: Code) -> Vec<String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -254,29 +257,23 @@ mod tests {
         runtime.block_on(async {
             let ctx = Stage::embedded(Narrator::quiet()).unwrap();
             let checks = Checks::default();
-            let start = std::time::Instant::now();
             check_with(settings, &ctx, &checks).await.unwrap();
-            (
-                checks
-                    .results()
-                    .into_iter()
-                    .filter(|c| !c.passed)
-                    .map(|c| c.name)
-                    .collect(),
-                start.elapsed(),
-            )
+            checks
+                .results()
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.name)
+                .collect()
         })
     }
 
     #[test]
-    fn the_default_skips_what_waited_and_fails_fast() {
+    fn the_default_skips_what_waited() {
         fn default(_: &mut ClientConfig) {}
-        let (failed, took) = failed(default);
         assert_eq!(
-            failed,
+            failed(default),
             ["a new group started after the producer closed receives all 12 records"]
         );
-        assert!(took < Duration::from_secs(4), "{took:?}");
     }
 
     /// Reading from the beginning with a fresh group every time is not it.
@@ -295,7 +292,7 @@ mod tests {
                 .set("enable.auto.offset.store", "false");
         }
         let resume = "started again, the group resumes where it left off: only the 3 new records";
-        assert_eq!(failed(fresh_group).0, [resume]);
-        assert_eq!(failed(no_offset_store).0, [resume]);
+        assert_eq!(failed(fresh_group), [resume]);
+        assert_eq!(failed(no_offset_store), [resume]);
     }
 }

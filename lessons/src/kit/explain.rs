@@ -10,7 +10,9 @@ use crate::{tr, tr_static};
 impl Cluster {
     /// Why a group got no partitions within `waited`, for the reader: which
     /// group, which protocol, what the brokers offered, what to try.
-    /// Lessons return this instead of a bare time-out.
+    /// Lessons return this instead of a bare time-out. The lesson gives up
+    /// ([`Cluster::give_up`]): its consumers no longer make it wait while
+    /// they leave a group that never formed.
     pub fn no_partitions(&self, logical_group: &str, waited: Duration) -> anyhow::Error {
         let protocol = self.groups().protocol;
         let mut text = tr!(
@@ -51,7 +53,7 @@ impl Cluster {
                  KAFKA_BOOTSTRAP_SERVERS)."
             ),
         });
-        anyhow::anyhow!(text)
+        self.give_up(anyhow::anyhow!(text))
     }
 }
 

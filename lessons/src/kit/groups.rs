@@ -35,7 +35,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use super::{Cluster, GroupProtocol, CONNECT_TIMEOUT, GROUP_WAIT};
+use super::{Cluster, GroupProtocol, Held, CONNECT_TIMEOUT, GROUP_WAIT};
 use crate::tr;
 
 /// While a group rebalances, the kit looks at the assignments this often.
@@ -43,17 +43,19 @@ const LOOK_EVERY: Duration = Duration::from_millis(20);
 
 /// A consumer of one of a lesson's groups, as the kit waits on it: its
 /// name (for the narration and the errors), its group's logical name, its
-/// consumer, and the partitions whose end it has reached (an
-/// end-of-partition event, with `enable.partition.eof=true`).
+/// consumer, held for the stage ([`Cluster::hold`]: once the lesson gives
+/// up on a group, dropping a member no longer makes it wait), and the
+/// partitions whose end it has reached (an end-of-partition event, with
+/// `enable.partition.eof=true`).
 pub struct Member<C: ConsumerContext + 'static = DefaultConsumerContext> {
     pub name: String,
     pub group: String,
-    pub consumer: StreamConsumer<C>,
+    pub consumer: Held<StreamConsumer<C>>,
     at_end: RefCell<BTreeSet<i32>>,
 }
 
 impl<C: ConsumerContext + 'static> Member<C> {
-    pub fn new(name: &str, logical_group: &str, consumer: StreamConsumer<C>) -> Member<C> {
+    pub fn new(name: &str, logical_group: &str, consumer: Held<StreamConsumer<C>>) -> Member<C> {
         Member {
             name: name.to_string(),
             group: logical_group.to_string(),
@@ -87,14 +89,11 @@ pub async fn settle<C: ConsumerContext + 'static>(
             if sets.iter().all(|s| s.is_empty()) {
                 return Err(cluster.no_partitions(&members[0].group, GROUP_WAIT));
             }
-            bail!(
-                "{}",
-                tr!(
-                    "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
-                    members[0].group,
-                    holding(members, &sets)
-                )
-            );
+            return Err(cluster.give_up(anyhow!(tr!(
+                "group \"{}\" did not reach the expected assignment within {GROUP_WAIT:?}: {}",
+                members[0].group,
+                holding(members, &sets)
+            ))));
         }
         if cluster.groups().protocol == GroupProtocol::Consumer {
             // A KIP-848 member learns about a rebalance from the answer to
@@ -174,13 +173,12 @@ pub async fn at_end<C: ConsumerContext + 'static>(
             Err(_) if member.assigned()?.is_empty() => {
                 return Err(cluster.no_partitions(&member.group, GROUP_WAIT))
             }
-            Err(_) => bail!(
-                "{}",
-                tr!(
+            Err(_) => {
+                return Err(cluster.give_up(anyhow!(tr!(
                     "{} did not reach the end of its partitions within {GROUP_WAIT:?}",
                     member.name
-                )
-            ),
+                ))))
+            }
         }
     }
 }
@@ -233,10 +231,10 @@ pub fn nothing_arrived<C: ConsumerContext + 'static>(
     if sets.iter().all(|s| s.is_empty()) {
         return Ok(cluster.no_partitions(&members[0].group, GROUP_WAIT));
     }
-    Ok(anyhow!(tr!(
+    Ok(cluster.give_up(anyhow!(tr!(
         "no record arrived within {GROUP_WAIT:?}, though {}",
         holding(members, &sets)
-    )))
+    ))))
 }
 
 /// Group `logical_group`'s committed offset on each of the `partitions`

@@ -22,12 +22,14 @@ use crate::apis::Offered;
 use crate::ch1_cluster::program::{describe, PartitionInfo};
 use crate::tr;
 
+pub mod closing;
 mod cluster;
 mod explain;
 pub mod groups;
 mod narrator;
 pub mod timeline;
 
+pub use closing::{still_closing, wait_closed, Held};
 pub use cluster::{mock_pause, Backend, Cluster, Embedded};
 pub use explain::{brokers_named, in_words};
 pub use narrator::{write_out, Narrator};
@@ -42,9 +44,15 @@ pub const EMBEDDED_BROKERS: i32 = 3;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a lesson waits for a consumer group to get its partitions
-/// before it stops and explains why ([`Stage::no_partitions`]). A group
+/// before it stops and explains why ([`Cluster::no_partitions`]). A group
 /// forms in well under a second on the embedded cluster, and within a few
-/// seconds on a real one.
+/// seconds on a real one (3 s of `group.initial.rebalance.delay.ms` for a
+/// classic group on a default Kafka broker).
+///
+/// Every lesson stops within 10 s of starting to wait: this wait, then the
+/// explanation, at once. Its members do not make it wait while they leave
+/// a group that never formed: they close apart ([`closing`]). The test
+/// `tests/lessons/stop.rs` holds every lesson with groups to it.
 pub const GROUP_WAIT: Duration = Duration::from_secs(8);
 
 /// The consumer-group protocol a lesson's groups use.
@@ -89,6 +97,12 @@ pub struct Options {
     /// Embedded cluster only: pose as a cluster without the KIP-848 group
     /// protocol (a Kafka 3.x cluster, say), to see what the course does there.
     pub embedded_without_kip848: bool,
+    /// Embedded cluster only: pose as a broker whose consumer groups never
+    /// complete, as one build of Tansu 0.6.0 does: no KIP-848, a classic
+    /// JoinGroup that never gets its answer, and a LeaveGroup answered too
+    /// late. To check that a lesson stops in time there, explanation
+    /// included (see [`Embedded`]).
+    pub embedded_stuck_groups: bool,
 }
 
 /// One broker, as the cluster's metadata describes it, and what it offers.

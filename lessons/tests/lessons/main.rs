@@ -14,4 +14,5 @@ mod ch7_workflow;
 mod cli;
 mod french;
 mod groups;
+mod stop;
 mod tansu;
