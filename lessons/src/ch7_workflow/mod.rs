@@ -718,8 +718,8 @@ fn machines_record(ctx: &Stage, plant: &Plant) {
         .count();
     say!(
         ctx,
-        "The crash cost {repeats} repeated command(s), which the machines skipped, and {ignored} repeated\n\
-         status event(s), which the workflow ignored. Had the workflow committed before\n\
+        "What the crash repeated: commands, skipped by the machines: {repeats}; status\n\
+         events, ignored by the workflow: {ignored}. Had the workflow committed before\n\
          sending, the crash would have lost the command and stalled the lot."
     );
     say!(
