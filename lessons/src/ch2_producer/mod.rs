@@ -298,6 +298,7 @@ async fn read_back(
             partition: r.partition,
             offset: r.offset,
             key: r.key,
+            value: None,
         });
         read_back.insert((r.partition, r.offset), r.command);
     }

@@ -408,6 +408,7 @@ impl<'a> Site<'a> {
                 partition: r.partition,
                 offset: r.offset,
                 key: r.key.clone(),
+                value: None,
             });
             if let (Some((partition, offset)), Err(reason)) = (r.dead_letter, &r.outcome) {
                 self.ctx.record(Event::DeadLettered {

@@ -562,6 +562,7 @@ async fn session<T>(
             key: message
                 .key()
                 .map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: None,
         });
         received.push(keep(&message)?);
     }

@@ -446,6 +446,7 @@ fn read_back(ctx: &Stage, topic: &str, deliveries: Vec<(MachineCommand, i32, i64
             partition,
             offset: offset as i64,
             key: Some(cmd.lot.clone()),
+            value: None,
         });
     }
     Ok(Run { deliveries, log })
@@ -550,6 +551,7 @@ async fn controller(
             partition: msg.partition(),
             offset: msg.offset(),
             key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: None,
         });
         // 1. Do the work; 2. only then commit (or crash in between).
         let (cmd, outcome) = program::process(workshop, &msg)

@@ -460,6 +460,7 @@ async fn machine(
                 partition: msg.partition(),
                 offset: msg.offset(),
                 key: Some(cmd.lot.clone()),
+                value: None,
             });
         }
         // 1. Do the work (or skip it: the machine remembers what it did).
@@ -538,6 +539,7 @@ async fn workflow(
                 partition: msg.partition(),
                 offset: msg.offset(),
                 key: Some(status.lot.clone()),
+                value: None,
             });
         }
         let action = program::act_on(producer, command_topics, &mut acted, &status)

@@ -123,7 +123,8 @@ pub enum Event {
         partitions: Vec<TopicPartition>,
     },
     /// A consumer read a record. `group` and `member` are absent for a
-    /// reader outside any group.
+    /// reader outside any group; `value` is there where the lesson shows
+    /// the values it read (lesson 3: which records reached the log).
     Read {
         #[serde(skip_serializing_if = "Option::is_none")]
         group: Option<String>,
@@ -133,6 +134,8 @@ pub enum Event {
         partition: i32,
         offset: i64,
         key: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
     },
     /// A group's committed offset for a partition: the next record the
     /// group will read there after a restart.
@@ -174,6 +177,15 @@ pub enum Event {
     BrokerDown { broker: i32 },
     /// A broker was started again.
     BrokerUp { broker: i32 },
+    /// The lesson told the embedded cluster to answer the next `count`
+    /// requests of kind `request` (`Produce`...) with `error` instead of
+    /// handling them (what the clients saw of it is in their own events:
+    /// deliveries after retries, writes refused, records lost).
+    RequestsRefused {
+        request: String,
+        count: usize,
+        error: String,
+    },
 }
 
 /// The timeline as JSON Lines: one entry per line.
