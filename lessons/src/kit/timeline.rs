@@ -186,6 +186,21 @@ pub enum Event {
         count: usize,
         error: String,
     },
+    /// The application acted on a record it had read: `outcome` says how,
+    /// as the lesson observed it (`done`: a machine did the work;
+    /// `already_done`: it remembered doing it and skipped it; `sent_next`:
+    /// the workflow sent the next step's command; `ignored_repeat`: it had
+    /// acted on this status already; `finished`: the lot's last step).
+    Processed {
+        group: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        member: Option<String>,
+        topic: String,
+        partition: i32,
+        offset: i64,
+        key: Option<String>,
+        outcome: String,
+    },
 }
 
 /// The timeline as JSON Lines: one entry per line.

@@ -305,7 +305,11 @@ fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
         .iter()
         .filter(|e| matches!(e, Event::RequestsRefused { count, .. } if *count == ch3_acks::FAULTS))
         .count();
-    let expected = if report.faults > 0 { report.runs.len() } else { 0 };
+    let expected = if report.faults > 0 {
+        report.runs.len()
+    } else {
+        0
+    };
     assert_eq!(refusals, expected);
 }
 
