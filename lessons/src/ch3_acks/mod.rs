@@ -646,8 +646,7 @@ async fn a_broker_that_refuses(ctx: &Stage, lesson: &Lesson) -> Result<(usize, V
             program::refuse_produce_requests(mock, FAULT, FAULTS);
             ctx.record(Event::RequestsRefused {
                 request: "Produce".to_string(),
-                count: FAULTS,
-                error: "NOT_LEADER_FOR_PARTITION".to_string(),
+                errors: vec!["NOT_LEADER_FOR_PARTITION".to_string(); FAULTS],
             });
         }
         let reports = program::send_one_at_a_time(producer, topic, &sent).await;

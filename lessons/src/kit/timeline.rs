@@ -177,14 +177,14 @@ pub enum Event {
     BrokerDown { broker: i32 },
     /// A broker was started again.
     BrokerUp { broker: i32 },
-    /// The lesson told the embedded cluster to answer the next `count`
-    /// requests of kind `request` (`Produce`...) with `error` instead of
-    /// handling them (what the clients saw of it is in their own events:
-    /// deliveries after retries, writes refused, records lost).
+    /// The lesson told the embedded cluster to answer the next requests of
+    /// kind `request` (`Produce`...) with `errors`, one per request, in
+    /// order, instead of handling them (what the clients saw of it is in
+    /// their own events: deliveries after retries, writes refused, records
+    /// lost).
     RequestsRefused {
         request: String,
-        count: usize,
-        error: String,
+        errors: Vec<String>,
     },
     /// The application acted on a record it had read: `outcome` says how,
     /// as the lesson observed it (`done`: a machine did the work;

@@ -303,7 +303,7 @@ fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
     // The refusals the lesson asked of the embedded cluster, one per run.
     let refusals = events
         .iter()
-        .filter(|e| matches!(e, Event::RequestsRefused { count, .. } if *count == ch3_acks::FAULTS))
+        .filter(|e| matches!(e, Event::RequestsRefused { errors, .. } if errors.len() == ch3_acks::FAULTS))
         .count();
     let expected = if report.faults > 0 {
         report.runs.len()
