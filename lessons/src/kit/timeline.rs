@@ -3,10 +3,12 @@
 //! The stage of each chapter records an [`Event`] for everything the lesson
 //! saw happen: a topic created (with its leaders, replicas and in-sync
 //! replicas), a record delivered (its partition and offset), a member of a
-//! group given partitions or losing them, a record read, an offset
-//! committed, a record dead-lettered, a member crashing, lag measured, a
-//! write refused. Every field comes from what a client was told by the
-//! cluster, never from what the lesson expected.
+//! group given partitions or losing them, a record read, what the
+//! application did with it, an offset committed, a record dead-lettered, a
+//! member crashing, lag measured, a write refused, the refusals the lesson
+//! asked of the embedded cluster. Enough to draw everything the lesson did
+//! (the book's picture replays it). Every field comes from what a client
+//! was told by the cluster, never from what the lesson expected.
 //!
 //! `course lesson N --events FILE` writes it as JSON Lines, one [`Entry`]
 //! per line; the tests compare it, as they compare the text, with a
@@ -16,7 +18,10 @@
 //! Names are logical (`machine-commands`, not the run's actual
 //! `machine-commands-<time>-<pid>` on a real cluster), and nothing in an
 //! event is a time or a random id: a run on the embedded cluster gives the
-//! same timeline every time.
+//! same timeline every time, but for what the cluster draws at random
+//! (lesson 2's keyless partitions; how lesson 7's machines and workflow
+//! interleave), which the tests compare as such. New kinds go at the end
+//! of [`Event`], and in MAINTAINING.md's table.
 
 use serde::Serialize;
 
