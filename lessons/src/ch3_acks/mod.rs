@@ -433,10 +433,12 @@ fn timing_delivered(ctx: &Stage, acks: Acks, value: &str, (partition, offset): (
 }
 
 /// Ask the timing topic's watermarks through `producer`'s connection, once
-/// the broker has handled everything it sent, and record them.
+/// the broker has handled everything it sent, and record them. (Without
+/// waiting for followers to catch up on a real cluster: this is for the
+/// timeline, and the timings must not wait for it.)
 async fn timing_watermarks(ctx: &Stage, producer: &FutureProducer, topic: &str) -> Result<()> {
     let logical = LATENCY_TOPIC;
-    let (low, high) = program::log_range(producer, topic, !ctx.is_embedded())
+    let (low, high) = program::log_range(producer, topic, false)
         .await
         .with_context(|| tr!("asking {logical} for its watermarks"))?;
     ctx.record(Event::Watermarks {

@@ -269,7 +269,10 @@ fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
     }
 
     // The timing part: every record each producer sent, with its report;
-    // the high watermark after each producer's sends counts them all.
+    // on the embedded cluster, the high watermark after each producer's
+    // sends counts them all (a real cluster's moves when followers have
+    // copied the records; Tansu's counts differently).
+    let embedded = ctx.is_embedded();
     let mut sent = 0;
     let mut per_producer = HashMap::new();
     for e in &events {
@@ -284,12 +287,14 @@ fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
                 let producer = producer.clone().expect("a producer");
                 if producer == "acks=0" {
                     assert_eq!(*offset, -1001, "acks=0 never learns the offset");
-                } else {
+                } else if embedded {
                     assert_eq!(*offset, sent - 1, "{producer}: in send order");
                 }
                 *per_producer.entry(producer).or_insert(0) += 1;
             }
-            Event::Watermarks { topic, high, .. } if topic == ch3_acks::LATENCY_TOPIC => {
+            Event::Watermarks { topic, high, .. }
+                if embedded && topic == ch3_acks::LATENCY_TOPIC =>
+            {
                 assert_eq!(*high, sent, "every record sent is in the log");
             }
             _ => {}
