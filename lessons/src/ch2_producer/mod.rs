@@ -298,6 +298,7 @@ async fn read_back(
             partition: r.partition,
             offset: r.offset,
             key: r.key,
+            value: None,
         });
         read_back.insert((r.partition, r.offset), r.command);
     }
@@ -566,8 +567,10 @@ fn delivered(
 /// Write `count` keyless records with the given sticky window, and count how
 /// many landed in each partition (from the delivery reports).
 ///
-/// Their deliveries are not in the timeline: their partitions are drawn at
-/// random, and the timeline, like the text, is the same at every run.
+/// Their deliveries are in the timeline, in send order, under a producer
+/// named after its sticky window; their partitions (and so their offsets)
+/// are drawn at random, and differ from run to run: the tests compare them
+/// as such (the text says only how many partitions they used).
 async fn send_keyless(
     ctx: &Stage,
     topic: &str,
@@ -576,22 +579,34 @@ async fn send_keyless(
 ) -> Result<BTreeMap<i32, usize>> {
     let producer = program::keyless_producer(ctx.bootstrap(), sticky)
         .context(tr!("creating the keyless producer"))?;
+    let name = format!("sticky.partitioning.linger.ms={}", sticky.as_millis());
     let mut partitions = Vec::new();
     let mut pending = Vec::new();
+    let mut keyless_delivered = |command: &MachineCommand, (partition, offset): (i32, i64)| {
+        ctx.record(Event::Delivered {
+            topic: KEYLESS_TOPIC.to_string(),
+            partition,
+            offset,
+            key: None,
+            value: serde_json::to_string(command).ok(),
+            producer: Some(name.clone()),
+        });
+        partitions.push(partition);
+    };
     for i in 0..count {
         let command = MachineCommand::step(&format!("lot-K{i}"), 1);
         let delivery = program::send_without_key(&producer, topic, &command)?;
         if i == 0 {
             // Wait for the first one: until the producer is connected to a
             // partition's leader, the sticky partitioner skips that partition.
-            partitions.push(partition_delivered(delivery).await?);
+            keyless_delivered(&command, where_delivered(delivery).await?);
         } else {
             // Then enqueue the rest at once, a burst, before awaiting any.
-            pending.push(delivery);
+            pending.push((command, delivery));
         }
     }
-    for delivery in pending {
-        partitions.push(partition_delivered(delivery).await?);
+    for (command, delivery) in pending {
+        keyless_delivered(&command, where_delivered(delivery).await?);
     }
     let mut per_partition = BTreeMap::new();
     for p in partitions {
@@ -600,12 +615,12 @@ async fn send_keyless(
     Ok(per_partition)
 }
 
-/// Wait (bounded) for a delivery report and return its partition.
-async fn partition_delivered(delivery: DeliveryFuture) -> Result<i32> {
-    let (partition, _offset) = tokio::time::timeout(SEND_TIMEOUT, program::delivered(delivery))
+/// Wait (bounded) for a delivery report: (partition, offset).
+async fn where_delivered(delivery: DeliveryFuture) -> Result<(i32, i64)> {
+    let at = tokio::time::timeout(SEND_TIMEOUT, program::delivered(delivery))
         .await
         .context(tr!("waiting for a delivery report"))??;
-    Ok(partition)
+    Ok(at)
 }
 
 /// "partition 1" or "partitions 0 and 2".

@@ -309,16 +309,20 @@ async fn what_each_setting_waits_for(
 ) -> Result<(Vec<(Acks, Duration)>, Duration)> {
     ctx.section(&tr!("What each setting waits for"));
     let topic = &lesson.timing;
-    // The deliveries of this part are not in the timeline: the three
-    // producers write to one topic over three connections, and an acks=0
-    // record still on its way may land before or after the next producer's,
-    // so that their offsets change from run to run. The timeline does not.
+    // The three producers write to one topic over three connections: an
+    // acks=0 record still on its way could land after the next producer's.
+    // So after each producer's sends, the lesson asks the partition's
+    // watermarks through that producer's own connection (see
+    // `program::log_range`): its records are then in the log, and the
+    // offsets in the timeline are the same at every run.
     for Setting { acks, producer, .. } in &lesson.settings {
         // A first record connects the producer and fetches the topic's
         // metadata, so that what is timed below is the send alone.
-        program::send(producer, topic, "warm-up")
+        let at = program::send(producer, topic, "warm-up")
             .await
             .with_context(|| tr!("warm-up record with {}", acks.label()))?;
+        timing_delivered(ctx, *acks, "warm-up", at);
+        timing_watermarks(ctx, producer, topic).await?;
     }
     // Every broker now answers each request RTT late, as if it were RTT
     // away on the network.
@@ -328,9 +332,10 @@ async fn what_each_setting_waits_for(
     describe_timing(ctx);
     let mut latencies = Vec::new();
     for Setting { acks, producer, .. } in &lesson.settings {
-        let median = median_wait(producer, topic)
+        let median = median_wait(ctx, *acks, producer, topic)
             .await
             .with_context(|| tr!("timed send with {}", acks.label()))?;
+        timing_watermarks(ctx, producer, topic).await?;
         say!(ctx, "{:<9} {}", acks.label(), shown(ctx, median));
         latencies.push((*acks, median));
     }
@@ -343,8 +348,12 @@ async fn what_each_setting_waits_for(
     // next: enqueue them all, then await all their delivery reports.
     let values: Vec<String> = (0..RECORDS).map(|i| format!("p{i}")).collect();
     let started = Instant::now();
-    program::send_without_waiting(&all.producer, topic, &values).await?;
+    let reports = program::send_without_waiting(&all.producer, topic, &values).await?;
     let pipelined = started.elapsed();
+    for (value, at) in values.iter().zip(reports) {
+        timing_delivered(ctx, Acks::All, value, at);
+    }
+    timing_watermarks(ctx, &all.producer, topic).await?;
     if let Some(mock) = ctx.mock() {
         program::delay_every_broker(mock, Duration::ZERO)?;
     }
@@ -391,16 +400,54 @@ fn describe_timing(ctx: &Stage) {
     );
 }
 
-/// The median of [`SAMPLES`] sends, each awaited before the next.
-async fn median_wait(producer: &FutureProducer, topic: &str) -> Result<Duration> {
+/// The median of [`SAMPLES`] sends, each awaited before the next (each
+/// delivery goes to the timeline).
+async fn median_wait(
+    ctx: &Stage,
+    acks: Acks,
+    producer: &FutureProducer,
+    topic: &str,
+) -> Result<Duration> {
     let mut samples = Vec::new();
     for i in 0..SAMPLES {
-        let (report, waited) = program::timed_send(producer, topic, &format!("t{i}")).await;
-        report?;
+        let value = format!("t{i}");
+        let (report, waited) = program::timed_send(producer, topic, &value).await;
+        timing_delivered(ctx, acks, &value, report?);
         samples.push(waited);
     }
     samples.sort();
     Ok(samples[samples.len() / 2])
+}
+
+/// Record a delivery report of the timing part: `acks=0` reports offset
+/// -1001 (unknown), the others where the leader stored the record.
+fn timing_delivered(ctx: &Stage, acks: Acks, value: &str, (partition, offset): (i32, i64)) {
+    ctx.record(Event::Delivered {
+        topic: LATENCY_TOPIC.to_string(),
+        partition,
+        offset,
+        key: None,
+        value: Some(value.to_string()),
+        producer: Some(acks.label()),
+    });
+}
+
+/// Ask the timing topic's watermarks through `producer`'s connection, once
+/// the broker has handled everything it sent, and record them. (Without
+/// waiting for followers to catch up on a real cluster: this is for the
+/// timeline, and the timings must not wait for it.)
+async fn timing_watermarks(ctx: &Stage, producer: &FutureProducer, topic: &str) -> Result<()> {
+    let logical = LATENCY_TOPIC;
+    let (low, high) = program::log_range(producer, topic, false)
+        .await
+        .with_context(|| tr!("asking {logical} for its watermarks"))?;
+    ctx.record(Event::Watermarks {
+        topic: LATENCY_TOPIC.to_string(),
+        partition: 0,
+        low,
+        high,
+    });
+    Ok(())
 }
 
 /// acks=0 against acks=1 and acks=all: did not waiting for the broker save
@@ -599,6 +646,10 @@ async fn a_broker_that_refuses(ctx: &Stage, lesson: &Lesson) -> Result<(usize, V
         if let Some(mock) = ctx.mock() {
             // The next FAULTS Produce requests are refused.
             program::refuse_produce_requests(mock, FAULT, FAULTS);
+            ctx.record(Event::RequestsRefused {
+                request: "Produce".to_string(),
+                errors: vec!["NOT_LEADER_FOR_PARTITION".to_string(); FAULTS],
+            });
         }
         let reports = program::send_one_at_a_time(producer, topic, &sent).await;
         record_reports(ctx, &logical, *acks, &sent, &reports);
@@ -924,7 +975,7 @@ fn read_logs(ctx: &Stage, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec
     }
     let mut values = Vec::new();
     for (run, log) in runs.iter().zip(logs) {
-        for (offset, _) in &log {
+        for (offset, value) in &log {
             ctx.record(Event::Read {
                 group: None,
                 member: None,
@@ -932,6 +983,7 @@ fn read_logs(ctx: &Stage, runs: &[Run], ranges: &[(i64, i64)]) -> Result<Vec<Vec
                 partition: 0,
                 offset: *offset,
                 key: None,
+                value: Some(value.clone()),
             });
         }
         values.push(log.into_iter().map(|(_, value)| value).collect());

@@ -143,6 +143,8 @@ pub struct Read {
 
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
+    /// Where it is in the dead-letter topic (partition 0).
+    pub offset: i64,
     pub key: String,
     /// The original bytes, untouched.
     pub payload: Vec<u8>,
@@ -408,6 +410,7 @@ impl<'a> Site<'a> {
                 partition: r.partition,
                 offset: r.offset,
                 key: r.key.clone(),
+                value: None,
             });
             if let (Some((partition, offset)), Err(reason)) = (r.dead_letter, &r.outcome) {
                 self.ctx.record(Event::DeadLettered {
@@ -750,8 +753,26 @@ async fn dead_letter_topic(
         .collect();
     let reader = dlt_reader(ctx, &site.dlt)?;
     let mut dead_letters = read_dead_letters(&reader, found_bad.len()).await?;
-    let (_, dlt_size) = reader.fetch_watermarks(&site.dlt, 0, WAIT)?;
+    let (dlt_low, dlt_size) = reader.fetch_watermarks(&site.dlt, 0, WAIT)?;
     site.close_client_later(reader);
+    // What the reader read, in the topic's order, then how far it goes.
+    for d in &dead_letters {
+        ctx.record(Event::Read {
+            group: None,
+            member: None,
+            topic: DLT.to_string(),
+            partition: 0,
+            offset: d.offset,
+            key: Some(d.key.clone()),
+            value: None,
+        });
+    }
+    ctx.record(Event::Watermarks {
+        topic: DLT.to_string(),
+        partition: 0,
+        low: dlt_low,
+        high: dlt_size,
+    });
     // Two members wrote to it concurrently: show it in source order.
     dead_letters.sort_by_key(|d| (d.source_partition, d.source_offset));
     for d in &dead_letters {
@@ -1197,6 +1218,14 @@ async fn new_group_start(site: &Site<'_>, audit_reads: &[Read]) -> Result<Late> 
     let marks: BTreeMap<i32, (i64, i64)> = (0..PARTITIONS)
         .map(|p| Ok((p, ch1::watermarks(site.observer.client(), &site.topic, p)?)))
         .collect::<Result<_>>()?;
+    for (partition, (low, high)) in &marks {
+        ctx.record(Event::Watermarks {
+            topic: TOPIC.to_string(),
+            partition: *partition,
+            low: *low,
+            high: *high,
+        });
+    }
     let dashboard = site.join(LATE_GROUP, "dashboard", "latest", true)?;
     site.subscribe(&dashboard)?;
     let at_end = groups::at_end(ctx, &dashboard).await?;
@@ -1532,6 +1561,7 @@ async fn read_dead_letters(reader: &StreamConsumer, count: usize) -> Result<Vec<
                 .unwrap_or_default()
         };
         out.push(DeadLetter {
+            offset: m.offset(),
             key: m
                 .key()
                 .map(|k| String::from_utf8_lossy(k).into_owned())

@@ -27,6 +27,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset};
 
+use crate::kit::timeline::TopicPartition;
 use crate::kit::{Event, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr, tr_static};
@@ -549,19 +550,26 @@ async fn session<T>(
     // Held for the stage: if the group never forms, closing it does not
     // hold up the explanation (see `kit::closing`).
     let consumer = ctx.hold(consumer);
+    // The group's one member, named after its group.
+    let member = logical_group.to_string();
+    ctx.record(Event::MemberJoined {
+        group: logical_group.to_string(),
+        member: member.clone(),
+    });
     let mut received = Vec::new();
     let mut reads = Vec::new();
     while received.len() < expected {
         let message = next_record(ctx, &consumer, logical_group, received.len(), expected).await?;
         reads.push(Event::Read {
             group: Some(logical_group.to_string()),
-            member: None,
+            member: Some(member.clone()),
             topic: ctx.logical(topic).to_string(),
             partition: message.partition(),
             offset: message.offset(),
             key: message
                 .key()
                 .map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: None,
         });
         received.push(keep(&message)?);
     }
@@ -572,6 +580,23 @@ async fn session<T>(
     reads.sort_by_key(|e| match e {
         Event::Read { partition, .. } => *partition,
         _ => 0,
+    });
+    // The partitions the group gave it, as its assignment shows them once
+    // it has read everything (before the reads, as it got them first).
+    let mut partitions: Vec<TopicPartition> = consumer
+        .assignment()?
+        .elements()
+        .iter()
+        .map(|e| TopicPartition {
+            topic: ctx.logical(e.topic()).to_string(),
+            partition: e.partition(),
+        })
+        .collect();
+    partitions.sort();
+    ctx.record(Event::Assigned {
+        group: logical_group.to_string(),
+        member: member.clone(),
+        partitions,
     });
     for read in reads {
         ctx.record(read);
@@ -599,6 +624,11 @@ async fn session<T>(
             offset,
         });
     }
+    // It stops: closed when the stage lets go of it, it leaves the group.
+    ctx.record(Event::MemberLeft {
+        group: logical_group.to_string(),
+        member,
+    });
     Ok(received)
 }
 

@@ -33,6 +33,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, Producer};
 
+use crate::kit::timeline::TopicPartition;
 use crate::kit::{Event, Stage, GROUP_WAIT};
 use crate::workshop::MachineCommand;
 use crate::{say, tr};
@@ -182,6 +183,7 @@ async fn without_idempotence(
     // Every broker answers 50 ms late, so the three requests are in
     // flight together; and the first Produce request is refused.
     program::inject_retriable_error(mock, BROKER_RTT)?;
+    refusals(ctx, 0);
     say!(
         ctx,
         "Fault: every broker answers {} ms late, and the first Produce request\n\
@@ -280,7 +282,22 @@ fn script_refusals(
          {behind} in flight behind it."
     );
     say!(ctx, "");
-    program::script_idempotent_refusals(mock, BROKER_RTT, behind)
+    program::script_idempotent_refusals(mock, BROKER_RTT, behind)?;
+    refusals(ctx, behind);
+    Ok(())
+}
+
+/// Record the refusals the lesson asked of the embedded cluster: the first
+/// Produce request refused with NOT_ENOUGH_REPLICAS, and the `behind` after
+/// it with OUT_OF_ORDER_SEQUENCE_NUMBER. (The 50 ms every broker answers
+/// late is a time: not in the timeline.)
+fn refusals(ctx: &Stage, behind: usize) {
+    let mut errors = vec!["NOT_ENOUGH_REPLICAS".to_string()];
+    errors.extend(vec!["OUT_OF_ORDER_SEQUENCE_NUMBER".to_string(); behind]);
+    ctx.record(Event::RequestsRefused {
+        request: "Produce".to_string(),
+        errors,
+    });
 }
 
 /// What the idempotent run's log shows, and what it does not: on a real
@@ -446,6 +463,7 @@ fn read_back(ctx: &Stage, topic: &str, deliveries: Vec<(MachineCommand, i32, i64
             partition,
             offset: offset as i64,
             key: Some(cmd.lot.clone()),
+            value: None,
         });
     }
     Ok(Run { deliveries, log })
@@ -539,6 +557,25 @@ async fn controller(
     let mut first = true;
     loop {
         let msg = next_command(ctx, &consumer, first).await?;
+        if first {
+            // The partitions the group gave this session, as its consumer
+            // holds them now that a command came.
+            let mut partitions: Vec<TopicPartition> = consumer
+                .assignment()?
+                .elements()
+                .iter()
+                .map(|e| TopicPartition {
+                    topic: ctx.logical(e.topic()).to_string(),
+                    partition: e.partition(),
+                })
+                .collect();
+            partitions.sort();
+            ctx.record(Event::Assigned {
+                group: GROUP.to_string(),
+                member: MEMBER.to_string(),
+                partitions,
+            });
+        }
         if let (Some(at), true) = (resume_at, first) {
             resumed_at(ctx, at, msg.offset());
         }
@@ -550,10 +587,24 @@ async fn controller(
             partition: msg.partition(),
             offset: msg.offset(),
             key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: None,
         });
         // 1. Do the work; 2. only then commit (or crash in between).
         let (cmd, outcome) = program::process(workshop, &msg)
             .with_context(|| tr!("decoding the record at offset {}", msg.offset()))?;
+        ctx.record(Event::Processed {
+            group: GROUP.to_string(),
+            member: Some(MEMBER.to_string()),
+            topic: ctx.logical(topic).to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: Some(cmd.lot.clone()),
+            outcome: match outcome {
+                Outcome::Done => "done",
+                Outcome::AlreadyDone => "already_done",
+            }
+            .to_string(),
+        });
         let done = match outcome {
             Outcome::Done => tr!("done"),
             Outcome::AlreadyDone => tr!("{} already did it: skipped", cmd.machine),

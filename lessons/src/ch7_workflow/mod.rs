@@ -42,6 +42,7 @@ use tokio::time::{sleep, timeout_at, Instant};
 
 use crate::ch6_order::{Outcome, Workshop};
 use crate::i18n;
+use crate::kit::timeline::TopicPartition;
 use crate::kit::{Event, Held, Stage, GROUP_WAIT};
 use crate::workshop::{MachineCommand, STEPS};
 use crate::{say, tr, tr_static, trn};
@@ -97,8 +98,10 @@ struct Plant {
     handled: [usize; 3],
     /// Per machine: the offsets of its topic it read, in the order read.
     read: [Vec<i64>; 3],
-    /// Per machine: the group has given its consumer the partition.
+    /// Per machine: the group has given its consumer the partition; what
+    /// it was given, as the consumer's assignment first showed it.
     ready: [bool; 3],
+    assigned: [Vec<TopicPartition>; 3],
     /// Per machine: the lesson wants it busy; it is busy (takes no command).
     hold: [bool; 3],
     held: [bool; 3],
@@ -242,7 +245,19 @@ async fn machines_ready(site: Site<'_>) -> Result<()> {
     loop {
         let ready = site.plant.borrow().ready;
         match ready.iter().position(|r| !r) {
-            None => return Ok(()),
+            None => {
+                // Each machine's partitions, in machine order (they came
+                // in any order).
+                for k in 0..STEPS.len() {
+                    let partitions = site.plant.borrow().assigned[k].clone();
+                    site.ctx.record(Event::Assigned {
+                        group: machine_group(k),
+                        member: machine_group(k),
+                        partitions,
+                    });
+                }
+                return Ok(());
+            }
             Some(k) if Instant::now() > deadline => {
                 return Err(site.ctx.no_partitions(&machine_group(k), GROUP_WAIT))
             }
@@ -304,7 +319,8 @@ async fn plan_all_at_once(site: Site<'_>) -> Result<()> {
     }
     for (cmd, delivery) in pending {
         let at = await_delivery(delivery).await?;
-        delivered(site.ctx, &command_topics[cmd.step as usize - 1], &cmd, at);
+        let topic = &command_topics[cmd.step as usize - 1];
+        delivered(site.ctx, topic, &cmd, at, "planner");
     }
     for (k, hold_after) in [(2, [true, false, false]), (1, [false; 3]), (0, [false; 3])] {
         let what = tr!("{} to run its commands", STEPS[k].0);
@@ -374,7 +390,7 @@ async fn status_events(site: Site<'_>, workflow_consumer: Held<StreamConsumer>) 
         let delivery = send_command(site.producer, &site.topics.commands[0], &cmd)?;
         site.plant.borrow_mut().sent[0] += 1;
         let at = await_delivery(delivery).await?;
-        delivered(ctx, &site.topics.commands[0], &cmd, at);
+        delivered(ctx, &site.topics.commands[0], &cmd, at, WORKFLOW_GROUP);
     }
     say!(
         ctx,
@@ -439,8 +455,12 @@ async fn machine(
             // Every few milliseconds, see whether the machine is ready, and
             // whether the lesson wants it busy.
             _ = sleep(Duration::from_millis(2)) => {
-                let assigned = consumer.assignment()?.count() > 0;
+                let assignment = consumer.assignment()?;
+                let assigned = assignment.count() > 0;
                 let mut p = plant.borrow_mut();
+                if assigned && !p.ready[k] {
+                    p.assigned[k] = partitions(ctx, &assignment);
+                }
                 p.ready[k] = assigned;
                 p.held[k] = p.hold[k];
                 continue;
@@ -449,26 +469,52 @@ async fn machine(
         };
         let cmd: MachineCommand = decode(&msg)?;
         let publish = plant.borrow().publish_status;
-        if !publish {
-            // The naive plant: what each machine reads is the same every
-            // run (the lesson holds the machines back in a fixed order).
-            // With status events, machines interleave as they please.
-            ctx.record(Event::Read {
-                group: Some(machine_group(k)),
-                member: None,
-                topic: ctx.logical(&topics.commands[k]).to_string(),
-                partition: msg.partition(),
-                offset: msg.offset(),
-                key: Some(cmd.lot.clone()),
-            });
-        }
+        // In the naive plant, what each machine reads is the same every run
+        // (the lesson holds the machines back in a fixed order); with status
+        // events, machines interleave as they please, and the tests compare
+        // that part of the timeline as such.
+        let group = machine_group(k);
+        let topic = ctx.logical(&topics.commands[k]).to_string();
+        ctx.record(Event::Read {
+            group: Some(group.clone()),
+            member: Some(group.clone()),
+            topic: topic.clone(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: Some(cmd.lot.clone()),
+            value: None,
+        });
         // 1. Do the work (or skip it: the machine remembers what it did).
         let outcome = plant.borrow_mut().workshop.execute(&cmd);
-        // 2. Say it is done; 3. only then commit the command.
+        ctx.record(Event::Processed {
+            group: group.clone(),
+            member: Some(group.clone()),
+            topic,
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: Some(cmd.lot.clone()),
+            outcome: match outcome {
+                Outcome::Done => "done",
+                Outcome::AlreadyDone => "already_done",
+            }
+            .to_string(),
+        });
+        // 2. Say it is done; 3. only then commit the command (its commit is
+        // asynchronous: unconfirmed, so not in the timeline).
         let report_to = publish.then_some(status_topic.as_str());
-        program::finish_command(&consumer, producer, report_to, &msg, &cmd)
+        let reported = program::finish_command(&consumer, producer, report_to, &msg, &cmd)
             .await
             .context(tr!("publishing a status event"))?;
+        if let Some((partition, offset)) = reported {
+            ctx.record(Event::Delivered {
+                topic: STATUS_TOPIC.to_string(),
+                partition,
+                offset,
+                key: Some(cmd.lot.clone()),
+                value: Some(format!("{} {} done", cmd.lot, cmd.machine)),
+                producer: Some(group),
+            });
+        }
         let mut p = plant.borrow_mut();
         if publish {
             p.published += 1;
@@ -529,23 +575,49 @@ async fn workflow(
         deadline.get_or_insert(Instant::now() + WAIT);
         let status: MachineStatus = decode(&msg)?;
         if first {
-            // The session's first event is the same every run (the one the
-            // first session crashed on); the rest interleave lots at random.
-            ctx.record(Event::Read {
-                group: Some(WORKFLOW_GROUP.to_string()),
-                member: Some(WORKFLOW_GROUP.to_string()),
-                topic: STATUS_TOPIC.to_string(),
-                partition: msg.partition(),
-                offset: msg.offset(),
-                key: Some(status.lot.clone()),
+            // The partition the group gave this session, as its consumer
+            // holds it now that an event came.
+            ctx.record(Event::Assigned {
+                group: WORKFLOW_GROUP.to_string(),
+                member: WORKFLOW_GROUP.to_string(),
+                partitions: partitions(ctx, &consumer.assignment()?),
             });
         }
-        let action = program::act_on(producer, command_topics, &mut acted, &status)
+        // The session's first event is the same every run (the one the
+        // first session crashed on); the rest interleave lots at random.
+        ctx.record(Event::Read {
+            group: Some(WORKFLOW_GROUP.to_string()),
+            member: Some(WORKFLOW_GROUP.to_string()),
+            topic: STATUS_TOPIC.to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: Some(status.lot.clone()),
+            value: None,
+        });
+        let (action, stored) = program::act_on(producer, command_topics, &mut acted, &status)
             .await
             .context(tr!("delivering a command"))?;
         if let Action::Sent(next) = &action {
             plant.borrow_mut().sent[next.step as usize - 1] += 1;
+            if let Some(at) = stored {
+                let topic = &command_topics[next.step as usize - 1];
+                delivered(ctx, topic, next, at, WORKFLOW_GROUP);
+            }
         }
+        ctx.record(Event::Processed {
+            group: WORKFLOW_GROUP.to_string(),
+            member: Some(WORKFLOW_GROUP.to_string()),
+            topic: STATUS_TOPIC.to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: Some(status.lot.clone()),
+            outcome: match &action {
+                Action::Sent(_) => "sent_next",
+                Action::IgnoredDuplicate => "ignored_repeat",
+                Action::Finished => "finished",
+            }
+            .to_string(),
+        });
         if action == Action::Finished {
             plant.borrow_mut().finished.insert(status.lot.clone());
         }
@@ -573,19 +645,20 @@ async fn workflow(
             restarted_at(ctx, &plant.borrow(), msg.offset());
         }
         // Only now is the status event dealt with: commit it.
+        // The commit is synchronous: once it returns, the coordinator holds it.
         program::commit_event(&consumer, &msg).context(tr!("committing"))?;
+        ctx.record(Event::Committed {
+            group: WORKFLOW_GROUP.to_string(),
+            member: Some(WORKFLOW_GROUP.to_string()),
+            topic: STATUS_TOPIC.to_string(),
+            partition: msg.partition(),
+            offset: msg.offset() + 1,
+        });
         let mut p = plant.borrow_mut();
         p.handled_events.push(handled);
         p.status_position = msg.offset() + 1;
         if p.quiet() {
             // The last commit: every status event published, dealt with.
-            ctx.record(Event::Committed {
-                group: WORKFLOW_GROUP.to_string(),
-                member: Some(WORKFLOW_GROUP.to_string()),
-                topic: STATUS_TOPIC.to_string(),
-                partition: msg.partition(),
-                offset: msg.offset() + 1,
-            });
             return Ok(());
         }
     }
@@ -769,16 +842,37 @@ fn joined(ctx: &Stage, group: &str) {
     });
 }
 
-/// Record a command's delivery.
-fn delivered(ctx: &Stage, topic: &str, cmd: &MachineCommand, (partition, offset): (i32, i64)) {
+/// Record a command's delivery, and who sent it (the naive `planner`, or
+/// the `workflow`).
+fn delivered(
+    ctx: &Stage,
+    topic: &str,
+    cmd: &MachineCommand,
+    (partition, offset): (i32, i64),
+    producer: &str,
+) {
     ctx.record(Event::Delivered {
         topic: ctx.logical(topic).to_string(),
         partition,
         offset,
         key: Some(cmd.lot.clone()),
         value: Some(cmd.label()),
-        producer: None,
+        producer: Some(producer.to_string()),
     });
+}
+
+/// A consumer's assignment, under the topics' logical names.
+fn partitions(ctx: &Stage, assignment: &rdkafka::TopicPartitionList) -> Vec<TopicPartition> {
+    let mut partitions: Vec<TopicPartition> = assignment
+        .elements()
+        .iter()
+        .map(|e| TopicPartition {
+            topic: ctx.logical(e.topic()).to_string(),
+            partition: e.partition(),
+        })
+        .collect();
+    partitions.sort();
+    partitions
 }
 
 /// Wait (bounded) until `done` holds of the plant.

@@ -133,16 +133,17 @@ pub async fn finish_command(
     status_topic: Option<&str>,
     message: &BorrowedMessage<'_>,
     cmd: &MachineCommand,
-) -> Result<()> {
+) -> Result<Option<(i32, i64)>> {
     // Say it is done, also when it was done before: the first report may
     // have been lost in a crash, and the workflow ignores repeats.
+    let mut reported = None;
     if let Some(status_topic) = status_topic {
-        publish_status(producer, status_topic, cmd, true).await?;
+        reported = Some(publish_status(producer, status_topic, cmd, true).await?);
     }
     // Only then commit the command.
     consumer.store_offset_from_message(message)?;
     consumer.commit_consumer_state(CommitMode::Async)?;
-    Ok(())
+    Ok(reported)
 }
 // ANCHOR_END: machine
 
@@ -165,7 +166,8 @@ pub async fn act_on(
     command_topics: &[String],
     acted: &mut BTreeSet<(String, u32)>,
     status: &MachineStatus,
-) -> Result<Action> {
+) -> Result<(Action, Option<(i32, i64)>)> {
+    let mut stored = None;
     let action = if !acted.insert((status.lot.clone(), status.step)) {
         Action::IgnoredDuplicate
     } else if status.step as usize == STEPS.len() {
@@ -176,10 +178,10 @@ pub async fn act_on(
         let next = MachineCommand::step(&status.lot, status.step + 1);
         let k = next.step as usize - 1;
         let delivery = send_command(producer, &command_topics[k], &next)?;
-        await_delivery(delivery).await?;
+        stored = Some(await_delivery(delivery).await?);
         Action::Sent(next)
     };
-    Ok(action)
+    Ok((action, stored))
 }
 // ANCHOR_END: workflow
 

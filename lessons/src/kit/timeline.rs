@@ -3,10 +3,12 @@
 //! The stage of each chapter records an [`Event`] for everything the lesson
 //! saw happen: a topic created (with its leaders, replicas and in-sync
 //! replicas), a record delivered (its partition and offset), a member of a
-//! group given partitions or losing them, a record read, an offset
-//! committed, a record dead-lettered, a member crashing, lag measured, a
-//! write refused. Every field comes from what a client was told by the
-//! cluster, never from what the lesson expected.
+//! group given partitions or losing them, a record read, what the
+//! application did with it, an offset committed, a record dead-lettered, a
+//! member crashing, lag measured, a write refused, the refusals the lesson
+//! asked of the embedded cluster. Enough to draw everything the lesson did
+//! (the book's picture replays it). Every field comes from what a client
+//! was told by the cluster, never from what the lesson expected.
 //!
 //! `course lesson N --events FILE` writes it as JSON Lines, one [`Entry`]
 //! per line; the tests compare it, as they compare the text, with a
@@ -16,7 +18,10 @@
 //! Names are logical (`machine-commands`, not the run's actual
 //! `machine-commands-<time>-<pid>` on a real cluster), and nothing in an
 //! event is a time or a random id: a run on the embedded cluster gives the
-//! same timeline every time.
+//! same timeline every time, but for what the cluster draws at random
+//! (lesson 2's keyless partitions; how lesson 7's machines and workflow
+//! interleave), which the tests compare as such. New kinds go at the end
+//! of [`Event`], and in MAINTAINING.md's table.
 
 use serde::Serialize;
 
@@ -123,7 +128,8 @@ pub enum Event {
         partitions: Vec<TopicPartition>,
     },
     /// A consumer read a record. `group` and `member` are absent for a
-    /// reader outside any group.
+    /// reader outside any group; `value` is there where the lesson shows
+    /// the values it read (lesson 3: which records reached the log).
     Read {
         #[serde(skip_serializing_if = "Option::is_none")]
         group: Option<String>,
@@ -133,6 +139,8 @@ pub enum Event {
         partition: i32,
         offset: i64,
         key: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
     },
     /// A group's committed offset for a partition: the next record the
     /// group will read there after a restart.
@@ -174,6 +182,30 @@ pub enum Event {
     BrokerDown { broker: i32 },
     /// A broker was started again.
     BrokerUp { broker: i32 },
+    /// The lesson told the embedded cluster to answer the next requests of
+    /// kind `request` (`Produce`...) with `errors`, one per request, in
+    /// order, instead of handling them (what the clients saw of it is in
+    /// their own events: deliveries after retries, writes refused, records
+    /// lost).
+    RequestsRefused {
+        request: String,
+        errors: Vec<String>,
+    },
+    /// The application acted on a record it had read: `outcome` says how,
+    /// as the lesson observed it (`done`: a machine did the work;
+    /// `already_done`: it remembered doing it and skipped it; `sent_next`:
+    /// the workflow sent the next step's command; `ignored_repeat`: it had
+    /// acted on this status already; `finished`: the lot's last step).
+    Processed {
+        group: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        member: Option<String>,
+        topic: String,
+        partition: i32,
+        offset: i64,
+        key: Option<String>,
+        outcome: String,
+    },
 }
 
 /// The timeline as JSON Lines: one entry per line.

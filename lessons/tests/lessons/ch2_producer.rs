@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kafka_course::ch2_producer::{
-    self, COMPARED_KEYS, LOTS, PARTITIONS, ROUTING_TOPIC, ROUTING_TOPIC_4, SPREAD_RECORDS, TOPIC,
+    self, COMPARED_KEYS, LOTS, PARTITIONS, ROUTING_TOPIC, ROUTING_TOPIC_4, SPREAD_RECORDS,
+    STICKY_RECORDS, TOPIC,
 };
 use kafka_course::kit::{Event, Stage};
 use kafka_course::workshop::MachineCommand;
@@ -182,11 +183,44 @@ fn timeline(ctx: &Stage, report: &ch2_producer::Report) {
         ]
     );
 
-    // Every delivery, in order: the keyed commands, then the routing table
-    // (per key: the default producer, the Java-like one, the default one
-    // on 4 partitions). Keyless records have random partitions: not there.
+    // The keyless records, in send order: as many per partition as the
+    // report counted, in each partition at consecutive offsets.
+    let keyless: Vec<(Option<String>, i32, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delivered {
+                topic,
+                producer,
+                partition,
+                offset,
+                key: None,
+                ..
+            } if topic == ch2_producer::KEYLESS_TOPIC => {
+                Some((producer.clone(), *partition, *offset))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keyless.len(), STICKY_RECORDS + SPREAD_RECORDS);
+    let mut spread = BTreeMap::new();
+    for (_, partition, _) in &keyless[STICKY_RECORDS..] {
+        *spread.entry(*partition).or_insert(0) += 1;
+    }
+    assert_eq!(spread, report.spread);
+    let sticky: std::collections::BTreeSet<i32> =
+        keyless[..STICKY_RECORDS].iter().map(|k| k.1).collect();
+    assert_eq!(sticky, report.sticky_partitions);
+    for p in 0..PARTITIONS {
+        let offsets: Vec<i64> = keyless.iter().filter(|k| k.1 == p).map(|k| k.2).collect();
+        assert_eq!(offsets, (0..offsets.len() as i64).collect::<Vec<_>>());
+    }
+
+    // Every keyed delivery, in order: the keyed commands, then the routing
+    // table (per key: the default producer, the Java-like one, the default
+    // one on 4 partitions).
     let delivered: Vec<(String, Option<String>, i32, i64)> = events
         .iter()
+        .filter(|e| !matches!(e, Event::Delivered { key: None, .. }))
         .filter_map(|e| match e {
             Event::Delivered {
                 topic,

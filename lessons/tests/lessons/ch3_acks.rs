@@ -255,7 +255,67 @@ fn timeline(ctx: &Stage, report: &ch3_acks::Report) {
             panic!("{topic}: one watermarks event, not {watermarks:?}");
         };
         assert_eq!(read, (low..high).collect::<Vec<_>>(), "{topic}");
+        // And what each record read back holds: the log, in order.
+        let values: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Read {
+                    topic: t, value, ..
+                } if *t == topic => value.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(values, run.log, "{topic}");
     }
+
+    // The timing part: every record each producer sent, with its report;
+    // on the embedded cluster, the high watermark after each producer's
+    // sends counts them all (a real cluster's moves when followers have
+    // copied the records; Tansu's counts differently).
+    let embedded = ctx.is_embedded();
+    let mut sent = 0;
+    let mut per_producer = HashMap::new();
+    for e in &events {
+        match e {
+            Event::Delivered {
+                topic,
+                offset,
+                producer,
+                ..
+            } if topic == ch3_acks::LATENCY_TOPIC => {
+                sent += 1;
+                let producer = producer.clone().expect("a producer");
+                if producer == "acks=0" {
+                    assert_eq!(*offset, -1001, "acks=0 never learns the offset");
+                } else if embedded {
+                    assert_eq!(*offset, sent - 1, "{producer}: in send order");
+                }
+                *per_producer.entry(producer).or_insert(0) += 1;
+            }
+            Event::Watermarks { topic, high, .. }
+                if embedded && topic == ch3_acks::LATENCY_TOPIC =>
+            {
+                assert_eq!(*high, sent, "every record sent is in the log");
+            }
+            _ => {}
+        }
+    }
+    let samples = 1 + ch3_acks::SAMPLES;
+    assert_eq!(per_producer["acks=0"], samples);
+    assert_eq!(per_producer["acks=1"], samples);
+    assert_eq!(per_producer["acks=all"], samples + ch3_acks::RECORDS);
+
+    // The refusals the lesson asked of the embedded cluster, one per run.
+    let refusals = events
+        .iter()
+        .filter(|e| matches!(e, Event::RequestsRefused { errors, .. } if errors.len() == ch3_acks::FAULTS))
+        .count();
+    let expected = if report.faults > 0 {
+        report.runs.len()
+    } else {
+        0
+    };
+    assert_eq!(refusals, expected);
 }
 
 /// Every value in partition 0 of each of `topics`, read with the kit's

@@ -217,6 +217,49 @@ pub fn timeline(ctx: &Stage, report: &ch4_consumer::Report) {
         .filter(|e| matches!(e, Event::MemberCrashed { group, member } if group == GROUP && member == "member-a"))
         .count();
     assert_eq!(crashed, 1);
+
+    // The dead-letter topic, read back: each record where the reader found
+    // it, and its watermarks; the dashboard's watermarks when it joined.
+    let mut dlt_read: Vec<(i64, Option<String>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Read {
+                topic,
+                offset,
+                key,
+                group: None,
+                ..
+            } if topic == ch4_consumer::DLT => Some((*offset, key.clone())),
+            _ => None,
+        })
+        .collect();
+    dlt_read.sort();
+    let mut dead_letters: Vec<(i64, Option<String>)> = report
+        .dead_letters
+        .iter()
+        .map(|d| (d.offset, Some(d.key.clone())))
+        .collect();
+    dead_letters.sort();
+    assert_eq!(dlt_read, dead_letters);
+    let highs: Vec<(i32, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Watermarks {
+                topic,
+                partition,
+                high,
+                ..
+            } if topic == ch4_consumer::TOPIC => Some((*partition, *high)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(i32, i64)> = report
+        .late
+        .high_watermarks
+        .iter()
+        .map(|(p, h)| (*p, *h))
+        .collect();
+    assert_eq!(highs, expected);
 }
 
 /// What chapter 4 claims, checked on what happened, on any cluster.

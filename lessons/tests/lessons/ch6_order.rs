@@ -138,6 +138,38 @@ fn lesson_6_timeline() {
             .collect();
         let received: Vec<i64> = report.received.iter().map(|r| r.offset).collect();
         assert_eq!(read, received);
+        // And what the machines did with each: done, or skipped as a repeat.
+        let processed: Vec<(i64, &str)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Processed {
+                    offset, outcome, ..
+                } => Some((*offset, outcome.as_str())),
+                _ => None,
+            })
+            .collect();
+        let outcomes: Vec<(i64, &str)> = report
+            .received
+            .iter()
+            .map(|r| {
+                let outcome = match r.outcome {
+                    ch6_order::Outcome::Done => "done",
+                    ch6_order::Outcome::AlreadyDone => "already_done",
+                };
+                (r.offset, outcome)
+            })
+            .collect();
+        assert_eq!(processed, outcomes);
+        // The refusals the lesson asked for: one in the first run, one and
+        // the two behind it in the second.
+        let refused: Vec<usize> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::RequestsRefused { errors, .. } => Some(errors.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refused, [1, 3]);
         let committed: Vec<i64> = events
             .iter()
             .filter_map(|e| match e {

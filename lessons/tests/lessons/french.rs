@@ -8,10 +8,20 @@ use std::process::Command;
 
 /// `course --lang fr lesson N`'s standard output, on the embedded cluster.
 fn french_lesson(number: u32) -> String {
+    french_lesson_and_timeline(number).0
+}
+
+/// `course --lang fr lesson N --events FILE`: its standard output, and the
+/// timeline it wrote (JSON Lines), on the embedded cluster.
+fn french_lesson_and_timeline(number: u32) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("course-fr-{}-{number}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let events = dir.join("events.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_course"))
         .env_remove("KAFKA_BOOTSTRAP_SERVERS")
         .env_remove("COURSE_LANG")
-        .args(["--lang", "fr", "lesson", &number.to_string()])
+        .args(["--lang", "fr", "lesson", &number.to_string(), "--events"])
+        .arg(&events)
         .output()
         .expect("running course");
     assert!(
@@ -19,12 +29,21 @@ fn french_lesson(number: u32) -> String {
         "lesson {number} in French failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    let timeline = std::fs::read_to_string(&events).expect("the timeline was written");
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        String::from_utf8(out.stdout).expect("UTF-8 output"),
+        timeline,
+    )
 }
 
+/// The French text, against the snapshot the French chapter includes, and
+/// the French run's timeline, against the one its picture replays: the
+/// same events as the English run's, `line` counting the French lines and
+/// section titles in French.
 fn assert_french_output(number: u32) {
     let slug = kafka_course::lesson(number).unwrap().slug;
-    let text = french_lesson(number);
+    let (text, timeline) = french_lesson_and_timeline(number);
     insta::with_settings!({
         snapshot_path => "../snapshots/fr",
         prepend_module_to_snapshot => false,
@@ -32,6 +51,28 @@ fn assert_french_output(number: u32) {
     }, {
         insta::assert_snapshot!(slug, text);
     });
+    every_section_line_is_its_blank_line(&text, &timeline);
+    crate::common::assert_events("fr", slug, &timeline);
+}
+
+/// Each `section` event's `line` is the blank line just before its title,
+/// in the French text: `line` counts the lines the French run printed.
+fn every_section_line_is_its_blank_line(text: &str, timeline: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    for event in timeline.lines() {
+        let event: serde_json::Value = serde_json::from_str(event).expect("JSON");
+        if event["kind"] != "section" {
+            continue;
+        }
+        let line = event["line"].as_u64().expect("line") as usize;
+        let title = event["title"].as_str().expect("title");
+        assert_eq!(lines.get(line), Some(&""), "{event}");
+        assert_eq!(
+            lines.get(line + 1).copied(),
+            Some(format!("== {title} ==").as_str()),
+            "{event}"
+        );
+    }
 }
 
 #[test]
