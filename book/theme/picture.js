@@ -62,7 +62,7 @@ function tag(name, attrs, inner) {
 const txt = (x, y, cls, s, anchor) => tag("text", { x, y, class: cls, "text-anchor": anchor }, esc(s));
 const title = (s) => tag("title", {}, esc(s));
 
-// ---- The state: the events folded in order --------------------------
+// ---- The state: the events folded in order
 
 const emptyState = () => ({ brokers: new Map(), topics: new Map(), producers: new Map(), groups: new Map(), revokedFrom: new Map(), section: null, cur: null });
 function get(map, key, make) {
@@ -209,7 +209,7 @@ function fold(events, upto) {
   return s;
 }
 
-// ---- Words ------------------------------------------------------------
+// ---- Words
 
 const groupName = (g) => g || L("reader outside any group");
 const producerName = (p) => p || L("producer");
@@ -283,7 +283,7 @@ function summarize(s) {
   return out.join(" ");
 }
 
-// ---- Drawing: the panels (cluster, producers, groups) in HTML ---------
+// ---- Drawing: the panels (cluster, producers, groups) in HTML
 
 const cls = (...names) => names.filter(Boolean).join(" ");
 const box = (c, head, inner, attrs) => tag("div", Object.assign({ class: "cp-box " + c }, attrs), tag("div", { class: "cp-box-title" }, esc(head)) + inner);
@@ -333,7 +333,7 @@ function panels(s) {
   return out.join("");
 }
 
-// ---- Drawing: the logs in SVG -----------------------------------------
+// ---- Drawing: the logs in SVG
 
 // Geometry, in SVG pixels. The SVG scales down to the page's width (and
 // scrolls below 80 %): a 12-record log stays readable.
@@ -540,7 +540,7 @@ function legend(s) {
     .join("");
 }
 
-// ---- The replay -------------------------------------------------------
+// ---- The replay
 
 const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 const SPEEDS = [1, 2, 4];
@@ -624,6 +624,7 @@ function mount(figure, events, opts) {
     clearTimeout(timer);
     timer = null;
     play.textContent = L("▶ Play");
+    $(".cp-event").setAttribute("aria-live", "polite"); // steps are announced; a replay playing is not
   }
   function tick() {
     if (at >= shown.length - 1) return stop();
@@ -636,6 +637,7 @@ function mount(figure, events, opts) {
     if (timer) return stop();
     if (at >= shown.length - 1) goto(-1);
     play.textContent = L("❚❚ Pause");
+    $(".cp-event").setAttribute("aria-live", "off");
     timer = setTimeout(tick, 250);
   });
   on($("[data-replay]"), "click", () => {
@@ -700,7 +702,7 @@ function mount(figure, events, opts) {
 
 window.CoursePicture = { mount, fold };
 
-// ---- On a chapter page ------------------------------------------------
+// ---- On a chapter page
 
 const page = /(?:^|\/)(ch(\d+)_[^/]*)\.html$/.exec(location.pathname);
 const main = document.querySelector("main");
