@@ -12,11 +12,12 @@
 // event), "course:run-end" on `document`; the picture clears, draws each
 // event as it comes, keeps the last frame; Replay brings the built run back.
 //
-// The contract the tests and assistive tools rely on:
+// The contract (tests, assistive tools):
 // - <figure class="course-picture" data-chapter="chN_x" data-state data-seq>
 //   before the lesson's output (<pre> "Lesson N:") and course.js's Run box;
 //   data-state: "replay" (the built run), "live" (a run going on), "done"
-//   (a live run ended); data-seq: the last event drawn (-1: none).
+//   (a live run ended); data-seq: the last event drawn (-1: none);
+//   data-load-ms: from this script's start to the first frame.
 // - a record: data-topic, data-partition, data-offset, data-key ("": no
 //   key), data-deleted="true" below the low watermark. Only records have
 //   data-offset; a dead letter's copy is a record of the dead-letter topic.
@@ -36,9 +37,9 @@
 // Ln(n, "one", "other"), "one" for n = 1 in English, 0 or 1 in French.
 //
 // A page opens on the END of the run; Play replays it. With
-// prefers-reduced-motion nothing moves: a step redraws. The text output
-// stays the reference: the event's line is highlighted in it, and the
-// figcaption says the state in words. (Body not indented: size.)
+// prefers-reduced-motion nothing moves. The text output stays the
+// reference: the event's line is highlighted in it; the figcaption says
+// the state in words.
 (function () {
 "use strict";
 
@@ -79,7 +80,7 @@ const pos = (g, t, p) => get(g.pos, t + ":" + p, () => ({ first: null, read: nul
 const producer = (s, name) => get(s.producers, name || "", () => ({ name: name || "", delivered: 0, unknown: 0, refused: 0, reason: null }));
 const tpKey = (tp) => tp.topic + ":" + tp.partition;
 
-// One event changes the state: the only place where the picture learns.
+// One event changes the state: the one place the picture learns.
 function apply(s, e) {
   s.cur = e;
   const g = e.group !== undefined || e.kind === "read" ? group(s, e.group) : null;
@@ -445,7 +446,7 @@ function drawLogs(s, opts) {
     out.push(tag("g", { class: cls("cp-topic", (e.kind === "topic_created" || e.kind === "partitions") && e.topic === t.name && "cp-cur") },
       tag("rect", { class: "cp-topic-bg", x: 0, y, width, height: 24, rx: 4 }) + txt(8, y + 17, "cp-topic-name", L("topic {topic}", { topic: t.name })) + txt(width - 8, y + 17, "cp-topic-note", note, "end")));
     y += 32;
-    // Several producers wrote here: their records' borders differ.
+    // Several producers here: their records' borders differ.
     const writers = new Set();
     parts.forEach((p) => p.recs.forEach((r) => r.producer !== undefined && writers.add(r.producer)));
     for (const p of parts) {
@@ -624,7 +625,7 @@ function mount(figure, events, opts) {
     clearTimeout(timer);
     timer = null;
     play.textContent = L("▶ Play");
-    $(".cp-event").setAttribute("aria-live", "polite"); // steps are announced; a replay playing is not
+    $(".cp-event").setAttribute("aria-live", "polite"); // steps, not a replay playing
   }
   function tick() {
     if (at >= shown.length - 1) return stop();
@@ -704,6 +705,7 @@ window.CoursePicture = { mount, fold };
 
 // ---- On a chapter page
 
+const t0 = performance.now();
 const page = /(?:^|\/)(ch(\d+)_[^/]*)\.html$/.exec(location.pathname);
 const main = document.querySelector("main");
 if (!page || !main) return;
@@ -757,6 +759,7 @@ load("timelines/labels.js", () =>
     const embedded = /embedded cluster|cluster embarqué/.test(snapshot.textContent);
     const note = L("Recorded on the embedded cluster, as the output below: its followers are names in the metadata, without logs, so each partition's log is drawn once, at its leader.");
     picture = mount(figure, events, { lines: wrapLines(snapshot), note: embedded ? note : "" });
+    figure.dataset.loadMs = Math.round(performance.now() - t0); // course bench
     fromHash();
     pending.forEach((f) => f());
     pending = [];
