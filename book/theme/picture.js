@@ -257,12 +257,12 @@ const splitTp = (k) => [k.slice(0, k.lastIndexOf(":")), Number(k.slice(k.lastInd
 const owned = (m) => Array.from(m.owns).sort((a, b) => (splitTp(a)[0] < splitTp(b)[0] ? -1 : splitTp(a)[0] > splitTp(b)[0] ? 1 : splitTp(a)[1] - splitTp(b)[1]));
 const partsText = (keys) => list(keys.map((k) => splitTp(k)[1]));
 const sorted = (t) => values(t.parts).sort((a, b) => a.p - b.p);
-const downList = (s) => values(s.brokers).filter((b) => b.down).map((b) => b.id);
 
 // The text alternative: the state in words.
 function summarize(s) {
   const out = [];
-  if (s.brokers.size) out.push(Ln(s.brokers.size, "{n} broker.", "{n} brokers.") + (downList(s).length ? " " + L("Down: {list}.", { list: list(downList(s)) }) : ""));
+  const down = values(s.brokers).filter((b) => b.down).map((b) => b.id);
+  if (s.brokers.size) out.push(Ln(s.brokers.size, "{n} broker.", "{n} brokers.") + (down.length ? " " + L("Down: {list}.", { list: list(down) }) : ""));
   s.topics.forEach((t) => {
     const rs = sorted(t).map((p) => p.recs.size);
     const n = rs.reduce((a, b) => a + b, 0);
@@ -323,7 +323,7 @@ function panels(s) {
       return chip(["cp-member", "cp-" + m.status, cur && "cp-cur"], { "data-group": g.name, "data-member": m.name, "data-partitions": keys.join(",") }, m.name,
         badge + span(null, keys.length ? L("partitions {list}", { list: partsText(keys) }) : L("no partition")) + (m.reads ? span(null, Ln(m.reads, "{n} read", "{n} reads")) : ""));
     });
-    // A group whose members the lesson does not name: its reads.
+    // Members the lesson does not name: the group's reads.
     let inner = members.length ? members.join("") : tag("div", { class: "cp-muted" }, esc(Ln(g.reads, "{n} record read", "{n} records read")));
     if (g.move) {
       const moves = g.move.moves.map((mv) => L("partition {partition} {from} → {to}", { partition: mv.tp.partition, from: mv.from, to: mv.to }));
