@@ -76,7 +76,12 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = request(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = request(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -104,7 +109,10 @@ fn request(port: u16, method: &str, path: &str, body: Option<Value>) -> Result<V
             let length = head
                 .to_ascii_lowercase()
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|l| l.trim().to_string()))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|l| l.trim().to_string())
+                })
                 .and_then(|l| l.parse::<usize>().ok());
             match length {
                 Some(length) if body.len() >= length => break body[..length].to_string(),
@@ -127,7 +135,10 @@ fn request(port: u16, method: &str, path: &str, body: Option<Value>) -> Result<V
 impl Browser {
     fn start(name: &str, extra: &[&str]) -> Browser {
         for program in [CHROMIUM, CHROMEDRIVER] {
-            assert!(Path::new(program).is_file(), "{program} is missing: {IGNORED}");
+            assert!(
+                Path::new(program).is_file(),
+                "{program} is missing: {IGNORED}"
+            );
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -142,15 +153,26 @@ impl Browser {
             .expect("starting chromedriver");
         let start = Instant::now();
         while request(port, "GET", "/status", None).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = scratch(&format!("chromium-{name}"));
         let _ = std::fs::remove_dir_all(&profile);
         let mut args: Vec<String> = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-extensions", "--hide-scrollbars", "--window-size=1100,1300",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--window-size=1100,1300",
         ]
         .iter()
         .chain(extra)
@@ -161,7 +183,11 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": CHROMIUM, "args": args }
         }}});
-        let mut browser = Browser { driver, port, session: String::new() };
+        let mut browser = Browser {
+            driver,
+            port,
+            session: String::new(),
+        };
         let session = request(port, "POST", "/session", Some(caps)).expect("starting Chromium");
         browser.session = session["sessionId"].as_str().unwrap().to_string();
         browser
@@ -177,7 +203,11 @@ impl Browser {
     }
 
     fn js(&self, script: &str) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({ "script": script, "args": [] })))
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
     }
 
     /// Wait until `script` gives a value `ok` accepts.
@@ -188,7 +218,10 @@ impl Browser {
             if ok(&v) {
                 return v;
             }
-            assert!(start.elapsed() < within, "{script} never satisfied: last {v}");
+            assert!(
+                start.elapsed() < within,
+                "{script} never satisfied: last {v}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -202,7 +235,10 @@ impl Browser {
             "/element",
             Some(json!({ "using": "css selector", "value": "figure.course-picture" })),
         );
-        let id = found["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap().to_string();
+        let id = found["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let png = self.call("GET", &format!("/element/{id}/screenshot"), None);
         let dir = std::env::var_os("COURSE_SCREENSHOTS")
             .map(PathBuf::from)
@@ -221,10 +257,17 @@ fn decode_base64(text: &str) -> Vec<u8> {
         b'/' => 63,
         _ => panic!("not base64: {c}"),
     };
-    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).map(value).collect();
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .map(value)
+        .collect();
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for chunk in digits.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | (d as u32) << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | (d as u32) << (18 - 6 * i));
         out.extend(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
@@ -270,7 +313,10 @@ fn delivered(slug: &str) -> BTreeSet<(String, i64, i64, String)> {
 }
 
 #[test]
-#[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
 fn chapter_1_replayed_from_files_ends_with_its_12_records() {
     let b = Browser::start("picture-ch1", &[]);
     let events = timeline("ch1_cluster");
@@ -279,7 +325,10 @@ fn chapter_1_replayed_from_files_ends_with_its_12_records() {
     // The page opens on the end of the run.
     let seq = b.until(MOUNTED, Duration::from_secs(10), |v| v.is_string());
     assert_eq!(seq, last.to_string());
-    assert_eq!(b.js("return document.querySelector('figure.course-picture').dataset.state"), "replay");
+    assert_eq!(
+        b.js("return document.querySelector('figure.course-picture').dataset.state"),
+        "replay"
+    );
     // Just before the lesson's output (or the box that offers to run it).
     assert_eq!(
         b.js("let n = document.querySelector('figure.course-picture').nextElementSibling; while (n && n.tagName !== 'PRE') n = n.nextElementSibling; return n.textContent.startsWith('Lesson 1: ')"),
@@ -294,30 +343,64 @@ fn chapter_1_replayed_from_files_ends_with_its_12_records() {
 
     // Step back one event, then forward: the state is computed again.
     b.js("document.querySelector('figure.course-picture [data-step=\"-1\"]').click()");
-    assert_eq!(b.js("return document.querySelector('figure.course-picture').dataset.seq"), (last - 1).to_string());
+    assert_eq!(
+        b.js("return document.querySelector('figure.course-picture').dataset.seq"),
+        (last - 1).to_string()
+    );
     b.js("document.querySelector('figure.course-picture [data-step=\"1\"]').click()");
-    assert_eq!(b.js("return document.querySelector('figure.course-picture').dataset.seq"), last.to_string());
+    assert_eq!(
+        b.js("return document.querySelector('figure.course-picture').dataset.seq"),
+        last.to_string()
+    );
 
     // A moment of the run by its link: after event 9, 6 records, and the
     // output's line about event 9 highlighted.
     b.goto(&page_url("ch1_cluster.html#picture-seq=9"));
     b.until(MOUNTED, Duration::from_secs(10), |v| v == "9");
-    b.until("return document.querySelectorAll('figure.course-picture [data-offset]').length", Duration::from_secs(5), |v| v == 6);
+    b.until(
+        "return document.querySelectorAll('figure.course-picture [data-offset]').length",
+        Duration::from_secs(5),
+        |v| v == 6,
+    );
     let line = events[9]["line"].as_u64().unwrap() as usize;
-    let snap = std::fs::read_to_string(course_root().join("lessons/tests/snapshots/ch1_cluster.snap")).unwrap();
-    let text_line = snap.splitn(3, "---\n").nth(2).unwrap().lines().nth(line).unwrap().to_string();
-    assert_eq!(b.js("return document.querySelector('.cp-line-current').textContent.trimEnd()"), text_line.trim_end());
+    let snap =
+        std::fs::read_to_string(course_root().join("lessons/tests/snapshots/ch1_cluster.snap"))
+            .unwrap();
+    let text_line = snap
+        .splitn(3, "---\n")
+        .nth(2)
+        .unwrap()
+        .lines()
+        .nth(line)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        b.js("return document.querySelector('.cp-line-current').textContent.trimEnd()"),
+        text_line.trim_end()
+    );
     b.screenshot_picture("picture-ch1-seq9.png");
 
     // Replay from the start, at 4×: it plays to the end, 12 records again.
     b.js("const f = document.querySelector('figure.course-picture'); f.querySelector('[data-speed]').click(); f.querySelector('[data-speed]').click(); f.querySelector('[data-replay]').click()");
-    assert!(b.js("return Number(document.querySelector('figure.course-picture').dataset.seq)").as_i64().unwrap() < 2);
-    b.until("return document.querySelector('figure.course-picture').dataset.seq", Duration::from_secs(30), |v| v == &Value::String(last.to_string()));
+    assert!(
+        b.js("return Number(document.querySelector('figure.course-picture').dataset.seq)")
+            .as_i64()
+            .unwrap()
+            < 2
+    );
+    b.until(
+        "return document.querySelector('figure.course-picture').dataset.seq",
+        Duration::from_secs(30),
+        |v| v == &Value::String(last.to_string()),
+    );
     assert_eq!(records(&b), want);
 }
 
 #[test]
-#[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
 fn chapter_4_draws_a_live_run_as_its_events_come_then_replays_the_built_one() {
     let b = Browser::start("picture-ch4", &["--force-prefers-reduced-motion"]);
     b.goto(&page_url("ch4_consumer.html"));
@@ -335,10 +418,18 @@ fn chapter_4_draws_a_live_run_as_its_events_come_then_replays_the_built_one() {
          document.dispatchEvent(new CustomEvent('course:run-end', {detail: {chapter: 4, ok: true}}));
          return [start, members, f.dataset.state, f.dataset.seq, !!f.querySelector('button[data-replay]')];",
     );
-    let last = timeline("ch4_consumer").last().unwrap()["seq"].as_i64().unwrap();
+    let last = timeline("ch4_consumer").last().unwrap()["seq"]
+        .as_i64()
+        .unwrap();
     assert_eq!(state[0], json!(["live", "-1", 0]));
     // After the rebalance: two members of group machines, partition 2 moved.
-    assert_eq!(state[1], json!(["member-a=machine-commands:0,machine-commands:1", "member-b=machine-commands:2"]));
+    assert_eq!(
+        state[1],
+        json!([
+            "member-a=machine-commands:0,machine-commands:1",
+            "member-b=machine-commands:2"
+        ])
+    );
     assert_eq!(state[2], "done");
     assert_eq!(state[3], last.to_string());
     assert_eq!(state[4], true);
@@ -346,22 +437,35 @@ fn chapter_4_draws_a_live_run_as_its_events_come_then_replays_the_built_one() {
     let mut committed = std::collections::BTreeMap::new();
     for e in timeline("ch4_consumer") {
         if e["kind"] == "committed" && e["group"] == "machines" {
-            committed.insert(e["partition"].as_i64().unwrap(), e["offset"].as_i64().unwrap());
+            committed.insert(
+                e["partition"].as_i64().unwrap(),
+                e["offset"].as_i64().unwrap(),
+            );
         }
     }
     let drawn = b.js("return Array.from(document.querySelectorAll('figure.course-picture [data-group=machines][data-committed]')).map(c => [Number(c.dataset.partition), Number(c.dataset.committed)])");
-    let drawn: std::collections::BTreeMap<i64, i64> =
-        drawn.as_array().unwrap().iter().map(|c| (c[0].as_i64().unwrap(), c[1].as_i64().unwrap())).collect();
+    let drawn: std::collections::BTreeMap<i64, i64> = drawn
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_i64().unwrap(), c[1].as_i64().unwrap()))
+        .collect();
     assert_eq!(drawn, committed);
     // Replay: back to the built run, from its start.
     b.js("document.querySelector('figure.course-picture [data-replay]').click()");
-    assert_eq!(b.js("return document.querySelector('figure.course-picture').dataset.state"), "replay");
+    assert_eq!(
+        b.js("return document.querySelector('figure.course-picture').dataset.state"),
+        "replay"
+    );
     b.js("document.querySelector('figure.course-picture [data-play]').click()");
     b.screenshot_picture("picture-ch4-live-done.png");
 }
 
 #[test]
-#[cfg_attr(not(any(has_chromium, require_chromium)), ignore = "needs headless Chromium: apt-get install chromium chromium-driver")]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
 fn the_french_page_draws_its_picture() {
     let b = Browser::start("picture-fr", &[]);
     b.goto(&page_url("fr/ch4_consumer.html"));
@@ -379,12 +483,13 @@ fn the_french_page_draws_its_picture() {
 #[test]
 fn every_label_of_the_picture_is_listed_and_the_script_is_small() {
     let script = std::fs::read_to_string(book_root().join("theme/picture.js")).unwrap();
-    let listed: BTreeSet<String> = std::fs::read_to_string(book_root().join("theme/picture-labels.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let listed: BTreeSet<String> =
+        std::fs::read_to_string(book_root().join("theme/picture-labels.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
     let code: String = script
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
@@ -396,7 +501,9 @@ fn every_label_of_the_picture_is_listed_and_the_script_is_small() {
         for (at, _) in code.match_indices(call) {
             // A call, not a longer name nor the function's definition.
             let before = &code[..at];
-            if before.ends_with(|c: char| c.is_alphanumeric() || c == '_') || before.ends_with("function ") {
+            if before.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                || before.ends_with("function ")
+            {
                 continue;
             }
             let mut rest = &code[at + call.len()..];
@@ -417,6 +524,13 @@ fn every_label_of_the_picture_is_listed_and_the_script_is_small() {
             }
         }
     }
-    assert!(missing.is_empty(), "labels missing from book/theme/picture-labels.txt: {missing:#?}");
-    assert!(script.len() < 40 * 1024, "picture.js is {} bytes: keep it under 40 KB", script.len());
+    assert!(
+        missing.is_empty(),
+        "labels missing from book/theme/picture-labels.txt: {missing:#?}"
+    );
+    assert!(
+        script.len() < 40 * 1024,
+        "picture.js is {} bytes: keep it under 40 KB",
+        script.len()
+    );
 }
