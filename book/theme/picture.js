@@ -71,7 +71,7 @@ function get(map, key, make) {
   return map.get(key);
 }
 const broker = (s, id) => get(s.brokers, id, () => ({ id, down: false }));
-const topic = (s, name) => get(s.topics, name, () => ({ name, parts: new Map(), dlt: false }));
+const topic = (s, name) => get(s.topics, name, () => ({ name, parts: new Map(), dlt: false, writers: [] }));
 const part = (s, t, p) => get(topic(s, t).parts, p, () => ({ p, leader: null, replicas: [], isr: [], recs: new Map(), low: null, high: null }));
 const rec = (s, t, p, offset, key) => get(part(s, t, p).recs, offset, () => ({ topic: t, p, offset, key: key === undefined ? null : key }));
 const group = (s, name) => get(s.groups, name || "", () => ({ name: name || "", members: new Map(), pos: new Map(), move: null, reads: 0 }));
@@ -106,6 +106,9 @@ function apply(s, e) {
       if (e.offset < 0) pr.unknown++;
       else {
         Object.assign(rec(s, e.topic, e.partition, e.offset), { key: e.key, value: e.value, producer: e.producer || "" });
+        // Several producers writing to one topic: their records' borders differ.
+        const w = topic(s, e.topic).writers;
+        if (!w.includes(pr.name)) s.several = w.push(pr.name) > 1 || s.several;
         // A high watermark or lag read before this record no longer holds.
         const p = part(s, e.topic, e.partition);
         if (p.high !== null && p.high <= e.offset) p.high = null;
@@ -307,8 +310,8 @@ function panels(s) {
       let text = Ln(p.delivered, "{n} delivery report", "{n} delivery reports");
       if (p.unknown) text += " · " + L("{n} with no offset", { n: p.unknown });
       if (p.refused) text += " · " + L("{n} refused", { n: p.refused });
-      // Several producers: a record's border says whose it is.
-      const swatch = s.producers.size > 1 ? '<svg class="cp-swatch" width="22" height="14" aria-hidden="true">' + tag("rect", { x: 1, y: 1, width: 20, height: 12, rx: 2, "stroke-dasharray": dash(i) }) + "</svg>" : "";
+      // Producers sharing a topic: a record's border says whose it is.
+      const swatch = s.several ? '<svg class="cp-swatch" width="22" height="14" aria-hidden="true">' + tag("rect", { x: 1, y: 1, width: 20, height: 12, rx: 2, "stroke-dasharray": dash(i) }) + "</svg>" : "";
       const cur = (e.kind === "delivered" || e.kind === "write_refused") && (e.producer || "") === p.name;
       return chip(["cp-producer", cur && "cp-cur", p.refused && "cp-bad"], { "data-producer": p.name, title: p.reason && L("last refusal: {reason}", { reason: p.reason }) }, producerName(p.name), span(null, text), swatch);
     });
@@ -384,7 +387,7 @@ function drawRecord(r, p, o, y, e, opts, writers) {
   if (r.dlt) tip += "\n" + L("dead-lettered: {reason}", { reason: r.dlt });
   if (r.from) tip += "\n" + L("copy of {topic} partition {partition}, offset {offset}", r.from);
   if (gone) tip += "\n" + L("deleted: below the low watermark");
-  const pi = Array.from(writers).indexOf(r.producer);
+  const pi = writers.indexOf(r.producer);
   const inner =
     title(tip) +
     tag("rect", { width: CW, height: CH, rx: 4, fill: gone ? "#ddd" : r.key === null ? "#e8e8e8" : opts.colors(r.key), "stroke-dasharray": pi > 0 && dash(pi) }) +
@@ -446,9 +449,7 @@ function drawLogs(s, opts) {
     out.push(tag("g", { class: cls("cp-topic", (e.kind === "topic_created" || e.kind === "partitions") && e.topic === t.name && "cp-cur") },
       tag("rect", { class: "cp-topic-bg", x: 0, y, width, height: 24, rx: 4 }) + txt(8, y + 17, "cp-topic-name", L("topic {topic}", { topic: t.name })) + txt(width - 8, y + 17, "cp-topic-note", note, "end")));
     y += 32;
-    // Several producers here: their records' borders differ.
-    const writers = new Set();
-    parts.forEach((p) => p.recs.forEach((r) => r.producer !== undefined && writers.add(r.producer)));
+
     for (const p of parts) {
       const curPart = e.topic === t.name && e.partition === p.p;
       // The partition: its number, its leader, its followers.
@@ -468,7 +469,7 @@ function drawLogs(s, opts) {
         const gone = p.low !== null && o < p.low;
         if (r) {
           where.set(t.name + ":" + p.p + ":" + o, [X(o), y]);
-          out.push(drawRecord(r, p, o, y, e, opts, writers));
+          out.push(drawRecord(r, p, o, y, e, opts, t.writers.length > 1 ? Array.from(s.producers.keys()) : []));
         } else {
           const tip = gone ? L("offset {offset}: deleted", { offset: o }) : L("offset {offset}: not shown by the lesson", { offset: o });
           out.push(tag("rect", { class: cls("cp-slot", gone && "cp-gone"), x: X(o), y, width: CW, height: CH, rx: 4 }, title(tip)));
@@ -758,7 +759,11 @@ load("timelines/labels.js", () =>
     if (!events) return figure.remove();
     const embedded = /embedded cluster|cluster embarqué/.test(snapshot.textContent);
     const note = L("Recorded on the embedded cluster, as the output below: its followers are names in the metadata, without logs, so each partition's log is drawn once, at its leader.");
-    picture = mount(figure, events, { lines: wrapLines(snapshot), note: embedded ? note : "" });
+    // Lines only if this output is the timeline's: each section's title
+    // follows its line (a French page may replay the English run).
+    let lines = wrapLines(snapshot);
+    if (events.some((e) => e.kind === "section" && !String((lines[e.line + 1] || {}).textContent).includes(e.title))) lines = null;
+    picture = mount(figure, events, { lines, note: embedded ? note : "" });
     figure.dataset.loadMs = Math.round(performance.now() - t0); // course bench
     fromHash();
     pending.forEach((f) => f());
