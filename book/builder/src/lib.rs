@@ -228,10 +228,16 @@ fn write_timelines(
     let timelines = dir.join("timelines");
     fs::create_dir_all(&timelines).with_context(|| format!("creating {}", timelines.display()))?;
     for slug in slugs {
-        let events = timeline_events(&timeline_snapshot(slug, lang))?;
+        let snapshot = timeline_snapshot(slug, lang);
+        let events = timeline_events(&snapshot)?;
+        let shown = snapshot
+            .strip_prefix(course_root())
+            .unwrap_or(&snapshot)
+            .display()
+            .to_string();
         let mut js = format!(
-            "// The timeline of lesson {}'s run on the embedded cluster, from its checked\n\
-             // snapshot (lessons/tests/snapshots/): what the picture replays.\n\
+            "// The timeline of lesson {}'s run on the embedded cluster, as its test\n\
+             // checked it ({shown}): what the picture replays.\n\
              (window.courseTimelines = window.courseTimelines || {{}})[{}] = [\n",
             slug.trim_start_matches("ch")
                 .split('_')
