@@ -15,45 +15,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
 use kafka_course_book::course_root;
 use serde_json::{json, Value};
-
-/// The course's program (package `kafka-course`, which this package does
-/// not depend on), built by cargo in this test program's own target folder
-/// and profile, where `cargo test` built it already: then cargo only
-/// checks it. The pages run it as `course serve`'s pages do.
-fn course_program() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        // This program is <target>/<profile folder>/deps/browser-<hash>.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let target = profile_dir.parent().unwrap();
-        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-            "debug" => "dev",
-            other => other,
-        };
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .current_dir(course_root())
-            .args(["build", "--quiet", "-p", "kafka-course", "--bin", "course"])
-            .args(["--profile", profile])
-            .arg("--target-dir")
-            .arg(target)
-            .stdin(Stdio::null())
-            .status()
-            .expect("running cargo");
-        assert!(
-            status.success(),
-            "cargo could not build the course's program"
-        );
-        profile_dir.join(format!("course{}", std::env::consts::EXE_SUFFIX))
-    })
-    .clone()
-}
 
 /// The real course program, as `course serve` runs it.
 fn real() -> kafka_course_book::serve::Config {
