@@ -348,7 +348,7 @@ fn run_lesson_1_in_the_french_page_in_french() {
     assert!(
         out.as_str()
             .unwrap()
-            .contains("args: --lang fr lesson 1 lang=fr"),
+            .contains("args: --lang fr lesson 1 --events /dev/fd/3 lang=fr"),
         "{out}"
     );
     // Stop ends the run, and what it started, within 2 s.
