@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use serde_json::Value;
 
 use crate::exercises::harness::own_build;
 use crate::exercises::EXERCISES;
@@ -129,8 +130,7 @@ fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The server, on a free port, serving an empty folder (the bench asks for
-/// runs, not pages), stopped when dropped.
+/// The server, on a free port, for the bench, stopped when dropped.
 struct Bench {
     child: std::process::Child,
     port: u16,
@@ -159,31 +159,8 @@ pub fn bench(runs: usize) -> Result<()> {
     let pages = target.join("serve-bench");
     std::fs::create_dir_all(&pages)?;
     let mut cmd = server_command(&server, 0)?;
-    cmd.arg("--no-build")
-        .arg("--book-dir")
-        .arg(&pages)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = cmd
-        .spawn()
-        .with_context(|| tr!("starting {}", server.display()))?;
-    let mut said = String::new();
-    let mut output = BufReader::new(child.stdout.take().expect("piped"));
-    output.read_line(&mut said)?;
-    let port = said
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok());
-    let Some(port) = port else {
-        let _ = child.kill();
-        anyhow::bail!(tr!("the book's server did not say its address: {said}"));
-    };
-    let bench = Bench {
-        child,
-        port,
-        _output: output,
-    };
+    cmd.arg("--no-build").arg("--book-dir").arg(&pages);
+    let bench = start_server(cmd, &server)?;
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         let (f, l) = time_a_run(bench.port)?;
@@ -199,6 +176,149 @@ pub fn bench(runs: usize) -> Result<()> {
         crate::i18n::seconds(median(first), 3),
         crate::i18n::seconds(median(last), 3),
         runs.max(1)
+    );
+    Ok(())
+}
+
+/// Start the server `cmd` on a free port; return once it says where it
+/// serves (after building the book if it does).
+fn start_server(mut cmd: Command, server: &Path) -> Result<Bench> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| tr!("starting {}", server.display()))?;
+    let mut output = BufReader::new(child.stdout.take().expect("piped"));
+    let mut said = String::new();
+    let port = loop {
+        let mut line = String::new();
+        if output.read_line(&mut line)? == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(tr!("the book's server did not say its address: {said}"));
+        }
+        said.push_str(&line);
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok());
+        if let Some(port) = port {
+            break port;
+        }
+    };
+    Ok(Bench {
+        child,
+        port,
+        _output: output,
+    })
+}
+
+/// The picture of a run in the book's pages, in headless Chromium: how long
+/// after Run is clicked the first frame with an event of the run is drawn
+/// (lesson 1, through the server), and how long after a page opened from
+/// files its replay has what it needs (the renderer, its labels and the
+/// chapter's timeline, by the browser's Resource Timing) and has drawn.
+pub fn picture_bench(runs: usize) -> Result<()> {
+    if !crate::browser::available() {
+        outln!(
+            "The picture: first frame after Run and the replay's load time not measured: Chromium is not installed (apt-get install chromium chromium-driver)."
+        );
+        return Ok(());
+    }
+    let server = server_path();
+    if !server.is_file() {
+        outln!(
+            "The picture: not measured, the book's server is not built (`just serve` or `just bench` builds it)."
+        );
+        return Ok(());
+    }
+    // The real book this time, built here once (again when its sources change).
+    let (target, _) = own_build(&teacher::root());
+    let book = target.join("serve-bench-book");
+    let mut cmd = server_command(&server, 0)?;
+    cmd.arg("--book-dir").arg(&book);
+    let bench = start_server(cmd, &server)?;
+    let browser = crate::browser::Browser::start(&target.join("serve-bench-chromium"))?;
+    let runs = runs.max(1);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let page = format!("http://127.0.0.1:{}/ch1_cluster.html", bench.port);
+    let mut first = Vec::new();
+    let mut drawn_by = true;
+    for _ in 0..runs {
+        browser.goto(&page)?;
+        let ready = browser.until(
+            "return document.querySelector('.course-run-button') !== null",
+            Duration::from_secs(10),
+            |v| v == true,
+        )?;
+        anyhow::ensure!(ready.is_some(), "{}", tr!("{page} shows no Run button"));
+        drawn_by &=
+            browser.js("return document.querySelector('figure.course-picture') !== null")? == true;
+        browser.click(".course-run-button")?;
+        let state = browser.until(
+            "return document.querySelector('.course-run').dataset.state",
+            Duration::from_secs(60),
+            |v| v.as_str().is_some_and(|s| s != "running"),
+        )?;
+        anyhow::ensure!(
+            state.as_ref().is_some_and(|s| s == "ok"),
+            "{}",
+            tr!(
+                "lesson 1 run from its page ended: {}",
+                state.unwrap_or_default()
+            )
+        );
+        let ms = browser.js("return document.querySelector('.course-run').dataset.firstFrameMs")?;
+        let ms: f64 = ms
+            .as_str()
+            .and_then(|ms| ms.parse().ok())
+            .with_context(|| tr!("lesson 1's run sent the page no timeline event"))?;
+        first.push(ms / 1000.0);
+    }
+    let first = crate::i18n::seconds(median(first), 3);
+    if drawn_by {
+        outln!("The picture, lesson 1 run from its page: first frame {first} after the click (median of {runs}; goal: within 1 s).");
+    } else {
+        outln!("The picture, lesson 1 run from its page: first event handed to the page, and the frame after it, {first} after the click (median of {runs}; goal: within 1 s). The page has no picture yet (book/theme/picture.js): no drawing in that frame.");
+    }
+    let file = format!("file://{}", book.join("ch1_cluster.html").display());
+    let (mut loaded, mut drawn) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        browser.goto(&file)?;
+        let figure = browser.until(
+            "const f = document.querySelector('figure.course-picture'); return f && f.dataset.seq !== undefined && performance.now()",
+            Duration::from_secs(5),
+            |v| v.is_number(),
+        )?;
+        let Some(figure) = figure else {
+            outln!("The picture's replay: not measured, the page has no picture (book/theme/picture.js).");
+            return Ok(());
+        };
+        let scripts = browser.js("return performance.getEntriesByType('resource')
+               .filter(e => e.name.endsWith('.js')
+                 && (e.name.includes('/theme/picture') || e.name.includes('/timelines/')))
+               .map(e => e.responseEnd)")?;
+        let ends: Vec<f64> = scripts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect();
+        anyhow::ensure!(
+            ends.len() >= 3,
+            "{}",
+            tr!("the replay's scripts are not all in the page's Resource Timing: {scripts}")
+        );
+        loaded.push(ends.iter().copied().fold(0.0, f64::max) / 1000.0);
+        drawn.push(figure.as_f64().unwrap_or_default() / 1000.0);
+    }
+    outln!(
+        "The picture's replay, chapter 1 opened from files: its scripts loaded {} after the page was opened, its picture drawn by {} (median of {runs}; goal: under 0.2 s).",
+        crate::i18n::seconds(median(loaded), 3),
+        crate::i18n::seconds(median(drawn), 3)
     );
     Ok(())
 }
