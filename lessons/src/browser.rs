@@ -148,6 +148,20 @@ impl Browser {
         )
     }
 
+    /// Run `script` in every page from now on, before the page's own
+    /// scripts (Chromium's DevTools protocol, through chromedriver).
+    pub fn on_new_document(&self, script: &str) -> Result<()> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                "params": { "source": script }
+            })),
+        )
+        .map(drop)
+    }
+
     /// Click the element `css` finds, as a user does.
     pub fn click(&self, css: &str) -> Result<()> {
         let found = self.call(
