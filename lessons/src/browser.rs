@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 
+use crate::tr;
+
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -69,7 +71,7 @@ fn request(port: u16, method: &str, path: &str, body: Option<Value>) -> Result<V
             }
         }
         if n == 0 {
-            bail!("chromedriver closed the connection early: {text}");
+            bail!(tr!("chromedriver closed the connection early: {text}"));
         }
     };
     let v: Value = serde_json::from_str(&body)?;
@@ -93,7 +95,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {CHROMEDRIVER}"))?;
+            .with_context(|| tr!("starting {CHROMEDRIVER}"))?;
         let mut browser = Browser {
             driver,
             port,
@@ -102,7 +104,7 @@ impl Browser {
         let start = Instant::now();
         while request(port, "GET", "/status", None).is_err() {
             if start.elapsed() > Duration::from_secs(20) {
-                bail!("{CHROMEDRIVER} did not start in 20 s");
+                bail!(tr!("{CHROMEDRIVER} did not start in 20 s"));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -121,10 +123,11 @@ impl Browser {
                 ]
             }
         }}});
-        let session = request(port, "POST", "/session", Some(caps)).context("starting Chromium")?;
+        let session = request(port, "POST", "/session", Some(caps))
+            .with_context(|| tr!("starting Chromium"))?;
         browser.session = session["sessionId"]
             .as_str()
-            .context("chromedriver gave no session")?
+            .with_context(|| tr!("chromedriver gave no session"))?
             .to_string();
         Ok(browser)
     }
@@ -171,7 +174,7 @@ impl Browser {
         )?;
         let id = found["element-6066-11e4-a52e-4f735466cecf"]
             .as_str()
-            .with_context(|| format!("no element {css}"))?
+            .with_context(|| tr!("no element {css}"))?
             .to_string();
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})))
             .map(drop)
