@@ -16,8 +16,9 @@
 //! * a lesson's timeline (what it observed on the cluster, as the pages'
 //!   pictures draw it) comes back through a pipe of its own, the child's
 //!   file descriptor 3 (`course lesson N --events /dev/fd/3`): no file, and
-//!   each line reaches the page only as a JSON object the server parsed
-//!   and wrote again, so nothing in it can break the stream's framing;
+//!   a line of it reaches the page only if the server parsed it as one JSON
+//!   object, which it then sends inside its own line: nothing in it can
+//!   break the stream's framing;
 //! * every line read from a child is cut at [`MAX_LINE`] bytes, and
 //!   between the child and the page every buffer is bounded: a run that
 //!   writes faster than its page reads waits on its pipe;
