@@ -706,15 +706,14 @@ fn chapter_4_run_live_shows_two_members_a_rebalance_and_the_committed_offsets() 
     let figure = picture(&b, "ch4_consumer");
     b.js(LISTEN);
     // Every state of group "machines" the picture shows: its members and
-    // what each owns, at each change of the figure.
+    // what each owns, after each event (this listener comes after the
+    // picture's, which draws the event).
     b.js(&format!(
         "window.states = [];
          const figure = {figure};
-         const record = () => states.push(Array.from(
+         document.addEventListener('course:event', () => states.push(Array.from(
            figure.querySelectorAll('[data-group=\"machines\"][data-member]'))
-           .map(e => [e.dataset.member, e.dataset.partitions || '']));
-         new MutationObserver(record).observe(figure,
-           {{subtree: true, childList: true, attributes: true}});"
+           .map(e => [e.dataset.member, e.dataset.partitions || ''])));"
     ));
     b.js("document.querySelector('.course-run').scrollIntoView({block: 'center'})");
     b.click(".course-run-button");
