@@ -9,6 +9,14 @@
 //
 // Both editions load this script: its texts are in English and in French,
 // chosen by the page's language (<html lang>).
+//
+// A lesson's run also streams its timeline (what the lesson observed on the
+// cluster, MAINTAINING.md "The timeline"), each event once the text has
+// reached it. This script passes it on as DOM events on `document`, for the
+// picture of the run (picture.js) or anything else listening:
+//   "course:run-start" {detail: {chapter: N}}  the run started (the server ran it);
+//   "course:event"     {detail: event}         one event of its timeline, as it happens;
+//   "course:run-end"   {detail: {chapter: N, ok: bool}}  it ended, was stopped or failed.
 (function () {
   "use strict";
 
@@ -71,8 +79,8 @@
   const T = french ? TEXTS.fr : TEXTS.en;
 
   // The lesson's snapshot: the code block that starts "Lesson N:" (in
-  // French "Leçon N :").
-  const start = new RegExp("^\\s*(?:Lesson|Leçon)\\s+" + chapter + "\\s*:");
+  // French "Leçon N —").
+  const start = new RegExp("^\\s*(?:Lesson|Leçon)\\s+" + chapter + "\\s*[:—]");
   const snapshot = Array.from(main.querySelectorAll("pre")).find((pre) =>
     start.test(pre.textContent),
   );
@@ -111,10 +119,15 @@
     return box;
   }
 
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
   // A control: a button, a Stop button, a status, and the streamed output.
   // `live`: the text above the output (the lesson's says that the snapshot
-  // below is not this run).
-  function control(label, url, busyText, verdict, liveText) {
+  // below is not this run). `lesson`: the lesson's number, for a lesson's
+  // control: its run's timeline goes to the page as DOM events.
+  function control(label, url, busyText, verdict, liveText, lesson) {
     const box = el("div", "course-run");
     const bar = el("div", "course-bar");
     const run = el("button", "course-run-button", label);
@@ -139,9 +152,14 @@
       status.textContent = busyText;
       box.dataset.state = "running";
       delete box.dataset.firstLineMs;
+      delete box.dataset.firstEventMs;
+      delete box.dataset.firstFrameMs;
+      delete box.dataset.events;
       delete box.dataset.pid;
       const clicked = performance.now();
       let end = null;
+      let started = false;
+      let events = 0;
       try {
         const lang = french ? "fr" : "en";
         const res = await fetch(url + "?lang=" + lang, { method: "POST", signal: abort.signal });
@@ -161,6 +179,23 @@
             const event = JSON.parse(line);
             if (event.event === "start") {
               box.dataset.pid = String(event.pid);
+              if (lesson) {
+                started = true;
+                announce("course:run-start", { chapter: lesson });
+              }
+            } else if (event.event === "timeline") {
+              if (!started) continue;
+              events += 1;
+              box.dataset.events = String(events);
+              if (box.dataset.firstEventMs === undefined) {
+                // Read by the browser tests and the bench: from the click to
+                // the first event, and to the first frame drawn after it.
+                box.dataset.firstEventMs = String(Math.round(performance.now() - clicked));
+                requestAnimationFrame(() => {
+                  box.dataset.firstFrameMs = String(Math.round(performance.now() - clicked));
+                });
+              }
+              announce("course:event", event.entry);
             } else if (event.event === "line") {
               if (box.dataset.firstLineMs === undefined) {
                 // Read by the browser tests: from the click to the first line.
@@ -187,6 +222,9 @@
       } finally {
         run.disabled = false;
         stop.hidden = true;
+        if (started) {
+          announce("course:run-end", { chapter: lesson, ok: !!end && end.status === "ok" });
+        }
       }
     });
     return box;
@@ -247,6 +285,7 @@
           T.checking,
           exerciseVerdict,
           null,
+          null,
         );
         const where = el("p", "course-file");
         where.append(T.edit[0], el("code", null, exercise.file), T.edit[1]);
@@ -254,7 +293,7 @@
       }
       place(
         lesson
-          ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict, T.live)
+          ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict, T.live, lesson)
           : null,
         exerciseBox,
       );

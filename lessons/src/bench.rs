@@ -108,6 +108,10 @@ pub async fn run(runs: usize) -> Result<()> {
     // A lesson run from its page (`course serve`): its first line's delay.
     crate::outln!();
     crate::serve::bench(runs)?;
+    // The picture of a run on the chapter pages: live, and replayed.
+    if let Err(e) = crate::serve::picture_bench(runs) {
+        crate::outln!("The picture: not measured: {e:#}");
+    }
     anyhow::ensure!(failed == 0, "{}", tr!("{failed} lesson(s) failed"));
     Ok(())
 }

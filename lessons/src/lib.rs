@@ -20,6 +20,7 @@ pub mod ch6_order;
 pub mod ch7_workflow;
 
 pub mod bench;
+pub mod browser;
 pub mod clean;
 pub mod exercises;
 pub mod keep;

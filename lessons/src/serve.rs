@@ -129,8 +129,7 @@ fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The server, on a free port, serving an empty folder (the bench asks for
-/// runs, not pages), stopped when dropped.
+/// The server, on a free port, for the bench, stopped when dropped.
 struct Bench {
     child: std::process::Child,
     port: u16,
@@ -159,31 +158,8 @@ pub fn bench(runs: usize) -> Result<()> {
     let pages = target.join("serve-bench");
     std::fs::create_dir_all(&pages)?;
     let mut cmd = server_command(&server, 0)?;
-    cmd.arg("--no-build")
-        .arg("--book-dir")
-        .arg(&pages)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = cmd
-        .spawn()
-        .with_context(|| tr!("starting {}", server.display()))?;
-    let mut said = String::new();
-    let mut output = BufReader::new(child.stdout.take().expect("piped"));
-    output.read_line(&mut said)?;
-    let port = said
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok());
-    let Some(port) = port else {
-        let _ = child.kill();
-        anyhow::bail!(tr!("the book's server did not say its address: {said}"));
-    };
-    let bench = Bench {
-        child,
-        port,
-        _output: output,
-    };
+    cmd.arg("--no-build").arg("--book-dir").arg(&pages);
+    let bench = start_server(cmd, &server)?;
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         let (f, l) = time_a_run(bench.port)?;
@@ -199,6 +175,161 @@ pub fn bench(runs: usize) -> Result<()> {
         crate::i18n::seconds(median(first), 3),
         crate::i18n::seconds(median(last), 3),
         runs.max(1)
+    );
+    Ok(())
+}
+
+/// Start the server `cmd` on a free port; return once it says where it
+/// serves (after building the book if it does).
+fn start_server(mut cmd: Command, server: &Path) -> Result<Bench> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| tr!("starting {}", server.display()))?;
+    let mut output = BufReader::new(child.stdout.take().expect("piped"));
+    let mut said = String::new();
+    let port = loop {
+        let mut line = String::new();
+        if output.read_line(&mut line)? == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(tr!("the book's server did not say its address: {said}"));
+        }
+        said.push_str(&line);
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok());
+        if let Some(port) = port {
+            break port;
+        }
+    };
+    Ok(Bench {
+        child,
+        port,
+        _output: output,
+    })
+}
+
+/// The picture of a run in the book's pages, in headless Chromium: how long
+/// after Run is clicked the first frame with an event of the run is drawn
+/// (lesson 1, through the server), and how long after chapter 1's page is
+/// opened its replay has drawn its first frame (the page opened from files,
+/// then from the server).
+pub fn picture_bench(runs: usize) -> Result<()> {
+    if !crate::browser::available() {
+        outln!(
+            "The picture: first frame after Run and the replay's load time not measured: Chromium is not installed (apt-get install chromium chromium-driver)."
+        );
+        return Ok(());
+    }
+    let server = server_path();
+    if !server.is_file() {
+        outln!(
+            "The picture: not measured, the book's server is not built (`just serve` or `just bench` builds it)."
+        );
+        return Ok(());
+    }
+    // The real book this time, built here once (again when its sources change).
+    let (target, _) = own_build(&teacher::root());
+    let book = target.join("serve-bench-book");
+    let mut cmd = server_command(&server, 0)?;
+    cmd.arg("--book-dir").arg(&book);
+    let bench = start_server(cmd, &server)?;
+    let browser = crate::browser::Browser::start(&target.join("serve-bench-chromium"))?;
+    let runs = runs.max(1);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let page = format!("http://127.0.0.1:{}/ch1_cluster.html", bench.port);
+    let mut first = Vec::new();
+    let mut drawn_by = true;
+    for _ in 0..runs {
+        browser.goto(&page)?;
+        let ready = browser.until(
+            "return document.querySelector('.course-run-button') !== null",
+            Duration::from_secs(10),
+            |v| v == true,
+        )?;
+        anyhow::ensure!(ready.is_some(), "{}", tr!("{page} shows no Run button"));
+        drawn_by &=
+            browser.js("return document.querySelector('figure.course-picture') !== null")? == true;
+        browser.click(".course-run-button")?;
+        let state = browser.until(
+            "return document.querySelector('.course-run').dataset.state",
+            Duration::from_secs(60),
+            |v| v.as_str().is_some_and(|s| s != "running"),
+        )?;
+        anyhow::ensure!(
+            state.as_ref().is_some_and(|s| s == "ok"),
+            "{}",
+            tr!(
+                "lesson 1 run from its page ended: {}",
+                state.unwrap_or_default()
+            )
+        );
+        let ms = browser.js("return document.querySelector('.course-run').dataset.firstFrameMs")?;
+        let ms: f64 = ms
+            .as_str()
+            .and_then(|ms| ms.parse().ok())
+            .with_context(|| tr!("lesson 1's run sent the page no timeline event"))?;
+        first.push(ms / 1000.0);
+    }
+    let first = crate::i18n::seconds(median(first), 3);
+    if drawn_by {
+        outln!("The picture, lesson 1 run from its page: first frame {first} after the click (median of {runs}; goal: within 1 s).");
+    } else {
+        outln!("The picture, lesson 1 run from its page: first event handed to the page, and the frame after it, {first} after the click (median of {runs}; goal: within 1 s). The page has no picture yet (book/theme/picture.js): no drawing in that frame.");
+    }
+    // The replay: from the page's start (its navigation) to the picture's
+    // first frame (its figure's data-seq set), seen by an observer that
+    // runs before the page's own scripts; and, beside it, to the page's
+    // own DOMContentLoaded, which the picture cannot beat.
+    browser.on_new_document(
+        "document.addEventListener('DOMContentLoaded', () => {
+           window.coursePageReadyMs = performance.now();
+         });
+         new MutationObserver((_, observer) => {
+           const f = document.querySelector('figure.course-picture');
+           if (f && f.dataset.seq !== undefined) {
+             window.coursePictureDrawnMs = performance.now();
+             observer.disconnect();
+           }
+         }).observe(document, {subtree: true, childList: true, attributes: true});",
+    )?;
+    let from_files = format!("file://{}", book.join("ch1_cluster.html").display());
+    let mut drawn = [Vec::new(), Vec::new()];
+    let mut ready = [Vec::new(), Vec::new()];
+    // The picture's own measure (data-load-ms): from its script's start.
+    let mut own = [Vec::new(), Vec::new()];
+    for _ in 0..runs {
+        for (i, url) in [&from_files, &page].into_iter().enumerate() {
+            browser.goto(url)?;
+            let ms = browser.until(
+                "return window.coursePictureDrawnMs",
+                Duration::from_secs(5),
+                |v| v.is_number(),
+            )?;
+            let Some(ms) = ms.and_then(|v| v.as_f64()) else {
+                outln!("The picture's replay: not measured, the page has no picture (book/theme/picture.js).");
+                return Ok(());
+            };
+            drawn[i].push(ms / 1000.0);
+            let page_ms = browser.js("return window.coursePageReadyMs")?;
+            ready[i].push(page_ms.as_f64().unwrap_or_default() / 1000.0);
+            let own_ms = browser.js(
+                "return Number(document.querySelector('figure.course-picture').dataset.loadMs)",
+            )?;
+            own[i].push(own_ms.as_f64().unwrap_or_default() / 1000.0);
+        }
+    }
+    let [files, served] = drawn.map(|v| crate::i18n::seconds(median(v), 3));
+    let [files_ready, served_ready] = ready.map(|v| crate::i18n::seconds(median(v), 3));
+    let [files_own, served_own] = own.map(|v| crate::i18n::seconds(median(v), 3));
+    outln!(
+        "The picture's replay, chapter 1: drawn {files} after the page was opened from files, {served} from the server (median of {runs}; goal: under 0.2 s); the page's own DOMContentLoaded at {files_ready} and {served_ready}; from the picture's script's start to its first frame, {files_own} and {served_own}."
     );
     Ok(())
 }

@@ -14,6 +14,13 @@
 //! English. The diagrams' texts and mdBook's own page texts come from the
 //! same catalogue; [`messages`] lists everything the catalogue translates.
 //!
+//! Each edition also gets the data of the pictures of the lessons' runs
+//! (book/theme/picture.js draws them): `timelines/<slug>.js`, each
+//! chapter's timeline from its lesson's checked snapshot
+//! (`lessons/tests/snapshots/<slug>.events.snap`, the French one in
+//! French), and `timelines/labels.js`, the picture's labels
+//! (`book/theme/picture-labels.txt`) in the edition's language.
+//!
 //! This package depends on neither the course's library nor librdkafka: the
 //! program that runs the lessons (`course`) does not compile mdBook, and
 //! reading the book does not compile librdkafka a second time.
@@ -97,8 +104,170 @@ pub fn build(out: &Path) -> Result<()> {
     french.build().context("building the French book")?;
     translate_images(&root.join("src/img"), &french_out.join("img"), &catalog)?;
     translate_page_template(&french_out, &catalog)?;
+    // The pictures' data: each chapter's timeline, and their labels.
+    let slugs = chapter_slugs(&english.book);
+    write_timelines(out, "en", &slugs, None)?;
+    write_timelines(&french_out, "fr", &slugs, Some(&catalog))?;
     fs::write(out.join(STAMP), b"")
         .with_context(|| format!("writing {}", out.join(STAMP).display()))?;
+    Ok(())
+}
+
+/// The chapters' names (`ch1_cluster`...), in the book's order: the pages
+/// named `chN_<name>.md`.
+fn chapter_slugs(book: &mdbook_driver::book::Book) -> Vec<String> {
+    let mut slugs = Vec::new();
+    for item in book.iter() {
+        if let BookItem::Chapter(ch) = item {
+            let stem = ch
+                .source_path
+                .as_deref()
+                .and_then(Path::file_stem)
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if is_chapter_slug(&stem) {
+                slugs.push(stem);
+            }
+        }
+    }
+    slugs
+}
+
+/// `chN_<name>`: a chapter backed by lesson N.
+pub fn is_chapter_slug(name: &str) -> bool {
+    name.strip_prefix("ch")
+        .and_then(|r| r.split_once('_'))
+        .is_some_and(|(n, rest)| {
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty()
+        })
+}
+
+/// The timeline the chapter `slug` replays in edition `lang`: its lesson's
+/// timeline snapshot, `lessons/tests/snapshots/<slug>.events.snap`, in
+/// French the French one (`snapshots/fr/`) where it exists, else the
+/// English one.
+pub fn timeline_snapshot(slug: &str, lang: &str) -> PathBuf {
+    let dir = course_root().join("lessons/tests/snapshots");
+    let english = dir.join(format!("{slug}.events.snap"));
+    if lang == "en" {
+        return english;
+    }
+    let translated = dir.join(lang).join(format!("{slug}.events.snap"));
+    if translated.is_file() {
+        translated
+    } else {
+        english
+    }
+}
+
+/// A timeline snapshot's events: after insta's header (YAML between two
+/// `---` lines), one JSON object a line, as `course lesson N --events`
+/// wrote it. Each line as written (checked to be a JSON object).
+pub fn timeline_events(snapshot: &Path) -> Result<Vec<String>> {
+    let text = fs::read_to_string(snapshot)
+        .with_context(|| format!("reading the timeline {}", snapshot.display()))?;
+    let mut lines = text.lines().enumerate();
+    let header_end = (lines.next().map(|(_, l)| l) == Some("---"))
+        .then(|| lines.find(|(_, l)| *l == "---"))
+        .flatten();
+    anyhow::ensure!(
+        header_end.is_some(),
+        "{}: not an insta snapshot (no header between two --- lines)",
+        snapshot.display()
+    );
+    let mut events = Vec::new();
+    for (n, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not JSON", snapshot.display(), n + 1))?;
+        anyhow::ensure!(
+            value.is_object(),
+            "{}:{}: not a JSON object",
+            snapshot.display(),
+            n + 1
+        );
+        events.push(line.to_string());
+    }
+    Ok(events)
+}
+
+/// The labels the picture of a run draws (book/theme/picture-labels.txt:
+/// one English label a line, `#` comments), with their line numbers.
+pub fn picture_labels() -> Result<Vec<(usize, String)>> {
+    let path = book_root().join(PICTURE_LABELS);
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut labels: Vec<(usize, String)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let label = line.trim();
+        if label.is_empty() || label.starts_with('#') {
+            continue;
+        }
+        if !labels.iter().any(|(_, l)| l == label) {
+            labels.push((n + 1, label.to_string()));
+        }
+    }
+    Ok(labels)
+}
+
+/// The list of the picture's labels, in `book/`.
+pub const PICTURE_LABELS: &str = "theme/picture-labels.txt";
+
+/// The pictures' data in an edition's output `dir`: `timelines/<slug>.js`
+/// for each chapter (its timeline, `window.courseTimelines[slug]`), and
+/// `timelines/labels.js` (`window.coursePictureLabels`: English label to
+/// its translation, `{}` in English). Scripts, not JSON: a page opened
+/// from files may load a script, not fetch a file.
+fn write_timelines(
+    dir: &Path,
+    lang: &str,
+    slugs: &[String],
+    catalog: Option<&polib::catalog::Catalog>,
+) -> Result<()> {
+    let timelines = dir.join("timelines");
+    fs::create_dir_all(&timelines).with_context(|| format!("creating {}", timelines.display()))?;
+    for slug in slugs {
+        let snapshot = timeline_snapshot(slug, lang);
+        let events = timeline_events(&snapshot)?;
+        let shown = snapshot
+            .strip_prefix(course_root())
+            .unwrap_or(&snapshot)
+            .display()
+            .to_string();
+        let mut js = format!(
+            "// The timeline of lesson {}'s run on the embedded cluster, as its test\n\
+             // checked it ({shown}): what the picture replays.\n\
+             (window.courseTimelines = window.courseTimelines || {{}})[{}] = [\n",
+            slug.trim_start_matches("ch")
+                .split('_')
+                .next()
+                .unwrap_or_default(),
+            serde_json::to_string(slug)?
+        );
+        for event in &events {
+            js.push_str(event);
+            js.push_str(",\n");
+        }
+        js.push_str("];\n");
+        let path = timelines.join(format!("{slug}.js"));
+        fs::write(&path, js).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut labels = serde_json::Map::new();
+    if let Some(catalog) = catalog {
+        for (_, label) in picture_labels()? {
+            if let Some(translated) = lookup(catalog, "picture", Some(&label)) {
+                labels.insert(label, serde_json::Value::String(translated));
+            }
+        }
+    }
+    let js = format!(
+        "// The picture's labels in this edition's language (English: none, the labels are English).\n\
+         window.coursePictureLabels = {};\n",
+        serde_json::to_string_pretty(&labels)?
+    );
+    let path = timelines.join("labels.js");
+    fs::write(&path, js).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -109,8 +278,8 @@ fn load(root: &Path) -> Result<mdbook_driver::MDBook> {
 
 /// Whether the book in `out` must be built (again): it never was, or a file
 /// it is made of changed since (its pages, catalogue, theme and settings,
-/// the sources and snapshots its chapters include), or the program that
-/// builds it did.
+/// the picture's labels, the sources and snapshots its chapters include,
+/// their lessons' timelines), or the program that builds it did.
 pub fn is_stale(out: &Path) -> bool {
     let Some(built) = modified(&out.join(STAMP)) else {
         return true;
@@ -141,6 +310,14 @@ pub fn inputs() -> Vec<PathBuf> {
     for page in pages.map(|e| e.path()) {
         if page.extension().is_none_or(|e| e != "md") {
             continue;
+        }
+        // A chapter's picture replays its lesson's timeline, in each language.
+        let stem = page.file_stem().unwrap_or_default().to_string_lossy();
+        if is_chapter_slug(&stem) {
+            for snapshots in ["snapshots", "snapshots/fr"] {
+                let file = format!("../../lessons/tests/{snapshots}/{stem}.events.snap");
+                found.push(root.join("src").join(file));
+            }
         }
         let Ok(text) = fs::read_to_string(&page) else {
             continue;

@@ -14,6 +14,8 @@
 //!   it runs. Snapshots are not messages: the French page includes the
 //!   French one;
 //! - the diagrams' texts (`msgctxt` the file);
+//! - the labels of the picture of a run (`msgctxt "picture"`), listed in
+//!   `book/theme/picture-labels.txt`;
 //! - mdBook's own page texts (`msgctxt "mdbook"`).
 
 use std::fs;
@@ -22,7 +24,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use crate::{book_root, expand_listings, svg_texts, MDBOOK_UI};
+use crate::{book_root, expand_listings, picture_labels, svg_texts, MDBOOK_UI, PICTURE_LABELS};
 
 /// One text to translate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,7 +41,7 @@ pub struct Message {
 }
 
 /// Every text of the book to translate, in order: title, pages (SUMMARY.md
-/// first, then by name), diagrams, mdBook's page texts.
+/// first, then by name), diagrams, the picture's labels, mdBook's page texts.
 pub fn messages() -> Result<Vec<Message>> {
     let root = book_root();
     let src = root.join("src");
@@ -110,6 +112,17 @@ pub fn messages() -> Result<Vec<Message>> {
                     .into(),
             });
         }
+    }
+    for (line, label) in picture_labels()? {
+        messages.push(Message {
+            ctxt: "picture".into(),
+            id: label,
+            refs: vec![format!("book/{PICTURE_LABELS}:{line}")],
+            note: "A label of the picture of a lesson's run (book/theme/picture.js): keep \
+                   each {placeholder} as it is, and the label about as short as the English, \
+                   it must fit the drawing."
+                .into(),
+        });
     }
     for text in MDBOOK_UI {
         messages.push(Message {

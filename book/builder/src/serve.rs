@@ -13,6 +13,15 @@
 //!   `course exercise N`), for a number from the course's own lists: the
 //!   child gets the list's number back, never text from the request, and
 //!   the page's language is picked from a fixed list;
+//! * a lesson's timeline (what it observed on the cluster, as the pages'
+//!   pictures draw it) comes back through a pipe of its own, the child's
+//!   file descriptor 3 (`course lesson N --events /dev/fd/3`): no file, and
+//!   a line of it reaches the page only if the server parsed it as one JSON
+//!   object, which it then sends inside its own line: nothing in it can
+//!   break the stream's framing;
+//! * every line read from a child is cut at [`MAX_LINE`] bytes, and
+//!   between the child and the page every buffer is bounded: a run that
+//!   writes faster than its page reads waits on its pipe;
 //! * it refuses a request whose `Host` is not its own address (a foreign
 //!   name pointed at 127.0.0.1: DNS rebinding) and one whose `Origin` is not
 //!   its own (another site's page sending to localhost); a run needs its own
@@ -40,7 +49,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use serde_json::value::RawValue;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt as _, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{mpsc, Semaphore};
@@ -60,6 +70,14 @@ pub const EXERCISE_LIMIT: Duration = Duration::from_secs(180);
 /// A page that stopped reading is noticed only when a write to it fails: a
 /// heartbeat this often bounds how long that takes while the run is quiet.
 const HEARTBEAT: Duration = Duration::from_millis(300);
+/// The longest line a run's stream carries (text or timeline event):
+/// longer ones are cut (text) or left out (an event; the course's are
+/// well under a kilobyte).
+pub const MAX_LINE: usize = 64 * 1024;
+/// Where a lesson writes its timeline: its file descriptor 3, the write
+/// end of a pipe the server reads.
+#[cfg(unix)]
+const EVENTS_FD: i32 = 3;
 
 /// An exercise the page may check.
 #[derive(Clone, Debug, Serialize)]
@@ -280,6 +298,10 @@ enum Event {
     Start { pid: u32 },
     /// One line of its output (standard output or error), as a terminal shows it.
     Line { text: String },
+    /// One event of a lesson's timeline, as it happened: the object
+    /// `course lesson N --events` writes (`seq`, `line`, `kind`...; see
+    /// MAINTAINING.md, "The timeline").
+    Timeline { entry: Box<RawValue> },
     /// It ended: `ok`, `failed` (with its exit code), `timeout`, or `error`
     /// (it could not start).
     End {
@@ -325,7 +347,7 @@ async fn run_lesson(
         return refuse(StatusCode::NOT_FOUND, "no such lesson");
     };
     let cmd = course_command(&state.config.course, language(&uri), "lesson", number);
-    start(&state, cmd, state.config.lesson_limit)
+    start(&state, cmd, state.config.lesson_limit, true)
 }
 
 async fn check_exercise(
@@ -339,7 +361,7 @@ async fn check_exercise(
     // `course exercise N` builds the exercise's runner from the student's
     // file as it is now, then runs its checks.
     let cmd = course_command(&state.config.course, language(&uri), "exercise", number);
-    start(&state, cmd, state.config.exercise_limit)
+    start(&state, cmd, state.config.exercise_limit, false)
 }
 
 /// `course --lang LANG WHAT NUMBER`, in the page's language.
@@ -351,8 +373,9 @@ fn course_command(course: &Path, lang: &'static str, what: &'static str, number:
     cmd
 }
 
-/// Take a run slot, start the run, and answer with the stream of its output.
-fn start(state: &AppState, cmd: Command, limit: Duration) -> Response {
+/// Take a run slot, start the run, and answer with the stream of its output
+/// (and, for a lesson, `timeline`: its events).
+fn start(state: &AppState, cmd: Command, limit: Duration, timeline: bool) -> Response {
     let Ok(slot) = state.slots.clone().try_acquire_owned() else {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -364,7 +387,7 @@ fn start(state: &AppState, cmd: Command, limit: Duration) -> Response {
     let runs = state.runs.clone();
     tokio::spawn(async move {
         let _slot = slot; // free again when the run is over
-        drive(cmd, limit, runs, &tx).await;
+        drive(cmd, limit, timeline, runs, &tx).await;
     });
     let body = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
@@ -378,16 +401,88 @@ fn start(state: &AppState, cmd: Command, limit: Duration) -> Response {
     (headers, Body::from_stream(body)).into_response()
 }
 
+/// What a run's readers pass on: a line of text, or a timeline event.
+enum Out {
+    /// A line of standard output.
+    Line(String),
+    /// A line of standard error.
+    Error(String),
+    /// A timeline event: as written, and its `line`.
+    Timeline(Box<RawValue>, Option<u64>),
+}
+
+/// Events held back at most: beyond, the oldest goes even if its text has
+/// not come (a lesson's text never lags that far).
+const MAX_HELD: usize = 256;
+
+/// Keeps a lesson's events in step with its text. An event's `line` is how
+/// many lines the lesson had printed when it happened: the event goes to
+/// the page once that many lines of standard output have, so the picture
+/// and the text move together even though they come through two pipes.
+#[derive(Default)]
+struct InStep {
+    printed: usize,
+    held: std::collections::VecDeque<(Box<RawValue>, Option<u64>)>,
+}
+
+impl InStep {
+    /// What to send now, given what a reader passed on.
+    fn take(&mut self, out: Out) -> Vec<Event> {
+        let mut now = Vec::new();
+        match out {
+            Out::Line(text) => {
+                self.printed += 1;
+                now.push(Event::Line { text });
+            }
+            Out::Error(text) => now.push(Event::Line { text }),
+            Out::Timeline(entry, line) => self.held.push_back((entry, line)),
+        }
+        while let Some((_, line)) = self.held.front() {
+            let due = line.is_none_or(|line| line <= self.printed as u64);
+            if !due && self.held.len() <= MAX_HELD {
+                break;
+            }
+            let (entry, _) = self.held.pop_front().expect("there is a first");
+            now.push(Event::Timeline { entry });
+        }
+        now
+    }
+
+    /// The events held back, at the run's end.
+    fn rest(&mut self) -> Vec<Event> {
+        self.held
+            .drain(..)
+            .map(|(entry, _)| Event::Timeline { entry })
+            .collect()
+    }
+}
+
 /// Run one child to its end, its time limit, or until its page stops
-/// reading, sending its output line by line.
-async fn drive(mut cmd: Command, limit: Duration, runs: Runs, tx: &mpsc::Sender<Bytes>) {
+/// reading, sending its output line by line, and with `timeline` the
+/// events of its timeline as they come.
+async fn drive(
+    mut cmd: Command,
+    limit: Duration,
+    timeline: bool,
+    runs: Runs,
+    tx: &mpsc::Sender<Bytes>,
+) {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // If this task is dropped (the server stops), so is the child.
         .kill_on_drop(true);
     own_process_group(&mut cmd);
-    let mut child = match cmd.spawn() {
+    let events = if timeline {
+        events_pipe(&mut cmd)
+    } else {
+        None
+    };
+    let spawned = cmd.spawn();
+    // The write end is the child's now: once the child (and whatever it
+    // started) is gone, the read end sees the pipe's end.
+    let events = events.map(|(reader, _writer)| reader);
+    let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
             let text = format!("{}: {e}", cmd.as_std().get_program().to_string_lossy());
@@ -409,29 +504,33 @@ async fn drive(mut cmd: Command, limit: Duration, runs: Runs, tx: &mpsc::Sender<
         runs,
     };
     let _ = tx.send(Event::Start { pid }.bytes()).await;
-    let (line_tx, mut lines) = mpsc::channel::<String>(64);
+    let (line_tx, mut lines) = mpsc::channel::<Out>(64);
     let readers = [
         child
             .stdout
             .take()
-            .map(|s| tokio::spawn(read_lines(s, line_tx.clone()))),
+            .map(|s| tokio::spawn(read_lines(s, line_tx.clone(), Out::Line))),
         child
             .stderr
             .take()
-            .map(|s| tokio::spawn(read_lines(s, line_tx))),
+            .map(|s| tokio::spawn(read_lines(s, line_tx.clone(), Out::Error))),
+        events.map(|r| tokio::spawn(read_events(r, line_tx))),
     ];
     let deadline = tokio::time::sleep(limit);
     tokio::pin!(deadline);
     let mut beat = tokio::time::interval(HEARTBEAT);
-    let end = loop {
+    let mut in_step = InStep::default();
+    let end = 'run: loop {
         tokio::select! {
             line = lines.recv() => match line {
-                Some(text) => {
-                    if tx.send(Event::Line { text }.bytes()).await.is_err() {
-                        break None; // the page is gone
+                Some(out) => {
+                    for event in in_step.take(out) {
+                        if tx.send(event.bytes()).await.is_err() {
+                            break 'run None; // the page is gone
+                        }
                     }
                 }
-                // Both pipes closed: the child is ending.
+                // Every pipe closed: the child is ending.
                 None => {
                     let status = child.wait().await.ok();
                     let code = status.and_then(|s| s.code());
@@ -458,28 +557,123 @@ async fn drive(mut cmd: Command, limit: Duration, runs: Runs, tx: &mpsc::Sender<
     drop(group);
     let _ = child.kill().await;
     if let Some(end) = end {
+        for event in in_step.rest() {
+            let _ = tx.send(event.bytes()).await;
+        }
         let _ = tx.send(end.bytes()).await;
     }
 }
 
-async fn read_lines(pipe: impl AsyncRead + Unpin, tx: mpsc::Sender<String>) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
+/// One line of `reader` into `buf`, at most [`MAX_LINE`] bytes of it (the
+/// rest of a longer line is read and dropped); whether it was cut. `None`
+/// at the end of the pipe.
+async fn read_line(reader: &mut (impl AsyncBufRead + Unpin), buf: &mut Vec<u8>) -> Option<bool> {
+    buf.clear();
+    match reader.take(MAX_LINE as u64).read_until(b'\n', buf).await {
+        Ok(0) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    if buf.ends_with(b"\n") || buf.len() < MAX_LINE {
+        return Some(false);
+    }
+    // Too long: skip to the end of the line, a piece at a time.
+    let mut rest = Vec::new();
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                // Lossy: the course prints UTF-8, but a stray byte must not end the run.
-                let text = String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string();
-                if tx.send(text).await.is_err() {
-                    return;
-                }
-            }
+        rest.clear();
+        match reader
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut rest)
+            .await
+        {
+            Ok(0) | Err(_) => return Some(true),
+            Ok(_) if rest.ends_with(b"\n") => return Some(true),
+            Ok(_) => {}
         }
     }
+}
+
+async fn read_lines(
+    pipe: impl AsyncRead + Unpin,
+    tx: mpsc::Sender<Out>,
+    out: impl Fn(String) -> Out,
+) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    while read_line(&mut reader, &mut buf).await.is_some() {
+        // Lossy: the course prints UTF-8, but a stray byte must not end the run.
+        let text = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        if tx.send(out(text)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A lesson's timeline, one JSON object a line: each passed on as written
+/// once it parsed as one; anything else (a cut line, a stray byte) is left
+/// out.
+async fn read_events(pipe: impl AsyncRead + Unpin, tx: mpsc::Sender<Out>) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    while let Some(cut) = read_line(&mut reader, &mut buf).await {
+        if cut {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            continue;
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(text) else {
+            continue;
+        };
+        let Ok(entry) = RawValue::from_string(text.to_string()) else {
+            continue;
+        };
+        let line = fields.get("line").and_then(serde_json::Value::as_u64);
+        if tx.send(Out::Timeline(entry, line)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A pipe for the lesson's timeline: `--events /dev/fd/3` on its command
+/// line, the pipe's write end its descriptor 3; the read end for the
+/// server, and the write end, to drop once the child is started. None if
+/// the pipe cannot be made (the run goes on without its timeline).
+#[cfg(unix)]
+fn events_pipe(
+    cmd: &mut Command,
+) -> Option<(tokio::net::unix::pipe::Receiver, std::os::fd::OwnedFd)> {
+    use std::os::fd::AsRawFd as _;
+    let (writer, reader) = tokio::net::unix::pipe::pipe().ok()?;
+    // Blocking, as a file: the lesson writes each event as it happens.
+    let writer = writer.into_blocking_fd().ok()?;
+    let fd = writer.as_raw_fd();
+    cmd.arg("--events").arg(format!("/dev/fd/{EVENTS_FD}"));
+    // SAFETY: between fork and exec only async-signal-safe calls are
+    // allowed; dup2 and fcntl are, and nothing else is touched.
+    unsafe {
+        cmd.pre_exec(move || {
+            if fd == EVENTS_FD {
+                // Already there: only let it through exec.
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, EVENTS_FD) < 0 {
+                // dup2's copy is kept through exec; the original is not.
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Some((reader, writer))
+}
+
+#[cfg(not(unix))]
+fn events_pipe(_cmd: &mut Command) -> Option<(tokio::process::ChildStdout, ())> {
+    None
 }
 
 /// The child leads a new process group; on Linux the kernel also kills it

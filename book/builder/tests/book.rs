@@ -246,16 +246,23 @@ fn every_page_loads_the_run_and_check_script_in_both_languages() {
 fn a_build_knows_when_it_is_stale() {
     // `course serve` builds the book again when it was never built, or when
     // a file it is made of is newer than the build: its pages and theme, and
-    // what its chapters include, in both languages.
+    // what its chapters include and replay, in both languages.
     let inputs = kafka_course_book::inputs();
     let root = kafka_course_book::book_root().join("src");
     for file in [
         "../../lessons/src/ch1_cluster/program.rs",
         "../../lessons/tests/snapshots/ch1_cluster.snap",
         "../../lessons/tests/snapshots/fr/ch1_cluster.snap",
+        // The timeline the chapter's picture replays, in each language.
+        "../../lessons/tests/snapshots/ch1_cluster.events.snap",
+        "../../lessons/tests/snapshots/fr/ch1_cluster.events.snap",
     ] {
         assert!(inputs.contains(&root.join(file)), "{file} is not an input");
     }
+    // The picture's labels are in theme/.
+    assert!(book_root()
+        .join(kafka_course_book::PICTURE_LABELS)
+        .starts_with(book_root().join("theme")));
     for dir in ["src", "po", "theme", "book.toml"] {
         assert!(
             inputs.contains(&book_root().join(dir)),
@@ -268,6 +275,143 @@ fn a_build_knows_when_it_is_stale() {
     );
     let never = Path::new(env!("CARGO_TARGET_TMPDIR")).join("never-built");
     assert!(kafka_course_book::is_stale(&never));
+}
+
+/// The events of a built `timelines/<slug>.js`, and its slug.
+fn built_timeline(path: &Path) -> (String, Vec<serde_json::Value>) {
+    let js = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let code: String = js
+        .lines()
+        .filter(|l| !l.starts_with("//"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let rest = code
+        .strip_prefix("(window.courseTimelines = window.courseTimelines || {})[")
+        .unwrap_or_else(|| panic!("{}: not a timeline script:\n{js}", path.display()));
+    let (slug, array) = rest.split_once("] = ").unwrap();
+    let array = array.trim_end().strip_suffix(';').unwrap();
+    // The script's array is JSON but for the comma after its last event.
+    let array = array.replace(",\n]", "\n]");
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&array).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (serde_json::from_str(slug).unwrap(), events)
+}
+
+/// The events of a timeline snapshot (after insta's header, between two
+/// `---` lines).
+fn snapshot_events(path: &Path) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (header, body) = text.split_once("\n---\n").unwrap();
+    assert!(header.starts_with("---\n"), "{}", path.display());
+    body.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn each_chapter_replays_its_lessons_checked_timeline_in_both_editions() {
+    // The picture replays exactly the timeline the lesson's test checked:
+    // its snapshot, in the edition's language (French: snapshots/fr/ once
+    // it exists, else the English one).
+    for (number, slug) in common::chapters() {
+        for (lang, edition) in EDITIONS {
+            let english = snapshots().join(format!("{slug}.events.snap"));
+            let french = snapshots().join(format!("fr/{slug}.events.snap"));
+            let snapshot = if *lang == "fr" && french.is_file() {
+                french
+            } else {
+                english
+            };
+            let path = built().join(edition).join(format!("timelines/{slug}.js"));
+            let (name, events) = built_timeline(&path);
+            assert_eq!(name, slug, "{}", path.display());
+            let expected = snapshot_events(&snapshot);
+            assert!(
+                expected.len() > 5,
+                "chapter {number}: {} has {} events",
+                snapshot.display(),
+                expected.len()
+            );
+            assert_eq!(
+                events,
+                expected,
+                "{} is not {}",
+                path.display(),
+                snapshot.display()
+            );
+            for (i, e) in events.iter().enumerate() {
+                assert_eq!(e["seq"], i, "{}: event {i}", path.display());
+                assert!(e["kind"].is_string(), "{}: event {i}", path.display());
+            }
+        }
+    }
+    // Chapter 1: 12 records in 3 partitions.
+    let (_, events) = built_timeline(&built().join("timelines/ch1_cluster.js"));
+    let delivered: Vec<_> = events.iter().filter(|e| e["kind"] == "delivered").collect();
+    assert_eq!(delivered.len(), 12);
+}
+
+/// `window.coursePictureLabels` of an edition.
+fn built_labels(edition: &str) -> serde_json::Map<String, serde_json::Value> {
+    let path = built().join(edition).join("timelines/labels.js");
+    let js = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let code: String = js
+        .lines()
+        .filter(|l| !l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let object = code
+        .strip_prefix("window.coursePictureLabels = ")
+        .and_then(|c| c.trim_end().strip_suffix(';'))
+        .unwrap_or_else(|| panic!("{}: not the labels' script:\n{js}", path.display()));
+    serde_json::from_str(object).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_pictures_labels_are_translated_from_the_books_catalogue() {
+    // English: the labels are the English the script holds.
+    assert!(built_labels("").is_empty());
+    let french = built_labels("fr");
+    let labels = kafka_course_book::picture_labels().unwrap();
+    assert!(!labels.is_empty());
+    for (_, label) in &labels {
+        if let Some(fr) = french.get(label) {
+            let fr = fr.as_str().unwrap();
+            // The same {placeholders}: the script fills them in.
+            let names = |s: &str| -> Vec<String> {
+                s.split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}'))
+                    .map(|(n, _)| n.to_string())
+                    .collect()
+            };
+            assert_eq!(names(label), names(fr), "{label:?} -> {fr:?}");
+        }
+    }
+    // Every label the catalogue translates, with its translation.
+    let catalogue = polib::po_file::parse(&book_root().join("po/fr.po")).unwrap();
+    for (_, label) in &labels {
+        let translated = catalogue
+            .find_message(Some("picture"), label, None)
+            .and_then(|m| Some(m.msgstr().ok()?.to_string()).filter(|_| !m.flags().is_fuzzy()))
+            .filter(|fr| !fr.is_empty());
+        assert_eq!(
+            french.get(label).and_then(|v| v.as_str()),
+            translated.as_deref(),
+            "{label:?}"
+        );
+    }
+    // Every label is a message of the catalogue's, in the context "picture".
+    let messages = kafka_course_book::messages::messages().unwrap();
+    for (line, label) in labels {
+        assert!(
+            messages.iter().any(|m| m.ctxt == "picture"
+                && m.id == label
+                && m.refs == [format!("book/theme/picture-labels.txt:{line}")]),
+            "{label:?} is not in the catalogue's messages"
+        );
+    }
 }
 
 #[test]

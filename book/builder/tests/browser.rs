@@ -15,45 +15,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
 use kafka_course_book::course_root;
 use serde_json::{json, Value};
-
-/// The course's program (package `kafka-course`, which this package does
-/// not depend on), built by cargo in this test program's own target folder
-/// and profile, where `cargo test` built it already: then cargo only
-/// checks it. The pages run it as `course serve`'s pages do.
-fn course_program() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        // This program is <target>/<profile folder>/deps/browser-<hash>.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let target = profile_dir.parent().unwrap();
-        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-            "debug" => "dev",
-            other => other,
-        };
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .current_dir(course_root())
-            .args(["build", "--quiet", "-p", "kafka-course", "--bin", "course"])
-            .args(["--profile", profile])
-            .arg("--target-dir")
-            .arg(target)
-            .stdin(Stdio::null())
-            .status()
-            .expect("running cargo");
-        assert!(
-            status.success(),
-            "cargo could not build the course's program"
-        );
-        profile_dir.join(format!("course{}", std::env::consts::EXE_SUFFIX))
-    })
-    .clone()
-}
 
 /// The real course program, as `course serve` runs it.
 fn real() -> kafka_course_book::serve::Config {
@@ -382,7 +348,7 @@ fn run_lesson_1_in_the_french_page_in_french() {
     assert!(
         out.as_str()
             .unwrap()
-            .contains("args: --lang fr lesson 1 lang=fr"),
+            .contains("args: --lang fr lesson 1 --events /dev/fd/3 lang=fr"),
         "{out}"
     );
     // Stop ends the run, and what it started, within 2 s.
@@ -531,4 +497,351 @@ fn a_page_opened_from_files_says_how_to_serve_it() {
             );
         }
     }
+}
+
+// ------------------------------------------------------ the picture's data
+
+/// The events of a chapter's timeline snapshot (English, or French where
+/// it exists), as the book's timelines hold them.
+fn snapshot_timeline(slug: &str, lang: &str) -> Vec<Value> {
+    let path = kafka_course_book::timeline_snapshot(slug, lang);
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.split_once("\n---\n")
+        .unwrap()
+        .1
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Listen, before the run, to what course.js tells the page about it.
+const LISTEN: &str = "window.heard = {starts: [], events: [], ends: []};
+    document.addEventListener('course:run-start', (e) => heard.starts.push(e.detail));
+    document.addEventListener('course:event', (e) => heard.events.push(e.detail));
+    document.addEventListener('course:run-end', (e) => heard.ends.push(e.detail));";
+
+#[test]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
+fn a_page_opened_from_files_loads_its_chapters_timeline_and_labels() {
+    // The picture loads them with script tags, from `path_to_root`: that
+    // works from files as from a server.
+    let b = Browser::start("timeline-files");
+    for (page, lang) in [("ch1_cluster.html", "en"), ("fr/ch1_cluster.html", "fr")] {
+        b.goto(&format!("file://{}", book().join(page).display()));
+        b.until("return document.readyState", Duration::from_secs(10), |v| {
+            v == "complete"
+        });
+        b.js(
+            "for (const f of ['timelines/labels.js', 'timelines/ch1_cluster.js']) {
+                const s = document.createElement('script');
+                s.src = path_to_root + f;
+                document.head.append(s);
+              }",
+        );
+        let events = b.until(
+            "return window.courseTimelines && window.courseTimelines.ch1_cluster",
+            Duration::from_secs(10),
+            |v| v.is_array(),
+        );
+        assert_eq!(
+            events.as_array().unwrap(),
+            &snapshot_timeline("ch1_cluster", lang),
+            "{page}"
+        );
+        let labels = b.js("return window.coursePictureLabels");
+        let built =
+            std::fs::read_to_string(book().join(page).with_file_name("timelines/labels.js"))
+                .unwrap();
+        let object = built
+            .split_once(" = ")
+            .unwrap()
+            .1
+            .trim_end()
+            .trim_end_matches(';');
+        assert_eq!(
+            labels,
+            serde_json::from_str::<Value>(object).unwrap(),
+            "{page}"
+        );
+        if lang == "en" {
+            assert_eq!(labels, json!({}), "{page}");
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
+fn run_lesson_4_sends_its_timeline_to_the_page_as_it_happens() {
+    // The page hears the run start, each event of its timeline, and its
+    // end: what the picture draws live.
+    let server = Server::start(real());
+    let b = Browser::start("run-events");
+    b.goto(&format!(
+        "http://127.0.0.1:{}/ch4_consumer.html",
+        server.port
+    ));
+    b.until(
+        "return document.querySelector('.course-run-button') !== null",
+        Duration::from_secs(10),
+        |v| v == true,
+    );
+    b.js(LISTEN);
+    b.js("document.querySelector('.course-run').scrollIntoView({block: 'center'})");
+    b.click(".course-run-button");
+    b.until("return heard.ends.length", Duration::from_secs(60), |v| {
+        v.as_u64().is_some_and(|n| n > 0)
+    });
+    let heard = b.js("return heard");
+    assert_eq!(heard["starts"], json!([{"chapter": 4}]));
+    assert_eq!(heard["ends"], json!([{"chapter": 4, "ok": true}]));
+    let events = heard["events"].as_array().unwrap();
+    // On the embedded cluster, the run's timeline is the one its test
+    // checked, which the page replays without the server.
+    assert_eq!(events, &snapshot_timeline("ch4_consumer", "en"));
+    let first_event = b.js("return document.querySelector('.course-run').dataset.firstEventMs");
+    let first_frame = b.js("return document.querySelector('.course-run').dataset.firstFrameMs");
+    eprintln!(
+        "lesson 4 from its page: first event {first_event} ms after the click, first frame after it {first_frame} ms"
+    );
+}
+
+// ------------------------------------------- the picture (book/theme/picture.js)
+
+/// The chapter's picture, once the renderer has put it on the page.
+fn picture(b: &Browser, slug: &str) -> String {
+    let figure =
+        format!("document.querySelector('figure.course-picture[data-chapter=\"{slug}\"]')");
+    b.until(
+        &format!("return {figure} !== null"),
+        Duration::from_secs(10),
+        |v| v == true,
+    );
+    figure
+}
+
+#[test]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
+fn chapter_1_replayed_from_files_ends_with_12_records_in_3_partitions() {
+    let b = Browser::start("replay-ch1");
+    b.goto(&format!(
+        "file://{}",
+        book().join("ch1_cluster.html").display()
+    ));
+    let figure = picture(&b, "ch1_cluster");
+    let timeline = snapshot_timeline("ch1_cluster", "en");
+    let last = timeline.last().unwrap()["seq"].as_u64().unwrap();
+    // Played to its end: by itself, or with the replay button.
+    std::thread::sleep(Duration::from_millis(500));
+    if b.js(&format!("return {figure}.dataset.seq")) != json!(last.to_string()) {
+        b.js(&format!("{figure}.scrollIntoView({{block: 'center'}})"));
+        b.click("figure.course-picture [data-replay]");
+    }
+    b.until(
+        &format!("return {figure}.dataset.seq"),
+        Duration::from_secs(60),
+        |v| v == &json!(last.to_string()),
+    );
+    let drawn = b.js(&format!(
+        "return Array.from({figure}.querySelectorAll('[data-topic][data-partition][data-offset][data-key]'))
+           .map(e => [e.dataset.topic, Number(e.dataset.partition), Number(e.dataset.offset), e.dataset.key])"
+    ));
+    let mut drawn: Vec<(String, i64, i64, String)> =
+        serde_json::from_value(drawn).expect("records' data");
+    drawn.sort();
+    drawn.dedup();
+    let mut delivered: Vec<(String, i64, i64, String)> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "delivered")
+        .map(|e| {
+            (
+                e["topic"].as_str().unwrap().to_string(),
+                e["partition"].as_i64().unwrap(),
+                e["offset"].as_i64().unwrap(),
+                e["key"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    delivered.sort();
+    assert_eq!(drawn.len(), 12, "{drawn:?}");
+    let partitions: std::collections::BTreeSet<i64> = drawn.iter().map(|r| r.1).collect();
+    assert_eq!(partitions.len(), 3, "{drawn:?}");
+    assert_eq!(drawn, delivered, "the records at the snapshot's offsets");
+    show_top_of(&b, &figure);
+    b.screenshot("ch1-picture-replayed.png");
+}
+
+/// A member's partitions as `data-partitions` lists them ("0,1" or
+/// "topic:0,topic:1"): the partitions' numbers.
+fn owned(partitions: &str) -> Vec<i64> {
+    partitions
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| p.rsplit(':').next().unwrap().trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
+fn chapter_4_run_live_shows_two_members_a_rebalance_and_the_committed_offsets() {
+    let server = Server::start(real());
+    let b = Browser::start("live-ch4");
+    b.goto(&format!(
+        "http://127.0.0.1:{}/ch4_consumer.html",
+        server.port
+    ));
+    b.until(
+        "return document.querySelector('.course-run-button') !== null",
+        Duration::from_secs(10),
+        |v| v == true,
+    );
+    let figure = picture(&b, "ch4_consumer");
+    b.js(LISTEN);
+    // Every state of group "machines" the picture shows: its members and
+    // what each owns, after each event (this listener comes after the
+    // picture's, which draws the event).
+    b.js(&format!(
+        "window.states = [];
+         const figure = {figure};
+         document.addEventListener('course:event', () => states.push(Array.from(
+           figure.querySelectorAll('[data-group=\"machines\"][data-member]'))
+           .map(e => [e.dataset.member, e.dataset.partitions || ''])));"
+    ));
+    b.js("document.querySelector('.course-run').scrollIntoView({block: 'center'})");
+    b.click(".course-run-button");
+    b.until(
+        &format!("return {figure}.dataset.state"),
+        Duration::from_secs(10),
+        |v| v == "live",
+    );
+    show_top_of(&b, &figure);
+    std::thread::sleep(Duration::from_millis(700));
+    b.screenshot("ch4-picture-live.png");
+    b.until("return heard.ends.length", Duration::from_secs(60), |v| {
+        v.as_u64().is_some_and(|n| n > 0)
+    });
+    let events = b.js("return heard.events");
+    let last = events.as_array().unwrap().last().unwrap()["seq"].clone();
+    b.until(
+        &format!("return {figure}.dataset.seq"),
+        Duration::from_secs(10),
+        |v| v == &json!(last.to_string()),
+    );
+    let states: Vec<Vec<(String, String)>> = serde_json::from_value(b.js("return states")).unwrap();
+    // Two members of "machines" at once.
+    assert!(
+        states.iter().any(|s| {
+            let members: std::collections::BTreeSet<&String> = s.iter().map(|m| &m.0).collect();
+            members.len() >= 2
+        }),
+        "never two members of group machines: {states:?}"
+    );
+    // A rebalance: a partition one member owned, later owned by another.
+    let owner_of = |s: &Vec<(String, String)>, p: i64| {
+        s.iter()
+            .find(|(_, parts)| owned(parts).contains(&p))
+            .map(|(m, _)| m.clone())
+    };
+    let rebalanced = (0..3).any(|p| {
+        let owners: Vec<String> = states.iter().filter_map(|s| owner_of(s, p)).collect();
+        owners.windows(2).any(|w| w[0] != w[1])
+    });
+    assert!(rebalanced, "no partition changed owner: {states:?}");
+    // The committed offsets: the timeline's last for each partition.
+    let mut committed = std::collections::BTreeMap::new();
+    for e in events.as_array().unwrap() {
+        if e["kind"] == "committed" && e["group"] == "machines" {
+            committed.insert(
+                e["partition"].as_i64().unwrap(),
+                e["offset"].as_i64().unwrap(),
+            );
+        }
+    }
+    let drawn: Vec<(String, String)> = serde_json::from_value(b.js(&format!(
+        "return Array.from({figure}.querySelectorAll('[data-group=\"machines\"][data-committed]'))
+           .map(e => [e.dataset.partition, e.dataset.committed])"
+    )))
+    .unwrap();
+    let drawn: std::collections::BTreeMap<i64, i64> = drawn
+        .iter()
+        .map(|(p, c)| (owned(p)[0], c.parse().unwrap()))
+        .collect();
+    assert_eq!(drawn, committed, "the committed offsets drawn");
+    assert_eq!(
+        b.js(&format!("return {figure}.dataset.state")),
+        "done",
+        "the last frame stays"
+    );
+    show_top_of(&b, &figure);
+    b.screenshot("ch4-picture-after-live.png");
+}
+
+#[test]
+#[cfg_attr(
+    not(any(has_chromium, require_chromium)),
+    ignore = "needs headless Chromium: apt-get install chromium chromium-driver"
+)]
+fn the_french_chapter_4_page_draws_french_labels() {
+    let b = Browser::start("labels-fr");
+    // The labels whose French is not the English (their fixed text, without
+    // the {values}).
+    let fixed = |label: &str| -> Vec<String> {
+        label
+            .split(['{', '}'])
+            .step_by(2)
+            .map(str::trim)
+            .filter(|p| p.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+            .map(String::from)
+            .collect()
+    };
+    b.goto(&format!(
+        "file://{}",
+        book().join("fr/ch4_consumer.html").display()
+    ));
+    let figure = picture(&b, "ch4_consumer");
+    let labels = b.until(
+        "return window.coursePictureLabels",
+        Duration::from_secs(10),
+        |v| v.is_object(),
+    );
+    let french: Vec<(String, String)> = labels
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(en, fr)| (en.clone(), fr.as_str().unwrap().to_string()))
+        .filter(|(en, fr)| en != fr)
+        .collect();
+    assert!(!french.is_empty(), "no label has a French of its own");
+    std::thread::sleep(Duration::from_millis(500));
+    let text = text_of(&b, &format!("return {figure}.textContent"));
+    let shown: Vec<&(String, String)> = french
+        .iter()
+        .filter(|(_, fr)| fixed(fr).iter().all(|p| text.contains(p.as_str())))
+        .collect();
+    assert!(!shown.is_empty(), "no French label in the picture: {text}");
+    // And none of those labels in English.
+    for (en, fr) in &french {
+        for part in fixed(en) {
+            if !fixed(fr).iter().any(|p| p.contains(&part)) {
+                assert!(
+                    !text.contains(&format!(" {part} ")),
+                    "{en:?} in English on the French page: {text}"
+                );
+            }
+        }
+    }
+    show_top_of(&b, &figure);
+    b.screenshot("ch4-fr-picture.png");
 }

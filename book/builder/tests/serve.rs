@@ -171,12 +171,21 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
     }
     // The child gets the list's number and language, not the request's text.
     for (path, args) in [
-        ("/api/lesson/01", "args: --lang en lesson 1 lang=en"),
-        ("/api/lesson/%31", "args: --lang en lesson 1 lang=en"),
-        ("/api/lesson/2?lang=fr", "args: --lang fr lesson 2 lang=fr"),
+        (
+            "/api/lesson/01",
+            "args: --lang en lesson 1 --events /dev/fd/3 lang=en",
+        ),
+        (
+            "/api/lesson/%31",
+            "args: --lang en lesson 1 --events /dev/fd/3 lang=en",
+        ),
+        (
+            "/api/lesson/2?lang=fr",
+            "args: --lang fr lesson 2 --events /dev/fd/3 lang=fr",
+        ),
         (
             "/api/lesson/3?lang=de;rm%20-rf",
-            "args: --lang en lesson 3 lang=en",
+            "args: --lang en lesson 3 --events /dev/fd/3 lang=en",
         ),
         (
             "/api/exercise/7?lang=fr&lang=en",
@@ -275,4 +284,146 @@ fn stopping_the_server_ends_every_run() {
             "process {pid} outlived the server"
         );
     }
+}
+
+/// The lines of a run's stream, as JSON, up to its end (heartbeats and
+/// HTTP's chunk framing left out).
+fn stream_events(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| l.starts_with("{\"event\":"))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn a_lessons_stream_carries_its_timeline_in_step_with_its_text() {
+    // The lesson writes its timeline to its descriptor 3 (`--events
+    // /dev/fd/3`); the stream carries each event that is a JSON object,
+    // as a `timeline` line, once the lesson's text has as many lines as
+    // the event's `line` says; nothing else of that pipe.
+    let mut config = config(sleeper());
+    config.lesson_limit = Duration::from_secs(3);
+    let server = Server::start(config);
+    let (status, text) = answer(post_run(server.port, "/api/lesson/4"));
+    assert_eq!(status, 200, "{text}");
+    let events = stream_events(&text);
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| match e["event"].as_str().unwrap() {
+            "line" => format!(
+                "line {}",
+                e["text"].as_str().unwrap().split(':').next().unwrap()
+            ),
+            "timeline" => format!("timeline {}", e["entry"]["seq"]),
+            other => other.to_string(),
+        })
+        .collect();
+    // The first event after the first line; the second held back until
+    // the second line, though the lesson wrote it before.
+    assert_eq!(
+        kinds,
+        [
+            "start",
+            "line args",
+            "timeline 0",
+            "line grandchild",
+            "timeline 1",
+            "end"
+        ],
+        "{text}"
+    );
+    for (i, sent) in SLEEPER_EVENTS.iter().enumerate() {
+        let sent: serde_json::Value = serde_json::from_str(sent).unwrap();
+        let got = events.iter().find(|e| e["entry"]["seq"] == i).unwrap();
+        assert_eq!(got["entry"], sent);
+    }
+    // A string that looks like the stream's end stays inside its event.
+    assert_eq!(events.last().unwrap()["status"], "timeout");
+    // No line of the stream is longer than the server lets through.
+    assert!(text.lines().all(|l| l.len() < serve::MAX_LINE + 100));
+}
+
+#[test]
+fn an_exercises_check_has_no_timeline() {
+    let server = Server::start(config(sleeper()));
+    let s = post_run(server.port, "/api/exercise/1");
+    let mut r = BufReader::new(&s);
+    let args = read_until(&mut r, "args:");
+    assert!(
+        args.contains("\"text\":\"args: --lang en exercise 1 lang=en\""),
+        "{args}"
+    );
+}
+
+#[test]
+fn lesson_1s_stream_carries_the_timeline_its_test_checked() {
+    // The real course, on the embedded cluster: the events of a run from
+    // the page are the ones of the snapshot the book's picture replays.
+    let server = Server::start(config(course_program()));
+    let started = Instant::now();
+    let s = post_run(server.port, "/api/lesson/1?lang=en");
+    let mut text = String::new();
+    let mut first_event = None;
+    for line in BufReader::new(&s).lines() {
+        let line = line.unwrap();
+        if first_event.is_none() && line.contains("{\"event\":\"timeline\"") {
+            first_event = Some(started.elapsed());
+        }
+        text += &line;
+        text.push('\n');
+    }
+    let first_event = first_event.unwrap_or_else(|| panic!("no timeline: {text}"));
+    let events = stream_events(&text);
+    assert_eq!(events.last().unwrap()["status"], "ok", "{text}");
+    let timeline: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "timeline")
+        .map(|e| &e["entry"])
+        .collect();
+    let snapshot = std::fs::read_to_string(
+        kafka_course_book::course_root().join("lessons/tests/snapshots/ch1_cluster.events.snap"),
+    )
+    .unwrap();
+    let expected: Vec<serde_json::Value> = snapshot
+        .split_once("\n---\n")
+        .unwrap()
+        .1
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(timeline.len(), expected.len(), "{text}");
+    // As the lesson wrote them, in its order of fields.
+    assert!(
+        text.contains(&format!(
+            "{{\"event\":\"timeline\",\"entry\":{}}}",
+            snapshot
+                .split_once("\n---\n")
+                .unwrap()
+                .1
+                .lines()
+                .next()
+                .unwrap()
+        )),
+        "{text}"
+    );
+    for (got, want) in timeline.iter().zip(&expected) {
+        assert_eq!(*got, want);
+    }
+    // Each event after as many lines of text as it says.
+    let mut printed = 0;
+    for e in &events {
+        match e["event"].as_str().unwrap() {
+            "line" => printed += 1,
+            "timeline" => assert!(
+                e["entry"]["line"].as_u64().unwrap() <= printed,
+                "{e} came after {printed} lines"
+            ),
+            _ => {}
+        }
+    }
+    eprintln!(
+        "lesson 1's first event {} ms after the request",
+        first_event.as_millis()
+    );
 }

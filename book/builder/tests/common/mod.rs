@@ -11,6 +11,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -88,14 +89,35 @@ pub fn secret() -> PathBuf {
 /// process of its own (as `course exercise` starts cargo and a runner) and
 /// prints its id, then sleeps, long enough to test Stop, disconnects, the
 /// time limit and the server's end, which a real lesson (about a second)
-/// would end too soon to show.
+/// would end too soon to show. Given `--events FILE` (a lesson), it writes
+/// a timeline there as a lesson would ([`SLEEPER_EVENTS`]), with lines no
+/// lesson writes among them: not JSON, not an object, one too long.
 pub fn sleeper() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let path = scratch("sleeper.sh");
         std::fs::write(
             &path,
-            "#!/bin/sh\necho \"args: $* lang=$COURSE_LANG\"\nsleep 30 &\necho \"grandchild: $!\"\nexec sleep 30\n",
+            format!(
+                r#"#!/bin/sh
+echo "args: $* lang=$COURSE_LANG"
+events=
+for a in "$@"; do case "$a" in /dev/fd/*) events=$a;; esac; done
+if [ -n "$events" ]; then
+  {{
+    echo 'not json'
+    echo '[1, 2]'
+    printf '%s\n' '{}'
+    printf '{{"seq":9,"line":0,"kind":"section","title":"%s"}}\n' "$(head -c 70000 /dev/zero | tr '\0' a)"
+    printf '%s\n' '{}'
+  }} > "$events"
+fi
+sleep 30 &
+echo "grandchild: $!"
+exec sleep 30
+"#,
+                SLEEPER_EVENTS[0], SLEEPER_EVENTS[1]
+            ),
         )
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
@@ -104,6 +126,46 @@ pub fn sleeper() -> PathBuf {
     })
     .clone()
 }
+
+/// The course's program (package `kafka-course`, which this package does
+/// not depend on), built by cargo in this test program's own target folder
+/// and profile, where `cargo test` built it already: then cargo only
+/// checks it. The pages run it as `course serve`'s pages do.
+pub fn course_program() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        // This program is <target>/<profile folder>/deps/browser-<hash>.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap();
+        let target = profile_dir.parent().unwrap();
+        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
+            "debug" => "dev",
+            other => other,
+        };
+        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .current_dir(course_root())
+            .args(["build", "--quiet", "-p", "kafka-course", "--bin", "course"])
+            .args(["--profile", profile])
+            .arg("--target-dir")
+            .arg(target)
+            .stdin(Stdio::null())
+            .status()
+            .expect("running cargo");
+        assert!(
+            status.success(),
+            "cargo could not build the course's program"
+        );
+        profile_dir.join(format!("course{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}
+
+/// The timeline the sleeper writes for a lesson, before its second line:
+/// the first event after its first line, the second after its second line.
+pub const SLEEPER_EVENTS: [&str; 2] = [
+    r#"{"seq":0,"line":1,"kind":"section","title":"Stand-in"}"#,
+    r#"{"seq":1,"line":2,"kind":"member_joined","group":"g\"}\n{\"event\":\"end\"}","member":"m"}"#,
+];
 
 /// The course's lessons and exercises, as `course serve` gives them.
 pub fn config(course: PathBuf) -> Config {
