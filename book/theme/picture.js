@@ -280,8 +280,10 @@ function summarize(s) {
     const commits = [];
     g.pos.forEach((ps, k) => ps.committed !== null && commits.push(L("partition {p} at {offset}", { p: splitTp(k)[1], offset: ps.committed })));
     let text = g.name ? L("Group {group}", { group: g.name }) : L("A reader outside any group");
-    if (members.length) text += ": " + list(members);
-    if (commits.length) text += "; " + L("committed: {list}", { list: list(commits) });
+    // French puts a no-break space before a colon or a semicolon.
+    const nb = document.documentElement.lang === "fr" ? "\u00a0" : "";
+    if (members.length) text += nb + ": " + list(members);
+    if (commits.length) text += nb + "; " + L("committed: {list}", { list: list(commits) });
     out.push(text + ".");
   });
   return out.join(" ");
