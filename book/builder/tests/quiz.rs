@@ -37,7 +37,9 @@ fn timeline(slug: &str) -> Vec<Value> {
 #[test]
 fn every_quiz_parses_with_5_to_8_questions_and_links_that_exist() {
     let slugs = quiz::quiz_slugs().unwrap();
-    assert!(slugs.contains(&"ch1_cluster".to_string()), "{slugs:?}");
+    for slug in ["ch1_cluster", "ch2_producer"] {
+        assert!(slugs.contains(&slug.to_string()), "{slugs:?}");
+    }
     for slug in slugs {
         let page = std::fs::read_to_string(book_root().join(format!("src/{slug}.md")))
             .unwrap_or_else(|e| panic!("{slug}: a quiz for a page that does not exist: {e}"));
@@ -89,6 +91,31 @@ fn computed_answers_are_the_recorded_runs() {
         .unwrap()["partition"]
         .to_string();
     assert_eq!(right("lot-a-partition"), lot_a);
+
+    let events = timeline("ch2_producer");
+    let questions = quiz::quiz("ch2_producer", &|_| None).unwrap();
+    let right = |id: &str| {
+        let q = questions.iter().find(|q| q.id == id).unwrap();
+        q.options.iter().find(|o| o.right).unwrap().text.clone()
+    };
+    let delivered = |topic: &str, producer: Option<&str>| {
+        events
+            .iter()
+            .find(|e| {
+                e["kind"] == "delivered"
+                    && e["topic"] == topic
+                    && e["key"] == "lot-A"
+                    && producer.is_none_or(|p| e["producer"] == p)
+            })
+            .unwrap()["partition"]
+            .to_string()
+    };
+    assert_eq!(right("lot-a-partition"), delivered("machine-commands", None));
+    let murmur2 = delivered("routing", Some("murmur2_random"));
+    assert_eq!(right("murmur2-partition"), murmur2);
+    // The question's wrong option "the same one as librdkafka's default
+    // partitioner" is wrong only while the run shows them disagree.
+    assert_ne!(murmur2, delivered("routing", Some("consistent_random")));
 }
 
 #[test]
