@@ -298,11 +298,11 @@ impl Browser {
 
 const MOUNTED: &str = "return document.querySelectorAll('[data-quiz-question]').length";
 
-/// Answer every question with its first option, and read the score.
+/// Answer every question with its right option (from the quiz's data), and read the score.
 fn answer_all(b: &Browser) -> (i64, String, String) {
     b.until(MOUNTED, Duration::from_secs(10), |v| v.as_i64().unwrap_or(0) >= 5);
     let n = b.js(MOUNTED).as_i64().unwrap();
-    b.js("document.querySelectorAll('[data-quiz-question]').forEach(q => q.querySelector('[data-quiz-option]').click())");
+    b.js("const data = window.courseQuizzes['ch1_cluster']; document.querySelectorAll('[data-quiz-question]').forEach((q, i) => q.querySelectorAll('[data-quiz-option]')[data[i].options.findIndex(o => o.right)].click())");
     let score = b.js("return document.querySelector('[data-quiz-score]').dataset.quizScore");
     let explain = b.js("return document.querySelector('.quiz-explain').textContent");
     (n, score.as_str().unwrap().to_string(), explain.as_str().unwrap().to_string())
@@ -319,8 +319,13 @@ fn chapter_1_quiz_answers_and_scores_from_files_and_keeps_the_answers() {
     let (n, score, explain) = answer_all(&b);
     assert!(n >= 5, "{n} questions");
     // Question 1's first option is the computed right answer.
-    assert!(score.ends_with(&format!("/{n}")), "{score}");
-    assert!(!score.starts_with("0/"), "{score}");
+    assert_eq!(score, format!("{n}/{n}"));
+    // A wrong answer: explained, the score goes down.
+    b.js("document.querySelector('[data-quiz-question]').querySelectorAll('[data-quiz-option]:not([data-right])')[0].click()");
+    assert_eq!(b.js("return document.querySelector('[data-quiz-question]').dataset.answered"), json!("wrong"));
+    assert!(b.js("return document.querySelector('.quiz-explain').textContent").as_str().unwrap().starts_with("Wrong: "));
+    let score = b.js("return document.querySelector('[data-quiz-score]').dataset.quizScore").as_str().unwrap().to_string();
+    assert_eq!(score, format!("{}/{n}", n - 1));
     assert!(explain.starts_with("Right: "), "{explain}");
     // Kept in the browser: the page again shows the answers.
     b.goto(&page_url("ch1_cluster.html"));
