@@ -125,7 +125,7 @@ pub fn quiz(number: u32) -> Result<(&'static str, Vec<Question>)> {
     let mut questions = Vec::new();
     for q in spec.question {
         let answer = match &q.answer {
-            Some(a) => Some(computed(run, a).with_context(|| format!("{slug}: question {}: no answer in the run", q.id))?),
+            Some(a) => Some(computed(run, a).with_context(|| tr!("{}: question {}: the lesson's run has no answer", slug, q.id))?),
             None => None,
         };
         let options = q
