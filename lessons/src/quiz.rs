@@ -182,7 +182,7 @@ pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
                 writeln!(out, "{}", tr!("The right answer: {}) {}. {}", letter(i), q.options[i].0, q.options[i].2))?;
             }
         }
-        let page = if crate::i18n::french() { format!("book/fr/{slug}.html") } else { format!("book/{slug}.html") };
+        let page = if crate::i18n::french() { format!("book/build/fr/{slug}.html") } else { format!("book/build/{slug}.html") };
         writeln!(out, "{}", tr!("Read again: {}#{}", page, q.link))?;
     }
     writeln!(out)?;
