@@ -96,7 +96,10 @@ fn computed(run: &str, a: &AnswerSpec) -> Option<String> {
         if event["kind"] != a.kind.as_str() {
             continue;
         }
-        if a.filter.iter().all(|(k, v)| event.get(k) == serde_json::to_value(v).ok().as_ref()) {
+        if a.filter
+            .iter()
+            .all(|(k, v)| event.get(k) == serde_json::to_value(v).ok().as_ref())
+        {
             return match &event[&a.field] {
                 serde_json::Value::String(s) => Some(s.clone()),
                 serde_json::Value::Null => None,
@@ -111,9 +114,17 @@ fn computed(run: &str, a: &AnswerSpec) -> Option<String> {
 pub fn quiz(number: u32) -> Result<(&'static str, Vec<Question>)> {
     let Some((_, slug, file, run)) = QUIZZES.iter().find(|q| q.0 == number) else {
         let list: Vec<String> = QUIZZES.iter().map(|q| q.0.to_string()).collect();
-        bail!("{}", tr!("there is no quiz for chapter {}; quizzes: {}", number, list.join(", ")));
+        bail!(
+            "{}",
+            tr!(
+                "there is no quiz for chapter {}; quizzes: {}",
+                number,
+                list.join(", ")
+            )
+        );
     };
-    let spec: QuizFile = toml::from_str(file).with_context(|| format!("book/quizzes/{slug}.toml"))?;
+    let spec: QuizFile =
+        toml::from_str(file).with_context(|| format!("book/quizzes/{slug}.toml"))?;
     let fr = crate::i18n::french();
     let t = |s: &str| {
         if fr {
@@ -125,7 +136,13 @@ pub fn quiz(number: u32) -> Result<(&'static str, Vec<Question>)> {
     let mut questions = Vec::new();
     for q in spec.question {
         let answer = match &q.answer {
-            Some(a) => Some(computed(run, a).with_context(|| tr!("{}: question {}: the lesson's run has no answer", slug, q.id))?),
+            Some(a) => Some(computed(run, a).with_context(|| {
+                tr!(
+                    "{}: question {}: the lesson's run has no answer",
+                    slug,
+                    q.id
+                )
+            })?),
             None => None,
         };
         let options = q
@@ -137,7 +154,12 @@ pub fn quiz(number: u32) -> Result<(&'static str, Vec<Question>)> {
                 (None, _) => (t(&o.text), o.right, t(&o.explain)),
             })
             .collect();
-        questions.push(Question { id: q.id, text: t(&q.text), link: q.link, options });
+        questions.push(Question {
+            id: q.id,
+            text: t(&q.text),
+            link: q.link,
+            options,
+        });
     }
     Ok((slug, questions))
 }
@@ -147,7 +169,15 @@ pub fn quiz(number: u32) -> Result<(&'static str, Vec<Question>)> {
 pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     let (slug, questions) = quiz(number)?;
     let total = questions.len();
-    writeln!(out, "{}", tr!("Chapter {}'s quiz: {} questions. Answer each with its letter, then Enter.", number, total))?;
+    writeln!(
+        out,
+        "{}",
+        tr!(
+            "Chapter {}'s quiz: {} questions. Answer each with its letter, then Enter.",
+            number,
+            total
+        )
+    )?;
     let mut right = 0;
     let mut asked = 0;
     'questions: for (n, q) in questions.iter().enumerate() {
@@ -156,7 +186,9 @@ pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
         for (i, (text, _, _)) in q.options.iter().enumerate() {
             writeln!(out, "   {}) {text}", letter(i))?;
         }
-        let letters: Vec<String> = (0..q.options.len()).map(|i| letter(i).to_string()).collect();
+        let letters: Vec<String> = (0..q.options.len())
+            .map(|i| letter(i).to_string())
+            .collect();
         let chosen = loop {
             write!(out, "{}", tr!("Your answer ({}): ", letters.join(", ")))?;
             out.flush()?;
@@ -179,14 +211,31 @@ pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
         } else {
             writeln!(out, "{} {explain}", tr!("Wrong."))?;
             if let Some(i) = q.options.iter().position(|o| o.1) {
-                writeln!(out, "{}", tr!("The right answer: {}) {}. {}", letter(i), q.options[i].0, q.options[i].2))?;
+                writeln!(
+                    out,
+                    "{}",
+                    tr!(
+                        "The right answer: {}) {}. {}",
+                        letter(i),
+                        q.options[i].0,
+                        q.options[i].2
+                    )
+                )?;
             }
         }
-        let page = if crate::i18n::french() { format!("book/build/fr/{slug}.html") } else { format!("book/build/{slug}.html") };
+        let page = if crate::i18n::french() {
+            format!("book/build/fr/{slug}.html")
+        } else {
+            format!("book/build/{slug}.html")
+        };
         writeln!(out, "{}", tr!("Read again: {}#{}", page, q.link))?;
     }
     writeln!(out)?;
-    writeln!(out, "{}", tr!("Score: {} of {} right ({} answered).", right, total, asked))?;
+    writeln!(
+        out,
+        "{}",
+        tr!("Score: {} of {} right ({} answered).", right, total, asked)
+    )?;
     Ok(())
 }
 

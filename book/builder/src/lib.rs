@@ -141,7 +141,11 @@ fn add_quizzes(book: &mut mdbook_driver::book::Book, quizzes: &[String]) {
 /// (`window.courseQuizzes[slug]`: the questions in the edition's language,
 /// computed answers filled in). A script: a page opened from files may load
 /// a script, not fetch a file.
-fn write_quizzes(dir: &Path, slugs: &[String], catalog: Option<&polib::catalog::Catalog>) -> Result<()> {
+fn write_quizzes(
+    dir: &Path,
+    slugs: &[String],
+    catalog: Option<&polib::catalog::Catalog>,
+) -> Result<()> {
     let folder = dir.join("quizzes");
     fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     for slug in slugs {

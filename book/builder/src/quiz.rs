@@ -146,19 +146,33 @@ pub fn quiz(slug: &str, translate: &dyn Fn(&str) -> Option<String>) -> Result<Ve
                 (Some(value), true) => (o.text.replace("{answer}", value), true),
                 (Some(value), false) => {
                     if o.text == *value {
-                        bail!("{}: question {}: the option {:?} is the answer the run computed", quiz_path(slug).display(), q.id, o.text);
+                        bail!(
+                            "{}: question {}: the option {:?} is the answer the run computed",
+                            quiz_path(slug).display(),
+                            q.id,
+                            o.text
+                        );
                     }
                     (tr(&o.text), false)
                 }
                 (None, _) => (tr(&o.text), o.right),
             };
-            options.push(QuizOption { text, right, explain: tr(&o.explain) });
+            options.push(QuizOption {
+                text,
+                right,
+                explain: tr(&o.explain),
+            });
         }
         let rights = options.iter().filter(|o| o.right).count();
         if rights != 1 || options.len() < 2 {
             bail!("{}: question {} has {rights} right options of {}: it needs exactly one, and another", quiz_path(slug).display(), q.id, options.len());
         }
-        questions.push(Question { id: q.id, text: tr(&q.text), link: q.link, options });
+        questions.push(Question {
+            id: q.id,
+            text: tr(&q.text),
+            link: q.link,
+            options,
+        });
     }
     Ok(questions)
 }

@@ -44,12 +44,23 @@ fn every_quiz_parses_with_5_to_8_questions_and_links_that_exist() {
         let page = std::fs::read_to_string(book_root().join(format!("src/{slug}.md")))
             .unwrap_or_else(|e| panic!("{slug}: a quiz for a page that does not exist: {e}"));
         let questions = quiz::quiz(&slug, &|_| None).unwrap();
-        assert!((5..=8).contains(&questions.len()), "{slug}: {} questions", questions.len());
+        assert!(
+            (5..=8).contains(&questions.len()),
+            "{slug}: {} questions",
+            questions.len()
+        );
         let spec = quiz::quiz_spec(&slug).unwrap();
-        assert!(spec.question.iter().any(|q| q.answer.is_some()), "{slug}: no question predicts the run");
+        assert!(
+            spec.question.iter().any(|q| q.answer.is_some()),
+            "{slug}: no question predicts the run"
+        );
         let mut ids = std::collections::HashSet::new();
         for q in &questions {
-            assert!(ids.insert(q.id.clone()), "{slug}: question id {} twice", q.id);
+            assert!(
+                ids.insert(q.id.clone()),
+                "{slug}: question id {} twice",
+                q.id
+            );
             // An explicit anchor: the same in both editions.
             assert!(
                 page.contains(&format!("{{#{}}}", q.link)),
@@ -58,7 +69,11 @@ fn every_quiz_parses_with_5_to_8_questions_and_links_that_exist() {
                 q.link
             );
             for o in &q.options {
-                assert!(!o.explain.trim().is_empty(), "{slug}: {}: an option without explanation", q.id);
+                assert!(
+                    !o.explain.trim().is_empty(),
+                    "{slug}: {}: an option without explanation",
+                    q.id
+                );
             }
         }
     }
@@ -110,7 +125,10 @@ fn computed_answers_are_the_recorded_runs() {
             .unwrap()["partition"]
             .to_string()
     };
-    assert_eq!(right("lot-a-partition"), delivered("machine-commands", None));
+    assert_eq!(
+        right("lot-a-partition"),
+        delivered("machine-commands", None)
+    );
     let murmur2 = delivered("routing", Some("murmur2_random"));
     assert_eq!(right("murmur2-partition"), murmur2);
     // The question's wrong option "the same one as librdkafka's default
@@ -124,10 +142,16 @@ fn both_editions_have_the_quiz_data_and_the_french_is_french() {
     let en = std::fs::read_to_string(out.join("quizzes/ch1_cluster.js")).unwrap();
     let fr = std::fs::read_to_string(out.join("fr/quizzes/ch1_cluster.js")).unwrap();
     assert!(en.contains("What is an in-sync replica?"), "{en}");
-    assert!(fr.contains("Qu'est-ce qu'une réplique synchronisée\u{a0}?"), "{fr}");
+    assert!(
+        fr.contains("Qu'est-ce qu'une réplique synchronisée\u{a0}?"),
+        "{fr}"
+    );
     for page in ["ch1_cluster.html", "fr/ch1_cluster.html"] {
         let html = std::fs::read_to_string(out.join(page)).unwrap();
-        assert!(html.contains("data-chapter=\"ch1_cluster\""), "{page}: no quiz element");
+        assert!(
+            html.contains("data-chapter=\"ch1_cluster\""),
+            "{page}: no quiz element"
+        );
         assert!(html.contains("id=\"quiz\""), "{page}: no Quiz heading");
     }
 }
@@ -300,12 +324,18 @@ const MOUNTED: &str = "return document.querySelectorAll('[data-quiz-question]').
 
 /// Answer every question with its right option (from the quiz's data), and read the score.
 fn answer_all(b: &Browser) -> (i64, String, String) {
-    b.until(MOUNTED, Duration::from_secs(10), |v| v.as_i64().unwrap_or(0) >= 5);
+    b.until(MOUNTED, Duration::from_secs(10), |v| {
+        v.as_i64().unwrap_or(0) >= 5
+    });
     let n = b.js(MOUNTED).as_i64().unwrap();
     b.js("const data = window.courseQuizzes['ch1_cluster']; document.querySelectorAll('[data-quiz-question]').forEach((q, i) => q.querySelectorAll('[data-quiz-option]')[data[i].options.findIndex(o => o.right)].click())");
     let score = b.js("return document.querySelector('[data-quiz-score]').dataset.quizScore");
     let explain = b.js("return document.querySelector('.quiz-explain').textContent");
-    (n, score.as_str().unwrap().to_string(), explain.as_str().unwrap().to_string())
+    (
+        n,
+        score.as_str().unwrap().to_string(),
+        explain.as_str().unwrap().to_string(),
+    )
 }
 
 #[test]
@@ -322,9 +352,20 @@ fn chapter_1_quiz_answers_and_scores_from_files_and_keeps_the_answers() {
     assert_eq!(score, format!("{n}/{n}"));
     // A wrong answer: explained, the score goes down.
     b.js("document.querySelector('[data-quiz-question]').querySelectorAll('[data-quiz-option]:not([data-right])')[0].click()");
-    assert_eq!(b.js("return document.querySelector('[data-quiz-question]').dataset.answered"), json!("wrong"));
-    assert!(b.js("return document.querySelector('.quiz-explain').textContent").as_str().unwrap().starts_with("Wrong: "));
-    let score = b.js("return document.querySelector('[data-quiz-score]').dataset.quizScore").as_str().unwrap().to_string();
+    assert_eq!(
+        b.js("return document.querySelector('[data-quiz-question]').dataset.answered"),
+        json!("wrong")
+    );
+    assert!(b
+        .js("return document.querySelector('.quiz-explain').textContent")
+        .as_str()
+        .unwrap()
+        .starts_with("Wrong: "));
+    let score = b
+        .js("return document.querySelector('[data-quiz-score]').dataset.quizScore")
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(score, format!("{}/{n}", n - 1));
     assert!(explain.starts_with("Right: "), "{explain}");
     // Kept in the browser: the page again shows the answers.
@@ -353,6 +394,9 @@ fn the_french_page_asks_its_quiz_in_french() {
     assert!(score.ends_with(&format!("/{n}")), "{score}");
     assert!(explain.starts_with("Juste\u{a0}: "), "{explain}");
     let text = b.js("return document.querySelector('.course-quiz').textContent");
-    assert!(text.as_str().unwrap().contains("réplique synchronisée"), "{text}");
+    assert!(
+        text.as_str().unwrap().contains("réplique synchronisée"),
+        "{text}"
+    );
     assert!(text.as_str().unwrap().contains("bonne"), "{text}");
 }

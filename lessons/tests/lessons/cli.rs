@@ -312,9 +312,18 @@ fn quiz(lang: &str, chapter: &str, answers: &str) -> String {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(answers.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -332,16 +341,33 @@ fn quiz_asks_explains_and_scores_from_a_piped_input_in_both_languages() {
     assert!(out.contains(&format!("   b) {high}\n")), "{out}");
     assert!(out.contains("Right. Partition 1 holds"), "{out}");
     // A wrong answer is explained, and the right one given.
-    assert!(out.contains("Wrong. That is what happens to records without a key"), "{out}");
+    assert!(
+        out.contains("Wrong. That is what happens to records without a key"),
+        "{out}"
+    );
     assert!(out.contains("The right answer: c) "), "{out}");
-    assert!(out.trim_end().ends_with("Score: 2 of 5 right (5 answered)."), "{out}");
+    assert!(
+        out.trim_end()
+            .ends_with("Score: 2 of 5 right (5 answered)."),
+        "{out}"
+    );
 
     let out = quiz("fr", "1", "a\n");
-    assert!(out.contains("quel est le high watermark de la partition 1\u{a0}?"), "{out}");
+    assert!(
+        out.contains("quel est le high watermark de la partition 1\u{a0}?"),
+        "{out}"
+    );
     assert!(out.contains("Faux. 12 est le nombre"), "{out}");
     // The end of the input: the quiz stops, with the score so far.
-    assert!(out.contains("Plus de réponses\u{a0}: le quiz s'arrête ici."), "{out}");
-    assert!(out.trim_end().ends_with("Score\u{a0}: 0 sur 5 (questions traitées\u{a0}: 1)."), "{out}");
+    assert!(
+        out.contains("Plus de réponses\u{a0}: le quiz s'arrête ici."),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("Score\u{a0}: 0 sur 5 (questions traitées\u{a0}: 1)."),
+        "{out}"
+    );
 
     let out = quiz("en", "2", "");
     assert!(out.contains("Score: 0 of 6 right (0 answered)."), "{out}");
