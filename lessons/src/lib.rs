@@ -25,6 +25,7 @@ pub mod clean;
 pub mod exercises;
 pub mod keep;
 pub mod playground;
+pub mod quiz;
 pub mod serve;
 pub mod teacher;
 pub mod workshop;

@@ -111,6 +111,9 @@ enum Command {
     },
     /// A hint for exercise N.
     Hint { number: u32 },
+    /// Chapter N's quiz, the one at the end of its page: answer each
+    /// question with its letter; each wrong answer is explained.
+    Quiz { number: u32 },
     /// Your progress: every exercise and its result.
     Exercises {
         #[command(flatten)]
@@ -382,6 +385,10 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Clean { dry_run } => {
             kafka_course::clean::run(options.brokers.as_deref(), dry_run).await
+        }
+        Command::Quiz { number } => {
+            let stdin = std::io::stdin();
+            kafka_course::quiz::run(number, &mut stdin.lock(), &mut std::io::stdout())
         }
         Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),

@@ -33,6 +33,7 @@ use anyhow::{Context as _, Result};
 use mdbook_driver::book::BookItem;
 
 pub mod messages;
+pub mod quiz;
 pub mod serve;
 
 /// The editions: (language, folder inside the output where it lives).
@@ -68,6 +69,8 @@ pub fn build(out: &Path) -> Result<()> {
     // English first: mdBook empties its output folder, French included.
     let mut english = load(&root)?;
     english.config.build.build_dir = out.to_path_buf();
+    let quizzes = quiz::quiz_slugs()?;
+    add_quizzes(&mut english.book, &quizzes);
     english.build().context("building the English book")?;
 
     let french_out = out.join("fr");
@@ -101,6 +104,7 @@ pub fn build(out: &Path) -> Result<()> {
     mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut with_summary);
     mdbook_i18n_helpers::gettext::translate_book(&with_summary, &mut french.book)
         .context("translating the book")?;
+    add_quizzes(&mut french.book, &quizzes);
     french.build().context("building the French book")?;
     translate_images(&root.join("src/img"), &french_out.join("img"), &catalog)?;
     translate_page_template(&french_out, &catalog)?;
@@ -108,8 +112,54 @@ pub fn build(out: &Path) -> Result<()> {
     let slugs = chapter_slugs(&english.book);
     write_timelines(out, "en", &slugs, None)?;
     write_timelines(&french_out, "fr", &slugs, Some(&catalog))?;
+    write_quizzes(out, &quizzes, None)?;
+    write_quizzes(&french_out, &quizzes, Some(&catalog))?;
     fs::write(out.join(STAMP), b"")
         .with_context(|| format!("writing {}", out.join(STAMP).display()))?;
+    Ok(())
+}
+
+/// Each chapter that has a quiz (`book/quizzes/<slug>.toml`) ends with it:
+/// a `## Quiz` heading and the element book/theme/quiz.js fills.
+fn add_quizzes(book: &mut mdbook_driver::book::Book, quizzes: &[String]) {
+    book.for_each_mut(|item| {
+        if let BookItem::Chapter(ch) = item {
+            let stem = ch
+                .source_path
+                .as_deref()
+                .and_then(Path::file_stem)
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if quizzes.contains(&stem) {
+                ch.content.push_str(&quiz::quiz_markdown(&stem));
+            }
+        }
+    });
+}
+
+/// The quizzes' data in an edition's output `dir`: `quizzes/<slug>.js`
+/// (`window.courseQuizzes[slug]`: the questions in the edition's language,
+/// computed answers filled in). A script: a page opened from files may load
+/// a script, not fetch a file.
+fn write_quizzes(
+    dir: &Path,
+    slugs: &[String],
+    catalog: Option<&polib::catalog::Catalog>,
+) -> Result<()> {
+    let folder = dir.join("quizzes");
+    fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    for slug in slugs {
+        let translate = |text: &str| catalog.and_then(|c| lookup(c, "quiz", Some(text)));
+        let questions = quiz::quiz(slug, &translate)?;
+        let js = format!(
+            "// Chapter {slug}'s quiz (book/quizzes/{slug}.toml), in this edition's language.\n\
+             (window.courseQuizzes = window.courseQuizzes || {{}})[{}] = {};\n",
+            serde_json::to_string(slug)?,
+            serde_json::to_string_pretty(&questions)?
+        );
+        let path = folder.join(format!("{slug}.js"));
+        fs::write(&path, js).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -300,6 +350,7 @@ pub fn inputs() -> Vec<PathBuf> {
         root.join("src"),
         root.join("po"),
         root.join("theme"),
+        root.join(quiz::QUIZZES),
     ];
     // `{{#include ../../lessons/src/ch1_cluster.rs:anchor}}`: the file, and
     // for a snapshot the French one the French edition includes instead.

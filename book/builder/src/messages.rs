@@ -124,6 +124,18 @@ pub fn messages() -> Result<Vec<Message>> {
                 .into(),
         });
     }
+    for slug in crate::quiz::quiz_slugs()? {
+        for text in crate::quiz::quiz_texts(&slug)? {
+            messages.push(Message {
+                ctxt: "quiz".into(),
+                id: text,
+                refs: vec![format!("book/{}/{slug}.toml", crate::quiz::QUIZZES)],
+                note: "A question of a chapter's quiz, one of its answers, or why that answer \
+                       is right or wrong (book/theme/quiz.js, `course quiz`)."
+                    .into(),
+            });
+        }
+    }
     for text in MDBOOK_UI {
         messages.push(Message {
             ctxt: "mdbook".into(),

@@ -300,3 +300,78 @@ fn the_group_protocol_can_be_chosen() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("auto") && err.contains("classic"), "{err}");
 }
+
+/// `course quiz N` with answers piped in: `answers`, then the end of the input.
+fn quiz(lang: &str, chapter: &str, answers: &str) -> String {
+    use std::io::Write;
+    let mut child = course()
+        .env("COURSE_LANG", lang)
+        .args(["quiz", chapter])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn quiz_asks_explains_and_scores_from_a_piped_input_in_both_languages() {
+    // Chapter 1's first question predicts partition 1's high watermark:
+    // the run's answer, option b (book/quizzes/ch1_cluster.toml).
+    let high = snapshot_body("ch1_cluster.events")
+        .lines()
+        .find(|l| l.contains("\"watermarks\"") && l.contains("\"partition\":1,"))
+        .and_then(|l| l.split("\"high\":").nth(1))
+        .map(|h| h.trim_end_matches('}').to_string())
+        .unwrap();
+    let out = quiz("en", "1", "b\na\nx\na\na\nb\n");
+    assert!(out.contains(&format!("   b) {high}\n")), "{out}");
+    assert!(out.contains("Right. Partition 1 holds"), "{out}");
+    // A wrong answer is explained, and the right one given.
+    assert!(
+        out.contains("Wrong. That is what happens to records without a key"),
+        "{out}"
+    );
+    assert!(out.contains("The right answer: c) "), "{out}");
+    assert!(
+        out.trim_end()
+            .ends_with("Score: 2 of 5 right (5 answered)."),
+        "{out}"
+    );
+
+    let out = quiz("fr", "1", "a\n");
+    assert!(
+        out.contains("quel est le high watermark de la partition 1\u{a0}?"),
+        "{out}"
+    );
+    assert!(out.contains("Faux. 12 est le nombre"), "{out}");
+    // The end of the input: the quiz stops, with the score so far.
+    assert!(
+        out.contains("Plus de réponses\u{a0}: le quiz s'arrête ici."),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("Score\u{a0}: 0 sur 5 (questions traitées\u{a0}: 1)."),
+        "{out}"
+    );
+
+    let out = quiz("en", "2", "");
+    assert!(out.contains("Score: 0 of 6 right (0 answered)."), "{out}");
+    let out = course().args(["quiz", "99"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no quiz for chapter 99"));
+}
