@@ -388,7 +388,18 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Quiz { number } => {
             let stdin = std::io::stdin();
-            kafka_course::quiz::run(number, &mut stdin.lock(), &mut std::io::stdout())
+            match kafka_course::quiz::run(number, &mut stdin.lock(), &mut std::io::stdout()) {
+                // The reader went away (`course quiz 1 | head`): stop
+                // quietly, as the lessons do.
+                Err(e)
+                    if e.downcast_ref::<std::io::Error>().is_some_and(|e| {
+                        e.kind() == std::io::ErrorKind::BrokenPipe
+                    }) =>
+                {
+                    Ok(())
+                }
+                other => other,
+            }
         }
         Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),
