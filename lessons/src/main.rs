@@ -392,9 +392,8 @@ async fn run(cli: Cli) -> Result<()> {
                 // The reader went away (`course quiz 1 | head`): stop
                 // quietly, as the lessons do.
                 Err(e)
-                    if e.downcast_ref::<std::io::Error>().is_some_and(|e| {
-                        e.kind() == std::io::ErrorKind::BrokenPipe
-                    }) =>
+                    if e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
                 {
                     Ok(())
                 }
