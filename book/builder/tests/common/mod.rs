@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
