@@ -280,8 +280,8 @@
       let exerciseBox = null;
       if (exercise) {
         exerciseBox = control(
-          T.check(exercise.number),
-          "/api/exercise/" + exercise.number,
+          T.check(exercise.id),
+          "/api/exercise/" + exercise.id,
           T.checking,
           exerciseVerdict,
           null,
