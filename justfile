@@ -5,6 +5,10 @@
 default:
     @just --list
 
+# Is this machine ready for the course? (Rust version, C compiler, make, disk, crates; runs before the course can build)
+doctor:
+    cargo run --quiet -p course-doctor
+
 # Run lesson N (the same number as its chapter), e.g. `just lesson 3`
 lesson N:
     cargo run --release --quiet -- lesson {{N}}

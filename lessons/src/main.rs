@@ -116,6 +116,10 @@ enum Command {
     /// Chapter N's quiz, the one at the end of its page: answer each
     /// question with its letter; each wrong answer is explained.
     Quiz { number: u32 },
+    /// Is this machine ready for the course? Rust's version, a C compiler,
+    /// make, disk space, crates downloaded, the course built (also
+    /// `cargo run -p course-doctor`, which runs before the course can build).
+    Doctor,
     /// Your progress: every exercise and its result.
     Exercises {
         #[command(flatten)]
@@ -385,6 +389,13 @@ async fn run(cli: Cli) -> Result<()> {
                 harness.record(&verdicts);
             }
             out!("{}", harness::table(&verdicts));
+            Ok(())
+        }
+        Command::Doctor => {
+            let machine = course_doctor::Machine::here(&teacher::root());
+            let (report, ready) = course_doctor::report(&course_doctor::check(&machine));
+            out!("{report}");
+            anyhow::ensure!(ready, "{}", tr!("this machine cannot build the course yet"));
             Ok(())
         }
         Command::Clean { dry_run } => {
