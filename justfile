@@ -89,6 +89,10 @@ exercise N:
 hint N:
     cargo run --release --quiet -- hint {{N}}
 
+# Chapter N's quiz (the one at the end of its page), in the terminal
+quiz N:
+    cargo run --release --quiet -- quiz {{N}}
+
 # Your progress: every exercise and its result
 exercises:
     cargo run --release --quiet -- exercises

@@ -179,7 +179,13 @@ enum DevCommand {
 #[derive(Subcommand)]
 enum TeacherCommand {
     /// Copy the course to DIR for a student: exercises unsolved, no solutions.
-    Export { dir: std::path::PathBuf },
+    Export {
+        dir: std::path::PathBuf,
+        /// Also copy every crate the course needs (`cargo vendor`) and the
+        /// cargo configuration to use them: the class builds without network.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Check students' copies with this copy's checks and print a class
     /// table: one row per student, one column per exercise.
     Check {
@@ -418,7 +424,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),
         Command::Serve { port } => kafka_course::serve::run(port, &options),
-        Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
+        Command::Teacher(TeacherCommand::Export { dir, offline }) => teacher::export(&dir, offline),
         Command::Teacher(TeacherCommand::Check {
             dirs,
             csv,

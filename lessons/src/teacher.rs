@@ -18,10 +18,14 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Copy every file git tracks to `dir`, without the reference solutions,
-/// and with every exercise back in its starting state, its explanations
-/// (comments) in the reader's language (`--lang fr`: in French).
-pub fn export(dir: &Path) -> Result<()> {
+/// Copy every file of the course to `dir` (the files git tracks, in a git
+/// clone; else every file but builds and records), without the reference
+/// solutions, and with every exercise back in its starting state, its
+/// explanations (comments) in the reader's language (`--lang fr`: in
+/// French). The starters also go to `exercises/starters/`, so that a
+/// student can start an exercise over (`course exercise N --reset`). In
+/// French, the copy opens on the French README.
+pub fn export(dir: &Path, offline: bool) -> Result<()> {
     let root = root();
     ensure!(
         !dir.exists() || fs::read_dir(dir)?.next().is_none(),
@@ -31,51 +35,140 @@ pub fn export(dir: &Path) -> Result<()> {
             dir.display()
         )
     );
-    let listing = Command::new("git")
-        .arg("-C")
-        .arg(&root)
-        .args(["ls-files", "-z"])
-        .output()
-        .context(tr!(
-            "running `git ls-files` (export copies the files git tracks)"
-        ))?;
-    ensure!(
-        listing.status.success(),
-        "{}",
-        tr!("`git ls-files` failed: is {} a git clone?", root.display())
-    );
     let mut copied = 0;
-    for file in listing.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
-        let file = std::str::from_utf8(file)?;
-        if file.starts_with("exercises/solutions/") {
+    for file in course_files(&root)? {
+        if file.starts_with("exercises/solutions/") || file.starts_with("exercises/starters/") {
             continue;
         }
-        let target = dir.join(file);
+        let target = dir.join(&file);
         fs::create_dir_all(target.parent().unwrap())?;
-        fs::copy(root.join(file), &target).with_context(|| tr!("copying {file}"))?;
+        fs::copy(root.join(&file), &target).with_context(|| tr!("copying {file}"))?;
         copied += 1;
     }
     // The exercises as a student starts them, whatever state this copy is
-    // in, explained in the reader's language.
-    fs::create_dir_all(dir.join("exercises"))?;
-    for entry in fs::read_dir(root.join("exercises/solutions"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let text = fs::read_to_string(&path)?;
-            let slug = path.file_stem().unwrap_or_default().to_string_lossy();
-            let starter = crate::exercises::starter_in_reader_language(&slug, &text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            fs::write(
-                dir.join("exercises").join(path.file_name().unwrap()),
-                starter,
-            )?;
-        }
+    // in, explained in the reader's language; and again in starters/, to
+    // start over from.
+    fs::create_dir_all(dir.join("exercises/starters"))?;
+    for e in crate::exercises::EXERCISES {
+        let path = root.join(format!("exercises/solutions/{}.rs", e.slug));
+        let text = fs::read_to_string(&path).with_context(|| tr!("reading {}", path.display()))?;
+        let starter = crate::exercises::starter_in_reader_language(e.slug, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        fs::write(dir.join(format!("exercises/{}.rs", e.slug)), &starter)?;
+        fs::write(
+            dir.join(format!("exercises/starters/{}.rs", e.slug)),
+            &starter,
+        )?;
+    }
+    // A French class opens the French README.
+    if crate::i18n::french() && dir.join("README.fr.md").is_file() {
+        let english = fs::read_to_string(dir.join("README.md"))?;
+        let french = fs::read_to_string(dir.join("README.fr.md"))?;
+        fs::write(
+            dir.join("README.en.md"),
+            english.replace("[README.fr.md](README.fr.md)", "[README.md](README.md)"),
+        )?;
+        fs::write(
+            dir.join("README.md"),
+            french.replace("[README.md](README.md)", "[README.en.md](README.en.md)"),
+        )?;
+        fs::remove_file(dir.join("README.fr.md"))?;
+    }
+    if offline {
+        vendor(&root, dir)?;
     }
     crate::outln!(
         "Copied {copied} files to {}: the exercises are unsolved, and the solutions are not there.",
         dir.display()
     );
-    crate::outln!("Students run `just exercises` (or `cargo run --release -- exercises`) in it.");
+    crate::outln!("Students run `just watch` (or `cargo run --release -- watch`) in it.");
+    Ok(())
+}
+
+/// The course's files, relative to `root`: what git tracks in a clone,
+/// else every file except builds (`target/`, `book/build/`), git's folder,
+/// a student's record (`.course/`) and vendored crates.
+fn course_files(root: &Path) -> Result<Vec<String>> {
+    if root.join(".git").exists() {
+        let listing = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["ls-files", "-z"])
+            .output()
+            .context(tr!(
+                "running `git ls-files` (export copies the files git tracks)"
+            ))?;
+        ensure!(
+            listing.status.success(),
+            "{}",
+            tr!("`git ls-files` failed: is {} a git clone?", root.display())
+        );
+        return listing
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| Ok(std::str::from_utf8(f)?.to_string()))
+            .collect();
+    }
+    // A release archive: no git, walk the folder.
+    const SKIPPED: &[&str] = &["target", "book/build", ".git", ".course", "vendor"];
+    let mut files = Vec::new();
+    let mut folders = vec![PathBuf::new()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(root.join(&folder))? {
+            let entry = entry?;
+            let relative = folder.join(entry.file_name());
+            let name = relative.to_string_lossy().replace('\\', "/");
+            if SKIPPED.contains(&name.as_str()) {
+                continue;
+            }
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(relative);
+            } else if kind.is_file() {
+                files.push(name);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `--offline`: every crate the course needs, in `dir/vendor/`, and
+/// `dir/.cargo/config.toml` telling cargo to use them, so the class builds
+/// without the network (`cargo vendor`).
+fn vendor(root: &Path, dir: &Path) -> Result<()> {
+    crate::outln!("Vendoring the crates (cargo vendor): a class builds without the network.");
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(dir)
+        .args(["vendor", "--locked", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg(dir.join("vendor"))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| tr!("running cargo vendor"))?;
+    ensure!(
+        out.status.success(),
+        "{}",
+        tr!(
+            "cargo vendor failed: it needs the crates, downloaded or from the network ({})",
+            root.display()
+        )
+    );
+    // The configuration `cargo vendor` prints, for crates.io's crates (the
+    // only source Cargo.lock names), with a path relative to the copy.
+    fs::create_dir_all(dir.join(".cargo"))?;
+    fs::write(
+        dir.join(".cargo/config.toml"),
+        "# Written by `course teacher export --offline`: cargo builds the course\n\
+         # from vendor/, without the network.\n\
+         [source.crates-io]\n\
+         replace-with = \"vendored-sources\"\n\
+         \n\
+         [source.vendored-sources]\n\
+         directory = \"vendor\"\n",
+    )?;
     Ok(())
 }
 

@@ -756,3 +756,67 @@ fn runners_share_the_courses_dependency_features() {
          (enable them in lessons/Cargo.toml, so that test builds and runner builds agree)"
     );
 }
+
+/// `course teacher export --lang fr --offline`: a student's copy that opens
+/// on the French README, can start an exercise over without the solutions
+/// (the starters travel with it), and has every crate it needs, with the
+/// cargo configuration to use them: cargo finds everything without the
+/// network, from an empty cargo home.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn a_french_offline_export_opens_in_french_resets_and_needs_no_network() {
+    let copy = scratch("offline-copy");
+    let copy_arg = copy.to_str().unwrap();
+    let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", "--offline", copy_arg]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("Les étudiants y lancent `just watch`"),
+        "{out}"
+    );
+
+    let readme = read(&copy.join("README.md"));
+    assert!(
+        readme.starts_with("# Apprendre Apache Kafka avec Rust")
+            && readme.contains("[README.en.md](README.en.md)"),
+        "{readme}"
+    );
+    assert!(read(&copy.join("README.en.md")).starts_with("# Learn Apache Kafka with Rust"));
+    assert!(!copy.join("README.fr.md").exists());
+
+    // A student's edit, then a fresh start, from the starters the copy has.
+    assert!(!copy.join("exercises/solutions").exists());
+    let e = exercises::exercise("4").unwrap();
+    let file = copy.join(format!("exercises/{}.rs", e.slug));
+    let handed_out = read(&file);
+    std::fs::write(&file, "// a student's mess\n").unwrap();
+    exercises::reset(&copy, e).unwrap();
+    assert_eq!(read(&file), handed_out);
+    assert!(
+        handed_out.contains("Exercice 4.1 (chapitre 4)"),
+        "{handed_out}"
+    );
+
+    // Every crate, from vendor/, with nothing downloaded and no network.
+    let config = read(&copy.join(".cargo/config.toml"));
+    assert!(
+        config.contains("vendored-sources") && config.contains("directory = \"vendor\""),
+        "{config}"
+    );
+    let empty_home = copy.join("empty-cargo-home");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let fetched = Command::new(cargo)
+        .current_dir(&copy)
+        .env("CARGO_HOME", &empty_home)
+        .args(["fetch", "--offline", "--locked"])
+        .output()
+        .unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&copy);
+}

@@ -220,7 +220,7 @@ impl Harness {
         let Some(text) = self.read(exercise) else {
             return false;
         };
-        super::starters(&self.root, exercise).contains(&text)
+        super::starters(&self.exercises_dir, exercise).contains(&text)
     }
 
     /// Write these verdicts down in the copy's record (`.course/progress.json`):
@@ -641,7 +641,7 @@ impl Harness {
         };
         if self.elsewhere {
             how.push_str(tr_static!("It is missing in the student's copy.\n"));
-        } else if self.root.join("exercises/solutions").is_dir() {
+        } else if super::can_reset(&self.root, exercise) {
             how.push_str(&tr!(
                 "To get its original back: `course exercise {n} --reset`\n\
                  (`cargo run --release -- exercise {n} --reset`).\n",

@@ -487,10 +487,13 @@ pub fn hints_text(exercise: &Exercise, shown: usize) -> String {
 /// The file a student starts exercise `exercise` with, in either language,
 /// if this copy can make it (it has the exercises' sources): to tell an
 /// untouched file (not started) from one being solved.
-pub fn starters(root: &std::path::Path, exercise: &Exercise) -> Vec<String> {
-    let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
+/// `exercises` is the copy's `exercises/` folder.
+pub fn starters(exercises: &std::path::Path, exercise: &Exercise) -> Vec<String> {
+    let source = exercises.join(format!("solutions/{}.rs", exercise.slug));
     let Ok(text) = std::fs::read_to_string(source) else {
-        return Vec::new();
+        // A student's copy: the starter it was handed out with.
+        let kept = exercises.join(format!("starters/{}.rs", exercise.slug));
+        return std::fs::read_to_string(kept).into_iter().collect();
     };
     let Ok(english) = starter::starter_from_solution(&text) else {
         return Vec::new();
@@ -503,12 +506,22 @@ pub fn starters(root: &std::path::Path, exercise: &Exercise) -> Vec<String> {
     vec![english, in_french]
 }
 
-/// Regenerate a student's file from its source: a fresh start, its
-/// explanations in the reader's language (see [`starter_in_reader_language`]).
+/// Put a student's file back as it was handed out: made afresh from its
+/// solution, in the reader's language (the teacher's copy), or copied from
+/// `exercises/starters/` (a student's copy: `course teacher export` puts the
+/// starters there, not the solutions).
 pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::PathBuf> {
     use anyhow::Context as _;
     let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
-    if !source.is_file() {
+    let kept = root.join(format!("exercises/starters/{}.rs", exercise.slug));
+    let starter = if source.is_file() {
+        let text = std::fs::read_to_string(&source)
+            .with_context(|| tr!("reading {}", source.display()))?;
+        starter_in_reader_language(exercise.slug, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?
+    } else if kept.is_file() {
+        std::fs::read_to_string(&kept).with_context(|| tr!("reading {}", kept.display()))?
+    } else {
         anyhow::bail!(
             "{}",
             tr!(
@@ -517,14 +530,19 @@ pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::P
                 exercise.slug
             )
         );
-    }
-    let text =
-        std::fs::read_to_string(&source).with_context(|| tr!("reading {}", source.display()))?;
-    let starter = starter_in_reader_language(exercise.slug, &text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
+    };
     let target = root.join(format!("exercises/{}.rs", exercise.slug));
     std::fs::write(&target, starter).with_context(|| tr!("writing {}", target.display()))?;
     Ok(target)
+}
+
+/// Whether this copy can put exercise files back (`--reset`).
+pub fn can_reset(root: &std::path::Path, exercise: &Exercise) -> bool {
+    root.join(format!("exercises/solutions/{}.rs", exercise.slug))
+        .is_file()
+        || root
+            .join(format!("exercises/starters/{}.rs", exercise.slug))
+            .is_file()
 }
 
 /// The starter of a solution (`exercises/solutions/<slug>.rs`, text
