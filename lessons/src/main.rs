@@ -192,9 +192,16 @@ enum TeacherCommand {
         /// Students' copies of the course, or folders that hold them.
         #[arg(required = true)]
         dirs: Vec<std::path::PathBuf>,
-        /// Also write the table to FILE, as CSV.
+        /// Also write the class to FILE, as CSV: one line per student and
+        /// exercise or quiz, with stable codes (solved, in_progress,
+        /// not_started, does_not_compile, timed_out, crashed, missing),
+        /// checks passed and total, hints, attempts and dates.
         #[arg(long, value_name = "FILE")]
         csv: Option<std::path::PathBuf>,
+        /// The same CSV for spreadsheets set for French (Excel, LibreOffice):
+        /// `;` between fields, UTF-8 with a byte-order mark.
+        #[arg(long, value_name = "FILE")]
+        csv_excel: Option<std::path::PathBuf>,
         /// How long one exercise's checks may take, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = harness::TIME_LIMIT.as_secs_f64())]
         time_limit: f64,
@@ -428,8 +435,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Teacher(TeacherCommand::Check {
             dirs,
             csv,
+            csv_excel,
             time_limit,
-        }) => teacher::check_class(&dirs, csv.as_deref(), harness::time_limit(time_limit)?),
+        }) => teacher::check_class(
+            &dirs,
+            teacher::Outputs {
+                csv: csv.as_deref(),
+                excel: csv_excel.as_deref(),
+            },
+            harness::time_limit(time_limit)?,
+        ),
         Command::Dev(DevCommand::Check) => exercises::dev::check_command(&teacher::root()),
         Command::Dev(DevCommand::Update) => exercises::dev::update_command(&teacher::root()),
     }

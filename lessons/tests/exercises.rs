@@ -301,12 +301,22 @@ struct Class {
     table: String,
     err: String,
     csv: String,
+    /// `--csv-excel`'s file, as bytes.
+    excel: Vec<u8>,
     /// The line of Bob's missing semicolon.
     bob_line: usize,
+    /// Chapter 1's quiz answers Carol got right, as her record says.
+    carol_right: usize,
+    /// A second check of the same class, unchanged: its table and its
+    /// standard error.
+    again: String,
+    again_err: String,
 }
 
 fn check_a_class(name: &str, lang: &str) -> Class {
     let class = scratch(name);
+    // Verdicts kept between checks go here, empty at first.
+    let cache = scratch(&format!("{name}-verdicts"));
     for student in ["alice", "bob", "carol"] {
         let copy = class.join(student);
         let (ok, _, err) = run(&["--lang", lang, "teacher", "export", copy.to_str().unwrap()]);
@@ -335,6 +345,41 @@ fn check_a_class(name: &str, lang: &str) -> Class {
         class.join("alice/exercises/ex1_topic.rs"),
     )
     .unwrap();
+    // Alice started exercise 4.1 and has not found the fix yet.
+    edit(
+        &class.join("alice"),
+        "4",
+        "let offset = processed.offset();",
+        "let offset = processed.offset(); // the offset of the last record done?",
+    );
+    // Carol took chapter 1's quiz and asked for a hint, in her copy: both
+    // are kept in her copy's record, which the table reads.
+    let carol_record = class.join("carol/.course/progress.json");
+    let mut quiz = course()
+        .env("COURSE_PROGRESS", &carol_record)
+        .args(["--lang", lang, "quiz", "1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        quiz.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a\na\na\na\na\n")
+            .unwrap();
+    }
+    assert!(quiz.wait().unwrap().success());
+    let hint = course()
+        .env("COURSE_PROGRESS", &carol_record)
+        .args(["hint", "2"])
+        .output()
+        .unwrap();
+    assert!(hint.status.success());
+    let record: serde_json::Value = serde_json::from_str(&read(&carol_record)).unwrap();
+    let carol_right = record["quizzes"]["1"]["right"].as_u64().unwrap() as usize;
+    assert_eq!(record["exercises"]["2.1"]["hints_seen"], 1, "{record}");
     // Bob's exercise 4 misses a semicolon.
     let bob = class.join("bob");
     edit(
@@ -345,6 +390,7 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     );
     let out = course()
         .current_dir(&class)
+        .env("COURSE_CLASS_CACHE", &cache)
         .args([
             "--lang",
             lang,
@@ -353,17 +399,32 @@ fn check_a_class(name: &str, lang: &str) -> Class {
             ".",
             "--csv",
             "class.csv",
+            "--csv-excel",
+            "class-excel.csv",
         ])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{table}\n{err}");
+    // Again, nothing changed: every verdict is the one kept from the first
+    // check (no build, no run), and the table is the same.
+    let again = course()
+        .current_dir(&class)
+        .env("COURSE_CLASS_CACHE", &cache)
+        .args(["--lang", lang, "teacher", "check", "."])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
     Class {
         csv: read(&class.join("class.csv")),
+        excel: std::fs::read(class.join("class-excel.csv")).unwrap(),
         bob_line: line_of(&bob, "4", "let offset = processed.offset()"),
+        carol_right,
         table,
         err,
+        again: String::from_utf8(again.stdout).unwrap(),
+        again_err: String::from_utf8_lossy(&again.stderr).to_string(),
     }
 }
 
@@ -373,19 +434,14 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     ignore = "a student's copy has no reference solutions"
 )]
 fn teacher_exports_a_class_and_checks_it() {
-    let Class {
-        table,
-        err,
-        csv,
-        bob_line: line,
-        ..
-    } = check_a_class("class", "en");
+    let class = check_a_class("class", "en");
+    let (table, err, line) = (&class.table, &class.err, class.bob_line);
     let n = EXERCISES.len();
-    let expected = Expected::new("not yet", "does not compile", "solved", "of");
-    assert_eq!(cells(row(&table, "alice")), expected.alice(), "{table}");
+    let expected = Expected::new("solved");
+    assert_eq!(cells(row(table, "alice")), expected.alice(), "{table}");
     assert_eq!(
-        cells(row(&table, "bob"))[expected.bob_column()],
-        "does not compile",
+        cells(row(table, "bob"))[expected.bob_column()],
+        "comp",
         "{table}"
     );
     assert!(
@@ -394,56 +450,66 @@ fn teacher_exports_a_class_and_checks_it() {
         )),
         "{table}"
     );
-    assert!(
-        row(&table, "carol").ends_with(&format!("0 of {n}")),
-        "{table}"
-    );
     assert_eq!(
-        cells(row(&table, "solved")),
-        expected.totals("solved"),
+        cells(row(table, "carol")),
+        expected.carol(class.carol_right),
         "{table}"
     );
+    assert_eq!(cells(row(table, "solved")), expected.totals(), "{table}");
+    assert!(table.contains("\nok = solved, 2/3 = started"), "{table}");
     assert!(err.contains("3 copies in"), "{err}");
-    assert_eq!(
-        csv.lines().collect::<Vec<_>>(),
-        expected.csv("student", "solved")
-    );
+    expected.check_csv(&class);
     // The teachers' page shows this very table.
     insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("teacher_check", table);
     });
 
-    // Carol's files are all as Bob's or Alice's were: their verdicts are
-    // reused, not built and run again.
+    // Carol's files are all as handed out, as Bob's or Alice's were, but
+    // for 4.1 (both edited theirs): those verdicts are reused, not built and
+    // run again.
     assert!(
         err.contains(&format!("checked carol: 0 of {n} solved"))
-            && err.contains(&format!("{n} file(s) seen in an earlier copy")),
+            && err.contains(&format!(
+                "{} file(s) seen in an earlier copy or check)\n",
+                n - 1
+            )),
         "{err}"
     );
+    // Checked again, unchanged: every file's verdict is kept from the first
+    // check, for every copy.
+    assert_eq!(class.again, class.table);
+    for student in ["alice", "bob", "carol"] {
+        assert!(
+            class.again_err.contains(&format!("checked {student}: "))
+                && class
+                    .again_err
+                    .matches(&format!("{n} file(s) seen in an earlier copy or check"))
+                    .count()
+                    == 3,
+            "{}",
+            class.again_err
+        );
+    }
 }
 
 /// The same class in French (`--lang fr` for the export and the check),
-/// as the French teachers' page shows it: every word of the table and of
-/// the CSV is French, and the columns still line up.
+/// as the French teachers' page shows it: every word of the table is
+/// French, the CSV's codes are the same in every language, and the columns
+/// still line up.
 #[test]
 #[cfg_attr(
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
 fn teacher_exports_a_class_and_checks_it_in_french() {
-    let Class {
-        table,
-        err,
-        csv,
-        bob_line: line,
-        ..
-    } = check_a_class("class-fr", "fr");
+    let class = check_a_class("class-fr", "fr");
+    let (table, err, line) = (&class.table, &class.err, class.bob_line);
     let n = EXERCISES.len();
-    let expected = Expected::new("pas encore", "ne compile pas", "résolu", "sur");
-    assert_eq!(cells(row(&table, "alice")), expected.alice(), "{table}");
+    let expected = Expected::new("résolus");
+    assert_eq!(cells(row(table, "alice")), expected.alice(), "{table}");
     assert_eq!(
-        cells(row(&table, "bob"))[expected.bob_column()],
-        "ne compile pas",
+        cells(row(table, "bob"))[expected.bob_column()],
+        "comp",
         "{table}"
     );
     assert!(
@@ -452,45 +518,47 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
         )),
         "{table}"
     );
-    assert!(
-        row(&table, "carol").ends_with(&format!("0 sur {n}")),
-        "{table}"
-    );
     assert_eq!(
-        cells(row(&table, "résolus")),
-        expected.totals("résolus"),
+        cells(row(table, "carol")),
+        expected.carol(class.carol_right),
         "{table}"
     );
+    assert_eq!(cells(row(table, "résolus")), expected.totals(), "{table}");
+    assert!(table.contains("\nok = résolu, 2/3 = commencé"), "{table}");
     // Every row's cells start where the header's do (widths in characters:
-    // "résolu" is 6 wide and 7 bytes long).
+    // "résolus" is 7 wide and 8 bytes long).
     let starts = |line: &str| -> Vec<usize> {
         let chars: Vec<char> = line.chars().collect();
         (0..chars.len())
             .filter(|&i| chars[i] != ' ' && (i == 0 || (i >= 2 && chars[i - 2..i] == [' ', ' '])))
             .collect()
     };
-    let header = row(&table, "étudiant");
-    let ids: Vec<String> = EXERCISES.iter().map(|e| format!("ex{}", e.id)).collect();
-    assert_eq!(cells(header)[1..=n], ids);
+    let header = row(table, "étudiant");
+    for (cell, e) in cells(header)[1..=n].iter().zip(EXERCISES) {
+        if e.id != "capstone" {
+            assert_eq!(*cell, e.id, "{table}");
+        }
+    }
     for student in ["alice", "bob", "carol", "résolus"] {
-        assert_eq!(starts(row(&table, student)), starts(header), "{table}");
+        // The totals' row has no quiz or hints cells.
+        let (mine, all) = (starts(row(table, student)), starts(header));
+        assert_eq!(mine, all[..mine.len()], "{table}");
     }
     assert!(
         table.contains("Ce qui a empêché une vérification de rendre son verdict\u{a0}:"),
         "{table}"
     );
-    assert_eq!(
-        csv.lines().collect::<Vec<_>>(),
-        expected.csv("étudiant", "résolus")
-    );
+    expected.check_csv(&class);
     assert!(
         err.contains(&format!("copie de carol vérifiée\u{a0}: 0/{n} résolus"))
             && err.contains(&format!(
-                "fichiers déjà vus dans une copie précédente\u{a0}: {n})"
+                "fichiers déjà vus dans une copie ou une vérification précédente\u{a0}: {})\n",
+                n - 1
             ))
             && err.contains("copies vérifiées\u{a0}: 3 en"),
         "{err}"
     );
+    assert_eq!(class.again, class.table);
     // The French teachers' page shows this table (book/src/teachers.md,
     // built in French, includes snapshots/fr/ instead of snapshots/).
     insta::with_settings!({
@@ -502,28 +570,16 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     });
 }
 
-/// What the class of [`check_a_class`] must show, in the table's words:
-/// Alice solved exercise 1.1, Bob's 4.1 does not compile, Carol did nothing.
+/// What the class of [`check_a_class`] must show: Alice solved exercise
+/// 1.1, Bob's 4.1 does not compile, Carol did nothing; none took a quiz or
+/// a hint. `solved` names the totals' row in the table's language.
 struct Expected {
-    not_yet: &'static str,
-    broken: &'static str,
     solved: &'static str,
-    of: &'static str,
 }
 
 impl Expected {
-    fn new(
-        not_yet: &'static str,
-        broken: &'static str,
-        solved: &'static str,
-        of: &'static str,
-    ) -> Self {
-        Expected {
-            not_yet,
-            broken,
-            solved,
-            of,
-        }
+    fn new(solved: &'static str) -> Self {
+        Expected { solved }
     }
 
     /// Bob's 4.1, counted from the student's name.
@@ -531,40 +587,86 @@ impl Expected {
         1 + EXERCISES.iter().position(|e| e.id == "4.1").unwrap()
     }
 
+    /// Alice: 1.1 solved, 4.1 started (none of its 4 checks passes yet).
     fn alice(&self) -> Vec<String> {
         let n = EXERCISES.len();
-        let mut row = vec!["alice".to_string(), self.solved.to_string()];
-        row.extend(std::iter::repeat_n(self.not_yet.to_string(), n - 1));
-        row.push(format!("1 {} {n}", self.of));
+        let mut row = vec!["alice".to_string(), "ok".to_string()];
+        row.extend(std::iter::repeat_n(".".to_string(), n - 1));
+        row[self.bob_column()] = "0/4".to_string();
+        row.extend([format!("1/{n}"), ".".to_string(), "0".to_string()]);
         row
     }
 
-    fn totals(&self, name: &str) -> Vec<String> {
+    /// Carol: nothing started; chapter 1's quiz taken, one hint seen.
+    fn carol(&self, right: usize) -> Vec<String> {
         let n = EXERCISES.len();
-        let mut row = vec![name.to_string(), format!("1 {} 3", self.of)];
-        row.extend(std::iter::repeat_n(format!("0 {} 3", self.of), n - 1));
-        row.push(format!("1 {} {}", self.of, 3 * n));
+        let mut row = vec!["carol".to_string()];
+        row.extend(std::iter::repeat_n(".".to_string(), n));
+        row.extend([format!("0/{n}"), format!("{right}/5"), "1".to_string()]);
         row
     }
 
-    fn csv(&self, student: &str, solved: &str) -> Vec<String> {
+    fn totals(&self) -> Vec<String> {
         let n = EXERCISES.len();
-        let ids: Vec<String> = EXERCISES.iter().map(|e| format!("ex{}", e.id)).collect();
-        let mut lines = vec![format!("{student},{},{solved}", ids.join(","))];
-        let row = |name: &str, cells: Vec<&str>, count: usize| {
-            format!("{name},{},{count}", cells.join(","))
-        };
-        let mut alice = vec![self.not_yet; n];
-        alice[0] = self.solved;
-        lines.push(row("alice", alice, 1));
-        let mut bob = vec![self.not_yet; n];
-        bob[self.bob_column() - 1] = self.broken;
-        lines.push(row("bob", bob, 0));
-        lines.push(row("carol", vec![self.not_yet; n], 0));
-        let mut totals = vec!["0"; n];
-        totals[0] = "1";
-        lines.push(row(solved, totals, 1));
-        lines
+        let mut row = vec![self.solved.to_string(), "1/3".to_string()];
+        row.extend(std::iter::repeat_n("0/3".to_string(), n - 1));
+        row.push(format!("1/{}", 3 * n));
+        row
+    }
+
+    /// The CSV, the same codes in every language, one line per student and
+    /// exercise; and the spreadsheet's variant: `;`, with a byte-order mark.
+    fn check_csv(&self, class: &Class) {
+        let n = EXERCISES.len();
+        let lines: Vec<&str> = class.csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "student,item,kind,status,checks_passed,checks_total,hints_seen,attempts,solved_at,last_activity"
+        );
+        // Each student's exercises, and Carol's quiz.
+        assert_eq!(lines.len(), 1 + 3 * n + 1, "{}", class.csv);
+        assert!(
+            lines[1].starts_with("alice,exercise 1.1,fix,solved,"),
+            "{}",
+            class.csv
+        );
+        let alice_4 = lines[self.bob_column()];
+        assert!(
+            alice_4.starts_with("alice,exercise 4.1,fix,in_progress,0,4,0,0,,"),
+            "{}",
+            class.csv
+        );
+        let untouched = lines[2..=n]
+            .iter()
+            .filter(|l| l.contains(",not_started,"))
+            .count();
+        assert_eq!(untouched, n - 2, "{}", class.csv);
+        let carol_2 = lines[1 + 2 * n + 1];
+        assert!(
+            carol_2.starts_with("carol,exercise 2.1,fix,not_started,")
+                && carol_2.contains(",1,0,,"),
+            "one hint seen, no check run by her: {}",
+            class.csv
+        );
+        let quiz = lines[1 + 3 * n];
+        assert!(
+            quiz.starts_with(&format!(
+                "carol,quiz 1,quiz,answered,{},5,,1,,",
+                class.carol_right
+            )),
+            "{}",
+            class.csv
+        );
+        let bob = lines[1 + n + self.bob_column() - 1];
+        assert!(
+            bob.starts_with("bob,exercise 4.1,fix,does_not_compile,0,0,0,0,"),
+            "{}",
+            class.csv
+        );
+        assert!(class.csv.ends_with("\r\n"), "CSV lines end with CRLF");
+        let excel = String::from_utf8(class.excel.clone()).unwrap();
+        let excel = excel.strip_prefix('\u{feff}').expect("a byte-order mark");
+        assert_eq!(excel, class.csv.replace(',', ";"));
     }
 }
 

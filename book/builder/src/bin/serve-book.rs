@@ -50,7 +50,7 @@ fn exercise(text: &str) -> Result<Exercise, String> {
     };
     let id_char = |c: char| c.is_ascii_alphanumeric() || c == '.';
     if n.is_empty() || !n.chars().all(id_char) {
-        return Err(format!("{n}: an exercise id is letters, digits and dots"));
+        return Err(tr!("{n}: an exercise id is letters, digits and dots"));
     }
     Ok(Exercise {
         id: n.to_string(),
