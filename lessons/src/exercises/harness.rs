@@ -971,7 +971,12 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("exercises")).unwrap();
         if solutions {
+            // The teacher's copy: every exercise's source, to reset from.
             std::fs::create_dir_all(root.join("exercises/solutions")).unwrap();
+            for e in super::super::EXERCISES {
+                let file = format!("exercises/solutions/{}.rs", e.slug);
+                std::fs::write(root.join(&file), "// a solution\n").unwrap();
+            }
         }
         root
     }
