@@ -418,7 +418,9 @@ impl Harness {
 
     /// Run a built runner and judge it, within the time limit.
     pub fn run(&self, exercise: &'static Exercise, exe: &Path) -> Result<Verdict> {
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        limit_resources(&mut command);
+        let mut child = command
             .arg("--events")
             .env(TIME_LIMIT_VAR, self.time_limit.as_secs_f64().to_string())
             // The checks' own words (their names, what failed) are written
@@ -548,6 +550,11 @@ impl Harness {
             );
         }
         let how = match status {
+            // Rust's allocator says so before it aborts.
+            _ if stderr.contains("memory allocation of") => tr!(
+                "out of memory (a check may take at most {} GiB)",
+                MEMORY_LIMIT >> 30
+            ),
             Some(s) => describe_exit(s),
             None => tr!("in a way the course could not see"),
         };
@@ -941,6 +948,39 @@ pub fn table(verdicts: &[Verdict]) -> String {
     s.push('\n');
     s
 }
+
+/// The most memory a runner may take: 4 GiB of address space, far above
+/// what the checks need (a few hundred MB), low enough that a student's
+/// endless `Vec::push` stops with "memory allocation failed" (a crash,
+/// reported as one) instead of swapping the machine to a halt; and no core
+/// dump. (On systems other than Unix, the time limit alone applies.)
+pub const MEMORY_LIMIT: u64 = 4 << 30;
+
+#[cfg(unix)]
+fn limit_resources(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, only setrlimit, which is
+    // async-signal-safe, and no allocation.
+    unsafe {
+        command.pre_exec(|| {
+            let memory = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT as libc::rlim_t,
+                rlim_max: MEMORY_LIMIT as libc::rlim_t,
+            };
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // A limit that cannot be set leaves the time limit: not an error.
+            libc::setrlimit(libc::RLIMIT_AS, &memory);
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn limit_resources(_: &mut Command) {}
 
 /// The start of a student's file name that says which exercise it is:
 /// "ex4" for ex4_commit, "ex4_2" for ex4_2_loop, the slug itself otherwise.
