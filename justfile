@@ -77,11 +77,11 @@ bench:
     cargo run --release --quiet -- bench
     cargo run --release --quiet -- bench --exercises
 
-# Check your solution of exercise N (exercises/exN_*.rs), e.g. `just exercise 1`
+# Check your solution of an exercise, e.g. `just exercise 4.2` (`just exercise 4` is 4.1; `just exercise capstone`)
 exercise N:
     cargo run --release --quiet -- exercise {{N}}
 
-# A hint for exercise N
+# A hint for an exercise: a first nudge, then a stronger one each time, e.g. `just hint 4.2`
 hint N:
     cargo run --release --quiet -- hint {{N}}
 

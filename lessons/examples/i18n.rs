@@ -226,7 +226,7 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
                 refs: vec!["exercises/exercises.toml".into()],
                 note: format!(
                     "Exercise {}: its title, or one of its hints (`course hint {}`).",
-                    e.number, e.number
+                    e.id, e.id
                 ),
                 plural: String::new(),
             });

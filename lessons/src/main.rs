@@ -100,17 +100,19 @@ enum Command {
         #[arg(long)]
         exercises: bool,
     },
-    /// Check your solution of exercise N (in exercises/exN_*.rs).
+    /// Check your solution of an exercise: `course exercise 4.2` (its file
+    /// is exercises/ex4_2_*.rs); `4` means 4.1; `capstone` the capstone.
     Exercise {
-        number: u32,
+        id: String,
         /// Start over: put back the exercise's original file (your edits are lost).
         #[arg(long)]
         reset: bool,
         #[command(flatten)]
         check: CheckArgs,
     },
-    /// A hint for exercise N.
-    Hint { number: u32 },
+    /// A hint for an exercise (`course hint 4.2`): a first nudge, then a
+    /// stronger hint each time you ask again.
+    Hint { id: String },
     /// Chapter N's quiz, the one at the end of its page: answer each
     /// question with its letter; each wrong answer is explained.
     Quiz { number: u32 },
@@ -331,12 +333,8 @@ async fn run(cli: Cli) -> Result<()> {
             runs,
             exercises: true,
         } => exercises::bench::run(&Harness::new(&teacher::root()), runs),
-        Command::Exercise {
-            number,
-            reset,
-            check,
-        } => {
-            let exercise = exercises::exercise(number)?;
+        Command::Exercise { id, reset, check } => {
+            let exercise = exercises::exercise(&id)?;
             if reset {
                 anyhow::ensure!(
                     check.copy.is_none(),
@@ -346,18 +344,23 @@ async fn run(cli: Cli) -> Result<()> {
                 let path = exercises::reset(&teacher::root(), exercise)?;
                 outln!(
                     "Exercise {} starts over: {} is back to its original state.",
-                    exercise.number,
+                    exercise.id,
                     path.display()
                 );
                 return Ok(());
             }
-            let verdict = check.harness()?.check(&[exercise])?.remove(0);
+            let harness = check.harness()?;
+            let verdict = harness.check(&[exercise])?.remove(0);
+            if check.copy.is_none() {
+                harness.record(std::slice::from_ref(&verdict));
+            }
             out!("{}", verdict.report);
             anyhow::ensure!(
                 verdict.status == Status::Solved,
                 "{}",
                 tr!(
-                    "exercise {number}: {}",
+                    "exercise {}: {}",
+                    exercise.id,
                     match verdict.status {
                         Status::NotYet => tr_static!("not solved yet"),
                         other => other.label(),
@@ -366,20 +369,21 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Hint { number } => {
-            let exercise = exercises::exercise(number)?;
-            outln!(
-                "Hint for exercise {}: {}
-
-{}",
-                exercise.number,
-                exercise.title(),
-                exercise.hint()
-            );
+        Command::Hint { id } => {
+            let exercise = exercises::exercise(&id)?;
+            let hints = exercise.hints();
+            // One more each time: the nudge first, then stronger ones. The
+            // copy's record counts them (the teacher's table shows it).
+            let shown = kafka_course::record::update(|r| r.next_hint(exercise.id, hints.len()));
+            outln!("{}", exercises::hints_text(exercise, shown));
             Ok(())
         }
         Command::Exercises { check } => {
-            let verdicts = check.harness()?.check(&harness::all())?;
+            let harness = check.harness()?;
+            let verdicts = harness.check(&harness::all())?;
+            if check.copy.is_none() {
+                harness.record(&verdicts);
+            }
             out!("{}", harness::table(&verdicts));
             Ok(())
         }

@@ -266,6 +266,10 @@ pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
         "{}",
         tr!("Score: {} of {} right ({} answered).", right, total, asked)
     )?;
+    // Kept in the student's copy, for them and for the teacher's table.
+    if asked > 0 {
+        crate::record::update(|r| r.quiz(number, right, total, asked));
+    }
     Ok(())
 }
 

@@ -139,7 +139,7 @@ struct Built {
     copy: Copy,
     harness: Harness,
     /// The text of each of its exercise files (those that are there).
-    files: BTreeMap<u32, String>,
+    files: BTreeMap<&'static str, String>,
     /// Runners of the files no copy before had (the others are known).
     builds: Option<Builds>,
     build_time: Duration,
@@ -176,17 +176,17 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
                 &copy.dir.join("exercises"),
                 &format!("{}/exercises", copy.name),
             );
-            let files: BTreeMap<u32, String> = all
+            let files: BTreeMap<&'static str, String> = all
                 .iter()
-                .filter_map(|e| Some((e.number, harness.read(e)?)))
+                .filter_map(|e| Some((e.id, harness.read(e)?)))
                 .collect();
             let new: Vec<_> = all
                 .iter()
                 .copied()
                 .filter(|e| {
                     files
-                        .get(&e.number)
-                        .is_some_and(|text| seen.insert((e.number, text.clone())))
+                        .get(e.id)
+                        .is_some_and(|text| seen.insert((e.id, text.clone())))
                 })
                 .collect();
             let result = build_copy(&harness, &new).map(|builds| Built {
@@ -204,26 +204,26 @@ pub fn check_class(dirs: &[PathBuf], csv: Option<&Path>, time_limit: Duration) -
 
     let mut rows = Vec::new();
     // The verdict on each file text checked so far, and whose copy it was.
-    let mut known: HashMap<(u32, String), (Verdict, Harness)> = HashMap::new();
+    let mut known: HashMap<(&'static str, String), (Verdict, Harness)> = HashMap::new();
     for built in built_rx {
         let built = built?;
         let t = Instant::now();
         let mut verdicts = Vec::new();
         let mut reused = 0;
         for e in EXERCISES {
-            let build = built.builds.as_ref().and_then(|b| b.get(e.number));
-            let text = built.files.get(&e.number);
+            let build = built.builds.as_ref().and_then(|b| b.get(e.id));
+            let text = built.files.get(e.id);
             let verdict = match (built.harness.missing(e), build, text) {
                 (Some(missing), _, _) => missing,
                 (None, Some(build), Some(text)) => {
                     let verdict = built.harness.verdict(e, build)?;
-                    let key = (e.number, text.clone());
+                    let key = (e.id, text.clone());
                     known.insert(key, (verdict.clone(), built.harness.clone()));
                     verdict
                 }
                 (None, None, Some(text)) => {
                     reused += 1;
-                    let (verdict, theirs) = &known[&(e.number, text.clone())];
+                    let (verdict, theirs) = &known[&(e.id, text.clone())];
                     built.harness.rehome(verdict, theirs)
                 }
                 (None, _, None) => unreachable!("a file that is there has a text"),
@@ -285,7 +285,7 @@ fn build_copy(
 pub fn class_table(rows: &[Row]) -> String {
     let n = EXERCISES.len();
     let mut header = vec![student_header().to_string()];
-    header.extend(EXERCISES.iter().map(|e| format!("ex{}", e.number)));
+    header.extend(EXERCISES.iter().map(|e| format!("ex{}", e.id)));
     header.push(solved_header().to_string());
     let mut lines = vec![header];
     for row in rows {
@@ -337,7 +337,7 @@ pub fn class_table(rows: &[Row]) -> String {
                     tr!(
                         "  {} ex{}: {}: {}",
                         r.student,
-                        v.number,
+                        v.id,
                         v.status.label(),
                         v.summary
                     )
@@ -394,7 +394,7 @@ pub fn class_csv(rows: &[Row]) -> String {
     }
     let mut s = field(student_header());
     for e in EXERCISES {
-        s.push_str(&format!(",ex{}", e.number));
+        s.push_str(&format!(",ex{}", e.id));
     }
     s.push(',');
     s.push_str(&field(solved_header()));

@@ -86,6 +86,11 @@ fn course() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_course"));
     c.env_remove("KAFKA_BOOTSTRAP_SERVERS");
     c.env("COURSE_LANG", "en");
+    // Verdicts are recorded here, not into the course's own record.
+    c.env(
+        "COURSE_PROGRESS",
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("exercises-progress.json"),
+    );
     c
 }
 
@@ -116,8 +121,8 @@ fn handed_out(dir: &Path) {
 }
 
 /// Replace `from` by `to` in the student's file of exercise `number`.
-fn edit(dir: &Path, number: u32, from: &str, to: &str) {
-    let e = exercises::exercise(number).unwrap();
+fn edit(dir: &Path, id: &str, from: &str, to: &str) {
+    let e = exercises::exercise(id).unwrap();
     let path = dir.join(format!("exercises/{}.rs", e.slug));
     let text = read(&path);
     assert!(text.contains(from), "{}: no {from:?}", path.display());
@@ -140,8 +145,8 @@ fn cells(line: &str) -> Vec<&str> {
 }
 
 /// The line number of `needle` in the student's file of exercise `number`.
-fn line_of(dir: &Path, number: u32, needle: &str) -> usize {
-    let e = exercises::exercise(number).unwrap();
+fn line_of(dir: &Path, id: &str, needle: &str) -> usize {
+    let e = exercises::exercise(id).unwrap();
     let text = read(&dir.join(format!("exercises/{}.rs", e.slug)));
     1 + text
         .lines()
@@ -154,7 +159,7 @@ fn unknown_exercise_lists_the_exercises() {
     let (ok, _, err) = run(&["exercise", "99"]);
     assert!(!ok);
     assert!(
-        err.contains("there is no exercise 99") && err.contains("1  A topic"),
+        err.contains("there is no exercise 99") && err.contains("\n  1.1       A topic"),
         "{err}"
     );
     let (ok, _, _) = run(&["hint", "99"]);
@@ -167,13 +172,13 @@ fn exercise_command_explains_a_failure_and_exits_non_zero() {
     if std::env::var_os("CI").is_some() {
         assert!(!ok, "exercise 1 is unsolved as shipped");
         assert!(
-            stdout.contains("FAIL") && stdout.contains("just hint 1"),
+            stdout.contains("FAIL") && stdout.contains("just hint 1.1"),
             "{stdout}"
         );
-        assert!(stderr.contains("exercise 1: not solved yet"), "{stderr}");
+        assert!(stderr.contains("exercise 1.1: not solved yet"), "{stderr}");
     }
     assert!(
-        stdout.contains("Exercise 1: A topic for a group of four consumers"),
+        stdout.contains("Exercise 1.1: A topic for a group of four consumers"),
         "{stdout}\n{stderr}"
     );
 }
@@ -192,20 +197,20 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     handed_out(&copy);
     edit(
         &copy,
-        3,
+        "3",
         "config.set(\"retries\", \"0\");",
         "config.set(\"retries\", \"0\")\n    let",
     );
     // Exercise 2's `to_record` never returns.
     edit(
         &copy,
-        2,
+        "2",
         "    // TODO: which key",
         "    #[allow(clippy::empty_loop)]\n    loop {}\n    // TODO: which key",
     );
     edit(
         &copy,
-        4,
+        "4",
         "    let offset = processed.offset();",
         "    let offset = processed.offset();\n    if offset == 2 {\n        panic!(\"offset {offset} is cursed\");\n    }",
     );
@@ -218,22 +223,22 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     // Every exercise gets its row, whatever the others do.
     let (_, table, err) = run(&["exercises", "--copy", copy_arg, "--time-limit", "5"]);
     let status = |n: &str| cells(row(&table, n))[2..].to_vec();
-    let broken = status("3");
+    let broken = status("3.1");
     assert!(
         broken[0] == "does not compile" && broken[1].starts_with(&format!("{shown}/ex3_acks.rs:")),
         "{table}\n{err}"
     );
     assert_eq!(
-        status("2"),
+        status("2.1"),
         [
             "timed out",
             "no verdict after 5 s, while producing each command with the key and value of your to_record"
         ],
         "{table}\n{err}"
     );
-    let panic_line = line_of(&copy, 4, "is cursed");
+    let panic_line = line_of(&copy, "4", "is cursed");
     assert_eq!(
-        status("4"),
+        status("4.1"),
         [
             "crashed",
             &format!(
@@ -242,14 +247,17 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
         ],
         "{table}\n{err}"
     );
-    assert_eq!(status("1")[0], "not yet", "{table}\n{err}");
+    assert!(status("1.1")[0].ends_with(" checks"), "{table}\n{err}");
     assert_eq!(
-        status("5"),
+        status("5.1"),
         ["missing", &format!("{shown}/ex5_late.rs is missing")],
         "{table}\n{err}"
     );
-    assert_eq!(status("7")[0], "missing", "{table}\n{err}");
-    assert!(table.contains("0 of 7 exercises solved"), "{table}");
+    assert_eq!(status("7.1")[0], "missing", "{table}\n{err}");
+    assert!(
+        table.contains(&format!("0 of {} exercises solved", EXERCISES.len())),
+        "{table}"
+    );
 
     // The panic, in one exercise's report: the student's file and line, the
     // chapter, no backtrace.
@@ -268,7 +276,7 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
         !format!("{report}{err}").contains("backtrace"),
         "{report}\n{err}"
     );
-    assert!(err.contains("exercise 4: crashed"), "{err}");
+    assert!(err.contains("exercise 4.1: crashed"), "{err}");
 
     // The compiler's error, with the code, names the student's file.
     let (ok, report, _) = run(&["exercise", "3", "--copy", copy_arg]);
@@ -316,7 +324,7 @@ fn check_a_class(name: &str, lang: &str) -> Class {
                     read(&copy.join(format!("exercises/{}.rs", e.slug))),
                     starter_of(e),
                     "exercise {} starts unsolved",
-                    e.number
+                    e.id
                 );
             }
         }
@@ -331,7 +339,7 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     let bob = class.join("bob");
     edit(
         &bob,
-        4,
+        "4",
         "let offset = processed.offset();",
         "let offset = processed.offset()",
     );
@@ -353,7 +361,7 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     assert!(out.status.success(), "{table}\n{err}");
     Class {
         csv: read(&class.join("class.csv")),
-        bob_line: line_of(&bob, 4, "let offset = processed.offset()"),
+        bob_line: line_of(&bob, "4", "let offset = processed.offset()"),
         table,
         err,
     }
@@ -372,37 +380,33 @@ fn teacher_exports_a_class_and_checks_it() {
         bob_line: line,
         ..
     } = check_a_class("class", "en");
-    let not_yet = "not yet";
-    let mut alice = vec!["alice", "solved"];
-    alice.extend([not_yet; 6]);
-    alice.push("1 of 7");
-    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
-    assert_eq!(cells(row(&table, "bob"))[4], "does not compile", "{table}");
+    let n = EXERCISES.len();
+    let expected = Expected::new("not yet", "does not compile", "solved", "of");
+    assert_eq!(cells(row(&table, "alice")), expected.alice(), "{table}");
+    assert_eq!(
+        cells(row(&table, "bob"))[expected.bob_column()],
+        "does not compile",
+        "{table}"
+    );
     assert!(
         table.contains(&format!(
-            "bob ex4: does not compile: bob/exercises/ex4_commit.rs:{line}"
+            "bob ex4.1: does not compile: bob/exercises/ex4_commit.rs:{line}"
         )),
         "{table}"
     );
-    assert!(row(&table, "carol").ends_with("0 of 7"), "{table}");
+    assert!(
+        row(&table, "carol").ends_with(&format!("0 of {n}")),
+        "{table}"
+    );
     assert_eq!(
         cells(row(&table, "solved")),
-        [
-            "solved", "1 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3",
-            "1 of 21"
-        ],
+        expected.totals("solved"),
         "{table}"
     );
     assert!(err.contains("3 copies in"), "{err}");
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
-        [
-            "student,ex1,ex2,ex3,ex4,ex5,ex6,ex7,solved",
-            "alice,solved,not yet,not yet,not yet,not yet,not yet,not yet,1",
-            "bob,not yet,not yet,not yet,does not compile,not yet,not yet,not yet,0",
-            "carol,not yet,not yet,not yet,not yet,not yet,not yet,not yet,0",
-            "solved,1,0,0,0,0,0,0,1",
-        ]
+        expected.csv("student", "solved")
     );
     // The teachers' page shows this very table.
     insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
@@ -412,8 +416,8 @@ fn teacher_exports_a_class_and_checks_it() {
     // Carol's files are all as Bob's or Alice's were: their verdicts are
     // reused, not built and run again.
     assert!(
-        err.contains("checked carol: 0 of 7 solved")
-            && err.contains("7 file(s) seen in an earlier copy"),
+        err.contains(&format!("checked carol: 0 of {n} solved"))
+            && err.contains(&format!("{n} file(s) seen in an earlier copy")),
         "{err}"
     );
 }
@@ -434,25 +438,27 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
         bob_line: line,
         ..
     } = check_a_class("class-fr", "fr");
-    let not_yet = "pas encore";
-    let mut alice = vec!["alice", "résolu"];
-    alice.extend([not_yet; 6]);
-    alice.push("1 sur 7");
-    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
-    assert_eq!(cells(row(&table, "bob"))[4], "ne compile pas", "{table}");
+    let n = EXERCISES.len();
+    let expected = Expected::new("pas encore", "ne compile pas", "résolu", "sur");
+    assert_eq!(cells(row(&table, "alice")), expected.alice(), "{table}");
+    assert_eq!(
+        cells(row(&table, "bob"))[expected.bob_column()],
+        "ne compile pas",
+        "{table}"
+    );
     assert!(
         table.contains(&format!(
-            "bob ex4\u{a0}: ne compile pas\u{a0}: bob/exercises/ex4_commit.rs:{line}"
+            "bob ex4.1\u{a0}: ne compile pas\u{a0}: bob/exercises/ex4_commit.rs:{line}"
         )),
         "{table}"
     );
-    assert!(row(&table, "carol").ends_with("0 sur 7"), "{table}");
+    assert!(
+        row(&table, "carol").ends_with(&format!("0 sur {n}")),
+        "{table}"
+    );
     assert_eq!(
         cells(row(&table, "résolus")),
-        [
-            "résolus", "1 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3",
-            "1 sur 21"
-        ],
+        expected.totals("résolus"),
         "{table}"
     );
     // Every row's cells start where the header's do (widths in characters:
@@ -464,10 +470,8 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
             .collect()
     };
     let header = row(&table, "étudiant");
-    assert_eq!(
-        cells(header)[1..8],
-        ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]
-    );
+    let ids: Vec<String> = EXERCISES.iter().map(|e| format!("ex{}", e.id)).collect();
+    assert_eq!(cells(header)[1..=n], ids);
     for student in ["alice", "bob", "carol", "résolus"] {
         assert_eq!(starts(row(&table, student)), starts(header), "{table}");
     }
@@ -477,17 +481,13 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     );
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
-        [
-            "étudiant,ex1,ex2,ex3,ex4,ex5,ex6,ex7,résolus",
-            "alice,résolu,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,1",
-            "bob,pas encore,pas encore,pas encore,ne compile pas,pas encore,pas encore,pas encore,0",
-            "carol,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,0",
-            "résolus,1,0,0,0,0,0,0,1",
-        ]
+        expected.csv("étudiant", "résolus")
     );
     assert!(
-        err.contains("copie de carol vérifiée\u{a0}: 0/7 résolus")
-            && err.contains("fichiers déjà vus dans une copie précédente\u{a0}: 7)")
+        err.contains(&format!("copie de carol vérifiée\u{a0}: 0/{n} résolus"))
+            && err.contains(&format!(
+                "fichiers déjà vus dans une copie précédente\u{a0}: {n})"
+            ))
             && err.contains("copies vérifiées\u{a0}: 3 en"),
         "{err}"
     );
@@ -500,6 +500,72 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     }, {
         insta::assert_snapshot!("teacher_check", table);
     });
+}
+
+/// What the class of [`check_a_class`] must show, in the table's words:
+/// Alice solved exercise 1.1, Bob's 4.1 does not compile, Carol did nothing.
+struct Expected {
+    not_yet: &'static str,
+    broken: &'static str,
+    solved: &'static str,
+    of: &'static str,
+}
+
+impl Expected {
+    fn new(
+        not_yet: &'static str,
+        broken: &'static str,
+        solved: &'static str,
+        of: &'static str,
+    ) -> Self {
+        Expected {
+            not_yet,
+            broken,
+            solved,
+            of,
+        }
+    }
+
+    /// Bob's 4.1, counted from the student's name.
+    fn bob_column(&self) -> usize {
+        1 + EXERCISES.iter().position(|e| e.id == "4.1").unwrap()
+    }
+
+    fn alice(&self) -> Vec<String> {
+        let n = EXERCISES.len();
+        let mut row = vec!["alice".to_string(), self.solved.to_string()];
+        row.extend(std::iter::repeat_n(self.not_yet.to_string(), n - 1));
+        row.push(format!("1 {} {n}", self.of));
+        row
+    }
+
+    fn totals(&self, name: &str) -> Vec<String> {
+        let n = EXERCISES.len();
+        let mut row = vec![name.to_string(), format!("1 {} 3", self.of)];
+        row.extend(std::iter::repeat_n(format!("0 {} 3", self.of), n - 1));
+        row.push(format!("1 {} {}", self.of, 3 * n));
+        row
+    }
+
+    fn csv(&self, student: &str, solved: &str) -> Vec<String> {
+        let n = EXERCISES.len();
+        let ids: Vec<String> = EXERCISES.iter().map(|e| format!("ex{}", e.id)).collect();
+        let mut lines = vec![format!("{student},{},{solved}", ids.join(","))];
+        let row = |name: &str, cells: Vec<&str>, count: usize| {
+            format!("{name},{},{count}", cells.join(","))
+        };
+        let mut alice = vec![self.not_yet; n];
+        alice[0] = self.solved;
+        lines.push(row("alice", alice, 1));
+        let mut bob = vec![self.not_yet; n];
+        bob[self.bob_column() - 1] = self.broken;
+        lines.push(row("bob", bob, 0));
+        lines.push(row("carol", vec![self.not_yet; n], 0));
+        let mut totals = vec!["0"; n];
+        totals[0] = "1";
+        lines.push(row(solved, totals, 1));
+        lines
+    }
 }
 
 /// The code of a Rust file: its lines that are not whole-line comments.
@@ -535,7 +601,7 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
             code_of(&french),
             code_of(&english),
             "exercise {}: the code is the starter's",
-            e.number
+            e.id
         );
         let in_french: Vec<String> = comments::paragraphs(&french)
             .into_iter()
@@ -550,9 +616,10 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
             );
         }
         assert!(
-            french.contains(&format!("Exercice {} (chapitre {})", e.number, e.chapter))
-                && french.contains("TODO: ")
-                && french.contains(&format!("`just exercise {}`", e.number))
+            (french.contains(&format!("Exercice {} (chapitre {})", e.id, e.chapter))
+                || e.id == "capstone")
+                && french.contains("TODO")
+                && french.contains(&format!("`just exercise {}`", e.id))
                 && french.contains("Vous bloquez\u{a0}?"),
             "exercises/{}.rs:\n{french}",
             e.slug
@@ -561,19 +628,19 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
     // As handed out, every French file compiles and fails its checks (and
     // the progress table says so in French).
     let (_, table, err) = run(&["--lang", "fr", "exercises", "--copy", copy_arg]);
-    assert!(
-        table.starts_with("exercice  chapitre  résultat    à regarder\n"),
-        "{table}\n{err}"
-    );
+    assert!(table.starts_with("exercice  type"), "{table}\n{err}");
     for e in EXERCISES {
-        assert_eq!(
-            cells(row(&table, &e.number.to_string()))[2],
-            "pas encore",
-            "{table}\n{err}"
+        let result = cells(row(&table, e.id))[2];
+        assert!(
+            result.ends_with(" vérifications réussies") || result == "pas encore",
+            "{result:?}:\n{table}\n{err}"
         );
     }
     assert!(
-        table.contains("Exercices résolus\u{a0}: 0 sur 7. Suivant\u{a0}: `just exercise 1`."),
+        table.contains(&format!(
+            "Exercices résolus\u{a0}: 0 sur {}. Suivant\u{a0}: `just exercise 1.1`.",
+            EXERCISES.len()
+        )),
         "{table}"
     );
 }
@@ -600,14 +667,14 @@ fn exercise_4_as_shipped_reports_in_french() {
     let (ok, report, err) = run(&["--lang", "fr", "exercise", "4", "--copy", copy_arg]);
     assert!(!ok, "exercise 4 is unsolved as shipped");
     for expected in [
-        "Exercice 4\u{a0}: Corriger un commit décalé d'une unité (chapitre 4)\n",
+        "Exercice 4.1\u{a0}: Corriger un commit décalé d'une unité (chapitre 4)\n",
         &format!("Votre fichier\u{a0}: {shown}/ex4_commit.rs\n"),
         "  ÉCHEC une fois les offsets 0 à 3 traités, l'offset commité est 4, le prochain à lire\n",
         "Une fois les offsets 0 à 3 traités, l'offset commité du groupe est 3.",
         "un redémarrage traiterait une seconde fois l'offset 3 (lot-D M2 drill)",
         "(chapitre 4\u{a0}: offsets et commits)",
         "L'enregistrement 3 (lot-D M2 drill) a été traité deux fois\u{a0}: le groupe avait\n",
-        "Pas encore (vérifications réussies\u{a0}: 0 sur 4). Vous bloquez\u{a0}? `just hint 4`\n",
+        "Pas encore (vérifications réussies\u{a0}: 0 sur 4). Vous bloquez\u{a0}? `just hint 4.1`\n",
     ] {
         assert!(
             report.contains(expected),
