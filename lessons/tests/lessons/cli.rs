@@ -377,6 +377,26 @@ fn quiz_asks_explains_and_scores_from_a_piped_input_in_both_languages() {
 
     let out = quiz("en", "2", "");
     assert!(out.contains("Score: 0 of 6 right (0 answered)."), "{out}");
+    // Every chapter has its quiz, of at least 5 questions, in both languages.
+    for chapter in 1..=7 {
+        for (lang, header) in [
+            ("en", format!("Chapter {chapter}'s quiz: ")),
+            ("fr", format!("Quiz du chapitre {chapter}\u{a0}: ")),
+        ] {
+            let out = quiz(lang, &chapter.to_string(), &"a\n".repeat(8));
+            let count: usize = out
+                .split_once(&header)
+                .and_then(|(_, rest)| rest.split_once(' '))
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or_else(|| panic!("{lang} {chapter}: {out}"));
+            assert!(count >= 5, "{lang} {chapter}: {count} questions");
+            // Answered to the end.
+            assert!(
+                out.contains(&format!("\n{count}. ")),
+                "{lang} {chapter}: {out}"
+            );
+        }
+    }
     let out = course().args(["quiz", "99"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no quiz for chapter 99"));
