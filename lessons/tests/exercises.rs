@@ -333,7 +333,14 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     let cache = scratch(&format!("{name}-verdicts"));
     for student in ["alice", "bob", "carol"] {
         let copy = class.join(student);
-        let (ok, _, err) = run(&["--lang", lang, "teacher", "export", copy.to_str().unwrap()]);
+        let (ok, _, err) = run(&[
+            "--lang",
+            lang,
+            "teacher",
+            "export",
+            "--without-book",
+            copy.to_str().unwrap(),
+        ]);
         assert!(ok, "{err}");
         assert!(
             !copy.join("exercises/solutions").exists(),
@@ -704,7 +711,14 @@ fn code_of(source: &str) -> Vec<&str> {
 fn teacher_export_in_french_explains_the_exercises_in_french() {
     let copy = scratch("french-copy");
     let copy_arg = copy.to_str().unwrap();
-    let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", copy_arg]);
+    let (ok, out, err) = run(&[
+        "--lang",
+        "fr",
+        "teacher",
+        "export",
+        "--without-book",
+        copy_arg,
+    ]);
     assert!(ok, "{err}");
     assert!(
         out.contains("fichiers copiés dans") && out.contains("Les étudiants y lancent"),
@@ -888,6 +902,28 @@ fn a_french_offline_export_opens_in_french_resets_and_needs_no_network() {
     let copy_arg = copy.to_str().unwrap();
     let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", "--offline", copy_arg]);
     assert!(ok, "{out}\n{err}");
+    // The book, both editions, built after every source it is made of: the
+    // copy serves it as it is (course serve builds no mdBook for it).
+    let built = |p: &str| {
+        std::fs::metadata(copy.join(p))
+            .and_then(|m| m.modified())
+            .unwrap()
+    };
+    assert!(
+        copy.join("book/build/index.html").is_file()
+            && copy.join("book/build/fr/ch4_consumer.html").is_file()
+    );
+    let stamp = built("book/build/.built");
+    for source in [
+        "book/book.toml",
+        "book/po/fr.po",
+        "book/src/ch4_consumer.md",
+    ] {
+        assert!(
+            built(source) <= stamp,
+            "{source} is newer than the copy's book"
+        );
+    }
     assert!(
         out.contains("Les étudiants y lancent `just watch`"),
         "{out}"
