@@ -853,7 +853,7 @@ pub fn class_csv(rows: &[Row], sep: char) -> String {
             };
             let cells = [
                 field(&row.student),
-                field(&format!("exercise {}", e.id)),
+                field(&format!("exercise-{}", e.id)),
                 kind.to_string(),
                 row.code(i).to_string(),
                 passed.to_string(),
@@ -868,7 +868,7 @@ pub fn class_csv(rows: &[Row], sep: char) -> String {
         for (chapter, q) in &row.record.quizzes {
             let cells = [
                 field(&row.student),
-                field(&format!("quiz {chapter}")),
+                field(&format!("quiz-{chapter}")),
                 "quiz".to_string(),
                 if q.answered == q.total {
                     "answered"

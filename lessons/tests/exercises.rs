@@ -647,13 +647,13 @@ impl Expected {
         // Each student's exercises, and Carol's quiz.
         assert_eq!(lines.len(), 1 + 3 * n + 1, "{}", class.csv);
         assert!(
-            lines[1].starts_with("alice,exercise 1.1,fix,solved,"),
+            lines[1].starts_with("alice,exercise-1.1,fix,solved,"),
             "{}",
             class.csv
         );
         let alice_4 = lines[self.bob_column()];
         assert!(
-            alice_4.starts_with("alice,exercise 4.1,fix,in_progress,0,4,0,0,,"),
+            alice_4.starts_with("alice,exercise-4.1,fix,in_progress,0,4,0,0,,"),
             "{}",
             class.csv
         );
@@ -664,7 +664,7 @@ impl Expected {
         assert_eq!(untouched, n - 2, "{}", class.csv);
         let carol_2 = lines[1 + 2 * n + 1];
         assert!(
-            carol_2.starts_with("carol,exercise 2.1,fix,not_started,")
+            carol_2.starts_with("carol,exercise-2.1,fix,not_started,")
                 && carol_2.contains(",1,0,,"),
             "one hint seen, no check run by her: {}",
             class.csv
@@ -672,7 +672,7 @@ impl Expected {
         let quiz = lines[1 + 3 * n];
         assert!(
             quiz.starts_with(&format!(
-                "carol,quiz 1,quiz,answered,{},5,,1,,",
+                "carol,quiz-1,quiz,answered,{},5,,1,,",
                 class.carol_right
             )),
             "{}",
@@ -680,7 +680,7 @@ impl Expected {
         );
         let bob = lines[1 + n + self.bob_column() - 1];
         assert!(
-            bob.starts_with("bob,exercise 4.1,fix,does_not_compile,0,0,0,0,"),
+            bob.starts_with("bob,exercise-4.1,fix,does_not_compile,0,0,0,0,"),
             "{}",
             class.csv
         );
