@@ -114,7 +114,7 @@ async fn check_with(write_and_count: Code, ctx: &Stage, checks: &Checks) -> Resu
                  partition (chapter 1: topics and partitions).",
                 wrong.len(),
                 records.len(),
-                wrong.join("\n")
+                wrong.iter().take(4).cloned().collect::<Vec<_>>().join("\n")
             )
         },
     );

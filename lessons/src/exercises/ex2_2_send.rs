@@ -112,9 +112,9 @@ async fn check_with(send_command: Code, ctx: &Stage, checks: &Checks) -> Result<
         String::new()
     } else {
         tr!(
-            "Your function returned an error for {} command(s):\n{}\n",
+            "Your function returned an error for {} command(s), for example:\n{}\n",
             errors.len(),
-            errors.join("\n")
+            errors.first().cloned().unwrap_or_default()
         )
     };
     checks.check(
@@ -162,13 +162,20 @@ async fn check_with(send_command: Code, ctx: &Stage, checks: &Checks) -> Result<
         tr_static!("the partition and offset returned are where the record is stored"),
         off.is_empty() && returned.len() == commands.len(),
         tr!(
-            "{} of the {} calls returned a position; of those, {} are wrong:\n{}\n{returned_errors}\
+            "{} of the {} calls returned a position{}{returned_errors}\
              Await the send: its delivery report gives the partition and the offset the broker\n\
              stored the record at (chapter 2: the delivery report).",
             returned.len(),
             commands.len(),
-            off.len(),
-            off.iter().take(4).cloned().collect::<Vec<_>>().join("\n")
+            if off.is_empty() {
+                ".\n".to_string()
+            } else {
+                tr!(
+                    "; {} of them are wrong:\n{}\n",
+                    off.len(),
+                    off.iter().take(4).cloned().collect::<Vec<_>>().join("\n")
+                )
+            }
         ),
     );
 

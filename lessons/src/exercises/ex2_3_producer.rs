@@ -176,9 +176,9 @@ async fn check_with(send_all: Code, ctx: &Stage, checks: &Checks) -> Result<()> 
         tr!(
             "{} of the {} lots are not keyed by their lot, in one partition, in order. For example:\n{}\n\
              The key picks the partition: the lot as key keeps a lot's commands in one partition,\n\
-             which keeps them in the order they were appended. Send them in the order of the list,\n\
-             (awaiting each delivery report before the next send keeps that order) (chapter 2: the key\n\
-             chooses the partition).",
+             which keeps them in the order they were appended. Send them in the order of the list\n\
+             (awaiting each delivery report before the next send keeps that order; chapter 2: the\n\
+             key chooses the partition).",
             split.len(),
             LOTS.len(),
             split.first().cloned().unwrap_or_default()
