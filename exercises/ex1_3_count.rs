@@ -16,7 +16,7 @@
 //!
 //! Chapter 1's program (`crate::ch1_cluster::program`) has functions for
 //! each part: `producer`, `send`, `describe`, `watermarks`. The checks call
-//! your function on a 3-broker cluster, with a topic of 4 partitions that
+//! your function on a 3-broker cluster, with a topic of 5 partitions that
 //! already holds records, then read the topic back.
 //!
 //! Write the body below, then check your work: `just exercise 1.3`
