@@ -145,6 +145,9 @@ fn show(answer: &BTreeMap<i32, Vec<i32>>) -> String {
     if answer.is_empty() {
         return tr!("(nothing)");
     }
-    let parts: Vec<String> = answer.iter().map(|(b, ps)| format!("{b}: {ps:?}")).collect();
+    let parts: Vec<String> = answer
+        .iter()
+        .map(|(b, ps)| format!("{b}: {ps:?}"))
+        .collect();
     format!("{{{}}}", parts.join(", "))
 }

@@ -167,7 +167,9 @@ async fn check_with(write_and_count: Code, ctx: &Stage, checks: &Checks) -> Resu
         match counts.get(p) {
             Some(c) if c == n => {}
             Some(c) => off.push(tr!("  partition {p}: you say {c}, it stores {n}")),
-            None => off.push(tr!("  partition {p}: missing from your answer; it stores {n}")),
+            None => off.push(tr!(
+                "  partition {p}: missing from your answer; it stores {n}"
+            )),
         }
     }
     for p in counts.keys().filter(|p| !at_return.contains_key(p)) {
@@ -197,10 +199,7 @@ async fn write_earlier(ctx: &Stage, topic: &str) -> Result<()> {
         .context(tr!("creating the producer"))?;
     for (key, value) in EARLIER {
         producer
-            .send(
-                FutureRecord::to(topic).key(key).payload(value),
-                TIMEOUT,
-            )
+            .send(FutureRecord::to(topic).key(key).payload(value), TIMEOUT)
             .await
             .map_err(|(e, _)| e)
             .context(tr!("writing the topic's earlier records"))?;

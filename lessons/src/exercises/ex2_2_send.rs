@@ -91,22 +91,25 @@ async fn check_with(send_command: Code, ctx: &Stage, checks: &Checks) -> Result<
                 "  {}: no record of the topic holds it as JSON",
                 command.label()
             )),
-            Some((key, _)) if key.as_deref() != Some(command.lot.as_bytes()) => {
-                wrong.push(tr!(
-                    "  {}: its record's key is {}, not the lot",
-                    command.label(),
-                    key.as_deref()
-                        .map(|k| format!("{:?}", String::from_utf8_lossy(k)))
-                        .unwrap_or_else(|| tr!("none"))
-                ))
-            }
+            Some((key, _)) if key.as_deref() != Some(command.lot.as_bytes()) => wrong.push(tr!(
+                "  {}: its record's key is {}, not the lot",
+                command.label(),
+                key.as_deref()
+                    .map(|k| format!("{:?}", String::from_utf8_lossy(k)))
+                    .unwrap_or_else(|| tr!("none"))
+            )),
             Some(_) => {}
         }
     }
     let example = stored
         .values()
         .next()
-        .map(|(_, v)| tr!("A value found in the topic: {:?}\n", String::from_utf8_lossy(v)))
+        .map(|(_, v)| {
+            tr!(
+                "A value found in the topic: {:?}\n",
+                String::from_utf8_lossy(v)
+            )
+        })
         .unwrap_or_default();
     let returned_errors = if errors.is_empty() {
         String::new()
@@ -219,11 +222,9 @@ async fn check_with(send_command: Code, ctx: &Stage, checks: &Checks) -> Result<
     checks.check(
         tr_static!("a record the cluster refuses comes back as an error"),
         passed,
-        tr!(
-            "{detail}\n\
+        tr!("{detail}\n\
              A failed delivery report is an error: return it with `?`, so that the caller\n\
-             knows the record is not stored (chapter 2: the delivery report)."
-        ),
+             knows the record is not stored (chapter 2: the delivery report)."),
     );
     Ok(())
 }

@@ -142,7 +142,9 @@ async fn check_with(send_all: Code, ctx: &Stage, checks: &Checks) -> Result<()> 
             .iter()
             .filter_map(|s| s.command.as_ref().ok().map(|c| c.step))
             .collect();
-        let keyed = of_lot.iter().all(|s| s.key.as_deref() == Some(lot.as_bytes()));
+        let keyed = of_lot
+            .iter()
+            .all(|s| s.key.as_deref() == Some(lot.as_bytes()));
         if partitions.len() != 1 || steps != [1, 2, 3] || !keyed {
             let places: Vec<String> = of_lot
                 .iter()
