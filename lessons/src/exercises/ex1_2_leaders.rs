@@ -57,7 +57,8 @@ async fn check_with(leaders_by_broker: Code, ctx: &Stage, checks: &Checks) -> Re
     let brokers: BTreeSet<i32> = expected.keys().copied().collect();
     ensure!(
         expected.get(&INVOICES_LEADER).is_some_and(Vec::is_empty),
-        "the checks could not move the leaders of orders (metadata: {expected:?})"
+        "{}",
+        tr!("the checks could not move the leaders of orders (metadata: {expected:?})")
     );
 
     checks.step(tr!("calling your leaders_by_broker for the topic orders"));

@@ -55,7 +55,7 @@ async fn check_with(write_and_count: Code, ctx: &Stage, checks: &Checks) -> Resu
     let records: Vec<(String, String)> = (1..=3)
         .flat_map(|step| {
             KEYS.iter()
-                .map(move |key| (key.to_string(), format!("{key} step {step}")))
+                .map(move |key| (key.to_string(), format!("{key}-step-{step}")))
         })
         .collect();
 
