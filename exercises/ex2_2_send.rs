@@ -42,7 +42,8 @@ pub async fn send_command(
     // How long `send` may wait for room in the producer's queue.
     let queue_timeout = Duration::from_secs(10);
     // TODO: serialize the command, make its record (key and value), send it,
-    // and return where the delivery report says it is stored.
+    // and return where the delivery report says it is stored. (-1, -1) is no
+    // position: it stands here until you write the body.
     let _ = (producer, topic, command, queue_timeout);
-    anyhow::bail!("send_command is not written yet")
+    Ok((-1, -1))
 }

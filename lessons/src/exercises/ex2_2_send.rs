@@ -154,7 +154,8 @@ async fn check_with(send_command: Code, ctx: &Stage, checks: &Checks) -> Result<
                 _ => {}
             },
         }
-        if !seen.insert((*p, *o)) {
+        let first = seen.insert((*p, *o));
+        if !first && stored.contains_key(&(*p, *o)) {
             off.push(tr!(
                 "  {}: partition {p} offset {o} was returned for another command too",
                 command.label()
