@@ -349,7 +349,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             runs,
             exercises: true,
-        } => exercises::bench::run(&Harness::new(&teacher::root()), runs),
+        } => {
+            let harness = Harness::new(&teacher::root());
+            exercises::bench::run(&harness, runs)?;
+            teacher::bench(&harness)
+        }
         Command::Exercise { id, reset, check } => {
             let exercise = exercises::exercise(&id)?;
             if reset {

@@ -408,6 +408,26 @@ pub struct Outputs<'a> {
 /// copy's checks run, the next copy's runners are built (the checks mostly
 /// wait on the embedded cluster's timers, the compiler needs the CPU).
 pub fn check_class(dirs: &[PathBuf], outputs: Outputs, time_limit: Duration) -> Result<()> {
+    let rows = check_rows(dirs, time_limit, true)?;
+    crate::out!("{}", class_table(&rows));
+    for (path, sep, bom) in [(outputs.csv, ',', false), (outputs.excel, ';', true)] {
+        if let Some(path) = path {
+            let mut text = if bom {
+                "\u{feff}".to_string()
+            } else {
+                String::new()
+            };
+            text.push_str(&class_csv(&rows, sep));
+            fs::write(path, text).with_context(|| tr!("writing {}", path.display()))?;
+            eprintln!("{}", tr!("wrote {}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// The rows of the class table for the copies `dirs` name (see
+/// [`check_class`]); `say`: tell how each copy went, on standard error.
+pub fn check_rows(dirs: &[PathBuf], time_limit: Duration, say: bool) -> Result<Vec<Row>> {
     let copies = find_copies(dirs)?;
     let mut base = Harness::new(&root());
     base.time_limit = time_limit;
@@ -499,7 +519,8 @@ pub fn check_class(dirs: &[PathBuf], outputs: Outputs, time_limit: Duration) -> 
             .iter()
             .filter(|v| v.status == Status::Solved)
             .count();
-        eprintln!(
+        if say {
+            eprintln!(
             "{}",
             tr!(
                 "checked {}: {solved} of {} solved (build {build}, checks {checks}; {reused} file(s) seen in an earlier copy or check)",
@@ -509,6 +530,7 @@ pub fn check_class(dirs: &[PathBuf], outputs: Outputs, time_limit: Duration) -> 
                 checks = crate::i18n::seconds(t.elapsed().as_secs_f64(), 1),
             )
         );
+        }
         let untouched = EXERCISES
             .iter()
             .map(|e| {
@@ -527,28 +549,67 @@ pub fn check_class(dirs: &[PathBuf], outputs: Outputs, time_limit: Duration) -> 
     }
     builder.join().expect("the builder thread does not panic");
     let took = start.elapsed().as_secs_f64();
-    eprintln!(
-        "{}",
-        tr!(
-            "{} copies in {}: {} per copy",
-            rows.len(),
-            crate::i18n::seconds(took, 1),
-            crate::i18n::seconds(took / rows.len().max(1) as f64, 1)
-        )
-    );
-    crate::out!("{}", class_table(&rows));
-    for (path, sep, bom) in [(outputs.csv, ',', false), (outputs.excel, ';', true)] {
-        if let Some(path) = path {
-            let mut text = if bom {
-                "\u{feff}".to_string()
-            } else {
-                String::new()
-            };
-            text.push_str(&class_csv(&rows, sep));
-            fs::write(path, text).with_context(|| tr!("writing {}", path.display()))?;
-            eprintln!("{}", tr!("wrote {}", path.display()));
+    if say {
+        eprintln!(
+            "{}",
+            tr!(
+                "{} copies in {}: {} per copy",
+                rows.len(),
+                crate::i18n::seconds(took, 1),
+                crate::i18n::seconds(took / rows.len().max(1) as f64, 1)
+            )
+        );
+    }
+    Ok(rows)
+}
+
+/// `course bench --exercises`, the teacher's part: a class of three copies
+/// as handed out, checked once; then checked again unchanged (every verdict
+/// kept: the goal is 0.5 s per copy); then with one file changed in each
+/// copy (built and run again: the goal is 3 s per changed file).
+pub fn bench(base: &Harness) -> Result<()> {
+    let class = base.scratch_dir("class-bench");
+    let _ = fs::remove_dir_all(&class);
+    let students = ["alice", "bob", "carol"];
+    for student in students {
+        let dir = class.join(student).join("exercises");
+        fs::create_dir_all(&dir).with_context(|| tr!("creating {}", dir.display()))?;
+        for e in EXERCISES {
+            let file = format!("{}.rs", e.slug);
+            fs::copy(base.exercises_dir().join(&file), dir.join(&file))
+                .with_context(|| tr!("copying exercises/{file}"))?;
         }
     }
+    let limit = base.time_limit;
+    // Its own verdicts, none at first; never the teacher's.
+    std::env::set_var("COURSE_CLASS_CACHE", class.join("verdicts"));
+    let dirs = [class.clone()];
+    let time = |what: &dyn Fn() -> Result<()>| -> Result<f64> {
+        let start = Instant::now();
+        what()?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    let first = time(&|| check_rows(&dirs, limit, false).map(drop))?;
+    let again = time(&|| check_rows(&dirs, limit, false).map(drop))?;
+    // One changed file per copy, a different one each, as in a class.
+    for (student, e) in students.iter().zip(EXERCISES) {
+        let path = class.join(student).join(format!("exercises/{}.rs", e.slug));
+        let mut text = fs::read_to_string(&path)?;
+        text.push_str(&format!("// {student} was here\n"));
+        fs::write(&path, text)?;
+    }
+    let changed = time(&|| check_rows(&dirs, limit, false).map(drop))?;
+    std::env::remove_var("COURSE_CLASS_CACHE");
+    let n = students.len() as f64;
+    crate::outln!();
+    crate::outln!(
+        "teacher check, a class of 3 copies: first check {}; again, unchanged, {} ({} per copy, goal 0.5 s); one file changed per copy, {} ({} per changed file, goal 3 s).",
+        crate::i18n::seconds(first, 1),
+        crate::i18n::seconds(again, 2),
+        crate::i18n::seconds(again / n, 2),
+        crate::i18n::seconds(changed, 1),
+        crate::i18n::seconds(changed / n, 1)
+    );
     Ok(())
 }
 
