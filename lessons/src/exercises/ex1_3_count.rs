@@ -206,3 +206,54 @@ async fn write_earlier(ctx: &Stage, topic: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks must catch the plausible mistakes reliably, not by luck.
+
+    use super::*;
+    use crate::ch1_cluster::program::{producer, send};
+    use crate::kit::Narrator;
+
+    fn failed(write_and_count: Code) -> Vec<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
+            let checks = Checks::default();
+            check_with(write_and_count, &ctx, &checks).await.unwrap();
+            checks
+                .results()
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.name)
+                .collect()
+        })
+    }
+
+    /// Counting one's own delivery reports misses the others' records and
+    /// the empty partitions.
+    async fn own_count(
+        bootstrap: &str,
+        topic: &str,
+        records: &[(String, String)],
+    ) -> Result<BTreeMap<i32, i64>> {
+        let producer = producer(bootstrap)?;
+        let mut counts = BTreeMap::new();
+        for (key, value) in records {
+            let (partition, _) = send(&producer, topic, key, value).await?;
+            *counts.entry(partition).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    #[test]
+    fn counting_ones_own_records_fails() {
+        assert_eq!(
+            failed(|b, t, r| Box::pin(own_count(b, t, r))),
+            ["the counts are what each partition stores, every partition listed"]
+        );
+    }
+}

@@ -188,3 +188,62 @@ async fn check_with(send_all: Code, ctx: &Stage, checks: &Checks) -> Result<()> 
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks must catch the plausible mistakes reliably, not by luck.
+
+    use super::*;
+    use crate::ch2_producer::program::{producer, send};
+    use crate::kit::Narrator;
+
+    fn failed(send_all: Code) -> Vec<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
+            let checks = Checks::default();
+            check_with(send_all, &ctx, &checks).await.unwrap();
+            checks
+                .results()
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.name)
+                .collect()
+        })
+    }
+
+    async fn solution(bootstrap: &str, topic: &str, commands: &[MachineCommand]) -> Result<()> {
+        let producer = producer(bootstrap)?;
+        for command in commands {
+            send(&producer, topic, command).await?;
+        }
+        Ok(())
+    }
+
+    /// Records without a key: a lot may stay in one partition by the luck of
+    /// the sticky partitioner, but not keyed by its lot.
+    async fn keyless(bootstrap: &str, topic: &str, commands: &[MachineCommand]) -> Result<()> {
+        let producer = producer(bootstrap)?;
+        for command in commands {
+            let value = serde_json::to_vec(command)?;
+            let record: rdkafka::producer::FutureRecord<'_, (), _> =
+                rdkafka::producer::FutureRecord::to(topic).payload(&value);
+            producer.send(record, TIMEOUT).await.map_err(|(e, _)| e)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_solution_passes_and_a_keyless_producer_fails() {
+        assert!(failed(|b, t, c| Box::pin(solution(b, t, c))).is_empty());
+        for _ in 0..3 {
+            assert_eq!(
+                failed(|b, t, c| Box::pin(keyless(b, t, c))),
+                ["each lot's commands are keyed by the lot, in one partition, in order"]
+            );
+        }
+    }
+}
