@@ -662,7 +662,12 @@ impl Expected {
             .filter(|l| l.contains(",not_started,"))
             .count();
         assert_eq!(untouched, n - 2, "{}", class.csv);
-        let carol_2 = lines[1 + 2 * n + 1];
+        // Carol's line of exercise 2.1, wherever the table puts it.
+        let carol_2 = lines[1 + 2 * n..1 + 3 * n]
+            .iter()
+            .find(|l| l.starts_with("carol,exercise 2.1,"))
+            .copied()
+            .unwrap_or_default();
         assert!(
             carol_2.starts_with("carol,exercise-2.1,fix,not_started,")
                 && carol_2.contains(",1,0,,"),
