@@ -24,6 +24,9 @@ struct Exercise {
     function: String,
     /// The student's function is an `async fn`.
     is_async: bool,
+    /// How many arguments it takes (`args` in the table; 1 if not given):
+    /// the runner boxes an `async fn`'s future in a closure of that many.
+    args: usize,
 }
 
 fn table(text: &str) -> Vec<Exercise> {
@@ -52,6 +55,14 @@ fn table(text: &str) -> Vec<Exercise> {
                 slug: text("slug"),
                 function: text("function"),
                 is_async: matches!(entry.get("async"), Some(toml::Value::Boolean(true))),
+                args: match entry.get("args") {
+                    None => 1,
+                    Some(toml::Value::Integer(n)) if *n >= 1 => *n as usize,
+                    _ => panic!(
+                        "exercises.toml: exercise {}: `args` must be a number, at least 1",
+                        i + 1
+                    ),
+                },
             }
         })
         .collect()
@@ -62,7 +73,9 @@ fn runner(e: &Exercise, student: &str) -> String {
     let (n, slug, function) = (e.number, &e.slug, &e.function);
     let code = if e.is_async {
         // An `async fn`: boxed, so that it has the one type the checks take.
-        format!("|ctx| Box::pin({slug}::{function}(ctx))")
+        let args: Vec<String> = (0..e.args).map(|i| format!("a{i}")).collect();
+        let args = args.join(", ");
+        format!("|{args}| Box::pin({slug}::{function}({args}))")
     } else {
         format!("{slug}::{function}")
     };
