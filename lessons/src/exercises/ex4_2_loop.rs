@@ -237,10 +237,16 @@ pub async fn scenario(
 
     // 1. Nothing lost.
     let never: Vec<&String> = places.keys().filter(|l| count(l) == 0).collect();
-    let mut detail = if drilled.is_empty() {
+    let mut detail = if drilled.is_empty() && function == "step" {
         tr!(
-            "The drill drilled nothing: your controller handed it no command. A consumer reads\n\
-             only what it polls, and a group that has never committed starts where\n\
+            "The drill drilled nothing: your step handed it no command. A consumer gets\n\
+             records only by polling (`consumer.poll`), and each one must go to the drill\n\
+             (chapter 4: the lesson)."
+        )
+    } else if drilled.is_empty() {
+        tr!(
+            "The drill drilled nothing: your controller handed it no command. A consumer gets\n\
+             records only by polling, and a group that has never committed starts where\n\
              auto.offset.reset says: librdkafka's default, latest, reads only the records\n\
              written from now on (chapter 4: where a new group starts)."
         )
