@@ -19,14 +19,15 @@ use std::{env, fs};
 
 /// What a runner needs of one exercise of the table.
 struct Exercise {
-    number: i64,
+    /// "C.K" or "capstone".
+    id: String,
     slug: String,
     function: String,
     /// The student's function is an `async fn`.
     is_async: bool,
-    /// How many arguments it takes (`args` in the table; 1 if not given):
-    /// the runner boxes an `async fn`'s future in a closure of that many.
-    args: usize,
+    /// How many arguments it takes (`arguments`, 1 unless the table says):
+    /// an `async fn` is wrapped in a closure of that many.
+    arguments: usize,
 }
 
 fn table(text: &str) -> Vec<Exercise> {
@@ -45,21 +46,16 @@ fn table(text: &str) -> Vec<Exercise> {
                 _ => panic!("exercises.toml: exercise {}: `{key}` must be a text", i + 1),
             };
             Exercise {
-                number: match entry.get("number") {
-                    Some(toml::Value::Integer(n)) => *n,
-                    _ => panic!(
-                        "exercises.toml: exercise {}: `number` must be a number",
-                        i + 1
-                    ),
-                },
+                // lessons/build.rs checks its form.
+                id: text("number"),
                 slug: text("slug"),
                 function: text("function"),
                 is_async: matches!(entry.get("async"), Some(toml::Value::Boolean(true))),
-                args: match entry.get("args") {
+                arguments: match entry.get("arguments") {
                     None => 1,
-                    Some(toml::Value::Integer(n)) if *n >= 1 => *n as usize,
+                    Some(toml::Value::Integer(n)) if *n >= 0 => *n as usize,
                     _ => panic!(
-                        "exercises.toml: exercise {}: `args` must be a number, at least 1",
+                        "exercises.toml: exercise {}: `arguments` must be a number",
                         i + 1
                     ),
                 },
@@ -70,10 +66,10 @@ fn table(text: &str) -> Vec<Exercise> {
 
 /// The runner of `e`, on the student's file `student`.
 fn runner(e: &Exercise, student: &str) -> String {
-    let (n, slug, function) = (e.number, &e.slug, &e.function);
+    let (id, slug, function) = (&e.id, &e.slug, &e.function);
     let code = if e.is_async {
         // An `async fn`: boxed, so that it has the one type the checks take.
-        let args: Vec<String> = (0..e.args).map(|i| format!("a{i}")).collect();
+        let args: Vec<String> = (0..e.arguments).map(|i| format!("a{i}")).collect();
         let args = args.join(", ");
         format!("|{args}| Box::pin({slug}::{function}({args}))")
     } else {
@@ -81,7 +77,7 @@ fn runner(e: &Exercise, student: &str) -> String {
     };
     // `{:?}` quotes and escapes the path as a Rust string literal.
     format!(
-        "// Exercise {n}'s runner, written by exercises/build.rs from exercises.toml:\n\
+        "// Exercise {id}'s runner, written by exercises/build.rs from exercises.toml:\n\
          // the checks of lessons/src/exercises/{slug}.rs on the student's {slug}.rs.\n\
          #[path = {student:?}]\n\
          mod {slug};\n\
@@ -90,7 +86,7 @@ fn runner(e: &Exercise, student: &str) -> String {
          \n\
          fn main() -> std::process::ExitCode {{\n    \
              let code: checks::Code = {code};\n    \
-             let exercise = kafka_course::exercises::exercise({n}).expect(\"exercise {n} is in the table\");\n    \
+             let exercise = kafka_course::exercises::exercise({id:?}).expect(\"exercise {id} is in the table\");\n    \
              runner::main(exercise, checks::checks, code)\n\
          }}\n"
     )

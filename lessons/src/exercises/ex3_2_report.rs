@@ -1,12 +1,13 @@
-//! Checks of exercise 3.2: what the delivery report says.
+//! Checks of exercise 3.2: what to do with a delivery report.
 //!
-//! On a fresh embedded cluster, the checks' producer (acks=all, at most two
-//! retries) sends nine machine commands one at a time through the
-//! student's `send_command`. The broker refuses every attempt at the fourth
-//! one with NOT_ENOUGH_REPLICAS (so the producer gives up on it), and the
-//! first attempt at the seventh (which the producer's retry then writes).
-//! The checks then read the log back with a consumer of their own and
-//! compare it with what `send_command` returned for each command.
+//! On a fresh embedded cluster, the checks' producer (acks=all, no retries
+//! of its own) sends nine machine commands one at a time. The broker
+//! refuses the first attempt at the third command with NOT_ENOUGH_REPLICAS
+//! (a refusal that passes) and every attempt at the sixth with
+//! MESSAGE_TOO_LARGE (a refusal for good). For each delivery report the
+//! checks call the student's `outcome` and do what it says: nothing more
+//! for Stored and GiveUp, another send for SendAgain (three sends at most).
+//! Then they read the log back and compare.
 //!
 //! The log readers here are shared with exercise 3.3's checks.
 
@@ -16,8 +17,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use futures::future::LocalBoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::future_producer::OwnedDeliveryResult;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::time::Instant;
@@ -31,21 +33,27 @@ use crate::{tr, tr_static};
 pub const LOTS: [&str; 3] = ["lot-A", "lot-B", "lot-C"];
 /// Partitions of the commands' topic.
 pub const PARTITIONS: i32 = 3;
-/// The command (0-based, in sending order) whose every attempt is refused.
-const REFUSED: usize = 3;
-/// The command whose first attempt is refused, then written by a retry.
-const RETRIED: usize = 6;
-/// Attempts the checks' producer makes at one command: 1 + `retries`.
-const ATTEMPTS: usize = 3;
-/// How long one call of the student's function may take.
-const CALL_BOUND: Duration = Duration::from_secs(5);
+/// The command (0-based, in sending order) refused once, NOT_ENOUGH_REPLICAS.
+const PASSING: usize = 2;
+/// The command refused at every attempt, MESSAGE_TOO_LARGE.
+const FOR_GOOD: usize = 5;
+/// How many times the checks send one command at most.
+const MAX_SENDS: usize = 3;
 
-/// The student's function: an `async fn`, boxed.
-pub type Code = for<'a> fn(
-    &'a FutureProducer,
-    &'a str,
-    &'a MachineCommand,
-) -> LocalBoxFuture<'a, Result<(i32, i64), KafkaError>>;
+/// What the controller must do with the delivery report of one command:
+/// the student's `outcome` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The broker stored the command there.
+    Stored { partition: i32, offset: i64 },
+    /// Refused for a reason that passes: send it again later.
+    SendAgain(KafkaError),
+    /// Refused for good: tell the operators, do not send it again.
+    GiveUp(KafkaError),
+}
+
+/// The student's function.
+pub type Code = fn(&OwnedDeliveryResult) -> Outcome;
 
 /// One record of the log, as the checks read it back.
 #[derive(Debug, Clone)]
@@ -199,137 +207,159 @@ pub fn checks<'a>(
     checks: &'a Checks,
 ) -> LocalBoxFuture<'a, Result<()>> {
     Box::pin(async move {
-        let send_command = code;
+        let outcome = code;
         let mock = ctx.mock().context(tr!(
             "the checks inject faults: they need the embedded cluster"
         ))?;
         let topic = ctx.create_topic("machine-commands", PARTITIONS, 3).await?;
-        let producer = producer(ctx, ATTEMPTS - 1)?;
+        let producer = producer(ctx, 0)?;
         let sent: Vec<MachineCommand> = LOTS
             .iter()
             .flat_map(|lot| MachineCommand::sequence(lot))
             .collect();
-        let refused = sent[REFUSED].label();
-        let refusal = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS;
+        let passing = sent[PASSING].label();
+        let for_good = sent[FOR_GOOD].label();
 
         checks.step(tr!(
-            "calling your send_command for {} commands; the broker refuses every attempt at {refused}",
+            "sending {} commands and calling your outcome on each delivery report; the broker refuses {passing} once (NOT_ENOUGH_REPLICAS) and {for_good} every time (MESSAGE_TOO_LARGE)",
             sent.len()
         ));
-        let mut returned = Vec::new();
+        // For each command: what your outcome said, report after report.
+        let mut said: Vec<Vec<Outcome>> = Vec::new();
         for (i, cmd) in sent.iter().enumerate() {
-            // Each command alone on the wire, whether or not your function
-            // waits for its report: what came before is sent first.
-            let _ = producer.flush(Duration::from_secs(5));
-            if i == REFUSED {
-                mock.request_errors(RDKafkaApiKey::Produce, &[refusal; ATTEMPTS]);
-            } else if i == RETRIED {
-                mock.request_errors(RDKafkaApiKey::Produce, &[refusal]);
+            if i == PASSING {
+                mock.request_errors(
+                    RDKafkaApiKey::Produce,
+                    &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS],
+                );
+            } else if i == FOR_GOOD {
+                mock.request_errors(
+                    RDKafkaApiKey::Produce,
+                    &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; MAX_SENDS],
+                );
             }
-            match tokio::time::timeout(CALL_BOUND, send_command(&producer, &topic, cmd)).await {
-                Ok(result) => {
-                    returned.push(result);
-                    let _ = producer.flush(Duration::from_secs(5));
-                    mock.clear_request_errors(RDKafkaApiKey::Produce);
-                }
-                Err(_) => {
-                    mock.clear_request_errors(RDKafkaApiKey::Produce);
-                    anyhow::bail!(
-                        "{}",
-                        tr!(
-                            "your send_command did not return within {} s for {}",
-                            CALL_BOUND.as_secs(),
-                            cmd.label()
-                        )
-                    );
+            let payload = serde_json::to_string(cmd)?;
+            let mut answers = Vec::new();
+            for _ in 0..MAX_SENDS {
+                let record = FutureRecord::to(&topic).key(&cmd.lot).payload(&payload);
+                let report = producer.send(record, Duration::from_secs(5)).await;
+                let answer = outcome(&report);
+                answers.push(answer.clone());
+                if !matches!(answer, Outcome::SendAgain(_)) {
+                    break;
                 }
             }
+            mock.clear_request_errors(RDKafkaApiKey::Produce);
+            said.push(answers);
         }
-        // Whatever your function left in the producer's queue, sent now.
-        let _ = producer.flush(Duration::from_secs(5));
-        mock.clear_request_errors(RDKafkaApiKey::Produce);
         let log = read_log(ctx, &topic, PARTITIONS)?;
         let place_of = |label: &str| {
             log.iter()
                 .find(|s| s.label == label)
                 .map(|s| (s.partition, s.offset))
         };
+        let in_log = |label: &str| log.iter().filter(|s| s.label == label).count();
 
-        // 1. What is in the log.
-        check_log_records(checks, &log);
-
-        // 2. Every Ok says where.
-        let oks: Vec<(String, (i32, i64))> = sent
-            .iter()
-            .zip(&returned)
-            .filter_map(|(c, r)| r.as_ref().ok().map(|p| (c.label(), *p)))
-            .collect();
-        let wrong: Vec<&(String, (i32, i64))> = oks
-            .iter()
-            .filter(|(l, p)| place_of(l) != Some(*p))
-            .collect();
-        let detail = match wrong.first() {
-            _ if oks.is_empty() => tr!(
-                "Your send_command returned no Ok at all, though the broker stored {} of the {}\n\
-                 commands (chapter 3: what each setting waits for).",
-                log.len(),
-                sent.len()
-            ),
-            Some((l, (p, o))) => match place_of(l) {
-                Some((real_p, real_o)) => tr!(
-                    "For {l} your send_command returned Ok(({p}, {o})),\n\
-                     but {}: the command is at partition {real_p}, offset {real_o}.\n\
-                     Only the delivery report knows the place: wait for it\n\
-                     (chapter 3: what each setting waits for).",
-                    holds(&log, *p, *o)
-                ),
-                None => tr!(
-                    "For {l} your send_command returned Ok(({p}, {o})),\n\
-                     but the command is not in the log at all: the broker refused it. Ok must\n\
-                     mean \"stored\", and only the delivery report says so\n\
-                     (chapter 3: what each setting loses)."
-                ),
-            },
-            None => String::new(),
-        };
-        checks.check(
-            tr_static!("every Ok gives the partition and offset where its command is stored"),
-            !oks.is_empty() && wrong.is_empty(),
-            detail,
-        );
-
-        // 3. A refusal is an error, the broker's own, and only a refusal is.
+        // 1. Every Stored says where.
         let mut detail = Vec::new();
-        for (cmd, r) in sent.iter().zip(&returned) {
-            let label = cmd.label();
-            let stored = place_of(&label);
-            match (r, stored) {
-                (Ok(_), None) => detail.push(tr!(
-                    "{label} is not in the log (the broker refused it {ATTEMPTS} times, with\n\
-                     NOT_ENOUGH_REPLICAS), but your send_command returned Ok for it: the\n\
-                     controller would move on as if it were stored (chapter 3: what each setting loses)."
-                )),
-                (Err(e), Some((p, o))) => detail.push(tr!(
-                    "Your send_command returned the error \"{e}\" for {label}, which is stored at\n\
-                     partition {p}, offset {o}: return the delivery report's answer (chapter 3)."
-                )),
-                (Err(e), None)
-                    if e.rdkafka_error_code() != Some(RDKafkaErrorCode::NotEnoughReplicas) =>
-                {
-                    detail.push(tr!(
-                        "For {label}, which the broker refused with NOT_ENOUGH_REPLICAS, your\n\
-                         send_command returned the error \"{e}\": return the report's own error,\n\
-                         so that the caller knows why (chapter 3: acks=all waits for the ISR)."
-                    ))
+        for (cmd, answers) in sent.iter().zip(&said) {
+            let l = cmd.label();
+            for a in answers {
+                if let Outcome::Stored { partition: p, offset: o } = a {
+                    if place_of(&l) != Some((*p, *o)) {
+                        detail.push(match place_of(&l) {
+                            Some((rp, ro)) => tr!(
+                                "For {l} your outcome said Stored at partition {p}, offset {o},\n\
+                                 but {}: the command is at partition {rp}, offset {ro}. The place\n\
+                                 is in the report, `delivery.partition` and `delivery.offset`\n\
+                                 (chapter 3: what each setting waits for).",
+                                holds(&log, *p, *o)
+                            ),
+                            None => tr!(
+                                "For {l} your outcome said Stored at partition {p}, offset {o},\n\
+                                 but the command is not in the log: its report was a refusal\n\
+                                 (chapter 3: what each setting loses)."
+                            ),
+                        });
+                    }
                 }
-                _ => {}
             }
         }
+        let stored_said = said
+            .iter()
+            .flatten()
+            .any(|a| matches!(a, Outcome::Stored { .. }));
+        if !stored_said {
+            detail.push(tr!(
+                "Your outcome never said Stored, though the broker stored {} commands.",
+                log.len()
+            ));
+        }
+        detail.truncate(3);
         checks.check(
-            &tr!("{refused}, refused by the broker, comes back as its error, NOT_ENOUGH_REPLICAS"),
+            tr_static!("every Stored gives the partition and offset where its command is in the log"),
             detail.is_empty(),
             detail.join("\n"),
         );
+
+        // 2. A refusal that passes: sent again, stored once.
+        let answers = &said[PASSING];
+        let first = answers.first();
+        let detail = match first {
+            Some(Outcome::SendAgain(_)) if in_log(&passing) == 1 => String::new(),
+            Some(Outcome::SendAgain(_)) => tr!(
+                "Your outcome said SendAgain for {passing}, but the command is in the log {} times.",
+                in_log(&passing)
+            ),
+            other => tr!(
+                "The broker refused {passing} once with NOT_ENOUGH_REPLICAS: too few in-sync\n\
+                 replicas for an acks=all write right then (min.insync.replicas). Your outcome\n\
+                 said {}, so the controller never sent it again, and it is {}.\n\
+                 This refusal passes: the same record sent again is stored\n\
+                 (chapter 3: acks=all waits for the ISR).",
+                describe(other),
+                if in_log(&passing) == 0 { tr!("lost") } else { tr!("in the log only by chance") }
+            ),
+        };
+        checks.check(
+            &tr!("{passing}, refused with NOT_ENOUGH_REPLICAS, is sent again and stored once"),
+            detail.is_empty(),
+            detail,
+        );
+
+        // 3. A refusal for good: given up at once.
+        let answers = &said[FOR_GOOD];
+        let detail = match answers.as_slice() {
+            [Outcome::GiveUp(_)] => String::new(),
+            [first, ..] if matches!(first, Outcome::SendAgain(_)) => tr!(
+                "The broker refused {for_good} with MESSAGE_TOO_LARGE, and your outcome said\n\
+                 SendAgain: the controller sent it {} times, refused each time. A record too\n\
+                 large for the broker stays too large: give up and tell the operators.",
+                answers.len()
+            ),
+            other => tr!(
+                "The broker refused {for_good} with MESSAGE_TOO_LARGE, and your outcome said {}:\n\
+                 the controller would believe it stored (chapter 3: what each setting loses).",
+                describe(other.first())
+            ),
+        };
+        checks.check(
+            &tr!("{for_good}, refused with MESSAGE_TOO_LARGE, is given up at once"),
+            detail.is_empty(),
+            detail,
+        );
         Ok(())
     })
+}
+
+/// What an outcome says, for the reports.
+fn describe(outcome: Option<&Outcome>) -> String {
+    match outcome {
+        Some(Outcome::Stored { partition, offset }) => {
+            tr!("Stored at partition {partition}, offset {offset}")
+        }
+        Some(Outcome::SendAgain(_)) => "SendAgain".to_string(),
+        Some(Outcome::GiveUp(_)) => "GiveUp".to_string(),
+        None => tr!("nothing"),
+    }
 }
