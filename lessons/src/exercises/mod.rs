@@ -43,7 +43,11 @@ pub mod ex2_keys;
 pub mod ex3_acks;
 pub mod ex4_commit;
 pub mod ex5_late;
+pub mod ex5_2_lag;
+pub mod ex5_3_reader;
 pub mod ex6_commit;
+pub mod ex6_2_sequence;
+pub mod ex6_3_producer;
 pub mod ex7_status;
 // END exercises
 
