@@ -25,6 +25,9 @@ struct Exercise {
     function: String,
     /// The student's function is an `async fn`.
     is_async: bool,
+    /// How many arguments it takes (`arguments`, 1 unless the table says):
+    /// an `async fn` is wrapped in a closure of that many.
+    arguments: usize,
 }
 
 fn table(text: &str) -> Vec<Exercise> {
@@ -48,6 +51,14 @@ fn table(text: &str) -> Vec<Exercise> {
                 slug: text("slug"),
                 function: text("function"),
                 is_async: matches!(entry.get("async"), Some(toml::Value::Boolean(true))),
+                arguments: match entry.get("arguments") {
+                    None => 1,
+                    Some(toml::Value::Integer(n)) if *n >= 0 => *n as usize,
+                    _ => panic!(
+                        "exercises.toml: exercise {}: `arguments` must be a number",
+                        i + 1
+                    ),
+                },
             }
         })
         .collect()
@@ -58,7 +69,9 @@ fn runner(e: &Exercise, student: &str) -> String {
     let (id, slug, function) = (&e.id, &e.slug, &e.function);
     let code = if e.is_async {
         // An `async fn`: boxed, so that it has the one type the checks take.
-        format!("|ctx| Box::pin({slug}::{function}(ctx))")
+        let args: Vec<String> = (0..e.arguments).map(|i| format!("a{i}")).collect();
+        let args = args.join(", ");
+        format!("|{args}| Box::pin({slug}::{function}({args}))")
     } else {
         format!("{slug}::{function}")
     };

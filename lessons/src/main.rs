@@ -185,6 +185,10 @@ enum TeacherCommand {
         /// cargo configuration to use them: the class builds without network.
         #[arg(long)]
         offline: bool,
+        /// Leave the built book out (it is built into the copy by default,
+        /// both editions, so that students read it at once).
+        #[arg(long)]
+        without_book: bool,
     },
     /// Check students' copies with this copy's checks and print a class
     /// table: one row per student, one column per exercise.
@@ -435,7 +439,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),
         Command::Serve { port } => kafka_course::serve::run(port, &options),
-        Command::Teacher(TeacherCommand::Export { dir, offline }) => teacher::export(&dir, offline),
+        Command::Teacher(TeacherCommand::Export {
+            dir,
+            offline,
+            without_book,
+        }) => teacher::export(&dir, offline, !without_book),
         Command::Teacher(TeacherCommand::Check {
             dirs,
             csv,

@@ -26,7 +26,7 @@ pub fn root() -> PathBuf {
 /// French). The starters also go to `exercises/starters/`, so that a
 /// student can start an exercise over (`course exercise N --reset`). In
 /// French, the copy opens on the French README.
-pub fn export(dir: &Path, offline: bool) -> Result<()> {
+pub fn export(dir: &Path, offline: bool, with_book: bool) -> Result<()> {
     let root = root();
     ensure!(
         !dir.exists() || fs::read_dir(dir)?.next().is_none(),
@@ -77,6 +77,11 @@ pub fn export(dir: &Path, offline: bool) -> Result<()> {
     }
     if offline {
         vendor(&root, dir)?;
+    }
+    // Last, so that the book is newer than every source it is made of:
+    // the copy serves it without building it (course serve).
+    if with_book {
+        build_book_into(&root, &dir.join("book/build"))?;
     }
     crate::outln!(
         "Copied {copied} files to {}: the exercises are unsolved, and the solutions are not there.",
@@ -133,6 +138,40 @@ fn course_files(root: &Path) -> Result<Vec<String>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// Build both editions of the book into `out` with the book's own program
+/// (`build-book`, package kafka-course-book: mdBook, compiled once).
+fn build_book_into(root: &Path, out: &Path) -> Result<()> {
+    crate::outln!("Building the book into the copy (both editions): students read it at once.");
+    let (target, profile) = harness::own_build(root);
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "kafka-course-book",
+            "--bin",
+            "build-book",
+        ])
+        .args(["--profile", &profile])
+        .arg("--target-dir")
+        .arg(&target)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--")
+        .arg(out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| tr!("running cargo to build the book"))?;
+    ensure!(
+        status.success(),
+        "{}",
+        tr!("the book could not be built into the copy (`--without-book` leaves it out)")
+    );
+    Ok(())
 }
 
 /// `--offline`: every crate the course needs, in `dir/vendor/`, and
@@ -814,7 +853,7 @@ pub fn class_csv(rows: &[Row], sep: char) -> String {
             };
             let cells = [
                 field(&row.student),
-                field(&format!("exercise {}", e.id)),
+                field(&format!("exercise-{}", e.id)),
                 kind.to_string(),
                 row.code(i).to_string(),
                 passed.to_string(),
@@ -829,7 +868,7 @@ pub fn class_csv(rows: &[Row], sep: char) -> String {
         for (chapter, q) in &row.record.quizzes {
             let cells = [
                 field(&row.student),
-                field(&format!("quiz {chapter}")),
+                field(&format!("quiz-{chapter}")),
                 "quiz".to_string(),
                 if q.answered == q.total {
                     "answered"

@@ -39,7 +39,11 @@ pub mod watch;
 // `course dev update` (`course dev check` says when they are not current).
 // BEGIN exercises
 pub mod ex1_topic;
+pub mod ex1_2_leaders;
+pub mod ex1_3_count;
 pub mod ex2_keys;
+pub mod ex2_2_send;
+pub mod ex2_3_producer;
 pub mod ex3_acks;
 pub mod ex4_commit;
 pub mod ex5_late;
