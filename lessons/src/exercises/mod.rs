@@ -51,7 +51,11 @@ pub mod ex4_commit;
 pub mod ex4_2_loop;
 pub mod ex4_3_consumer;
 pub mod ex5_late;
+pub mod ex5_2_lag;
+pub mod ex5_3_reader;
 pub mod ex6_commit;
+pub mod ex6_2_sequence;
+pub mod ex6_3_producer;
 pub mod ex7_status;
 // END exercises
 
