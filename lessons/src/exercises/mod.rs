@@ -46,6 +46,7 @@ pub mod ex5_late;
 pub mod ex6_commit;
 pub mod ex7_status;
 pub mod ex7_2_report;
+pub mod ex7_3_workflow;
 // END exercises
 
 use std::cell::RefCell;
