@@ -39,15 +39,22 @@ pub fn server_path() -> PathBuf {
 }
 
 /// Build the server (quickly when it is built already, since cargo only
-/// checks it), and return its path.
-pub fn build_server() -> Result<PathBuf> {
+/// checks it), and return its path. `with_mdbook`: the server that can
+/// build the book too; without it, a server that only serves a book built
+/// already, which compiles in a fraction of the time (cargo keeps both
+/// builds: switching costs a copy, not a compile).
+pub fn build_server(with_mdbook: bool) -> Result<PathBuf> {
     let root = teacher::root();
     let (target, profile) = own_build(&root);
     let path = server_path();
     let first = !path.is_file();
-    if first {
+    if first && with_mdbook {
         outln!(
             "Building the book's server, once: cargo compiles mdBook and the server (a few minutes the first time; the lessons never need it)."
+        );
+    } else if first {
+        outln!(
+            "Building the book's server, once (about a minute the first time; the book is built already)."
         );
     }
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -61,6 +68,9 @@ pub fn build_server() -> Result<PathBuf> {
         .arg("--target-dir")
         .arg(&target)
         .stdin(Stdio::null());
+    if !with_mdbook {
+        cargo.arg("--no-default-features");
+    }
     if !first {
         cargo.arg("--quiet");
     }
@@ -73,6 +83,23 @@ pub fn build_server() -> Result<PathBuf> {
         tr!("cargo could not build the book's server")
     );
     Ok(path)
+}
+
+/// The server for the book as it is: without mdBook when the book is built
+/// and up to date (the server itself says), else with it, to build it.
+fn ready_server(port: u16) -> Result<PathBuf> {
+    let light = build_server(false)?;
+    let mut check = server_command(&light, port)?;
+    check.arg("--check-book").stdout(Stdio::null());
+    let fresh = check
+        .status()
+        .with_context(|| tr!("starting {}", light.display()))?
+        .success();
+    if fresh {
+        Ok(light)
+    } else {
+        build_server(true)
+    }
 }
 
 /// The server's command: this program, its lessons and exercises, the
@@ -88,17 +115,15 @@ fn server_command(server: &Path, port: u16) -> Result<Command> {
         cmd.args(["--lesson", &lesson.number.to_string()]);
     }
     for e in EXERCISES {
-        cmd.arg("--exercise").arg(format!(
-            "{}:{}:exercises/{}.rs",
-            e.number, e.chapter, e.slug
-        ));
+        cmd.arg("--exercise")
+            .arg(format!("{}:{}:exercises/{}.rs", e.id, e.chapter, e.slug));
     }
     Ok(cmd)
 }
 
 /// `course serve --port PORT`: build the server, and become it.
 pub fn run(port: u16, options: &Options) -> Result<()> {
-    let server = build_server()?;
+    let server = ready_server(port)?;
     let mut cmd = server_command(&server, port)?;
     // The pages' runs are this program's: they get the cluster it was given.
     if let Some(brokers) = &options.brokers {

@@ -30,8 +30,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context as _, Result};
+#[cfg(feature = "build")]
 use mdbook_driver::book::BookItem;
 
+#[cfg(feature = "build")]
 pub mod messages;
 pub mod quiz;
 pub mod serve;
@@ -63,6 +65,7 @@ pub fn default_build_dir() -> PathBuf {
 /// the build's (see [`is_stale`]).
 pub const STAMP: &str = ".built";
 
+#[cfg(feature = "build")]
 /// Build every edition into `out` (English at its root, French in `out/fr`).
 pub fn build(out: &Path) -> Result<()> {
     let root = book_root();
@@ -119,6 +122,7 @@ pub fn build(out: &Path) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "build")]
 /// Each chapter that has a quiz (`book/quizzes/<slug>.toml`) ends with it:
 /// a `## Quiz` heading and the element book/theme/quiz.js fills.
 fn add_quizzes(book: &mut mdbook_driver::book::Book, quizzes: &[String]) {
@@ -137,6 +141,7 @@ fn add_quizzes(book: &mut mdbook_driver::book::Book, quizzes: &[String]) {
     });
 }
 
+#[cfg(feature = "build")]
 /// The quizzes' data in an edition's output `dir`: `quizzes/<slug>.js`
 /// (`window.courseQuizzes[slug]`: the questions in the edition's language,
 /// computed answers filled in). A script: a page opened from files may load
@@ -163,6 +168,7 @@ fn write_quizzes(
     Ok(())
 }
 
+#[cfg(feature = "build")]
 /// The chapters' names (`ch1_cluster`...), in the book's order: the pages
 /// named `chN_<name>.md`.
 fn chapter_slugs(book: &mdbook_driver::book::Book) -> Vec<String> {
@@ -264,6 +270,7 @@ pub fn picture_labels() -> Result<Vec<(usize, String)>> {
 /// The list of the picture's labels, in `book/`.
 pub const PICTURE_LABELS: &str = "theme/picture-labels.txt";
 
+#[cfg(feature = "build")]
 /// The pictures' data in an edition's output `dir`: `timelines/<slug>.js`
 /// for each chapter (its timeline, `window.courseTimelines[slug]`), and
 /// `timelines/labels.js` (`window.coursePictureLabels`: English label to
@@ -321,6 +328,7 @@ fn write_timelines(
     Ok(())
 }
 
+#[cfg(feature = "build")]
 fn load(root: &Path) -> Result<mdbook_driver::MDBook> {
     mdbook_driver::MDBook::load(root)
         .with_context(|| format!("loading {}", root.join("book.toml").display()))
@@ -334,7 +342,13 @@ pub fn is_stale(out: &Path) -> bool {
     let Some(built) = modified(&out.join(STAMP)) else {
         return true;
     };
-    let builder = std::env::current_exe().ok().and_then(|exe| modified(&exe));
+    // The program that builds the book, when this one can: a server built
+    // without mdBook only serves, so its own age says nothing of the book.
+    let builder = if cfg!(feature = "build") {
+        std::env::current_exe().ok().and_then(|exe| modified(&exe))
+    } else {
+        None
+    };
     inputs()
         .iter()
         .filter_map(|p| newest(p))
@@ -403,6 +417,7 @@ fn newest(path: &Path) -> Option<SystemTime> {
         .max()
 }
 
+#[cfg(feature = "build")]
 /// mdBook's own texts on every French page (menu bar, keyboard help,
 /// search box and results), from the catalogue's `mdbook` entries.
 fn translate_page_template(out: &Path, catalog: &polib::catalog::Catalog) -> Result<()> {
@@ -548,10 +563,12 @@ fn select_lines(text: &str, selector: &str) -> String {
     .join("\n")
 }
 
+#[cfg(feature = "build")]
 fn load_catalog(path: &Path) -> Result<polib::catalog::Catalog> {
     polib::po_file::parse(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+#[cfg(feature = "build")]
 /// The translation of `text` in context `ctxt`, if it has a checked one.
 fn lookup(catalog: &polib::catalog::Catalog, ctxt: &str, text: Option<&str>) -> Option<String> {
     let message = catalog.find_message(Some(ctxt), text?, None)?;
@@ -559,6 +576,7 @@ fn lookup(catalog: &polib::catalog::Catalog, ctxt: &str, text: Option<&str>) -> 
     (!french.is_empty() && !message.flags().is_fuzzy()).then(|| french.to_string())
 }
 
+#[cfg(feature = "build")]
 /// Each diagram with its texts in French, over the copy mdBook made.
 fn translate_images(src: &Path, out: &Path, catalog: &polib::catalog::Catalog) -> Result<()> {
     for entry in fs::read_dir(src)? {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use clap::Parser;
 use kafka_course_book::serve::{self, Config, Exercise};
-use kafka_course_book::{build, default_build_dir, is_stale};
+use kafka_course_book::{default_build_dir, is_stale};
 use kafka_course_macros::tr;
 
 #[derive(Parser)]
@@ -35,21 +35,29 @@ struct Args {
     /// Serve the book folder as it is, without building it.
     #[arg(long)]
     no_build: bool,
+    /// Only say whether the book is built and up to date: exit 0 if so,
+    /// 3 if it must be built (`course serve` asks before it serves).
+    #[arg(long)]
+    check_book: bool,
     /// A lesson the pages may run (its number).
     #[arg(long = "lesson", value_name = "N")]
     lessons: Vec<u32>,
-    /// An exercise the pages may check: NUMBER:CHAPTER:FILE.
-    #[arg(long = "exercise", value_name = "N:CHAPTER:FILE", value_parser = exercise)]
+    /// An exercise the pages may check: ID:CHAPTER:FILE (ID "4.2", "capstone").
+    #[arg(long = "exercise", value_name = "ID:CHAPTER:FILE", value_parser = exercise)]
     exercises: Vec<Exercise>,
 }
 
 fn exercise(text: &str) -> Result<Exercise, String> {
     let mut parts = text.splitn(3, ':');
     let (Some(n), Some(chapter), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("NUMBER:CHAPTER:FILE".into());
+        return Err("ID:CHAPTER:FILE".into());
     };
+    let id_char = |c: char| c.is_ascii_alphanumeric() || c == '.';
+    if n.is_empty() || !n.chars().all(id_char) {
+        return Err(tr!("{n}: an exercise id is letters, digits and dots"));
+    }
     Ok(Exercise {
-        number: n.parse().map_err(|e| format!("{n}: {e}"))?,
+        id: n.to_string(),
         chapter: chapter.parse().map_err(|e| format!("{chapter}: {e}"))?,
         file: file.to_string(),
     })
@@ -75,20 +83,49 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Build the book into `book_dir` (`built_here`: the default folder).
+#[cfg(feature = "build")]
+fn build_book(book_dir: &std::path::Path, built_here: bool) -> Result<()> {
+    let shown = book_dir.display();
+    println!(
+        "{}",
+        if built_here {
+            tr!("Building the book into {shown} (its sources changed, or it was never built)...")
+        } else {
+            tr!("Building the book into {shown}...")
+        }
+    );
+    kafka_course_book::build(book_dir)
+}
+
+/// Built without mdBook (`--no-default-features`): this server only serves
+/// a book built already. It says so, and exits with [`NEEDS_BUILD`], on
+/// which `course serve` builds the server with mdBook instead.
+#[cfg(not(feature = "build"))]
+fn build_book(book_dir: &std::path::Path, _: bool) -> Result<()> {
+    eprintln!(
+        "{}",
+        tr!(
+            "{} is missing or older than its sources, and this server cannot build it",
+            book_dir.display()
+        )
+    );
+    std::process::exit(NEEDS_BUILD);
+}
+
+/// The exit code of a server without mdBook given a book to build.
+#[cfg(not(feature = "build"))]
+const NEEDS_BUILD: i32 = 3;
+
 async fn run(args: Args) -> Result<()> {
     let built_here = args.book_dir.is_none();
     let book_dir = args.book_dir.unwrap_or_else(default_build_dir);
-    if !args.no_build && (is_stale(&book_dir) || !book_dir.join("index.html").is_file()) {
-        let shown = book_dir.display();
-        println!(
-            "{}",
-            if built_here {
-                tr!("Building the book into {shown} (its sources changed, or it was never built)...")
-            } else {
-                tr!("Building the book into {shown}...")
-            }
-        );
-        build(&book_dir)?;
+    let stale = is_stale(&book_dir) || !book_dir.join("index.html").is_file();
+    if args.check_book {
+        std::process::exit(if stale { 3 } else { 0 });
+    }
+    if !args.no_build && stale {
+        build_book(&book_dir, built_here)?;
     }
     let mut config = Config::new(book_dir, args.course);
     config.lessons = args.lessons;
