@@ -43,12 +43,10 @@ pub mod ex2_keys;
 pub mod ex3_acks;
 pub mod ex4_commit;
 pub mod ex5_late;
-pub mod ex5_2_lag;
-pub mod ex5_3_reader;
 pub mod ex6_commit;
-pub mod ex6_2_sequence;
-pub mod ex6_3_producer;
 pub mod ex7_status;
+pub mod ex7_2_report;
+pub mod ex7_3_workflow;
 // END exercises
 
 use std::cell::RefCell;
