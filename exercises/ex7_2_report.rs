@@ -46,6 +46,7 @@ pub async fn machine_step(ctl: &Controller) -> Result<()> {
     // TODO 2: publish MachineStatus { lot, machine, step, done: true } as JSON to
     //         ctl.status_topic, keyed by the lot, and wait for the acknowledgement.
     // TODO 3: commit the command (ctl.consumer.commit_message).
-    let _ = (msg, cmd); // (delete this line: it only keeps the compiler quiet)
+    // Delete the next line: it only keeps the compiler quiet until you use msg and cmd.
+    let _ = (msg, cmd);
     Ok(())
 }

@@ -34,6 +34,7 @@ use crate::kit::Ctx;
 /// runs.
 pub async fn m2_to_m3(ctx: &Ctx) -> Result<()> {
     // TODO: a consumer of machine-status in group workflow-m3, a producer, and the loop.
-    let _ = ctx; // (delete this line: it only keeps the compiler quiet)
+    // Delete the next line: it only keeps the compiler quiet until you use ctx.
+    let _ = ctx;
     Ok(())
 }

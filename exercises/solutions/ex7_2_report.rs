@@ -46,7 +46,8 @@ pub async fn machine_step(ctl: &Controller) -> Result<()> {
     //@ starter: // TODO 2: publish MachineStatus { lot, machine, step, done: true } as JSON to
     //@ starter: //         ctl.status_topic, keyed by the lot, and wait for the acknowledgement.
     //@ starter: // TODO 3: commit the command (ctl.consumer.commit_message).
-    //@ starter: let _ = (msg, cmd); // (delete this line: it only keeps the compiler quiet)
+    //@ starter: // Delete the next line: it only keeps the compiler quiet until you use msg and cmd.
+    //@ starter: let _ = (msg, cmd);
     //@ solution-begin
     // 1. The work. A command delivered again (the controller crashed after
     //    the work, before the commit) is not drilled twice.

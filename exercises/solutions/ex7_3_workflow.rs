@@ -46,7 +46,8 @@ use crate::workshop::MachineCommand;
 /// runs.
 pub async fn m2_to_m3(ctx: &Ctx) -> Result<()> {
     //@ starter: // TODO: a consumer of machine-status in group workflow-m3, a producer, and the loop.
-    //@ starter: let _ = ctx; // (delete this line: it only keeps the compiler quiet)
+    //@ starter: // Delete the next line: it only keeps the compiler quiet until you use ctx.
+    //@ starter: let _ = ctx;
     //@ starter: Ok(())
     //@ solution-begin
     let consumer: StreamConsumer = ctx
