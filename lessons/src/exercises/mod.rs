@@ -57,6 +57,8 @@ pub mod ex6_commit;
 pub mod ex6_2_sequence;
 pub mod ex6_3_producer;
 pub mod ex7_status;
+pub mod ex7_2_report;
+pub mod ex7_3_workflow;
 // END exercises
 
 use std::cell::RefCell;
