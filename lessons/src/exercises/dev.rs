@@ -246,6 +246,11 @@ pub fn table_problems(
         }
         if hints.is_empty() {
             say(e, "it has no hint".into());
+        } else if hints.len() < 2 {
+            say(
+                e,
+                "it has one hint: give a first nudge, then a stronger one (`course hint` shows one more each time)".into(),
+            );
         }
         for (n, (hint, french)) in hints.iter().zip(&french_hints).enumerate() {
             if hint.len() <= 40 {
@@ -568,7 +573,7 @@ mod tests {
         assert_eq!(
             bins,
             "[[bin]]\nname = \"ex1_topic\"\npath = \"runner.rs\"\n\n\
-             [[bin]]\nname = \"ex2_keys\"\npath = \"runner.rs\"\n"
+             [[bin]]\nname = \"ex1_2_leaders\"\npath = \"runner.rs\"\n"
         );
         let head = "[package]\nname = \"x\"\n# The runners.\n";
         let stale = format!("{head}\n[[bin]]\nname = \"old\"\npath = \"old.rs\"\n");
@@ -627,6 +632,7 @@ mod tests {
             "hint 1 is not a real hint",
             "its title has no French",
             "it has no hint",
+            "it has one hint: give a first nudge, then a stronger one",
         ] {
             assert!(problems.contains(expected), "{expected:?} in:\n{problems}");
         }

@@ -265,7 +265,11 @@ pub fn checks<'a>(
         for (cmd, answers) in sent.iter().zip(&said) {
             let l = cmd.label();
             for a in answers {
-                if let Outcome::Stored { partition: p, offset: o } = a {
+                if let Outcome::Stored {
+                    partition: p,
+                    offset: o,
+                } = a
+                {
                     if place_of(&l) != Some((*p, *o)) {
                         detail.push(match place_of(&l) {
                             Some((rp, ro)) => tr!(
@@ -297,7 +301,9 @@ pub fn checks<'a>(
         }
         detail.truncate(3);
         checks.check(
-            tr_static!("every Stored gives the partition and offset where its command is in the log"),
+            tr_static!(
+                "every Stored gives the partition and offset where its command is in the log"
+            ),
             detail.is_empty(),
             detail.join("\n"),
         );

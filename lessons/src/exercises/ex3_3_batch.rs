@@ -118,7 +118,9 @@ pub fn checks<'a>(
             }
         }
         checks.check(
-            tr_static!("one result per command, in order; every Ok gives where its command is stored"),
+            tr_static!(
+                "one result per command, in order; every Ok gives where its command is stored"
+            ),
             detail.is_empty(),
             detail.join("\n"),
         );
@@ -157,7 +159,9 @@ pub fn checks<'a>(
             detail.push(tr!("... and {more} more."));
         }
         checks.check(
-            tr_static!("every command missing from the log is an error, and no stored command is one"),
+            tr_static!(
+                "every command missing from the log is an error, and no stored command is one"
+            ),
             detail.is_empty() && !returned.is_empty(),
             if returned.is_empty() {
                 tr!(

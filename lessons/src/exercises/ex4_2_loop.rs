@@ -82,17 +82,14 @@ impl Drill {
         if let Some(&(partition, offset)) = self.places.get(&label) {
             if let Some(committed) = self.committed(partition) {
                 if committed > offset {
-                    self.committed_first.push((label.clone(), offset, committed));
+                    self.committed_first
+                        .push((label.clone(), offset, committed));
                 }
             }
         }
         if self.handed == CRASH_BEFORE_WORK {
             self.crashes.push((label.clone(), true));
-            bail!(
-                "{} {}",
-                crash_words(),
-                tr!("just before drilling {label}")
-            );
+            bail!("{} {}", crash_words(), tr!("just before drilling {label}"));
         }
         self.drilled.push(label.clone());
         if self.handed == CRASH_AFTER_WORK {
@@ -105,8 +102,7 @@ impl Drill {
     /// The shift is over: every command of the topic has been drilled, or
     /// the time is up. Stop your loop and return `Ok(())`.
     pub fn shift_over(&self) -> bool {
-        Instant::now() >= self.deadline
-            || self.places.keys().all(|l| self.drilled.contains(l))
+        Instant::now() >= self.deadline || self.places.keys().all(|l| self.drilled.contains(l))
     }
 
     /// The group's committed offset on `partition`, if any.
@@ -281,7 +277,9 @@ pub async fn scenario(
 
     // 2. Each commit after its work.
     let detail = match drill.committed_first.first() {
-        _ if drilled.is_empty() => tr!("Nothing was drilled, so nothing was committed after its work."),
+        _ if drilled.is_empty() => {
+            tr!("Nothing was drilled, so nothing was committed after its work.")
+        }
         Some((label, offset, committed)) => tr!(
             "When the drill was handed {label} (offset {offset}), the group had already committed\n\
              offset {committed} on its partition: the commit came before the work, so a crash\n\

@@ -182,11 +182,7 @@ async fn check_with(read_what_waited: Code, ctx: &Stage, checks: &Checks) -> Res
             );
         }
         Err(e) => {
-            checks.check(
-                name,
-                false,
-                tr!("The second run returned an error: {e:#}"),
-            );
+            checks.check(name, false, tr!("The second run returned an error: {e:#}"));
         }
     }
     Ok(())

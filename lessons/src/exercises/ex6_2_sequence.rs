@@ -48,10 +48,8 @@ const LOG: [(&str, u32, Verdict); 8] = [
 const WAIT: Duration = Duration::from_secs(5);
 
 /// The student's function.
-pub type Code = for<'a, 'b, 'c> fn(
-    &'a mut HashMap<String, u32>,
-    &'b BorrowedMessage<'c>,
-) -> Result<Verdict>;
+pub type Code =
+    for<'a, 'b, 'c> fn(&'a mut HashMap<String, u32>, &'b BorrowedMessage<'c>) -> Result<Verdict>;
 
 /// The checks, run on `code`: the student's function, or the solution's, or
 /// the starter's.
@@ -93,7 +91,10 @@ async fn check_with(verdict: Code, ctx: &Stage, checks: &Checks) -> Result<()> {
     let deadline = Instant::now() + WAIT;
     loop {
         if Instant::now() > deadline {
-            bail!("{}", tr!("the controller did not reach the end of the partition within {WAIT:?}"));
+            bail!(
+                "{}",
+                tr!("the controller did not reach the end of the partition within {WAIT:?}")
+            );
         }
         match consumer.poll(Duration::from_millis(50)) {
             None => continue,

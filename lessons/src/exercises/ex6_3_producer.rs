@@ -146,9 +146,9 @@ async fn scenario(
     commands: &[MachineCommand],
     refused: usize,
 ) -> Result<Result<Run, String>> {
-    let mock = ctx
-        .mock()
-        .context(tr!("this exercise injects faults: it needs the embedded cluster"))?;
+    let mock = ctx.mock().context(tr!(
+        "this exercise injects faults: it needs the embedded cluster"
+    ))?;
     let topic = ctx.create_topic(logical, 1, 3).await?;
     let mut config = ctx.client_config();
     settings(&mut config);

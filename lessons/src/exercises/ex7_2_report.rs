@@ -155,13 +155,11 @@ pub fn checks<'a>(
         let reports: Vec<Report> = log.iter().map(Report::from).collect();
 
         // 1. The records themselves.
-        let mut wrong: Vec<String> = reports
-            .iter()
-            .filter_map(Report::problem)
-            .take(4)
-            .collect();
+        let mut wrong: Vec<String> = reports.iter().filter_map(Report::problem).take(4).collect();
         if reports.is_empty() {
-            wrong.push(tr!("machine-status is empty: the machine published no status event."));
+            wrong.push(tr!(
+                "machine-status is empty: the machine published no status event."
+            ));
         }
         wrong.push(tr!(
             "Publish to ctl.status_topic, for the command just handled, the JSON of\n\
@@ -196,7 +194,9 @@ pub fn checks<'a>(
                 }),
         };
         checks.check(
-            &tr!("a step is reported done only after its work (the machine crashes just before {b})"),
+            &tr!(
+                "a step is reported done only after its work (the machine crashes just before {b})"
+            ),
             early.is_none(),
             early.unwrap_or_default(),
         );
@@ -243,7 +243,10 @@ pub fn checks<'a>(
             }
         }
         for (n, error) in run.errors.iter().enumerate() {
-            lines.push(tr!("Session {}: machine_step returned an error of its own: {error}", n + 1));
+            lines.push(tr!(
+                "Session {}: machine_step returned an error of its own: {error}",
+                n + 1
+            ));
         }
         if let Some(hang) = &run.hung {
             lines.push(hang.clone());
@@ -258,7 +261,9 @@ pub fn checks<'a>(
         drop(state);
         if !lines.is_empty() {
             let sessions = run.sessions;
-            lines.push(tr!("(The checks started the controller {sessions} time(s) in group {GROUP}.)"));
+            lines.push(tr!(
+                "(The checks started the controller {sessions} time(s) in group {GROUP}.)"
+            ));
         }
         checks.check(
             tr_static!("every lot is drilled once and reported done, despite two crashes"),

@@ -140,7 +140,15 @@ pub fn checks<'a>(
             });
         };
         let driver = async {
-            let result = drive(ctx, &command_topics, &status_topic, &producer, &probe, &plant).await;
+            let result = drive(
+                ctx,
+                &command_topics,
+                &status_topic,
+                &producer,
+                &probe,
+                &plant,
+            )
+            .await;
             let _ = stop_tx.send(true);
             result
         };
@@ -283,7 +291,9 @@ pub fn checks<'a>(
             let c = committed.get(&p).copied().flatten();
             if c != Some(high) {
                 let c = c.map_or_else(|| tr!("none"), |c| c.to_string());
-                behind.push(tr!("partition {p}: committed {c}, end of the partition {high}"));
+                behind.push(tr!(
+                    "partition {p}: committed {c}, end of the partition {high}"
+                ));
             }
         }
         checks.check(
@@ -406,7 +416,8 @@ async fn machine(
                 let began = Instant::now();
                 loop {
                     let quiet = began.elapsed() >= M2_WORK
-                        && written(probe, &command_topics[2], PARTITIONS)? == plant.borrow().m3_read;
+                        && written(probe, &command_topics[2], PARTITIONS)?
+                            == plant.borrow().m3_read;
                     if quiet {
                         break;
                     }
