@@ -71,6 +71,20 @@ pub const COURSE_NAMES: &[&str] = &[
     "controller-crash-before-work",
     "controller-crash-after-work",
     "floor",
+    "exercise-probe",
+    "order-check",
+    "lot-commands-a",
+    "lot-commands-b",
+    "controller",
+    "shift-commands",
+    "checks-reader",
+    "parts",
+    "invoices",
+    "morning-report",
+    "night-report",
+    "drill-controller",
+    "drill-shift",
+    "workflow-m3",
 ];
 
 /// Is `name` one the course created: a [`COURSE_NAMES`] entry followed by
@@ -451,6 +465,8 @@ mod tests {
         ("src/ch7_workflow/mod.rs", "group"), // WORKFLOW_GROUP, machine-{STEPS}
         ("src/exercises/ex7_status.rs", "logical"), // COMMAND_TOPICS
         ("src/exercises/ex6_commit.rs", "group"), // the literals passed to `scenario`
+        ("src/exercises/ex6_3_producer.rs", "logical"), // the literals passed to `scenario`
+        ("src/exercises/ex7_3_workflow.rs", "logical"), // COMMAND_TOPICS
     ];
 
     #[test]
