@@ -268,14 +268,17 @@
   }
 
   // After the first code block of the exercise's section (the terminal
-  // command that checks it): the button beside the command it runs.
+  // command that checks it): the button beside the command it runs. A
+  // section without one gets it after its text, before any folded box.
   function placeExercise(heading, exerciseBox) {
     let anchor = heading.nextElementSibling;
+    let last = heading;
     while (anchor && anchor.tagName !== "PRE" && !/^H[1-6]$/.test(anchor.tagName)) {
+      if (anchor.tagName === "P" || anchor.tagName === "UL" || anchor.tagName === "OL") last = anchor;
       anchor = anchor.nextElementSibling;
     }
     if (anchor && anchor.tagName === "PRE") anchor.after(exerciseBox);
-    else heading.after(exerciseBox);
+    else last.after(exerciseBox);
   }
 
   function offline() {
