@@ -45,6 +45,7 @@ pub mod ex4_commit;
 pub mod ex5_late;
 pub mod ex6_commit;
 pub mod ex7_status;
+pub mod capstone;
 // END exercises
 
 use std::cell::RefCell;
