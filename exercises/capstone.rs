@@ -69,52 +69,26 @@ pub async fn run(part: Part<'_>) -> Result<()> {
 /// what the program says, and starts at the beginning of the topic when its
 /// group has committed nothing yet.
 fn consumer(ctx: &Stage, group: &str, topic: &str) -> Result<StreamConsumer> {
-    //@ starter: // TODO: start from ctx.consumer_config(group); which settings keep Kafka from
-    //@ starter: // committing on its own? Then subscribe to the topic's name on this cluster.
-    //@ starter: let _ = (ctx, topic);
-    //@ starter: todo!("create the consumer of group {group}")
-    //@ solution-begin
-    let consumer: StreamConsumer = ctx
-        .consumer_config(group)
-        // Commit only what the program has stored, once it is dealt with.
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .with_context(|| format!("creating the consumer of group {group}"))?;
-    consumer.subscribe(&[&ctx.name(topic)])?;
-    Ok(consumer)
-    //@ solution-end
+    // TODO: start from ctx.consumer_config(group); which settings keep Kafka from
+    // committing on its own? Then subscribe to the topic's name on this cluster.
+    let _ = (ctx, topic);
+    todo!("create the consumer of group {group}")
 }
 
 /// Write `json` (a value made with `serde_json::to_string`) to `topic` (its
 /// name on the cluster), keyed by `lot`, and wait until the cluster has
 /// acknowledged it.
 async fn write(producer: &Producer, topic: &str, lot: &str, json: &str) -> Result<()> {
-    //@ starter: // TODO: send a FutureRecord keyed by the lot, and wait for its delivery report.
-    //@ starter: let _ = (producer, json);
-    //@ starter: todo!("write to {topic} for {lot}")
-    //@ solution-begin
-    let record = FutureRecord::to(topic).key(lot).payload(json);
-    producer
-        .send(record, WRITE_TIMEOUT)
-        .await
-        .map_err(|(e, _)| e)
-        .with_context(|| format!("writing to {topic} for {lot}"))?;
-    Ok(())
-    //@ solution-end
+    // TODO: send a FutureRecord keyed by the lot, and wait for its delivery report.
+    let _ = (producer, json);
+    todo!("write to {topic} for {lot}")
 }
 
 /// Store `msg`'s offset and commit it, waiting for the group's coordinator.
 fn commit(consumer: &StreamConsumer, msg: &BorrowedMessage<'_>) -> Result<()> {
-    //@ starter: // TODO: the group must remember that everything up to this record is dealt with.
-    //@ starter: let _ = consumer;
-    //@ starter: todo!("commit offset {}", msg.offset())
-    //@ solution-begin
-    consumer.store_offset_from_message(msg)?;
-    consumer.commit_consumer_state(CommitMode::Sync)?;
-    Ok(())
-    //@ solution-end
+    // TODO: the group must remember that everything up to this record is dealt with.
+    let _ = consumer;
+    todo!("commit offset {}", msg.offset())
 }
 
 /// A machine's controller, for ever: read the commands of its topic
@@ -124,38 +98,9 @@ fn commit(consumer: &StreamConsumer, msg: &BorrowedMessage<'_>) -> Result<()> {
 /// A crash can come between any two lines; Kafka then delivers the
 /// uncommitted command again, and the machine must not do its work twice.
 async fn run_machine(ctx: &Stage, machine: &Machine, producer: &Producer) -> Result<()> {
-    //@ starter: // TODO: a loop: receive, decode the MachineCommand, work, report, commit. In which order?
-    //@ starter: let _ = (ctx, machine, producer, STEPS);
-    //@ starter: todo!("the controller of {}", machine.name())
-    //@ solution-begin
-    let k = machine.step() as usize - 1;
-    let consumer = consumer(ctx, &format!("machine-{}", machine.name()), COMMAND_TOPICS[k])?;
-    let status_topic = ctx.name(STATUS_TOPIC);
-    loop {
-        let msg = consumer.recv().await?;
-        let cmd: MachineCommand = serde_json::from_slice(msg.payload().unwrap_or_default())
-            .with_context(|| format!("decoding the command at offset {}", msg.offset()))?;
-        // 1. The work, once: a command delivered again (the controller
-        //    stopped after the work, before the commit) is not performed
-        //    again: the machine remembers it.
-        if !machine.has_done(&cmd) {
-            machine.perform(&cmd).await?;
-        }
-        // 2. The report, also for a repeat: the crash may have come before
-        //    the first one was written, and then only this one tells the
-        //    workflow.
-        let status = MachineStatus {
-            lot: cmd.lot.clone(),
-            machine: cmd.machine.clone(),
-            step: cmd.step,
-            done: true,
-        };
-        write(producer, &status_topic, &cmd.lot, &serde_json::to_string(&status)?).await?;
-        // 3. Only then the commit: a crash before it repeats 1 and 2
-        //    (harmless), never skips them.
-        commit(&consumer, &msg)?;
-    }
-    //@ solution-end
+    // TODO: a loop: receive, decode the MachineCommand, work, report, commit. In which order?
+    let _ = (ctx, machine, producer, STEPS);
+    todo!("the controller of {}", machine.name())
 }
 
 /// The workflow, for ever: read the reports of `STATUS_TOPIC` in group
@@ -164,24 +109,7 @@ async fn run_machine(ctx: &Stage, machine: &Machine, producer: &Producer) -> Res
 /// for the acknowledgement; after M3 the lot is finished. Then commit the
 /// report. A report may arrive twice: the machines skip a repeated command.
 async fn run_workflow(ctx: &Stage, producer: &Producer) -> Result<()> {
-    //@ starter: // TODO: a loop: receive, decode the MachineStatus, send the next step if any, commit.
-    //@ starter: let _ = (ctx, producer, WORKFLOW_GROUP);
-    //@ starter: todo!("the workflow")
-    //@ solution-begin
-    let consumer = consumer(ctx, WORKFLOW_GROUP, STATUS_TOPIC)?;
-    let last_step = STEPS.len() as u32;
-    loop {
-        let msg = consumer.recv().await?;
-        let status: MachineStatus = serde_json::from_slice(msg.payload().unwrap_or_default())
-            .with_context(|| format!("decoding the report at offset {}", msg.offset()))?;
-        if status.done && status.step < last_step {
-            let next = MachineCommand::step(&status.lot, status.step + 1);
-            let topic = ctx.name(COMMAND_TOPICS[next.step as usize - 1]);
-            // The command first, acknowledged; then the commit: a crash in
-            // between sends it again (the machine skips it), never loses it.
-            write(producer, &topic, &next.lot, &serde_json::to_string(&next)?).await?;
-        }
-        commit(&consumer, &msg)?;
-    }
-    //@ solution-end
+    // TODO: a loop: receive, decode the MachineStatus, send the next step if any, commit.
+    let _ = (ctx, producer, WORKFLOW_GROUP);
+    todo!("the workflow")
 }

@@ -360,7 +360,7 @@ pub fn checks<'a>(
             .set("enable.idempotence", "true")
             .set("linger.ms", "0")
             .set("statistics.interval.ms", "50")
-            .set_log_level(rdkafka::config::RDKafkaLogLevel::Info)
+            .set_log_level(rdkafka::config::RDKafkaLogLevel::Debug)
             .create_with_context(planner_watch.clone())
             .context(tr!("creating the planner's producer"))?;
         for lot in LOTS {
