@@ -5,6 +5,10 @@
 default:
     @just --list
 
+# Is this machine ready for the course? (Rust version, C compiler, make, disk, crates; runs before the course can build)
+doctor:
+    cargo run --quiet -p course-doctor
+
 # Run lesson N (the same number as its chapter), e.g. `just lesson 3`
 lesson N:
     cargo run --release --quiet -- lesson {{N}}
@@ -77,13 +81,17 @@ bench:
     cargo run --release --quiet -- bench
     cargo run --release --quiet -- bench --exercises
 
-# Check your solution of exercise N (exercises/exN_*.rs), e.g. `just exercise 1`
+# Check your solution of an exercise, e.g. `just exercise 4.2` (`just exercise 4` is 4.1; `just exercise capstone`)
 exercise N:
     cargo run --release --quiet -- exercise {{N}}
 
-# A hint for exercise N
+# A hint for an exercise: a first nudge, then a stronger one each time, e.g. `just hint 4.2`
 hint N:
     cargo run --release --quiet -- hint {{N}}
+
+# Chapter N's quiz (the one at the end of its page), in the terminal
+quiz N:
+    cargo run --release --quiet -- quiz {{N}}
 
 # Your progress: every exercise and its result
 exercises:

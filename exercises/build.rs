@@ -19,7 +19,8 @@ use std::{env, fs};
 
 /// What a runner needs of one exercise of the table.
 struct Exercise {
-    number: i64,
+    /// "C.K" or "capstone".
+    id: String,
     slug: String,
     function: String,
     /// The student's function is an `async fn`.
@@ -42,13 +43,8 @@ fn table(text: &str) -> Vec<Exercise> {
                 _ => panic!("exercises.toml: exercise {}: `{key}` must be a text", i + 1),
             };
             Exercise {
-                number: match entry.get("number") {
-                    Some(toml::Value::Integer(n)) => *n,
-                    _ => panic!(
-                        "exercises.toml: exercise {}: `number` must be a number",
-                        i + 1
-                    ),
-                },
+                // lessons/build.rs checks its form.
+                id: text("number"),
                 slug: text("slug"),
                 function: text("function"),
                 is_async: matches!(entry.get("async"), Some(toml::Value::Boolean(true))),
@@ -59,7 +55,7 @@ fn table(text: &str) -> Vec<Exercise> {
 
 /// The runner of `e`, on the student's file `student`.
 fn runner(e: &Exercise, student: &str) -> String {
-    let (n, slug, function) = (e.number, &e.slug, &e.function);
+    let (id, slug, function) = (&e.id, &e.slug, &e.function);
     let code = if e.is_async {
         // An `async fn`: boxed, so that it has the one type the checks take.
         format!("|ctx| Box::pin({slug}::{function}(ctx))")
@@ -68,7 +64,7 @@ fn runner(e: &Exercise, student: &str) -> String {
     };
     // `{:?}` quotes and escapes the path as a Rust string literal.
     format!(
-        "// Exercise {n}'s runner, written by exercises/build.rs from exercises.toml:\n\
+        "// Exercise {id}'s runner, written by exercises/build.rs from exercises.toml:\n\
          // the checks of lessons/src/exercises/{slug}.rs on the student's {slug}.rs.\n\
          #[path = {student:?}]\n\
          mod {slug};\n\
@@ -77,7 +73,7 @@ fn runner(e: &Exercise, student: &str) -> String {
          \n\
          fn main() -> std::process::ExitCode {{\n    \
              let code: checks::Code = {code};\n    \
-             let exercise = kafka_course::exercises::exercise({n}).expect(\"exercise {n} is in the table\");\n    \
+             let exercise = kafka_course::exercises::exercise({id:?}).expect(\"exercise {id} is in the table\");\n    \
              runner::main(exercise, checks::checks, code)\n\
          }}\n"
     )

@@ -1,4 +1,4 @@
-//! Exercise 1 (chapter 1): a topic for a group of four consumers.
+//! Exercise 1.1 (chapter 1): a topic for a group of four consumers.
 //!
 //! The workshop runs four machine controllers. They form one consumer group
 //! and share the work of the topic `orders`. Create that topic so that:
@@ -7,8 +7,8 @@
 //! 2. every partition has a copy on each of the cluster's 3 brokers, so
 //!    that two brokers can fail without losing a record.
 //!
-//! Edit the TODO lines below, then check your work: `just exercise 1`
-//! (or `cargo run --release -- exercise 1`). Stuck? `just hint 1`.
+//! Edit the TODO lines below, then check your work: `just exercise 1.1`
+//! (or `cargo run --release -- exercise 1.1`). Stuck? `just hint 1.1`.
 
 use anyhow::Result;
 

@@ -1,4 +1,4 @@
-//! Exercise 2 (chapter 2): every command of a lot in one partition, as JSON.
+//! Exercise 2.1 (chapter 2): every command of a lot in one partition, as JSON.
 //!
 //! The machine controllers read the topic `machine-commands` and must run the
 //! steps of each lot in order: mill (M1), then drill (M2), then polish (M3).
@@ -16,8 +16,8 @@
 //! The checks send several lots' commands through a producer with your
 //! function, to a topic with 3 partitions, and read them back.
 //!
-//! Edit the TODO lines below, then check your work: `just exercise 2`
-//! (or `cargo run --release -- exercise 2`). Stuck? `just hint 2`.
+//! Edit the TODO lines below, then check your work: `just exercise 2.1`
+//! (or `cargo run --release -- exercise 2.1`). Stuck? `just hint 2.1`.
 
 use crate::workshop::MachineCommand;
 

@@ -1,4 +1,4 @@
-//! Exercise 3 (chapter 3): producer settings that lose nothing.
+//! Exercise 3.1 (chapter 3): producer settings that lose nothing.
 //!
 //! The workshop's controller sends machine commands to Kafka. Someone tuned
 //! its producer to be "fast", and commands went missing the day a broker
@@ -14,8 +14,8 @@
 //!
 //! Your settings are applied on top of the course's client settings
 //! (`bootstrap.servers`, `message.timeout.ms`...). Edit the TODO lines below,
-//! then check your work: `just exercise 3` (or `cargo run --release --
-//! exercise 3`). Stuck? `just hint 3`.
+//! then check your work: `just exercise 3.1` (or `cargo run --release --
+//! exercise 3.1`). Stuck? `just hint 3.1`.
 
 use rdkafka::config::ClientConfig;
 

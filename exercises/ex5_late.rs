@@ -1,4 +1,4 @@
-//! Exercise 5 (chapter 5): a late consumer reads what waited for it.
+//! Exercise 5.1 (chapter 5): a late consumer reads what waited for it.
 //!
 //! The night shift's producer wrote the workshop's commands to
 //! `machine-commands`, then closed. In the morning a new application starts:
@@ -16,8 +16,8 @@
 //! they commit themselves, after each session), then call your function on
 //! them.
 //!
-//! Edit the TODO lines below, then check your work: `just exercise 5`
-//! (or `cargo run --release -- exercise 5`). Stuck? `just hint 5`.
+//! Edit the TODO lines below, then check your work: `just exercise 5.1`
+//! (or `cargo run --release -- exercise 5.1`). Stuck? `just hint 5.1`.
 
 use rdkafka::config::ClientConfig;
 

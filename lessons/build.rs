@@ -34,6 +34,29 @@ fn exercise_table(text: &str, table: &str) -> String {
             Some(toml::Value::Integer(n)) if *n > 0 => *n,
             _ => panic!("{at}: `{key}` must be a positive number"),
         };
+        // The id: "C.K", the K-th exercise of chapter C, or "capstone".
+        let chapter = number("chapter");
+        let id = match entry.get("number") {
+            Some(toml::Value::String(id)) => id.clone(),
+            _ => panic!("{at}: `number` must be a text, \"C.K\" or \"capstone\""),
+        };
+        let well_formed = id == "capstone"
+            || id.split_once('.').is_some_and(|(c, k)| {
+                c == chapter.to_string()
+                    && !k.is_empty()
+                    && !k.starts_with('0')
+                    && k.bytes().all(|b| b.is_ascii_digit())
+            });
+        if !well_formed {
+            panic!("{at}: `number` is {id:?}: it must be \"{chapter}.K\" (K = 1, 2, ...) or \"capstone\"");
+        }
+        let kind = match entry.get("kind").and_then(|k| k.as_str()) {
+            Some("fix") => "Fix",
+            Some("completion") => "Completion",
+            Some("blank") => "Blank",
+            Some("capstone") => "Capstone",
+            _ => panic!("{at}: `kind` must be \"fix\", \"completion\", \"blank\" or \"capstone\""),
+        };
         let text = |key: &str| match entry.get(key) {
             Some(toml::Value::String(s)) if !s.trim().is_empty() => s.clone(),
             _ => panic!("{at}: `{key}` must be a text"),
@@ -55,10 +78,11 @@ fn exercise_table(text: &str, table: &str) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "    Exercise {{\n        number: {},\n        chapter: {},\n        slug: {:?},\n        \
+            "    Exercise {{\n        id: {:?},\n        chapter: {},\n        kind: Kind::{},\n        slug: {:?},\n        \
              function: {:?},\n        title: || crate::tr_static!({:?}),\n        hints: &[{}],\n    }},",
-            number("number"),
-            number("chapter"),
+            id,
+            chapter,
+            kind,
             text("slug"),
             text("function"),
             text("title"),

@@ -1,4 +1,4 @@
-// "Run lesson N" and "Check exercise N" on the chapter pages.
+// "Run lesson N" and "Check exercise N.K" on the chapter pages.
 //
 // The buttons talk to `course serve` (book/builder/src/serve.rs), which
 // runs the course's own program on this machine and streams its output
@@ -84,12 +84,31 @@
   const snapshot = Array.from(main.querySelectorAll("pre")).find((pre) =>
     start.test(pre.textContent),
   );
-  // The exercise's heading: mdBook makes its id from its text,
-  // "exercise-N-..." in English, "exercice-N-..." in French.
-  const heading = new RegExp("^exerci[cs]e-" + chapter + "(?![0-9])");
-  const exerciseHeading = Array.from(main.querySelectorAll("h2[id]")).find((h) =>
-    heading.test(h.id),
-  );
+  // Each exercise's heading: "### Exercise 4.2: … {#exercise-4-2}" (an
+  // explicit id, the same in both editions), the capstone's "{#capstone}".
+  // An older page names exercise C.1 in an h2 whose id mdBook made from its
+  // text: "exercise-C-…" in English, "exercice-C-…" in French.
+  function headingOf(id) {
+    const explicit = document.getElementById(id === "capstone" ? "capstone" : "exercise-" + id.replace(".", "-"));
+    if (explicit && main.contains(explicit)) return explicit;
+    if (id !== chapter + ".1") return null;
+    const old = new RegExp("^exerci[cs]e-" + chapter + "(?![0-9])");
+    return Array.from(main.querySelectorAll("h2[id]")).find((h) => old.test(h.id)) || null;
+  }
+  // The exercises this page has, when no server says which: every heading
+  // of the form above.
+  function exercisesOnPage() {
+    const ids = [];
+    for (const h of main.querySelectorAll("h2[id], h3[id]")) {
+      const m = /^exercise-(\d+)-(\d+)$/.exec(h.id);
+      if (m && Number(m[1]) === chapter) ids.push(m[1] + "." + m[2]);
+      if (h.id === "capstone") ids.push("capstone");
+    }
+    if (!ids.length && headingOf(chapter + ".1")) ids.push(chapter + ".1");
+    return ids;
+  }
+  // Where the lesson's control goes when the page has no snapshot.
+  const exercisesSection = document.getElementById("exercises") || headingOf(chapter + ".1");
 
   function el(tag, className, text) {
     const e = document.createElement(tag);
@@ -242,28 +261,28 @@
     return T.notYet;
   }
 
-  function place(lessonBox, exerciseBox) {
-    if (lessonBox) {
-      if (snapshot) snapshot.before(lessonBox);
-      else if (exerciseHeading) exerciseHeading.before(lessonBox);
+  function placeLesson(lessonBox) {
+    if (!lessonBox) return;
+    if (snapshot) snapshot.before(lessonBox);
+    else if (exercisesSection) exercisesSection.before(lessonBox);
+  }
+
+  // After the first code block of the exercise's section (the terminal
+  // command that checks it): the button beside the command it runs.
+  function placeExercise(heading, exerciseBox) {
+    let anchor = heading.nextElementSibling;
+    while (anchor && anchor.tagName !== "PRE" && !/^H[1-6]$/.test(anchor.tagName)) {
+      anchor = anchor.nextElementSibling;
     }
-    if (exerciseHeading && exerciseBox) {
-      // After the section's first code block (the terminal command that
-      // checks the exercise): the button beside the command it runs.
-      let anchor = exerciseHeading.nextElementSibling;
-      while (anchor && anchor.tagName !== "PRE" && !/^H[1-6]$/.test(anchor.tagName)) {
-        anchor = anchor.nextElementSibling;
-      }
-      if (anchor && anchor.tagName === "PRE") anchor.after(exerciseBox);
-      else exerciseHeading.after(exerciseBox);
-    }
+    if (anchor && anchor.tagName === "PRE") anchor.after(exerciseBox);
+    else heading.after(exerciseBox);
   }
 
   function offline() {
-    place(
-      instructions(T.runWhat(chapter), "just lesson " + chapter),
-      instructions(T.checkWhat(chapter), "just exercise " + chapter),
-    );
+    placeLesson(instructions(T.runWhat(chapter), "just lesson " + chapter));
+    for (const id of exercisesOnPage()) {
+      placeExercise(headingOf(id), instructions(T.checkWhat(id), "just exercise " + id));
+    }
   }
 
   if (location.protocol !== "http:") {
@@ -276,27 +295,28 @@
     .then((course) => {
       if (course.server !== "course serve") throw new Error("not course serve");
       const lesson = course.lessons.includes(chapter) ? chapter : null;
-      const exercise = course.exercises.find((e) => e.chapter === chapter);
-      let exerciseBox = null;
-      if (exercise) {
-        exerciseBox = control(
-          T.check(exercise.number),
-          "/api/exercise/" + exercise.number,
+      placeLesson(
+        lesson
+          ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict, T.live, lesson)
+          : null,
+      );
+      for (const exercise of course.exercises.filter((e) => e.chapter === chapter)) {
+        const heading = headingOf(exercise.id);
+        if (!heading) continue;
+        const exerciseBox = control(
+          T.check(exercise.id),
+          "/api/exercise/" + exercise.id,
           T.checking,
           exerciseVerdict,
           null,
           null,
         );
+        exerciseBox.dataset.exercise = exercise.id;
         const where = el("p", "course-file");
         where.append(T.edit[0], el("code", null, exercise.file), T.edit[1]);
         exerciseBox.prepend(where);
+        placeExercise(heading, exerciseBox);
       }
-      place(
-        lesson
-          ? control(T.run(lesson), "/api/lesson/" + lesson, T.running, lessonVerdict, T.live, lesson)
-          : null,
-        exerciseBox,
-      );
     })
     .catch(offline);
 })();

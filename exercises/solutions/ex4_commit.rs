@@ -1,4 +1,4 @@
-//! Exercise 4 (chapter 4): fix an off-by-one commit.
+//! Exercise 4.1 (chapter 4): fix an off-by-one commit.
 //!
 //! The drill controller (machine M2) reads its commands from a topic, in a
 //! consumer group. After it has executed a command, it commits, so that
@@ -10,8 +10,8 @@
 //! lag never comes down to 0. The bug is in `commit_processed` below: fix
 //! the offset it commits.
 //!
-//! Edit the TODO line below, then check your work: `just exercise 4`
-//! (or `cargo run --release -- exercise 4`). Stuck? `just hint 4`.
+//! Edit the TODO line below, then check your work: `just exercise 4.1`
+//! (or `cargo run --release -- exercise 4.1`). Stuck? `just hint 4.1`.
 
 use anyhow::Result;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};

@@ -1,4 +1,4 @@
-//! Exercise 6 (chapter 6): commit after the work, and make the work idempotent.
+//! Exercise 6.1 (chapter 6): commit after the work, and make the work idempotent.
 //!
 //! The machine controller reads a lot's commands (M1 mill, M2 drill, M3
 //! polish) from one partition, in a consumer group, with automatic commits
@@ -20,8 +20,8 @@
 //! controller has crashed: return the error at once (`?`) and the checks
 //! restart your controller, as a supervisor would.
 //!
-//! Edit the TODO lines below, then check your work: `just exercise 6`
-//! (or `cargo run --release -- exercise 6`). Stuck? `just hint 6`.
+//! Edit the TODO lines below, then check your work: `just exercise 6.1`
+//! (or `cargo run --release -- exercise 6.1`). Stuck? `just hint 6.1`.
 
 use anyhow::{Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};

@@ -1,4 +1,4 @@
-//! Exercise 7 (chapter 7): the next step waits for the previous step's status event.
+//! Exercise 7.1 (chapter 7): the next step waits for the previous step's status event.
 //!
 //! Each machine reads its own topic (`m1-commands`, `m2-commands`,
 //! `m3-commands`), so Kafka does not order a lot's steps: a free M2 machine
@@ -17,8 +17,8 @@
 //! machine restarts: the machines remember what they did and skip a repeated
 //! command (chapter 6), so a repeat must not break anything either.
 //!
-//! Edit the TODO lines below, then check your work: `just exercise 7`
-//! (or `cargo run --release -- exercise 7`). Stuck? `just hint 7`.
+//! Edit the TODO lines below, then check your work: `just exercise 7.1`
+//! (or `cargo run --release -- exercise 7.1`). Stuck? `just hint 7.1`.
 
 use crate::ch7_workflow::MachineStatus;
 use crate::workshop::{MachineCommand, STEPS};

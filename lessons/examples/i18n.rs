@@ -226,7 +226,7 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
                 refs: vec!["exercises/exercises.toml".into()],
                 note: format!(
                     "Exercise {}: its title, or one of its hints (`course hint {}`).",
-                    e.number, e.number
+                    e.id, e.id
                 ),
                 plural: String::new(),
             });
@@ -246,7 +246,7 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
 pub const PROGRAM_PO: &str = "lessons/po/fr.po";
 
 /// The folders whose Rust files print through `tr!`, from the repository's root.
-pub const PROGRAM_SOURCES: &[&str] = &["lessons/src", "book/builder/src"];
+pub const PROGRAM_SOURCES: &[&str] = &["lessons/src", "book/builder/src", "doctor/src"];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in fs::read_dir(dir)? {

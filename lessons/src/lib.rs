@@ -26,6 +26,7 @@ pub mod exercises;
 pub mod keep;
 pub mod playground;
 pub mod quiz;
+pub mod record;
 pub mod serve;
 pub mod teacher;
 pub mod workshop;

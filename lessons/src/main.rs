@@ -100,20 +100,26 @@ enum Command {
         #[arg(long)]
         exercises: bool,
     },
-    /// Check your solution of exercise N (in exercises/exN_*.rs).
+    /// Check your solution of an exercise: `course exercise 4.2` (its file
+    /// is exercises/ex4_2_*.rs); `4` means 4.1; `capstone` the capstone.
     Exercise {
-        number: u32,
+        id: String,
         /// Start over: put back the exercise's original file (your edits are lost).
         #[arg(long)]
         reset: bool,
         #[command(flatten)]
         check: CheckArgs,
     },
-    /// A hint for exercise N.
-    Hint { number: u32 },
+    /// A hint for an exercise (`course hint 4.2`): a first nudge, then a
+    /// stronger hint each time you ask again.
+    Hint { id: String },
     /// Chapter N's quiz, the one at the end of its page: answer each
     /// question with its letter; each wrong answer is explained.
     Quiz { number: u32 },
+    /// Is this machine ready for the course? Rust's version, a C compiler,
+    /// make, disk space, crates downloaded, the course built (also
+    /// `cargo run -p course-doctor`, which runs before the course can build).
+    Doctor,
     /// Your progress: every exercise and its result.
     Exercises {
         #[command(flatten)]
@@ -173,16 +179,29 @@ enum DevCommand {
 #[derive(Subcommand)]
 enum TeacherCommand {
     /// Copy the course to DIR for a student: exercises unsolved, no solutions.
-    Export { dir: std::path::PathBuf },
+    Export {
+        dir: std::path::PathBuf,
+        /// Also copy every crate the course needs (`cargo vendor`) and the
+        /// cargo configuration to use them: the class builds without network.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Check students' copies with this copy's checks and print a class
     /// table: one row per student, one column per exercise.
     Check {
         /// Students' copies of the course, or folders that hold them.
         #[arg(required = true)]
         dirs: Vec<std::path::PathBuf>,
-        /// Also write the table to FILE, as CSV.
+        /// Also write the class to FILE, as CSV: one line per student and
+        /// exercise or quiz, with stable codes (solved, in_progress,
+        /// not_started, does_not_compile, timed_out, crashed, missing),
+        /// checks passed and total, hints, attempts and dates.
         #[arg(long, value_name = "FILE")]
         csv: Option<std::path::PathBuf>,
+        /// The same CSV for spreadsheets set for French (Excel, LibreOffice):
+        /// `;` between fields, UTF-8 with a byte-order mark.
+        #[arg(long, value_name = "FILE")]
+        csv_excel: Option<std::path::PathBuf>,
         /// How long one exercise's checks may take, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = harness::TIME_LIMIT.as_secs_f64())]
         time_limit: f64,
@@ -330,13 +349,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             runs,
             exercises: true,
-        } => exercises::bench::run(&Harness::new(&teacher::root()), runs),
-        Command::Exercise {
-            number,
-            reset,
-            check,
         } => {
-            let exercise = exercises::exercise(number)?;
+            let harness = Harness::new(&teacher::root());
+            exercises::bench::run(&harness, runs)?;
+            teacher::bench(&harness)
+        }
+        Command::Exercise { id, reset, check } => {
+            let exercise = exercises::exercise(&id)?;
             if reset {
                 anyhow::ensure!(
                     check.copy.is_none(),
@@ -346,18 +365,23 @@ async fn run(cli: Cli) -> Result<()> {
                 let path = exercises::reset(&teacher::root(), exercise)?;
                 outln!(
                     "Exercise {} starts over: {} is back to its original state.",
-                    exercise.number,
+                    exercise.id,
                     path.display()
                 );
                 return Ok(());
             }
-            let verdict = check.harness()?.check(&[exercise])?.remove(0);
+            let harness = check.harness()?;
+            let verdict = harness.check(&[exercise])?.remove(0);
+            if check.copy.is_none() {
+                harness.record(std::slice::from_ref(&verdict));
+            }
             out!("{}", verdict.report);
             anyhow::ensure!(
                 verdict.status == Status::Solved,
                 "{}",
                 tr!(
-                    "exercise {number}: {}",
+                    "exercise {}: {}",
+                    exercise.id,
                     match verdict.status {
                         Status::NotYet => tr_static!("not solved yet"),
                         other => other.label(),
@@ -366,21 +390,29 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Hint { number } => {
-            let exercise = exercises::exercise(number)?;
-            outln!(
-                "Hint for exercise {}: {}
-
-{}",
-                exercise.number,
-                exercise.title(),
-                exercise.hint()
-            );
+        Command::Hint { id } => {
+            let exercise = exercises::exercise(&id)?;
+            let hints = exercise.hints();
+            // One more each time: the nudge first, then stronger ones. The
+            // copy's record counts them (the teacher's table shows it).
+            let shown = kafka_course::record::update(|r| r.next_hint(exercise.id, hints.len()));
+            outln!("{}", exercises::hints_text(exercise, shown));
             Ok(())
         }
         Command::Exercises { check } => {
-            let verdicts = check.harness()?.check(&harness::all())?;
+            let harness = check.harness()?;
+            let verdicts = harness.check(&harness::all())?;
+            if check.copy.is_none() {
+                harness.record(&verdicts);
+            }
             out!("{}", harness::table(&verdicts));
+            Ok(())
+        }
+        Command::Doctor => {
+            let machine = course_doctor::Machine::here(&teacher::root());
+            let (report, ready) = course_doctor::report(&course_doctor::check(&machine));
+            out!("{report}");
+            anyhow::ensure!(ready, "{}", tr!("this machine cannot build the course yet"));
             Ok(())
         }
         Command::Clean { dry_run } => {
@@ -403,12 +435,20 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Cluster => kafka_course::playground::run().await,
         Command::Watch { check } => watch::run(&check.harness()?),
         Command::Serve { port } => kafka_course::serve::run(port, &options),
-        Command::Teacher(TeacherCommand::Export { dir }) => teacher::export(&dir),
+        Command::Teacher(TeacherCommand::Export { dir, offline }) => teacher::export(&dir, offline),
         Command::Teacher(TeacherCommand::Check {
             dirs,
             csv,
+            csv_excel,
             time_limit,
-        }) => teacher::check_class(&dirs, csv.as_deref(), harness::time_limit(time_limit)?),
+        }) => teacher::check_class(
+            &dirs,
+            teacher::Outputs {
+                csv: csv.as_deref(),
+                excel: csv_excel.as_deref(),
+            },
+            harness::time_limit(time_limit)?,
+        ),
         Command::Dev(DevCommand::Check) => exercises::dev::check_command(&teacher::root()),
         Command::Dev(DevCommand::Update) => exercises::dev::update_command(&teacher::root()),
     }

@@ -29,6 +29,36 @@ pub const QUIZZES: &[(u32, &str, &str, &str)] = &[
         include_str!("../../book/quizzes/ch2_producer.toml"),
         include_str!("../tests/snapshots/ch2_producer.events.snap"),
     ),
+    (
+        3,
+        "ch3_acks",
+        include_str!("../../book/quizzes/ch3_acks.toml"),
+        include_str!("../tests/snapshots/ch3_acks.events.snap"),
+    ),
+    (
+        4,
+        "ch4_consumer",
+        include_str!("../../book/quizzes/ch4_consumer.toml"),
+        include_str!("../tests/snapshots/ch4_consumer.events.snap"),
+    ),
+    (
+        5,
+        "ch5_buffer",
+        include_str!("../../book/quizzes/ch5_buffer.toml"),
+        include_str!("../tests/snapshots/ch5_buffer.events.snap"),
+    ),
+    (
+        6,
+        "ch6_order",
+        include_str!("../../book/quizzes/ch6_order.toml"),
+        include_str!("../tests/snapshots/ch6_order.events.snap"),
+    ),
+    (
+        7,
+        "ch7_workflow",
+        include_str!("../../book/quizzes/ch7_workflow.toml"),
+        include_str!("../tests/snapshots/ch7_workflow.events.snap"),
+    ),
 ];
 
 static BOOK_PO: &str = include_str!("../../book/po/fr.po");
@@ -236,6 +266,10 @@ pub fn run(number: u32, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<
         "{}",
         tr!("Score: {} of {} right ({} answered).", right, total, asked)
     )?;
+    // Kept in the student's copy, for them and for the teacher's table.
+    if asked > 0 {
+        crate::record::update(|r| r.quiz(number, right, total, asked));
+    }
     Ok(())
 }
 

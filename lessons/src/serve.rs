@@ -88,10 +88,8 @@ fn server_command(server: &Path, port: u16) -> Result<Command> {
         cmd.args(["--lesson", &lesson.number.to_string()]);
     }
     for e in EXERCISES {
-        cmd.arg("--exercise").arg(format!(
-            "{}:{}:exercises/{}.rs",
-            e.number, e.chapter, e.slug
-        ));
+        cmd.arg("--exercise")
+            .arg(format!("{}:{}:exercises/{}.rs", e.id, e.chapter, e.slug));
     }
     Ok(cmd)
 }

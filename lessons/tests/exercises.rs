@@ -86,6 +86,11 @@ fn course() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_course"));
     c.env_remove("KAFKA_BOOTSTRAP_SERVERS");
     c.env("COURSE_LANG", "en");
+    // Verdicts are recorded here, not into the course's own record.
+    c.env(
+        "COURSE_PROGRESS",
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("exercises-progress.json"),
+    );
     c
 }
 
@@ -116,8 +121,8 @@ fn handed_out(dir: &Path) {
 }
 
 /// Replace `from` by `to` in the student's file of exercise `number`.
-fn edit(dir: &Path, number: u32, from: &str, to: &str) {
-    let e = exercises::exercise(number).unwrap();
+fn edit(dir: &Path, id: &str, from: &str, to: &str) {
+    let e = exercises::exercise(id).unwrap();
     let path = dir.join(format!("exercises/{}.rs", e.slug));
     let text = read(&path);
     assert!(text.contains(from), "{}: no {from:?}", path.display());
@@ -140,8 +145,8 @@ fn cells(line: &str) -> Vec<&str> {
 }
 
 /// The line number of `needle` in the student's file of exercise `number`.
-fn line_of(dir: &Path, number: u32, needle: &str) -> usize {
-    let e = exercises::exercise(number).unwrap();
+fn line_of(dir: &Path, id: &str, needle: &str) -> usize {
+    let e = exercises::exercise(id).unwrap();
     let text = read(&dir.join(format!("exercises/{}.rs", e.slug)));
     1 + text
         .lines()
@@ -154,7 +159,7 @@ fn unknown_exercise_lists_the_exercises() {
     let (ok, _, err) = run(&["exercise", "99"]);
     assert!(!ok);
     assert!(
-        err.contains("there is no exercise 99") && err.contains("1  A topic"),
+        err.contains("there is no exercise 99") && err.contains("\n  1.1       A topic"),
         "{err}"
     );
     let (ok, _, _) = run(&["hint", "99"]);
@@ -167,18 +172,18 @@ fn exercise_command_explains_a_failure_and_exits_non_zero() {
     if std::env::var_os("CI").is_some() {
         assert!(!ok, "exercise 1 is unsolved as shipped");
         assert!(
-            stdout.contains("FAIL") && stdout.contains("just hint 1"),
+            stdout.contains("FAIL") && stdout.contains("just hint 1.1"),
             "{stdout}"
         );
-        assert!(stderr.contains("exercise 1: not solved yet"), "{stderr}");
+        assert!(stderr.contains("exercise 1.1: not solved yet"), "{stderr}");
     }
     assert!(
-        stdout.contains("Exercise 1: A topic for a group of four consumers"),
+        stdout.contains("Exercise 1.1: A topic for a group of four consumers"),
         "{stdout}\n{stderr}"
     );
 }
 
-/// One copy with four kinds of trouble: exercise 3 does not compile,
+/// One copy with five kinds of trouble: exercise 3 does not compile,
 /// exercise 2 never returns, exercise 4 panics, exercises 5 to 7 are gone.
 /// Each is reported as what it is, in its own row, and exercise 1 and the
 /// lessons still work.
@@ -192,22 +197,29 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     handed_out(&copy);
     edit(
         &copy,
-        3,
+        "3",
         "config.set(\"retries\", \"0\");",
         "config.set(\"retries\", \"0\")\n    let",
     );
     // Exercise 2's `to_record` never returns.
     edit(
         &copy,
-        2,
+        "2",
         "    // TODO: which key",
         "    #[allow(clippy::empty_loop)]\n    loop {}\n    // TODO: which key",
     );
     edit(
         &copy,
-        4,
+        "4",
         "    let offset = processed.offset();",
         "    let offset = processed.offset();\n    if offset == 2 {\n        panic!(\"offset {offset} is cursed\");\n    }",
+    );
+    // Exercise 1's code asks for more memory than a check may take.
+    edit(
+        &copy,
+        "1",
+        "    let partitions = 1;",
+        "    std::hint::black_box(vec![1u8; 8 << 30]);\n    let partitions = 1;",
     );
     for slug in ["ex5_late", "ex6_commit", "ex7_status"] {
         std::fs::remove_file(copy.join(format!("exercises/{slug}.rs"))).unwrap();
@@ -218,22 +230,22 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
     // Every exercise gets its row, whatever the others do.
     let (_, table, err) = run(&["exercises", "--copy", copy_arg, "--time-limit", "5"]);
     let status = |n: &str| cells(row(&table, n))[2..].to_vec();
-    let broken = status("3");
+    let broken = status("3.1");
     assert!(
         broken[0] == "does not compile" && broken[1].starts_with(&format!("{shown}/ex3_acks.rs:")),
         "{table}\n{err}"
     );
     assert_eq!(
-        status("2"),
+        status("2.1"),
         [
             "timed out",
             "no verdict after 5 s, while producing each command with the key and value of your to_record"
         ],
         "{table}\n{err}"
     );
-    let panic_line = line_of(&copy, 4, "is cursed");
+    let panic_line = line_of(&copy, "4", "is cursed");
     assert_eq!(
-        status("4"),
+        status("4.1"),
         [
             "crashed",
             &format!(
@@ -242,14 +254,24 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
         ],
         "{table}\n{err}"
     );
-    assert_eq!(status("1")[0], "not yet", "{table}\n{err}");
+    // Stopped by the runner's memory limit, not the machine's.
+    let hog = status("1.1");
+    assert!(
+        hog[0] == "crashed"
+            && hog[1]
+                .starts_with("the program stopped out of memory (a check may take at most 4 GiB)"),
+        "{table}\n{err}"
+    );
     assert_eq!(
-        status("5"),
+        status("5.1"),
         ["missing", &format!("{shown}/ex5_late.rs is missing")],
         "{table}\n{err}"
     );
-    assert_eq!(status("7")[0], "missing", "{table}\n{err}");
-    assert!(table.contains("0 of 7 exercises solved"), "{table}");
+    assert_eq!(status("7.1")[0], "missing", "{table}\n{err}");
+    assert!(
+        table.contains(&format!("0 of {} exercises solved", EXERCISES.len())),
+        "{table}"
+    );
 
     // The panic, in one exercise's report: the student's file and line, the
     // chapter, no backtrace.
@@ -268,7 +290,7 @@ fn a_broken_a_hanging_and_a_panicking_exercise_stop_only_themselves() {
         !format!("{report}{err}").contains("backtrace"),
         "{report}\n{err}"
     );
-    assert!(err.contains("exercise 4: crashed"), "{err}");
+    assert!(err.contains("exercise 4.1: crashed"), "{err}");
 
     // The compiler's error, with the code, names the student's file.
     let (ok, report, _) = run(&["exercise", "3", "--copy", copy_arg]);
@@ -293,12 +315,22 @@ struct Class {
     table: String,
     err: String,
     csv: String,
+    /// `--csv-excel`'s file, as bytes.
+    excel: Vec<u8>,
     /// The line of Bob's missing semicolon.
     bob_line: usize,
+    /// Chapter 1's quiz answers Carol got right, as her record says.
+    carol_right: usize,
+    /// A second check of the same class, unchanged: its table and its
+    /// standard error.
+    again: String,
+    again_err: String,
 }
 
 fn check_a_class(name: &str, lang: &str) -> Class {
     let class = scratch(name);
+    // Verdicts kept between checks go here, empty at first.
+    let cache = scratch(&format!("{name}-verdicts"));
     for student in ["alice", "bob", "carol"] {
         let copy = class.join(student);
         let (ok, _, err) = run(&["--lang", lang, "teacher", "export", copy.to_str().unwrap()]);
@@ -316,7 +348,7 @@ fn check_a_class(name: &str, lang: &str) -> Class {
                     read(&copy.join(format!("exercises/{}.rs", e.slug))),
                     starter_of(e),
                     "exercise {} starts unsolved",
-                    e.number
+                    e.id
                 );
             }
         }
@@ -327,16 +359,52 @@ fn check_a_class(name: &str, lang: &str) -> Class {
         class.join("alice/exercises/ex1_topic.rs"),
     )
     .unwrap();
+    // Alice started exercise 4.1 and has not found the fix yet.
+    edit(
+        &class.join("alice"),
+        "4",
+        "let offset = processed.offset();",
+        "let offset = processed.offset(); // the offset of the last record done?",
+    );
+    // Carol took chapter 1's quiz and asked for a hint, in her copy: both
+    // are kept in her copy's record, which the table reads.
+    let carol_record = class.join("carol/.course/progress.json");
+    let mut quiz = course()
+        .env("COURSE_PROGRESS", &carol_record)
+        .args(["--lang", lang, "quiz", "1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        quiz.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a\na\na\na\na\n")
+            .unwrap();
+    }
+    assert!(quiz.wait().unwrap().success());
+    let hint = course()
+        .env("COURSE_PROGRESS", &carol_record)
+        .args(["hint", "2"])
+        .output()
+        .unwrap();
+    assert!(hint.status.success());
+    let record: serde_json::Value = serde_json::from_str(&read(&carol_record)).unwrap();
+    let carol_right = record["quizzes"]["1"]["right"].as_u64().unwrap() as usize;
+    assert_eq!(record["exercises"]["2.1"]["hints_seen"], 1, "{record}");
     // Bob's exercise 4 misses a semicolon.
     let bob = class.join("bob");
     edit(
         &bob,
-        4,
+        "4",
         "let offset = processed.offset();",
         "let offset = processed.offset()",
     );
     let out = course()
         .current_dir(&class)
+        .env("COURSE_CLASS_CACHE", &cache)
         .args([
             "--lang",
             lang,
@@ -345,17 +413,32 @@ fn check_a_class(name: &str, lang: &str) -> Class {
             ".",
             "--csv",
             "class.csv",
+            "--csv-excel",
+            "class-excel.csv",
         ])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{table}\n{err}");
+    // Again, nothing changed: every verdict is the one kept from the first
+    // check (no build, no run), and the table is the same.
+    let again = course()
+        .current_dir(&class)
+        .env("COURSE_CLASS_CACHE", &cache)
+        .args(["--lang", lang, "teacher", "check", "."])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
     Class {
         csv: read(&class.join("class.csv")),
-        bob_line: line_of(&bob, 4, "let offset = processed.offset()"),
+        excel: std::fs::read(class.join("class-excel.csv")).unwrap(),
+        bob_line: line_of(&bob, "4", "let offset = processed.offset()"),
+        carol_right,
         table,
         err,
+        again: String::from_utf8(again.stdout).unwrap(),
+        again_err: String::from_utf8_lossy(&again.stderr).to_string(),
     }
 }
 
@@ -365,132 +448,131 @@ fn check_a_class(name: &str, lang: &str) -> Class {
     ignore = "a student's copy has no reference solutions"
 )]
 fn teacher_exports_a_class_and_checks_it() {
-    let Class {
-        table,
-        err,
-        csv,
-        bob_line: line,
-        ..
-    } = check_a_class("class", "en");
-    let not_yet = "not yet";
-    let mut alice = vec!["alice", "solved"];
-    alice.extend([not_yet; 6]);
-    alice.push("1 of 7");
-    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
-    assert_eq!(cells(row(&table, "bob"))[4], "does not compile", "{table}");
+    let class = check_a_class("class", "en");
+    let (table, err, line) = (&class.table, &class.err, class.bob_line);
+    let n = EXERCISES.len();
+    let expected = Expected::new("solved");
+    assert_eq!(cells(row(table, "alice")), expected.alice(), "{table}");
+    assert_eq!(
+        cells(row(table, "bob"))[expected.bob_column()],
+        "comp",
+        "{table}"
+    );
     assert!(
         table.contains(&format!(
-            "bob ex4: does not compile: bob/exercises/ex4_commit.rs:{line}"
+            "bob ex4.1: does not compile: bob/exercises/ex4_commit.rs:{line}"
         )),
         "{table}"
     );
-    assert!(row(&table, "carol").ends_with("0 of 7"), "{table}");
     assert_eq!(
-        cells(row(&table, "solved")),
-        [
-            "solved", "1 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3", "0 of 3",
-            "1 of 21"
-        ],
+        cells(row(table, "carol")),
+        expected.carol(class.carol_right),
         "{table}"
     );
+    assert_eq!(cells(row(table, "solved")), expected.totals(), "{table}");
+    assert!(table.contains("\nok = solved, 2/3 = started"), "{table}");
     assert!(err.contains("3 copies in"), "{err}");
-    assert_eq!(
-        csv.lines().collect::<Vec<_>>(),
-        [
-            "student,ex1,ex2,ex3,ex4,ex5,ex6,ex7,solved",
-            "alice,solved,not yet,not yet,not yet,not yet,not yet,not yet,1",
-            "bob,not yet,not yet,not yet,does not compile,not yet,not yet,not yet,0",
-            "carol,not yet,not yet,not yet,not yet,not yet,not yet,not yet,0",
-            "solved,1,0,0,0,0,0,0,1",
-        ]
-    );
+    expected.check_csv(&class);
     // The teachers' page shows this very table.
     insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("teacher_check", table);
     });
 
-    // Carol's files are all as Bob's or Alice's were: their verdicts are
-    // reused, not built and run again.
+    // Carol's files are all as handed out, as Bob's or Alice's were, but
+    // for 4.1 (both edited theirs): those verdicts are reused, not built and
+    // run again.
     assert!(
-        err.contains("checked carol: 0 of 7 solved")
-            && err.contains("7 file(s) seen in an earlier copy"),
+        err.contains(&format!("checked carol: 0 of {n} solved"))
+            && err.contains(&format!(
+                "{} file(s) seen in an earlier copy or check)\n",
+                n - 1
+            )),
         "{err}"
     );
+    // Checked again, unchanged: every file's verdict is kept from the first
+    // check, for every copy.
+    assert_eq!(class.again, class.table);
+    for student in ["alice", "bob", "carol"] {
+        assert!(
+            class.again_err.contains(&format!("checked {student}: "))
+                && class
+                    .again_err
+                    .matches(&format!("{n} file(s) seen in an earlier copy or check"))
+                    .count()
+                    == 3,
+            "{}",
+            class.again_err
+        );
+    }
 }
 
 /// The same class in French (`--lang fr` for the export and the check),
-/// as the French teachers' page shows it: every word of the table and of
-/// the CSV is French, and the columns still line up.
+/// as the French teachers' page shows it: every word of the table is
+/// French, the CSV's codes are the same in every language, and the columns
+/// still line up.
 #[test]
 #[cfg_attr(
     not(has_solutions),
     ignore = "a student's copy has no reference solutions"
 )]
 fn teacher_exports_a_class_and_checks_it_in_french() {
-    let Class {
-        table,
-        err,
-        csv,
-        bob_line: line,
-        ..
-    } = check_a_class("class-fr", "fr");
-    let not_yet = "pas encore";
-    let mut alice = vec!["alice", "résolu"];
-    alice.extend([not_yet; 6]);
-    alice.push("1 sur 7");
-    assert_eq!(cells(row(&table, "alice")), alice, "{table}");
-    assert_eq!(cells(row(&table, "bob"))[4], "ne compile pas", "{table}");
+    let class = check_a_class("class-fr", "fr");
+    let (table, err, line) = (&class.table, &class.err, class.bob_line);
+    let n = EXERCISES.len();
+    let expected = Expected::new("résolus");
+    assert_eq!(cells(row(table, "alice")), expected.alice(), "{table}");
+    assert_eq!(
+        cells(row(table, "bob"))[expected.bob_column()],
+        "comp",
+        "{table}"
+    );
     assert!(
         table.contains(&format!(
-            "bob ex4\u{a0}: ne compile pas\u{a0}: bob/exercises/ex4_commit.rs:{line}"
+            "bob ex4.1\u{a0}: ne compile pas\u{a0}: bob/exercises/ex4_commit.rs:{line}"
         )),
         "{table}"
     );
-    assert!(row(&table, "carol").ends_with("0 sur 7"), "{table}");
     assert_eq!(
-        cells(row(&table, "résolus")),
-        [
-            "résolus", "1 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3", "0 sur 3",
-            "1 sur 21"
-        ],
+        cells(row(table, "carol")),
+        expected.carol(class.carol_right),
         "{table}"
     );
+    assert_eq!(cells(row(table, "résolus")), expected.totals(), "{table}");
+    assert!(table.contains("\nok = résolu, 2/3 = commencé"), "{table}");
     // Every row's cells start where the header's do (widths in characters:
-    // "résolu" is 6 wide and 7 bytes long).
+    // "résolus" is 7 wide and 8 bytes long).
     let starts = |line: &str| -> Vec<usize> {
         let chars: Vec<char> = line.chars().collect();
         (0..chars.len())
             .filter(|&i| chars[i] != ' ' && (i == 0 || (i >= 2 && chars[i - 2..i] == [' ', ' '])))
             .collect()
     };
-    let header = row(&table, "étudiant");
-    assert_eq!(
-        cells(header)[1..8],
-        ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7"]
-    );
+    let header = row(table, "étudiant");
+    for (cell, e) in cells(header)[1..=n].iter().zip(EXERCISES) {
+        if e.id != "capstone" {
+            assert_eq!(*cell, e.id, "{table}");
+        }
+    }
     for student in ["alice", "bob", "carol", "résolus"] {
-        assert_eq!(starts(row(&table, student)), starts(header), "{table}");
+        // The totals' row has no quiz or hints cells.
+        let (mine, all) = (starts(row(table, student)), starts(header));
+        assert_eq!(mine, all[..mine.len()], "{table}");
     }
     assert!(
         table.contains("Ce qui a empêché une vérification de rendre son verdict\u{a0}:"),
         "{table}"
     );
-    assert_eq!(
-        csv.lines().collect::<Vec<_>>(),
-        [
-            "étudiant,ex1,ex2,ex3,ex4,ex5,ex6,ex7,résolus",
-            "alice,résolu,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,1",
-            "bob,pas encore,pas encore,pas encore,ne compile pas,pas encore,pas encore,pas encore,0",
-            "carol,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,pas encore,0",
-            "résolus,1,0,0,0,0,0,0,1",
-        ]
-    );
+    expected.check_csv(&class);
     assert!(
-        err.contains("copie de carol vérifiée\u{a0}: 0/7 résolus")
-            && err.contains("fichiers déjà vus dans une copie précédente\u{a0}: 7)")
+        err.contains(&format!("copie de carol vérifiée\u{a0}: 0/{n} résolus"))
+            && err.contains(&format!(
+                "fichiers déjà vus dans une copie ou une vérification précédente\u{a0}: {})\n",
+                n - 1
+            ))
             && err.contains("copies vérifiées\u{a0}: 3 en"),
         "{err}"
     );
+    assert_eq!(class.again, class.table);
     // The French teachers' page shows this table (book/src/teachers.md,
     // built in French, includes snapshots/fr/ instead of snapshots/).
     insta::with_settings!({
@@ -500,6 +582,106 @@ fn teacher_exports_a_class_and_checks_it_in_french() {
     }, {
         insta::assert_snapshot!("teacher_check", table);
     });
+}
+
+/// What the class of [`check_a_class`] must show: Alice solved exercise
+/// 1.1, Bob's 4.1 does not compile, Carol did nothing; none took a quiz or
+/// a hint. `solved` names the totals' row in the table's language.
+struct Expected {
+    solved: &'static str,
+}
+
+impl Expected {
+    fn new(solved: &'static str) -> Self {
+        Expected { solved }
+    }
+
+    /// Bob's 4.1, counted from the student's name.
+    fn bob_column(&self) -> usize {
+        1 + EXERCISES.iter().position(|e| e.id == "4.1").unwrap()
+    }
+
+    /// Alice: 1.1 solved, 4.1 started (none of its 4 checks passes yet).
+    fn alice(&self) -> Vec<String> {
+        let n = EXERCISES.len();
+        let mut row = vec!["alice".to_string(), "ok".to_string()];
+        row.extend(std::iter::repeat_n(".".to_string(), n - 1));
+        row[self.bob_column()] = "0/4".to_string();
+        row.extend([format!("1/{n}"), ".".to_string(), "0".to_string()]);
+        row
+    }
+
+    /// Carol: nothing started; chapter 1's quiz taken, one hint seen.
+    fn carol(&self, right: usize) -> Vec<String> {
+        let n = EXERCISES.len();
+        let mut row = vec!["carol".to_string()];
+        row.extend(std::iter::repeat_n(".".to_string(), n));
+        row.extend([format!("0/{n}"), format!("{right}/5"), "1".to_string()]);
+        row
+    }
+
+    fn totals(&self) -> Vec<String> {
+        let n = EXERCISES.len();
+        let mut row = vec![self.solved.to_string(), "1/3".to_string()];
+        row.extend(std::iter::repeat_n("0/3".to_string(), n - 1));
+        row.push(format!("1/{}", 3 * n));
+        row
+    }
+
+    /// The CSV, the same codes in every language, one line per student and
+    /// exercise; and the spreadsheet's variant: `;`, with a byte-order mark.
+    fn check_csv(&self, class: &Class) {
+        let n = EXERCISES.len();
+        let lines: Vec<&str> = class.csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "student,item,kind,status,checks_passed,checks_total,hints_seen,attempts,solved_at,last_activity"
+        );
+        // Each student's exercises, and Carol's quiz.
+        assert_eq!(lines.len(), 1 + 3 * n + 1, "{}", class.csv);
+        assert!(
+            lines[1].starts_with("alice,exercise 1.1,fix,solved,"),
+            "{}",
+            class.csv
+        );
+        let alice_4 = lines[self.bob_column()];
+        assert!(
+            alice_4.starts_with("alice,exercise 4.1,fix,in_progress,0,4,0,0,,"),
+            "{}",
+            class.csv
+        );
+        let untouched = lines[2..=n]
+            .iter()
+            .filter(|l| l.contains(",not_started,"))
+            .count();
+        assert_eq!(untouched, n - 2, "{}", class.csv);
+        let carol_2 = lines[1 + 2 * n + 1];
+        assert!(
+            carol_2.starts_with("carol,exercise 2.1,fix,not_started,")
+                && carol_2.contains(",1,0,,"),
+            "one hint seen, no check run by her: {}",
+            class.csv
+        );
+        let quiz = lines[1 + 3 * n];
+        assert!(
+            quiz.starts_with(&format!(
+                "carol,quiz 1,quiz,answered,{},5,,1,,",
+                class.carol_right
+            )),
+            "{}",
+            class.csv
+        );
+        let bob = lines[1 + n + self.bob_column() - 1];
+        assert!(
+            bob.starts_with("bob,exercise 4.1,fix,does_not_compile,0,0,0,0,"),
+            "{}",
+            class.csv
+        );
+        assert!(class.csv.ends_with("\r\n"), "CSV lines end with CRLF");
+        let excel = String::from_utf8(class.excel.clone()).unwrap();
+        let excel = excel.strip_prefix('\u{feff}').expect("a byte-order mark");
+        assert_eq!(excel, class.csv.replace(',', ";"));
+    }
 }
 
 /// The code of a Rust file: its lines that are not whole-line comments.
@@ -535,7 +717,7 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
             code_of(&french),
             code_of(&english),
             "exercise {}: the code is the starter's",
-            e.number
+            e.id
         );
         let in_french: Vec<String> = comments::paragraphs(&french)
             .into_iter()
@@ -550,9 +732,10 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
             );
         }
         assert!(
-            french.contains(&format!("Exercice {} (chapitre {})", e.number, e.chapter))
-                && french.contains("TODO: ")
-                && french.contains(&format!("`just exercise {}`", e.number))
+            (french.contains(&format!("Exercice {} (chapitre {})", e.id, e.chapter))
+                || e.id == "capstone")
+                && french.contains("TODO")
+                && french.contains(&format!("`just exercise {}`", e.id))
                 && french.contains("Vous bloquez\u{a0}?"),
             "exercises/{}.rs:\n{french}",
             e.slug
@@ -561,19 +744,19 @@ fn teacher_export_in_french_explains_the_exercises_in_french() {
     // As handed out, every French file compiles and fails its checks (and
     // the progress table says so in French).
     let (_, table, err) = run(&["--lang", "fr", "exercises", "--copy", copy_arg]);
-    assert!(
-        table.starts_with("exercice  chapitre  résultat    à regarder\n"),
-        "{table}\n{err}"
-    );
+    assert!(table.starts_with("exercice  type"), "{table}\n{err}");
     for e in EXERCISES {
-        assert_eq!(
-            cells(row(&table, &e.number.to_string()))[2],
-            "pas encore",
-            "{table}\n{err}"
+        let result = cells(row(&table, e.id))[2];
+        assert!(
+            result.ends_with(" vérifications réussies") || result == "pas encore",
+            "{result:?}:\n{table}\n{err}"
         );
     }
     assert!(
-        table.contains("Exercices résolus\u{a0}: 0 sur 7. Suivant\u{a0}: `just exercise 1`."),
+        table.contains(&format!(
+            "Exercices résolus\u{a0}: 0 sur {}. Suivant\u{a0}: `just exercise 1.1`.",
+            EXERCISES.len()
+        )),
         "{table}"
     );
 }
@@ -600,14 +783,14 @@ fn exercise_4_as_shipped_reports_in_french() {
     let (ok, report, err) = run(&["--lang", "fr", "exercise", "4", "--copy", copy_arg]);
     assert!(!ok, "exercise 4 is unsolved as shipped");
     for expected in [
-        "Exercice 4\u{a0}: Corriger un commit décalé d'une unité (chapitre 4)\n",
+        "Exercice 4.1\u{a0}: Corriger un commit décalé d'une unité (chapitre 4)\n",
         &format!("Votre fichier\u{a0}: {shown}/ex4_commit.rs\n"),
         "  ÉCHEC une fois les offsets 0 à 3 traités, l'offset commité est 4, le prochain à lire\n",
         "Une fois les offsets 0 à 3 traités, l'offset commité du groupe est 3.",
         "un redémarrage traiterait une seconde fois l'offset 3 (lot-D M2 drill)",
         "(chapitre 4\u{a0}: offsets et commits)",
         "L'enregistrement 3 (lot-D M2 drill) a été traité deux fois\u{a0}: le groupe avait\n",
-        "Pas encore (vérifications réussies\u{a0}: 0 sur 4). Vous bloquez\u{a0}? `just hint 4`\n",
+        "Pas encore (vérifications réussies\u{a0}: 0 sur 4). Vous bloquez\u{a0}? `just hint 4.1`\n",
     ] {
         assert!(
             report.contains(expected),
@@ -688,4 +871,68 @@ fn runners_share_the_courses_dependency_features() {
         "the dev-dependencies change the features of these: {changed:#?}\n\
          (enable them in lessons/Cargo.toml, so that test builds and runner builds agree)"
     );
+}
+
+/// `course teacher export --lang fr --offline`: a student's copy that opens
+/// on the French README, can start an exercise over without the solutions
+/// (the starters travel with it), and has every crate it needs, with the
+/// cargo configuration to use them: cargo finds everything without the
+/// network, from an empty cargo home.
+#[test]
+#[cfg_attr(
+    not(has_solutions),
+    ignore = "a student's copy has no reference solutions"
+)]
+fn a_french_offline_export_opens_in_french_resets_and_needs_no_network() {
+    let copy = scratch("offline-copy");
+    let copy_arg = copy.to_str().unwrap();
+    let (ok, out, err) = run(&["--lang", "fr", "teacher", "export", "--offline", copy_arg]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("Les étudiants y lancent `just watch`"),
+        "{out}"
+    );
+
+    let readme = read(&copy.join("README.md"));
+    assert!(
+        readme.starts_with("# Apprendre Apache Kafka avec Rust")
+            && readme.contains("[README.en.md](README.en.md)"),
+        "{readme}"
+    );
+    assert!(read(&copy.join("README.en.md")).starts_with("# Learn Apache Kafka with Rust"));
+    assert!(!copy.join("README.fr.md").exists());
+
+    // A student's edit, then a fresh start, from the starters the copy has.
+    assert!(!copy.join("exercises/solutions").exists());
+    let e = exercises::exercise("4").unwrap();
+    let file = copy.join(format!("exercises/{}.rs", e.slug));
+    let handed_out = read(&file);
+    std::fs::write(&file, "// a student's mess\n").unwrap();
+    exercises::reset(&copy, e).unwrap();
+    assert_eq!(read(&file), handed_out);
+    assert!(
+        handed_out.contains("Exercice 4.1 (chapitre 4)"),
+        "{handed_out}"
+    );
+
+    // Every crate, from vendor/, with nothing downloaded and no network.
+    let config = read(&copy.join(".cargo/config.toml"));
+    assert!(
+        config.contains("vendored-sources") && config.contains("directory = \"vendor\""),
+        "{config}"
+    );
+    let empty_home = copy.join("empty-cargo-home");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let fetched = Command::new(cargo)
+        .current_dir(&copy)
+        .env("CARGO_HOME", &empty_home)
+        .args(["fetch", "--offline", "--locked"])
+        .output()
+        .unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&copy);
 }

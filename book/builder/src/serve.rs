@@ -82,7 +82,8 @@ const EVENTS_FD: i32 = 3;
 /// An exercise the page may check.
 #[derive(Clone, Debug, Serialize)]
 pub struct Exercise {
-    pub number: u32,
+    /// Its id, as `course exercise ID` takes it: "4.2", "capstone".
+    pub id: String,
     /// The chapter whose page has its section.
     pub chapter: u32,
     /// The file the student edits, from the course's folder.
@@ -205,7 +206,7 @@ fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/course", get(course_info))
         .route("/api/lesson/{number}", post(run_lesson))
-        .route("/api/exercise/{number}", post(check_exercise))
+        .route("/api/exercise/{id}", post(check_exercise))
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -346,30 +347,41 @@ async fn run_lesson(
     let Some(number) = known(&number, state.config.lessons.iter().copied()) else {
         return refuse(StatusCode::NOT_FOUND, "no such lesson");
     };
-    let cmd = course_command(&state.config.course, language(&uri), "lesson", number);
+    let cmd = course_command(
+        &state.config.course,
+        language(&uri),
+        "lesson",
+        &number.to_string(),
+    );
     start(&state, cmd, state.config.lesson_limit, true)
 }
 
 async fn check_exercise(
     State(state): State<Arc<AppState>>,
-    UrlPath(number): UrlPath<String>,
+    UrlPath(id): UrlPath<String>,
     uri: Uri,
 ) -> Response {
-    let Some(number) = known(&number, state.config.exercises.iter().map(|e| e.number)) else {
+    // One of the course's own ids, never the request's text.
+    let Some(exercise) = state.config.exercises.iter().find(|e| e.id == id) else {
         return refuse(StatusCode::NOT_FOUND, "no such exercise");
     };
-    // `course exercise N` builds the exercise's runner from the student's
+    // `course exercise ID` builds the exercise's runner from the student's
     // file as it is now, then runs its checks.
-    let cmd = course_command(&state.config.course, language(&uri), "exercise", number);
+    let cmd = course_command(
+        &state.config.course,
+        language(&uri),
+        "exercise",
+        &exercise.id,
+    );
     start(&state, cmd, state.config.exercise_limit, false)
 }
 
 /// `course --lang LANG WHAT NUMBER`, in the page's language.
-fn course_command(course: &Path, lang: &'static str, what: &'static str, number: u32) -> Command {
+fn course_command(course: &Path, lang: &'static str, what: &'static str, which: &str) -> Command {
     let mut cmd = Command::new(course);
     cmd.env("COURSE_LANG", lang)
         .args(["--lang", lang, what])
-        .arg(number.to_string());
+        .arg(which);
     cmd
 }
 

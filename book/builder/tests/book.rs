@@ -721,6 +721,18 @@ fn core_path_words(page: &str) -> usize {
         .split_once("<main>")
         .and_then(|(_, rest)| rest.split_once("</main>"))
         .map_or(page, |(main, _)| main);
+    // The exercises are practice, not reading: their section (from its
+    // heading to the next one of its level) is not on the core path.
+    let without_exercises;
+    let main = match main.find("<h2 id=\"exercises\"") {
+        Some(start) => {
+            let after = &main[start + 4..];
+            let end = after.find("<h2").map_or(main.len(), |i| start + 4 + i);
+            without_exercises = format!("{}{}", &main[..start], &main[end..]);
+            without_exercises.as_str()
+        }
+        None => main,
+    };
     let mut text = String::new();
     let mut rest = main;
     // Drop each folded or verbatim element whole (none of them nests in
@@ -754,6 +766,7 @@ fn core_path_words(page: &str) -> usize {
 
 /// Each chapter's core path is at most 1,600 words, about 15 minutes for a
 /// beginner (the issue "A beginner's path"); the French one is comparable.
+/// The exercises' section is practice, not reading: it is not counted.
 /// Depth is folded in "Going deeper" boxes, and each chapter gathers what
 /// other introductions get wrong in one "Common misconceptions" box, in
 /// both editions.
@@ -793,4 +806,7 @@ fn the_core_path_leaves_out_folded_boxes_and_code() {
         <details class=\"deeper\"><summary><p>Going deeper: x</p></summary><p>a b c</p></details>\
         <pre><code>let x = 1;</code></pre><p>end — .</p></main>";
     assert_eq!(core_path_words(page), 6);
+    let page = "<main><p>one two</p><h2 id=\"exercises\">Exercises</h2><p>not counted</p>\
+        <h3>Exercise 1.1</h3><p>nor this</p><h2 id=\"remember\">Three</h2></main>";
+    assert_eq!(core_path_words(page), 3);
 }

@@ -473,10 +473,15 @@ fn a_page_opened_from_files_says_how_to_serve_it() {
             text.contains(says) && text.contains("just serve"),
             "{page}: {text}"
         );
+        // The lesson's, and one for each of the chapter's exercises.
+        let exercises = common::exercises()
+            .iter()
+            .filter(|e| e.chapter == 1)
+            .count();
         assert_eq!(
             b.js("return document.querySelectorAll('.course-offline').length"),
-            2,
-            "{page}: the lesson's and the exercise's"
+            1 + exercises as u64,
+            "{page}: the lesson's and each exercise's"
         );
         assert_eq!(
             b.js("return document.querySelector('.course-run-button')"),

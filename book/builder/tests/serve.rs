@@ -161,6 +161,8 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
         "/api/lesson/..%2f1",
         "/api/lesson/4294967297",
         "/api/exercise/99",
+        "/api/exercise/7",
+        "/api/exercise/1.1%0Als",
         "/api/exercise/1%0Als",
         "/api/run/1",
         "/api/course",
@@ -188,8 +190,8 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
             "args: --lang en lesson 3 --events /dev/fd/3 lang=en",
         ),
         (
-            "/api/exercise/7?lang=fr&lang=en",
-            "args: --lang fr exercise 7 lang=fr",
+            "/api/exercise/7.1?lang=fr&lang=en",
+            "args: --lang fr exercise 7.1 lang=fr",
         ),
     ] {
         // The server runs at most MAX_RUNS at once, and frees the slot of
@@ -218,7 +220,7 @@ fn runs_only_the_courses_lessons_and_exercises_by_number() {
 #[test]
 fn a_closed_connection_ends_its_run_and_what_it_started_within_2_s() {
     let server = Server::start(config(sleeper()));
-    let s = post_run(server.port, "/api/exercise/1");
+    let s = post_run(server.port, "/api/exercise/1.1");
     let (_, pid, grandchild) = sleeper_run(&s);
     assert!(!gone(pid) && !gone(grandchild), "the run is going");
     drop(s); // the tab is closed, or Stop pressed
@@ -241,7 +243,7 @@ fn at_most_two_runs_at_once_each_with_a_time_limit() {
     let port = server.port;
     let a = post_run(port, "/api/lesson/1");
     let (_, a_pid, a_grandchild) = sleeper_run(&a);
-    let b = post_run(port, "/api/exercise/1");
+    let b = post_run(port, "/api/exercise/1.1");
     let (_, b_pid, _) = sleeper_run(&b);
     let (status, text) = answer(post_run(port, "/api/lesson/2"));
     assert_eq!(status, 429, "a third run must wait: {text}");
@@ -274,7 +276,7 @@ fn at_most_two_runs_at_once_each_with_a_time_limit() {
 fn stopping_the_server_ends_every_run() {
     let server = Server::start(config(sleeper()));
     let a = post_run(server.port, "/api/lesson/1");
-    let b = post_run(server.port, "/api/exercise/2");
+    let b = post_run(server.port, "/api/exercise/2.1");
     let (_, a_pid, a_grandchild) = sleeper_run(&a);
     let (_, b_pid, b_grandchild) = sleeper_run(&b);
     server.stop();
@@ -346,11 +348,11 @@ fn a_lessons_stream_carries_its_timeline_in_step_with_its_text() {
 #[test]
 fn an_exercises_check_has_no_timeline() {
     let server = Server::start(config(sleeper()));
-    let s = post_run(server.port, "/api/exercise/1");
+    let s = post_run(server.port, "/api/exercise/1.1");
     let mut r = BufReader::new(&s);
     let args = read_until(&mut r, "args:");
     assert!(
-        args.contains("\"text\":\"args: --lang en exercise 1 lang=en\""),
+        args.contains("\"text\":\"args: --lang en exercise 1.1 lang=en\""),
         "{args}"
     );
 }

@@ -59,7 +59,7 @@ pub fn run(base: &Harness, runs: usize) -> Result<()> {
             let start = Instant::now();
             let builds = harness.build(&[e])?;
             build.push(start.elapsed());
-            harness.cached_verdict(e, builds.get(e.number).expect("built"))?;
+            harness.cached_verdict(e, builds.get(e.id).expect("built"))?;
             edit.push(start.elapsed());
 
             let start = Instant::now();
@@ -70,14 +70,14 @@ pub fn run(base: &Harness, runs: usize) -> Result<()> {
         let (edit, build, same) = (median(edit), median(build), median(same));
         outln!(
             "{:>8}  {:>19}  {:>9}  {:>10}  {:>13}  {label}",
-            e.number,
+            e.id,
             crate::i18n::fixed(edit.as_secs_f64(), 2),
             crate::i18n::fixed(build.as_secs_f64(), 2),
             crate::i18n::fixed(edit.saturating_sub(build).as_secs_f64(), 2),
             crate::i18n::fixed(same.as_secs_f64(), 2),
         );
         if edit > EDIT_GOAL || same > SAME_GOAL {
-            over.push(e.number);
+            over.push(e.id);
         }
     }
     outln!();

@@ -9,7 +9,9 @@
 //! student file. `dev check` checks every invariant of the exercises, and
 //! says what is wrong:
 //!
-//! - the table: numbers 1, 2, 3... in order, each slug `exN_<word>`, each
+//! - the table: ids "C.1", "C.2"... in order within each chapter, the
+//!   chapters in order and the capstone last; each slug `exC_<word>` (the
+//!   first exercise of a chapter) or `exC_K_<word>`, or `capstone`; each
 //!   chapter a lesson, a title and hints (each a real one), in English and
 //!   in French (lessons/po/fr.po);
 //! - each exercise's files: its reference solution (which defines the
@@ -32,7 +34,7 @@ use anyhow::{bail, Context as _, Result};
 
 use super::harness::{self, Harness, Status, Verdict};
 use super::starter::starter_from_solution;
-use super::{Exercise, EXERCISES};
+use super::{Exercise, Kind, EXERCISES};
 use crate::i18n::{self, Lang};
 use crate::LESSONS;
 
@@ -153,28 +155,75 @@ pub fn table_problems(
     let mut say = |e: &Exercise, what: String| {
         problems.push(format!(
             "exercises/exercises.toml: exercise {}: {what}",
-            e.number
+            e.id
         ));
     };
+    // The id each entry must have, given the ones before it.
+    let mut previous: Option<(u32, u32)> = None;
     for (i, e) in exercises.iter().enumerate() {
-        if e.number as usize != i + 1 {
-            say(
-                e,
-                format!(
-                    "is entry {} of the table: number the exercises 1, 2, 3... in order",
-                    i + 1
-                ),
-            );
-        }
-        let word = e.slug.strip_prefix(&format!("ex{}_", e.number));
-        if !word.is_some_and(|w| !w.is_empty() && identifier(w) && w == w.to_lowercase()) {
-            say(
-                e,
-                format!(
-                    "its slug {:?} is not ex{}_<word> (lower case)",
-                    e.slug, e.number
-                ),
-            );
+        if e.id == "capstone" {
+            if i + 1 != exercises.len() {
+                say(e, "the capstone comes last in the table".into());
+            }
+            if e.slug != "capstone" {
+                say(e, format!("its slug {:?} is not capstone", e.slug));
+            }
+            if e.kind != Kind::Capstone {
+                say(e, "the capstone's kind is \"capstone\"".into());
+            }
+        } else {
+            // lessons/build.rs made sure it is "C.K" with C its chapter.
+            let k: u32 =
+                e.id.split_once('.')
+                    .and_then(|(_, k)| k.parse().ok())
+                    .unwrap_or(0);
+            let expected = match previous {
+                Some((c, k)) if c == e.chapter => (c, k + 1),
+                Some((c, _)) if e.chapter < c => {
+                    say(
+                        e,
+                        format!(
+                            "chapter {} comes after chapter {c}: keep the chapters in order",
+                            e.chapter
+                        ),
+                    );
+                    (e.chapter, 1)
+                }
+                _ => (e.chapter, 1),
+            };
+            if (e.chapter, k) != expected {
+                say(
+                    e,
+                    format!(
+                        "is entry {} of the table: it must be {}.{} (number each chapter's exercises 1, 2, 3... in order)",
+                        i + 1,
+                        expected.0,
+                        expected.1
+                    ),
+                );
+            }
+            previous = Some((e.chapter, k));
+            // The first of a chapter keeps its old name, exC_<word>.
+            let prefix = if k == 1 {
+                format!("ex{}_", e.chapter)
+            } else {
+                format!("ex{}_{k}_", e.chapter)
+            };
+            let word = e.slug.strip_prefix(&prefix);
+            if !word.is_some_and(|w| {
+                !w.is_empty()
+                    && identifier(w)
+                    && w == w.to_lowercase()
+                    && !w.starts_with(|c: char| c.is_ascii_digit())
+            }) {
+                say(
+                    e,
+                    format!("its slug {:?} is not {prefix}<word> (lower case)", e.slug),
+                );
+            }
+            if e.kind == Kind::Capstone {
+                say(e, "only the capstone's kind is \"capstone\"".into());
+            }
         }
         if !LESSONS.iter().any(|l| l.number == e.chapter) {
             say(e, format!("there is no chapter {}", e.chapter));
@@ -221,7 +270,7 @@ pub fn table_problems(
 pub fn file_problems(root: &Path, in_ci: bool, notes: &mut Vec<String>) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for e in EXERCISES {
-        let n = e.number;
+        let n = e.id;
         let solution_path = format!("exercises/solutions/{}.rs", e.slug);
         let shipped_path = format!("exercises/{}.rs", e.slug);
         match std::fs::read_to_string(root.join(&solution_path)) {
@@ -281,7 +330,15 @@ pub fn file_problems(root: &Path, in_ci: bool, notes: &mut Vec<String>) -> Resul
             let page_path = format!("book/src/{}.md", lesson.slug);
             let page = std::fs::read_to_string(root.join(&page_path)).unwrap_or_default();
             for link in [shipped_path.clone(), format!("just exercise {n}")] {
-                if !page.contains(&link) {
+                // `just exercise 4` is how pages wrote exercise 4.1.
+                let short = n.strip_suffix(".1").map(|c| format!("just exercise {c}"));
+                let linked = page.contains(&link)
+                    || short.is_some_and(|short| {
+                        link.starts_with("just")
+                            && (page.contains(&format!("{short}\n"))
+                                || page.contains(&format!("{short}`")))
+                    });
+                if !linked {
                     problems.push(format!(
                         "exercise {n}: its chapter's page, {page_path}, does not say `{link}`"
                     ));
@@ -314,7 +371,7 @@ pub fn solution_problems(verdicts: &[Verdict]) -> Vec<String> {
         .map(|v| {
             format!(
                 "the solution of exercise {} does not pass its checks ({}):\n{}",
-                v.number,
+                v.id,
                 v.status.label(),
                 v.report
             )
@@ -328,7 +385,7 @@ pub fn solution_problems(verdicts: &[Verdict]) -> Vec<String> {
 pub fn starter_problems(verdicts: &[Verdict]) -> Vec<String> {
     let mut problems = Vec::new();
     for v in verdicts {
-        let n = v.number;
+        let n = &v.id;
         match v.status {
             Status::Solved => problems.push(format!(
                 "exercise {n} passes before anyone solved it: its starter passes its checks"
@@ -539,16 +596,18 @@ mod tests {
     fn a_wrong_table_is_reported() {
         let bad = [
             Exercise {
-                number: 2,
+                id: "99.2",
                 chapter: 99,
+                kind: Kind::Fix,
                 slug: "ex1topic",
                 function: "not a name",
                 title: || "",
                 hints: &[|| "too short"],
             },
             Exercise {
-                number: 2,
+                id: "2.2",
                 chapter: 2,
+                kind: Kind::Capstone,
                 slug: "ex2_keys",
                 function: "to_record",
                 title: || "A title nobody translated",
@@ -558,8 +617,10 @@ mod tests {
         // No French: the English again.
         let problems = table_problems(&bad, |e| (e.title(), e.hints())).join("\n");
         for expected in [
-            "exercise 2: is entry 1 of the table",
-            "its slug \"ex1topic\" is not ex2_<word>",
+            "exercise 99.2: is entry 1 of the table: it must be 99.1",
+            "its slug \"ex1topic\" is not ex99_2_<word>",
+            "exercise 2.2: chapter 2 comes after chapter 99",
+            "only the capstone's kind is \"capstone\"",
             "there is no chapter 99",
             "its function \"not a name\" is not a Rust name",
             "its title is empty",
@@ -571,9 +632,9 @@ mod tests {
         }
     }
 
-    fn verdict(number: u32, status: Status, outcome: Option<super::super::Outcome>) -> Verdict {
+    fn verdict(id: &str, status: Status, outcome: Option<super::super::Outcome>) -> Verdict {
         Verdict {
-            number,
+            id: id.to_string(),
             status,
             summary: "summary".into(),
             report: "report".into(),
@@ -593,13 +654,13 @@ mod tests {
             ..Outcome::default()
         };
         let verdicts = [
-            verdict(1, Status::NotYet, Some(failed("because"))),
-            verdict(2, Status::NotYet, Some(failed(""))),
-            verdict(3, Status::Solved, None),
-            verdict(4, Status::Crashed, None),
-            verdict(5, Status::DoesNotCompile, None),
+            verdict("1.1", Status::NotYet, Some(failed("because"))),
+            verdict("2.1", Status::NotYet, Some(failed(""))),
+            verdict("3.1", Status::Solved, None),
+            verdict("4.1", Status::Crashed, None),
+            verdict("5.1", Status::DoesNotCompile, None),
             verdict(
-                6,
+                "6.1",
                 Status::NotYet,
                 Some(Outcome {
                     error: Some("your code returned an error".into()),
@@ -615,15 +676,15 @@ mod tests {
         assert_eq!(
             about,
             [
-                "exercise 2",
-                "exercise 3 passes before anyone solved it",
-                "exercise 4",
-                "exercise 5"
+                "exercise 2.1",
+                "exercise 3.1 passes before anyone solved it",
+                "exercise 4.1",
+                "exercise 5.1"
             ],
             "{problems:#?}"
         );
         let problems = solution_problems(&verdicts);
         assert_eq!(problems.len(), 5, "{problems:#?}");
-        assert!(problems[0].starts_with("the solution of exercise 1 does not pass"));
+        assert!(problems[0].starts_with("the solution of exercise 1.1 does not pass"));
     }
 }

@@ -79,7 +79,8 @@ impl Status {
 /// The verdict on one exercise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
-    pub number: u32,
+    /// The exercise's id ("4.2", "capstone").
+    pub id: String,
     pub status: Status,
     /// One line: the first failing check, the compiler's first error with
     /// its file:line, what a hanging run was doing... Empty when solved.
@@ -93,7 +94,25 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn exercise(&self) -> &'static Exercise {
-        super::exercise(self.number).expect("a verdict is on a known exercise")
+        super::exercise(&self.id).expect("a verdict is on a known exercise")
+    }
+
+    /// (checks passed, checks run): (0, 0) when none ran (it did not compile...).
+    pub fn progress(&self) -> (usize, usize) {
+        self.outcome.as_ref().map_or((0, 0), |o| {
+            (o.checks.iter().filter(|c| c.passed).count(), o.checks.len())
+        })
+    }
+
+    /// Its status for a table, with partial progress: "2 of 3 checks"
+    /// rather than "not yet" when some checks ran.
+    pub fn result(&self) -> String {
+        match (self.status, self.progress()) {
+            (Status::NotYet, (passed, total)) if total > 0 => {
+                tr!("{passed} of {total} checks")
+            }
+            (status, _) => status.label().to_string(),
+        }
     }
 }
 
@@ -114,14 +133,14 @@ pub enum Build {
 /// [`Harness::build`]); dropped, they are removed.
 #[derive(Debug)]
 pub struct Builds {
-    builds: BTreeMap<u32, Build>,
+    builds: BTreeMap<&'static str, Build>,
     dir: PathBuf,
 }
 
 impl Builds {
-    /// The build of exercise `number`.
-    pub fn get(&self, number: u32) -> Option<&Build> {
-        self.builds.get(&number)
+    /// The build of exercise `id`.
+    pub fn get(&self, id: &str) -> Option<&Build> {
+        self.builds.get(id)
     }
 }
 
@@ -195,6 +214,29 @@ impl Harness {
         std::fs::read_to_string(self.file(exercise)).ok()
     }
 
+    /// Whether the student's file of `exercise` is still the one they
+    /// started with (known only where the exercises' sources are).
+    pub fn untouched(&self, exercise: &Exercise) -> bool {
+        let Some(text) = self.read(exercise) else {
+            return false;
+        };
+        super::starters(&self.exercises_dir, exercise).contains(&text)
+    }
+
+    /// Write these verdicts down in the copy's record (`.course/progress.json`):
+    /// what the teacher's table shows of the student's progress.
+    pub fn record(&self, verdicts: &[Verdict]) {
+        let untouched: Vec<bool> = verdicts
+            .iter()
+            .map(|v| self.untouched(v.exercise()))
+            .collect();
+        crate::record::update(|r| {
+            for (v, untouched) in verdicts.iter().zip(untouched) {
+                r.verdict(v, untouched);
+            }
+        });
+    }
+
     /// `verdict`, given by `theirs` on a file with the same text, as this
     /// harness would have said it: the file names are this copy's.
     pub fn rehome(&self, verdict: &Verdict, theirs: &Harness) -> Verdict {
@@ -254,7 +296,10 @@ impl Harness {
         Ok(Builds { builds, dir })
     }
 
-    fn build_locked(&self, exercises: &[&'static Exercise]) -> Result<BTreeMap<u32, Build>> {
+    fn build_locked(
+        &self,
+        exercises: &[&'static Exercise],
+    ) -> Result<BTreeMap<&'static str, Build>> {
         let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         cargo
             .current_dir(&self.root)
@@ -288,7 +333,7 @@ impl Harness {
             match (msg.reason.as_str(), exercise) {
                 ("compiler-artifact", Some(e)) => {
                     if let Some(exe) = msg.executable {
-                        built.insert(e.number, Build::Built(exe));
+                        built.insert(e.id, Build::Built(exe));
                     }
                 }
                 ("compiler-message", _) => {
@@ -298,8 +343,8 @@ impl Harness {
                     }
                     match exercise {
                         // The first error of a runner is the one to show.
-                        Some(e) if !built.contains_key(&e.number) => {
-                            built.insert(e.number, self.compile_error(e, &diag));
+                        Some(e) if !built.contains_key(e.id) => {
+                            built.insert(e.id, self.compile_error(e, &diag));
                         }
                         Some(_) => {}
                         None => other_errors.push(diag.rendered.unwrap_or(diag.message)),
@@ -318,14 +363,14 @@ impl Harness {
             );
         }
         for e in exercises {
-            if !built.contains_key(&e.number) {
+            if !built.contains_key(e.id) {
                 // Cargo stopped before the runner (a broken manifest, no
                 // network for a first download...): its own words say why.
                 bail!(
                     "{}",
                     tr!(
                         "cargo could not build exercise {}'s checks:\n{}",
-                        e.number,
+                        e.id,
                         String::from_utf8_lossy(&output.stderr).trim_end()
                     )
                 );
@@ -373,7 +418,9 @@ impl Harness {
 
     /// Run a built runner and judge it, within the time limit.
     pub fn run(&self, exercise: &'static Exercise, exe: &Path) -> Result<Verdict> {
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        limit_resources(&mut command);
+        let mut child = command
             .arg("--events")
             .env(TIME_LIMIT_VAR, self.time_limit.as_secs_f64().to_string())
             // The checks' own words (their names, what failed) are written
@@ -451,7 +498,7 @@ impl Harness {
         let file = self.shown_file(exercise);
         let printed = printed_by_the_code(&seen.printed);
         let verdict = |status: Status, summary: String, report: String| Verdict {
-            number: exercise.number,
+            id: exercise.id.to_string(),
             status,
             summary: self.shorten_paths(&summary),
             report: self.shorten_paths(&format!("{report}{printed}")),
@@ -494,7 +541,7 @@ impl Harness {
             ));
             text.push_str(&tr!(
                 "\nTimed out: exercise {} was stopped after {secs} s.\n",
-                exercise.number
+                exercise.id
             ));
             return verdict(
                 Status::TimedOut,
@@ -503,6 +550,11 @@ impl Harness {
             );
         }
         let how = match status {
+            // Rust's allocator says so before it aborts.
+            _ if stderr.contains("memory allocation of") => tr!(
+                "out of memory (a check may take at most {} GiB)",
+                MEMORY_LIMIT >> 30
+            ),
             Some(s) => describe_exit(s),
             None => tr!("in a way the course could not see"),
         };
@@ -521,7 +573,7 @@ impl Harness {
         ));
         text.push_str(&tr!(
             "\nCrashed: exercise {} did not finish.\n",
-            exercise.number
+            exercise.id
         ));
         verdict(
             Status::Crashed,
@@ -548,7 +600,7 @@ impl Harness {
                     "Does not compile: fix {at} first (the other exercises are not affected).\n"
                 ));
                 Ok(Verdict {
-                    number: exercise.number,
+                    id: exercise.id.to_string(),
                     status: Status::DoesNotCompile,
                     summary: format!("{at}: {message}"),
                     report,
@@ -566,15 +618,24 @@ impl Harness {
         }
         let shown = self.shown_file(exercise);
         // A file that looks like it, as a rename would leave it.
-        let prefix = format!("ex{}", exercise.number);
+        // "ex4" for ex4_commit, "ex4_2" for ex4_2_loop, "capstone" for capstone.
+        let prefix = lookalike_prefix(exercise.slug);
         let lookalike = std::fs::read_dir(&self.exercises_dir)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().to_string())
             .filter(|name| name.starts_with(&prefix) && name != &format!("{}.rs", exercise.slug))
+            // Another exercise's file is not a lookalike.
+            .filter(|name| {
+                !super::EXERCISES
+                    .iter()
+                    .any(|e| *name == format!("{}.rs", e.slug))
+            })
             .find(|name| {
+                // ex4_commit's lookalikes start with "ex4", not "ex41" or "ex4_2".
                 let rest = &name[prefix.len()..];
+                let rest = rest.strip_prefix('_').unwrap_or(rest);
                 !rest.starts_with(|c: char| c.is_ascii_digit())
             });
         let mut how = match &lookalike {
@@ -587,11 +648,11 @@ impl Harness {
         };
         if self.elsewhere {
             how.push_str(tr_static!("It is missing in the student's copy.\n"));
-        } else if self.root.join("exercises/solutions").is_dir() {
+        } else if super::can_reset(&self.root, exercise) {
             how.push_str(&tr!(
                 "To get its original back: `course exercise {n} --reset`\n\
                  (`cargo run --release -- exercise {n} --reset`).\n",
-                n = exercise.number
+                n = exercise.id
             ));
         } else {
             how.push_str(&tr!("Ask your teacher for a fresh {}.rs.\n", exercise.slug));
@@ -600,7 +661,7 @@ impl Harness {
         let summary = tr!("{shown} is missing");
         report.push_str(&format!("{summary}.\n{how}"));
         Some(Verdict {
-            number: exercise.number,
+            id: exercise.id.to_string(),
             status: Status::Missing,
             summary,
             report,
@@ -623,7 +684,7 @@ impl Harness {
         };
         let mut verdicts = Vec::new();
         for e in exercises {
-            let build = builds.as_ref().and_then(|b| b.get(e.number));
+            let build = builds.as_ref().and_then(|b| b.get(e.id));
             let verdict = match (self.missing(e), build) {
                 (Some(missing), _) => missing,
                 (None, Some(build)) => self.cached_verdict(e, build)?,
@@ -835,29 +896,40 @@ pub fn all() -> Vec<&'static Exercise> {
 
 /// The progress table of `course exercises`.
 pub fn table(verdicts: &[Verdict]) -> String {
-    let (exercise, chapter, result, look) = (
+    let (exercise, kind, result, look) = (
         tr_static!("exercise"),
-        tr_static!("chapter"),
+        tr_static!("kind"),
         tr_static!("result"),
         tr_static!("what to look at"),
     );
     // Widths in characters, as `{:<w$}` pads them.
     let width = |s: &str| s.chars().count();
-    let (w1, w2) = (width(exercise), width(chapter));
+    let w1 = verdicts
+        .iter()
+        .map(|v| width(&v.id))
+        .max()
+        .unwrap_or(3)
+        .max(width(exercise));
+    let w2 = verdicts
+        .iter()
+        .map(|v| width(v.exercise().kind.label()))
+        .max()
+        .unwrap_or(3)
+        .max(width(kind));
     let w3 = verdicts
         .iter()
-        .map(|v| width(v.status.label()))
+        .map(|v| width(&v.result()))
         .max()
         .unwrap_or(6)
         .max(width(result));
-    let mut s = format!("{exercise:<w1$}  {chapter:<w2$}  {result:<w3$}  {look}\n");
+    let mut s = format!("{exercise:<w1$}  {kind:<w2$}  {result:<w3$}  {look}\n");
     for v in verdicts {
         let e = v.exercise();
         let line = format!(
-            "{:>w1$}  {:>w2$}  {:<w3$}  {}",
-            e.number,
-            e.chapter,
-            v.status.label(),
+            "{:<w1$}  {:<w2$}  {:<w3$}  {}",
+            e.id,
+            e.kind.label(),
+            v.result(),
             v.summary
         );
         s.push_str(line.trim_end());
@@ -871,10 +943,62 @@ pub fn table(verdicts: &[Verdict]) -> String {
     s.push('\n');
     s.push_str(&tr!("{solved} of {total} exercises solved."));
     if let Some(next) = verdicts.iter().find(|v| v.status != Status::Solved) {
-        s.push_str(&tr!(" Next: `just exercise {}`.", next.number));
+        s.push_str(&tr!(" Next: `just exercise {}`.", next.id));
     }
     s.push('\n');
     s
+}
+
+/// The most memory a runner may take: 4 GiB of address space, far above
+/// what the checks need (a few hundred MB), low enough that a student's
+/// endless `Vec::push` stops with "memory allocation failed" (a crash,
+/// reported as one) instead of swapping the machine to a halt; and no core
+/// dump. (On systems other than Unix, the time limit alone applies.)
+pub const MEMORY_LIMIT: u64 = 4 << 30;
+
+#[cfg(unix)]
+fn limit_resources(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, only setrlimit, which is
+    // async-signal-safe, and no allocation.
+    unsafe {
+        command.pre_exec(|| {
+            let memory = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT as libc::rlim_t,
+                rlim_max: MEMORY_LIMIT as libc::rlim_t,
+            };
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // A limit that cannot be set leaves the time limit: not an error.
+            libc::setrlimit(libc::RLIMIT_AS, &memory);
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn limit_resources(_: &mut Command) {}
+
+/// The start of a student's file name that says which exercise it is:
+/// "ex4" for ex4_commit, "ex4_2" for ex4_2_loop, the slug itself otherwise.
+fn lookalike_prefix(slug: &str) -> String {
+    let Some(rest) = slug.strip_prefix("ex") else {
+        return slug.to_string();
+    };
+    let mut prefix = String::from("ex");
+    for (i, part) in rest.split('_').enumerate() {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        if i > 0 {
+            prefix.push('_');
+        }
+        prefix.push_str(part);
+    }
+    prefix
 }
 
 #[cfg(test)]
@@ -887,23 +1011,28 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("exercises")).unwrap();
         if solutions {
+            // The teacher's copy: every exercise's source, to reset from.
             std::fs::create_dir_all(root.join("exercises/solutions")).unwrap();
+            for e in super::super::EXERCISES {
+                let file = format!("exercises/solutions/{}.rs", e.slug);
+                std::fs::write(root.join(&file), "// a solution\n").unwrap();
+            }
         }
         root
     }
 
-    fn missing_report(root: &Path, number: u32) -> Option<Verdict> {
-        Harness::new(root).missing(super::super::exercise(number).unwrap())
+    fn missing_report(root: &Path, id: &str) -> Option<Verdict> {
+        Harness::new(root).missing(super::super::exercise(id).unwrap())
     }
 
     #[test]
     fn a_missing_file_in_the_teachers_copy_says_how_to_reset_it() {
         let root = course("missing-teacher", true);
-        let v = missing_report(&root, 4).expect("the file is missing");
+        let v = missing_report(&root, "4").expect("the file is missing");
         assert_eq!(v.status, Status::Missing);
         assert_eq!(v.summary, "exercises/ex4_commit.rs is missing");
         assert!(
-            v.report.contains("course exercise 4 --reset"),
+            v.report.contains("course exercise 4.1 --reset"),
             "{}",
             v.report
         );
@@ -913,7 +1042,7 @@ mod tests {
     #[test]
     fn a_missing_file_in_a_students_copy_says_to_ask_the_teacher() {
         let root = course("missing-student", false);
-        let v = missing_report(&root, 2).expect("the file is missing");
+        let v = missing_report(&root, "2").expect("the file is missing");
         assert!(
             v.report
                 .contains("Ask your teacher for a fresh ex2_keys.rs"),
@@ -929,13 +1058,16 @@ mod tests {
         let root = course("renamed", false);
         std::fs::write(root.join("exercises/ex4_commit_old.rs"), "").unwrap();
         std::fs::write(root.join("exercises/ex1_topic.rs"), "").unwrap();
-        let v = missing_report(&root, 4).expect("the file is missing");
+        let v = missing_report(&root, "4").expect("the file is missing");
         assert!(
             v.report.contains("There is exercises/ex4_commit_old.rs: if that is it, rename it back to ex4_commit.rs"),
             "{}",
             v.report
         );
-        assert!(missing_report(&root, 1).is_none(), "ex1_topic.rs is there");
+        assert!(
+            missing_report(&root, "1").is_none(),
+            "ex1_topic.rs is there"
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -59,15 +59,19 @@ use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
 use crate::kit::{Narrator, Stage};
-use crate::tr;
+use crate::{tr, tr_static};
 
 /// One exercise: where it is and what it is about, as the table
 /// `exercises/exercises.toml` says. Its checks are `exN_*::checks`, whose
 /// type depends on the student's function.
 pub struct Exercise {
-    pub number: u32,
+    /// "C.K", the K-th exercise of chapter C in order of difficulty, or
+    /// "capstone": what `just exercise ID` takes (a bare "C" means "C.1").
+    pub id: &'static str,
     /// The chapter it practises.
     pub chapter: u32,
+    /// What the student does: fix a line, complete a body, write it all.
+    pub kind: Kind,
     /// File name in `exercises/` without `.rs`, e.g. `ex1_topic`; also the
     /// name of its runner and of its checks' module.
     pub slug: &'static str,
@@ -79,6 +83,31 @@ pub struct Exercise {
     /// Its hints, first nudge first, each in the reader's language (see
     /// `title`). Call [`Exercise::hints`] or [`Exercise::hint`].
     hints: &'static [fn() -> &'static str],
+}
+
+/// The three grades of exercise of a chapter, and the capstone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A program that almost works: find and fix the wrong line or value.
+    Fix,
+    /// A function's signature and comments are given: write its body.
+    Completion,
+    /// A blank function that does real Kafka work: write all of it.
+    Blank,
+    /// The whole workshop, end to end, under injected faults.
+    Capstone,
+}
+
+impl Kind {
+    /// Its name in `course exercises`, in the reader's language.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Fix => tr_static!("fix"),
+            Kind::Completion => tr_static!("complete"),
+            Kind::Blank => tr_static!("write"),
+            Kind::Capstone => tr_static!("capstone"),
+        }
+    }
 }
 
 impl Exercise {
@@ -106,20 +135,33 @@ pub type Suite<C> = for<'a> fn(C, &'a Stage, &'a Checks) -> LocalBoxFuture<'a, R
 // build.rs from exercises/exercises.toml.
 include!(concat!(env!("OUT_DIR"), "/exercise_table.rs"));
 
-pub fn exercise(number: u32) -> Result<&'static Exercise> {
+/// The exercise `id` names: "4.2", "capstone", or "4", which means "4.1"
+/// (the first exercise of chapter 4, as `just exercise 4` always meant).
+pub fn exercise(id: &str) -> Result<&'static Exercise> {
+    let id = id.trim();
+    let wanted = if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{id}.1")
+    } else {
+        id.to_ascii_lowercase()
+    };
+    EXERCISES.iter().find(|e| e.id == wanted).ok_or_else(|| {
+        let list: Vec<String> = EXERCISES
+            .iter()
+            .map(|e| format!("  {:<8}  {}", e.id, e.title()))
+            .collect();
+        anyhow::anyhow!(tr!(
+            "there is no exercise {id}. The exercises are:\n{}",
+            list.join("\n")
+        ))
+    })
+}
+
+/// Where `exercise` is in [`EXERCISES`]: the order of the course.
+pub fn position(exercise: &Exercise) -> usize {
     EXERCISES
         .iter()
-        .find(|e| e.number == number)
-        .ok_or_else(|| {
-            let list: Vec<String> = EXERCISES
-                .iter()
-                .map(|e| format!("  {}  {}", e.number, e.title()))
-                .collect();
-            anyhow::anyhow!(tr!(
-                "there is no exercise {number}. The exercises are:\n{}",
-                list.join("\n")
-            ))
-        })
+        .position(|e| e.id == exercise.id)
+        .expect("an exercise of the table")
 }
 
 /// The result of one check.
@@ -363,7 +405,7 @@ pub fn report(exercise: &Exercise, outcome: &Outcome, file: &str) -> String {
     } else {
         s.push_str(&tr!(
             "Not yet: {passed} of {total} checks pass. Stuck? `just hint {}`\n",
-            exercise.number
+            exercise.id
         ));
     }
     s
@@ -389,7 +431,7 @@ pub fn failed_line(what: &str) -> String {
 pub fn header(exercise: &Exercise, file: &str) -> String {
     tr!(
         "Exercise {}: {} (chapter {})\nYour file: {file}\n\n",
-        exercise.number,
+        exercise.id,
         exercise.title(),
         exercise.chapter
     )
@@ -419,28 +461,89 @@ pub fn panic_text(exercise: &Exercise, p: &Panic, file: &str) -> String {
     s
 }
 
-/// Regenerate a student's file from its source: a fresh start, its
-/// explanations in the reader's language (see [`starter_in_reader_language`]).
+/// The text of `course hint ID` when the student has now seen `shown` of
+/// the exercise's hints: each of them, the first nudge first, and how to
+/// get a stronger one.
+pub fn hints_text(exercise: &Exercise, shown: usize) -> String {
+    let hints = exercise.hints();
+    let shown = shown.clamp(1, hints.len().max(1));
+    let mut s = tr!("Hints for exercise {}: {}\n", exercise.id, exercise.title());
+    for (i, hint) in hints.iter().take(shown).enumerate() {
+        s.push_str(&tr!(
+            "\nHint {} of {}:\n{}\n",
+            i + 1,
+            hints.len(),
+            hint.trim()
+        ));
+    }
+    if shown < hints.len() {
+        s.push_str(&tr!(
+            "\nStill stuck? `just hint {}` again gives a stronger hint.\n",
+            exercise.id
+        ));
+    }
+    s
+}
+
+/// The file a student starts exercise `exercise` with, in either language,
+/// if this copy can make it (it has the exercises' sources): to tell an
+/// untouched file (not started) from one being solved.
+/// `exercises` is the copy's `exercises/` folder.
+pub fn starters(exercises: &std::path::Path, exercise: &Exercise) -> Vec<String> {
+    let source = exercises.join(format!("solutions/{}.rs", exercise.slug));
+    let Ok(text) = std::fs::read_to_string(source) else {
+        // A student's copy: the starter it was handed out with.
+        let kept = exercises.join(format!("starters/{}.rs", exercise.slug));
+        return std::fs::read_to_string(kept).into_iter().collect();
+    };
+    let Ok(english) = starter::starter_from_solution(&text) else {
+        return Vec::new();
+    };
+    let file = format!("exercises/{}.rs", exercise.slug);
+    let french = file_translations();
+    let in_french = comments::translate(&english, |text| {
+        french.get(&(file.clone(), text.to_string())).cloned()
+    });
+    vec![english, in_french]
+}
+
+/// Put a student's file back as it was handed out: made afresh from its
+/// solution, in the reader's language (the teacher's copy), or copied from
+/// `exercises/starters/` (a student's copy: `course teacher export` puts the
+/// starters there, not the solutions).
 pub fn reset(root: &std::path::Path, exercise: &Exercise) -> Result<std::path::PathBuf> {
     use anyhow::Context as _;
     let source = root.join(format!("exercises/solutions/{}.rs", exercise.slug));
-    if !source.is_file() {
+    let kept = root.join(format!("exercises/starters/{}.rs", exercise.slug));
+    let starter = if source.is_file() {
+        let text = std::fs::read_to_string(&source)
+            .with_context(|| tr!("reading {}", source.display()))?;
+        starter_in_reader_language(exercise.slug, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?
+    } else if kept.is_file() {
+        std::fs::read_to_string(&kept).with_context(|| tr!("reading {}", kept.display()))?
+    } else {
         anyhow::bail!(
             "{}",
             tr!(
                 "this copy has no exercise sources to reset exercise {} from: ask your teacher for a fresh exercises/{}.rs",
-                exercise.number,
+                exercise.id,
                 exercise.slug
             )
         );
-    }
-    let text =
-        std::fs::read_to_string(&source).with_context(|| tr!("reading {}", source.display()))?;
-    let starter = starter_in_reader_language(exercise.slug, &text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
+    };
     let target = root.join(format!("exercises/{}.rs", exercise.slug));
     std::fs::write(&target, starter).with_context(|| tr!("writing {}", target.display()))?;
     Ok(target)
+}
+
+/// Whether this copy can put exercise files back (`--reset`).
+pub fn can_reset(root: &std::path::Path, exercise: &Exercise) -> bool {
+    root.join(format!("exercises/solutions/{}.rs", exercise.slug))
+        .is_file()
+        || root
+            .join(format!("exercises/starters/{}.rs", exercise.slug))
+            .is_file()
 }
 
 /// The starter of a solution (`exercises/solutions/<slug>.rs`, text

@@ -54,7 +54,7 @@ pub fn main<C>(exercise: &'static Exercise, suite: Suite<C>, code: C) -> ExitCod
             "{}",
             tr!(
                 "exercise {}: no verdict within {} s, stopping",
-                exercise.number,
+                exercise.id,
                 limit.as_secs()
             )
         );

@@ -30,7 +30,7 @@ use crate::{tr, tr_static};
 enum Event {
     Key(KeyCode, KeyModifiers),
     /// These exercises' files changed.
-    Changed(Vec<u32>),
+    Changed(Vec<&'static str>),
     /// A check finished (`None` for the first build of every runner).
     Checked(Option<Result<Verdict, String>>),
     /// The file watcher failed.
@@ -41,7 +41,7 @@ enum Event {
 enum Job {
     /// Build every runner at once (both cores), before checking one by one.
     BuildAll,
-    Check(u32),
+    Check(&'static str),
 }
 
 /// The terminal in raw mode (single keys, no echo) while this lives.
@@ -62,15 +62,17 @@ impl Drop for RawMode {
 
 /// The state of the watch, and what it shows.
 struct Watch {
-    verdicts: BTreeMap<u32, Verdict>,
+    verdicts: BTreeMap<&'static str, Verdict>,
     /// The exercise shown and watched.
-    current: Option<u32>,
+    current: Option<&'static str>,
     /// What the worker is doing, and what waits for it.
     busy: Option<String>,
     queue: VecDeque<Job>,
     /// A line above the report: "Exercise 3 solved! On to exercise 4."
     banner: Option<String>,
     show_hint: bool,
+    /// How many of the current exercise's hints `h` shows.
+    hints_shown: usize,
     show_list: bool,
     error: Option<String>,
 }
@@ -91,7 +93,7 @@ pub fn run(harness: &Harness) -> Result<()> {
         move |result: DebounceEventResult| {
             let event = match result {
                 Ok(changes) => {
-                    let mut numbers: Vec<u32> = changes
+                    let mut numbers: Vec<&'static str> = changes
                         .iter()
                         .filter_map(|c| exercise_of(&c.path))
                         .collect();
@@ -135,19 +137,27 @@ pub fn run(harness: &Harness) -> Result<()> {
         queue: VecDeque::from([Job::BuildAll]),
         banner: None,
         show_hint: false,
+        hints_shown: 1,
         show_list: false,
         error: None,
     };
     watch
         .queue
-        .extend(EXERCISES.iter().map(|e| Job::Check(e.number)));
+        .extend(EXERCISES.iter().map(|e| Job::Check(e.id)));
     watch.next_job(harness, &tx);
     watch.render()?;
     while let Ok(event) = events.recv() {
         match event {
             Event::Key(KeyCode::Char('q') | KeyCode::Esc, _) => break,
             Event::Key(KeyCode::Char('c'), m) if m.contains(KeyModifiers::CONTROL) => break,
-            Event::Key(KeyCode::Char('h'), _) => watch.show_hint = !watch.show_hint,
+            Event::Key(KeyCode::Char('h'), _) => {
+                watch.show_hint = !watch.show_hint;
+                // Each time the hint is shown: one more, stronger (recorded).
+                if let (true, Some(n)) = (watch.show_hint, watch.current) {
+                    let available = super::exercise(n).map_or(1, |e| e.hints().len());
+                    watch.hints_shown = crate::record::update(|r| r.next_hint(n, available));
+                }
+            }
             Event::Key(KeyCode::Char('l'), _) => watch.show_list = !watch.show_list,
             Event::Key(KeyCode::Char('r'), _) => {
                 if let Some(n) = watch.current {
@@ -179,17 +189,17 @@ pub fn run(harness: &Harness) -> Result<()> {
 }
 
 /// The exercise whose student file `path` is.
-fn exercise_of(path: &Path) -> Option<u32> {
+fn exercise_of(path: &Path) -> Option<&'static str> {
     let name = path.file_name()?.to_str()?;
     EXERCISES
         .iter()
         .find(|e| name == format!("{}.rs", e.slug))
-        .map(|e| e.number)
+        .map(|e| e.id)
 }
 
 impl Watch {
     /// Check exercise `n` next (first in line: the student just saved it).
-    fn enqueue(&mut self, n: u32) {
+    fn enqueue(&mut self, n: &'static str) {
         self.queue
             .retain(|job| !matches!(job, Job::Check(m) if *m == n));
         self.queue.push_front(Job::Check(n));
@@ -223,6 +233,7 @@ impl Watch {
                     let result = harness
                         .check(&[exercise])
                         .map(|mut v| v.remove(0))
+                        .inspect(|v| harness.record(std::slice::from_ref(v)))
                         .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(Event::Checked(Some(result)));
                 });
@@ -232,7 +243,7 @@ impl Watch {
 
     /// A new verdict; move on if the exercise shown is now solved.
     fn record(&mut self, verdict: Verdict) {
-        let n = verdict.number;
+        let n = verdict.exercise().id;
         let was_current = self.current == Some(n);
         let solved = verdict.status == Status::Solved;
         self.verdicts.insert(n, verdict);
@@ -242,9 +253,9 @@ impl Watch {
             None => {
                 let known_in_order = EXERCISES
                     .iter()
-                    .take_while(|e| self.verdicts.contains_key(&e.number));
+                    .take_while(|e| self.verdicts.contains_key(e.id));
                 self.current = known_in_order
-                    .map(|e| e.number)
+                    .map(|e| e.id)
                     .find(|m| self.verdicts[m].status != Status::Solved);
             }
             Some(_) if was_current && solved => {
@@ -264,10 +275,11 @@ impl Watch {
     }
 
     /// The first exercise after `n` (then from the start) not known solved.
-    fn next_unsolved(&self, n: u32) -> Option<u32> {
-        let after = EXERCISES.iter().filter(|e| e.number > n);
-        let before = EXERCISES.iter().filter(|e| e.number < n);
-        after.chain(before).map(|e| e.number).find(|m| {
+    fn next_unsolved(&self, n: &str) -> Option<&'static str> {
+        let at = EXERCISES.iter().position(|e| e.id == n).unwrap_or(0);
+        let after = EXERCISES.iter().skip(at + 1);
+        let before = EXERCISES.iter().take(at);
+        after.chain(before).map(|e| e.id).find(|m| {
             self.verdicts
                 .get(m)
                 .is_none_or(|v| v.status != Status::Solved)
@@ -290,7 +302,8 @@ impl Watch {
                 s.push_str(&v.report);
                 if self.show_hint {
                     let e: &Exercise = v.exercise();
-                    s.push_str(&tr!("\nHint for exercise {}:\n{}\n", e.number, e.hint()));
+                    s.push('\n');
+                    s.push_str(&super::hints_text(e, self.hints_shown));
                 }
             }
             None if all_solved => {
@@ -299,7 +312,11 @@ impl Watch {
             None => {}
         }
         if self.show_list {
-            let verdicts: Vec<Verdict> = self.verdicts.values().cloned().collect();
+            // In the course's order.
+            let verdicts: Vec<Verdict> = EXERCISES
+                .iter()
+                .filter_map(|e| self.verdicts.get(e.id).cloned())
+                .collect();
             s.push('\n');
             s.push_str(&harness::table(&verdicts));
         }
@@ -338,14 +355,14 @@ impl Watch {
 
 /// `Progress [###----] 3 of 7 solved`: one mark per exercise, `#` solved,
 /// `-` not yet (or failing otherwise), `?` not checked yet.
-fn progress(verdicts: &BTreeMap<u32, Verdict>) -> String {
+fn progress(verdicts: &BTreeMap<&'static str, Verdict>) -> String {
     let solved = verdicts
         .values()
         .filter(|v| v.status == Status::Solved)
         .count();
     let bar: String = EXERCISES
         .iter()
-        .map(|e| match verdicts.get(&e.number).map(|v| v.status) {
+        .map(|e| match verdicts.get(e.id).map(|v| v.status) {
             Some(Status::Solved) => '#',
             Some(_) => '-',
             None => '?',

@@ -10,6 +10,12 @@ fn course() -> Command {
     cmd.env_remove("KAFKA_BOOTSTRAP_SERVERS");
     // English, whatever this machine's locale: the snapshots are.
     cmd.env("COURSE_LANG", "en");
+    // What `course quiz` and `course hint` record goes here, not into the
+    // course's own record (.course/progress.json).
+    cmd.env(
+        "COURSE_PROGRESS",
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-progress.json"),
+    );
     cmd
 }
 
@@ -371,7 +377,97 @@ fn quiz_asks_explains_and_scores_from_a_piped_input_in_both_languages() {
 
     let out = quiz("en", "2", "");
     assert!(out.contains("Score: 0 of 6 right (0 answered)."), "{out}");
+    // Every chapter has its quiz, of at least 5 questions, in both languages.
+    for chapter in 1..=7 {
+        for (lang, header) in [
+            ("en", format!("Chapter {chapter}'s quiz: ")),
+            ("fr", format!("Quiz du chapitre {chapter}\u{a0}: ")),
+        ] {
+            let out = quiz(lang, &chapter.to_string(), &"a\n".repeat(8));
+            let count: usize = out
+                .split_once(&header)
+                .and_then(|(_, rest)| rest.split_once(' '))
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or_else(|| panic!("{lang} {chapter}: {out}"));
+            assert!(count >= 5, "{lang} {chapter}: {count} questions");
+            // Answered to the end.
+            assert!(
+                out.contains(&format!("\n{count}. ")),
+                "{lang} {chapter}: {out}"
+            );
+        }
+    }
     let out = course().args(["quiz", "99"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no quiz for chapter 99"));
+}
+
+/// `course hint` gives one more hint each time, and `course quiz` and
+/// `course hint` write what the student did into the copy's record, where
+/// the teacher's table reads it.
+#[test]
+fn hints_grow_stronger_and_quizzes_and_hints_are_recorded() {
+    let record = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-record-test.json");
+    let _ = std::fs::remove_file(&record);
+    let hint = || {
+        let out = course()
+            .env("COURSE_PROGRESS", &record)
+            .args(["hint", "4"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let hints = kafka_course::exercises::exercise("4.1")
+        .unwrap()
+        .hints()
+        .len();
+    let first = hint();
+    assert!(first.starts_with("Hints for exercise 4.1: "), "{first}");
+    assert!(first.contains(&format!("Hint 1 of {hints}:")), "{first}");
+    if hints > 1 {
+        assert!(
+            first.contains("`just hint 4.1` again gives a stronger hint"),
+            "{first}"
+        );
+        let second = hint();
+        assert!(
+            second.contains(&format!("Hint 1 of {hints}:"))
+                && second.contains(&format!("Hint 2 of {hints}:")),
+            "{second}"
+        );
+    }
+    for _ in 0..hints {
+        hint();
+    }
+    let last = hint();
+    assert!(!last.contains("again gives a stronger hint"), "{last}");
+
+    let mut child = course()
+        .env("COURSE_PROGRESS", &record)
+        .args(["quiz", "2"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"a\nb\n").unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(saved["exercises"]["4.1"]["hints_seen"], hints, "{saved}");
+    let quiz = &saved["quizzes"]["2"];
+    assert_eq!(
+        (quiz["answered"].as_u64(), quiz["attempts"].as_u64()),
+        (Some(2), Some(1)),
+        "{saved}"
+    );
+    assert!(quiz["total"].as_u64().unwrap() >= 5, "{saved}");
 }

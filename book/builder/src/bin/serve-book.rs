@@ -38,18 +38,22 @@ struct Args {
     /// A lesson the pages may run (its number).
     #[arg(long = "lesson", value_name = "N")]
     lessons: Vec<u32>,
-    /// An exercise the pages may check: NUMBER:CHAPTER:FILE.
-    #[arg(long = "exercise", value_name = "N:CHAPTER:FILE", value_parser = exercise)]
+    /// An exercise the pages may check: ID:CHAPTER:FILE (ID "4.2", "capstone").
+    #[arg(long = "exercise", value_name = "ID:CHAPTER:FILE", value_parser = exercise)]
     exercises: Vec<Exercise>,
 }
 
 fn exercise(text: &str) -> Result<Exercise, String> {
     let mut parts = text.splitn(3, ':');
     let (Some(n), Some(chapter), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("NUMBER:CHAPTER:FILE".into());
+        return Err("ID:CHAPTER:FILE".into());
     };
+    let id_char = |c: char| c.is_ascii_alphanumeric() || c == '.';
+    if n.is_empty() || !n.chars().all(id_char) {
+        return Err(tr!("{n}: an exercise id is letters, digits and dots"));
+    }
     Ok(Exercise {
-        number: n.parse().map_err(|e| format!("{n}: {e}"))?,
+        id: n.to_string(),
         chapter: chapter.parse().map_err(|e| format!("{chapter}: {e}"))?,
         file: file.to_string(),
     })

@@ -43,25 +43,41 @@ pub fn chapters() -> Vec<(u32, String)> {
     found
 }
 
-/// The exercises, as students' files: `exercises/exN_name.rs` is exercise
-/// N, which practises chapter N.
+/// The exercises, as students' files: `exercises/exC_word.rs` is exercise
+/// C.1, `exercises/exC_K_word.rs` exercise C.K, both practising chapter C;
+/// `exercises/capstone.rs` the capstone (chapter 7).
 pub fn exercises() -> Vec<Exercise> {
-    let mut found: Vec<Exercise> = std::fs::read_dir(course_root().join("exercises"))
+    let mut found: Vec<((u32, u32), Exercise)> = std::fs::read_dir(course_root().join("exercises"))
         .unwrap()
         .filter_map(|e| {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
             let stem = name.strip_suffix(".rs")?;
-            let number: u32 = stem.strip_prefix("ex")?.split('_').next()?.parse().ok()?;
-            Some(Exercise {
-                number,
-                chapter: number,
-                file: format!("exercises/{name}"),
-            })
+            let (chapter, k) = if stem == "capstone" {
+                (7, u32::MAX)
+            } else {
+                let mut parts = stem.strip_prefix("ex")?.split('_');
+                let chapter: u32 = parts.next()?.parse().ok()?;
+                let k: u32 = parts.next()?.parse().unwrap_or(1);
+                (chapter, k)
+            };
+            let id = if k == u32::MAX {
+                "capstone".to_string()
+            } else {
+                format!("{chapter}.{k}")
+            };
+            Some((
+                (chapter, k),
+                Exercise {
+                    id,
+                    chapter,
+                    file: format!("exercises/{name}"),
+                },
+            ))
         })
         .collect();
-    found.sort_by_key(|e| e.number);
+    found.sort_by_key(|(order, _)| *order);
     assert!(found.len() >= 7, "exercises/ has {} exercises", found.len());
-    found
+    found.into_iter().map(|(_, e)| e).collect()
 }
 
 /// This test program's own folder for what it writes.
