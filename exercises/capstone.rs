@@ -1,4 +1,4 @@
-//! Capstone (chapter 7): the whole workshop, end to end, under faults.
+//! The capstone (chapter 7): the whole workshop, end to end, under faults.
 //!
 //! This file is the workshop's program, as you would deploy it: three
 //! machine controllers (M1 mills, M2 drills, M3 polishes), each reading its
