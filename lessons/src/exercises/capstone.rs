@@ -137,7 +137,11 @@ impl Watch {
     /// statistics, or in its log, whichever says more.
     fn disconnects(&self, broker: i32) -> i64 {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let counted = seen.disconnects.get(&i64::from(broker)).copied().unwrap_or(0);
+        let counted = seen
+            .disconnects
+            .get(&i64::from(broker))
+            .copied()
+            .unwrap_or(0);
         let name = format!("/{broker}: ");
         let logged = seen.failures.iter().filter(|l| l.contains(&name)).count() as i64;
         counted.max(logged)
@@ -145,7 +149,11 @@ impl Watch {
 
     /// How many writes the cluster refused and the producer retried.
     fn refused(&self) -> usize {
-        self.seen.lock().unwrap_or_else(|e| e.into_inner()).refused.len()
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refused
+            .len()
     }
 }
 
@@ -368,7 +376,9 @@ pub fn checks<'a>(
             let value = serde_json::to_string(&cmd)?;
             planner
                 .send(
-                    FutureRecord::to(&command_topics[0]).key(lot).payload(&value),
+                    FutureRecord::to(&command_topics[0])
+                        .key(lot)
+                        .payload(&value),
                     Duration::from_secs(5),
                 )
                 .await
@@ -449,10 +459,7 @@ pub fn checks<'a>(
             .map(|(who, w)| (who, w.refused() as u64))
             .filter(|(_, n)| *n > 0)
             .collect();
-        let disconnects: i64 = all_watches
-            .iter()
-            .map(|w| w.disconnects(DOWN_BROKER))
-            .sum();
+        let disconnects: i64 = all_watches.iter().map(|w| w.disconnects(DOWN_BROKER)).sum();
         // What the topics hold.
         let statuses: Vec<MachineStatus> = ctx
             .read_topic(&status_topic)?
@@ -464,7 +471,12 @@ pub fn checks<'a>(
             let records = ctx.read_topic(&command_topics[CRASH_MACHINE])?;
             let offset = records
                 .iter()
-                .find(|m| crate::ch7_workflow::decode::<MachineCommand>(*m).ok().as_ref() == Some(&cmd))
+                .find(|m| {
+                    crate::ch7_workflow::decode::<MachineCommand>(*m)
+                        .ok()
+                        .as_ref()
+                        == Some(&cmd)
+                })
                 .map(|m| m.offset());
             if let Some(c) = plant.state.borrow_mut().crash.as_mut() {
                 c.command_offset = offset;
@@ -599,7 +611,14 @@ async fn drive(
             && (!plant.outage_asked.get() || s.outage.as_ref().is_some_and(|o| o.up_at.is_some()))
     };
     // A part the checks gave up on (it stopped MAX_STARTS times) stalls the lots: stop then.
-    let gave_up = |plant: &Plant| plant.state.borrow().ends.iter().any(|e| e.len() >= MAX_STARTS);
+    let gave_up = |plant: &Plant| {
+        plant
+            .state
+            .borrow()
+            .ends
+            .iter()
+            .any(|e| e.len() >= MAX_STARTS)
+    };
     while !finished(plant) && !gave_up(plant) && Instant::now() < deadline {
         sleep(Duration::from_millis(20)).await;
     }
@@ -742,7 +761,10 @@ fn report(
          (chapter 6: commit after the work; chapter 7: surviving a crash in the middle)."
     ));
     checks.check(
-        &tr!("nothing lost: all {} lots finished (M1, M2 and M3 done)", LOTS.len()),
+        &tr!(
+            "nothing lost: all {} lots finished (M1, M2 and M3 done)",
+            LOTS.len()
+        ),
         lost.is_empty() && settled.finished_in_time,
         detail.join("\n"),
     );
