@@ -426,7 +426,7 @@ fn check_exercise_1_fails_as_shipped() {
         &format!("return {box_}.querySelector('.course-output').textContent"),
     );
     assert!(
-        out.contains("Exercise 1: A topic for a group of four consumers"),
+        out.contains("Exercise 1.1: A topic for a group of four consumers"),
         "{out}"
     );
     // As shipped (the starter, with its TODO markers; always in CI), it fails.

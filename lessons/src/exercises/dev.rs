@@ -58,9 +58,12 @@ pub fn cargo_bins(exercises: &[Exercise]) -> String {
 
 /// The checks' modules, as lessons/src/exercises/mod.rs lists them.
 pub fn check_modules(exercises: &[Exercise]) -> String {
-    exercises
+    // In name order, as rustfmt orders them (`cargo fmt` leaves them be).
+    let mut slugs: Vec<&str> = exercises.iter().map(|e| e.slug).collect();
+    slugs.sort_unstable();
+    slugs
         .iter()
-        .map(|e| format!("pub mod {};\n", e.slug))
+        .map(|slug| format!("pub mod {slug};\n"))
         .collect()
 }
 
