@@ -621,7 +621,9 @@ pub fn bench(base: &Harness) -> Result<()> {
     }
     let limit = base.time_limit;
     // Its own verdicts, none at first; never the teacher's.
-    std::env::set_var("COURSE_CLASS_CACHE", class.join("verdicts"));
+    let verdicts = base.scratch_dir("class-bench-verdicts");
+    let _ = fs::remove_dir_all(&verdicts);
+    std::env::set_var("COURSE_CLASS_CACHE", &verdicts);
     let dirs = [class.clone()];
     let time = |what: &dyn Fn() -> Result<()>| -> Result<f64> {
         let start = Instant::now();
