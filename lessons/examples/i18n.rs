@@ -246,7 +246,8 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
 pub const PROGRAM_PO: &str = "lessons/po/fr.po";
 
 /// The folders whose Rust files print through `tr!`, from the repository's root.
-pub const PROGRAM_SOURCES: &[&str] = &["lessons/src", "book/builder/src", "doctor/src"];
+pub const PROGRAM_SOURCES: &[&str] =
+    &["lessons/src", "book/builder/src", "doctor/src", "class/src"];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in fs::read_dir(dir)? {

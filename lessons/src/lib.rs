@@ -21,6 +21,7 @@ pub mod ch7_workflow;
 
 pub mod bench;
 pub mod browser;
+pub mod class;
 pub mod clean;
 pub mod exercises;
 pub mod keep;

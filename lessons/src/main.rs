@@ -116,6 +116,22 @@ enum Command {
     /// Chapter N's quiz, the one at the end of its page: answer each
     /// question with its letter; each wrong answer is explained.
     Quiz { number: u32 },
+    /// Send your results to your teacher's live class table: `course join
+    /// URL --name NAME`, with the address on the teacher's screen. Each
+    /// result is then sent as you get it: exercise, status, checks passed,
+    /// hints seen, quiz scores. Never your code. (Or set COURSE_TEACHER=URL
+    /// and COURSE_STUDENT=NAME.)
+    Join {
+        /// The class's address: http://ADDRESS:PORT/class/CODE.
+        #[arg(required_unless_present = "leave")]
+        url: Option<String>,
+        /// Your name, as the teacher's table shows it.
+        #[arg(long, required_unless_present = "leave")]
+        name: Option<String>,
+        /// Stop sending (forget the class).
+        #[arg(long, conflicts_with_all = ["url", "name"])]
+        leave: bool,
+    },
     /// Is this machine ready for the course? Rust's version, a C compiler,
     /// make, disk space, crates downloaded, the course built (also
     /// `cargo run -p course-doctor`, which runs before the course can build).
@@ -189,6 +205,23 @@ enum TeacherCommand {
         /// both editions, so that students read it at once).
         #[arg(long)]
         without_book: bool,
+    },
+    /// The class's table, live: students who ran `course join` with the
+    /// address this prints appear as their results come (verdicts only),
+    /// in this terminal and in your browser.
+    Live {
+        /// Where to listen: this machine's address on the classroom's
+        /// network (192.168.1.10 or 192.168.1.10:7979). By default
+        /// 127.0.0.1: this machine only.
+        #[arg(long, default_value = "127.0.0.1:7979")]
+        listen: String,
+        /// Allow listening on every network of this machine (0.0.0.0, ::).
+        #[arg(long)]
+        all_interfaces: bool,
+        /// The class's one file (default: .course/class-live.json): kept
+        /// across restarts, delete it to start a new class.
+        #[arg(long, value_name = "FILE")]
+        data: Option<std::path::PathBuf>,
     },
     /// Check students' copies with this copy's checks and print a class
     /// table: one row per student, one column per exercise.
@@ -444,6 +477,16 @@ async fn run(cli: Cli) -> Result<()> {
             offline,
             without_book,
         }) => teacher::export(&dir, offline, !without_book),
+        Command::Join { url, name, leave } => match (leave, url, name) {
+            (true, ..) => kafka_course::class::leave(),
+            (false, Some(url), Some(name)) => kafka_course::class::join(&url, &name),
+            _ => unreachable!("clap requires a URL and a name"),
+        },
+        Command::Teacher(TeacherCommand::Live {
+            listen,
+            all_interfaces,
+            data,
+        }) => kafka_course::class::live(&listen, all_interfaces, data),
         Command::Teacher(TeacherCommand::Check {
             dirs,
             csv,

@@ -200,6 +200,10 @@ pub fn update<T>(f: impl FnOnce(&mut Record) -> T) -> T {
             )
         });
     }
+    // A student who joined a class (`course join`): the teacher's table gets
+    // the record too, once it is safe in the copy. Without a class, nothing
+    // is sent anywhere.
+    crate::class::send(&record);
     result
 }
 

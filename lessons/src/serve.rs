@@ -135,14 +135,14 @@ pub fn run(port: u16, options: &Options) -> Result<()> {
 /// This process becomes the server: Ctrl-C reaches it, and no process of
 /// ours is left waiting in between.
 #[cfg(unix)]
-fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
+pub(crate) fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
     use std::os::unix::process::CommandExt;
     let e = cmd.exec();
     Err(e).with_context(|| tr!("starting {}", server.display()))
 }
 
 #[cfg(not(unix))]
-fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
+pub(crate) fn hand_over(mut cmd: Command, server: &Path) -> Result<()> {
     let status = cmd
         .status()
         .with_context(|| tr!("starting {}", server.display()))?;

@@ -10,11 +10,23 @@
 //! course's, so the course's library is built the same way by `cargo test`
 //! and by `course exercise N` (tests/exercises.rs checks that). (So
 //! `cargo test --workspace` runs them twice: `cargo test` is the command.)
+//! The live class table's server (class/, `course-class`) is run the same
+//! way, for the same reasons.
 
 use std::process::{Command, Stdio};
 
 #[test]
 fn the_books_own_tests_pass() {
+    own_tests_pass("kafka-course-book");
+}
+
+#[test]
+fn the_class_tables_own_tests_pass() {
+    own_tests_pass("course-class");
+}
+
+/// `cargo test -p PACKAGE`, in this build's target folder and profile.
+fn own_tests_pass(package: &str) {
     // This program is <target>/<profile folder>/deps/book-<hash>: the
     // book's tests are built beside it, with the same profile.
     let exe = std::env::current_exe().unwrap();
@@ -29,7 +41,7 @@ fn the_books_own_tests_pass() {
         .unwrap();
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(root)
-        .args(["test", "-p", "kafka-course-book", "--profile", profile])
+        .args(["test", "-p", package, "--profile", profile])
         .arg("--target-dir")
         .arg(target)
         .stdin(Stdio::null())
@@ -42,7 +54,7 @@ fn the_books_own_tests_pass() {
     );
     assert!(
         out.status.success(),
-        "`cargo test -p kafka-course-book` failed:\n{report}"
+        "`cargo test -p {package}` failed:\n{report}"
     );
     // What ran, for `cargo test -- --nocapture`.
     for line in report.lines().filter(|l| l.starts_with("test result:")) {

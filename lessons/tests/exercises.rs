@@ -977,3 +977,233 @@ fn a_french_offline_export_opens_in_french_resets_and_needs_no_network() {
     );
     let _ = std::fs::remove_dir_all(&copy);
 }
+
+/// `course teacher live`, started as a teacher does (it builds its server
+/// first), on loopback and a free port; stopped when dropped. Its standard
+/// output is not a terminal: each change is a line, kept in `lines`.
+struct Live {
+    child: std::process::Child,
+    join_url: String,
+    page_url: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Live {
+    fn start(data: &Path) -> Live {
+        use std::io::BufRead;
+        let mut child = course()
+            .args(["teacher", "live", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut join_url, mut page_url) = (None, None);
+        // The first time, cargo builds the server: minutes on a slow machine.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while join_url.is_none() || page_url.is_none() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .expect("course teacher live prints its addresses");
+            let word = |prefix: &str| {
+                line.split_whitespace()
+                    .find(|w| w.starts_with(prefix))
+                    .map(str::to_string)
+            };
+            if line.trim_start().starts_with("course join") {
+                join_url = word("http://");
+            }
+            if line.contains("/teacher/") {
+                page_url = word("http://");
+            }
+        }
+        Live {
+            child,
+            join_url: join_url.unwrap(),
+            page_url: page_url.unwrap(),
+            lines,
+        }
+    }
+
+    /// Wait for a change line that contains `needle`.
+    fn said(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("course teacher live never said {needle:?}"),
+            }
+        }
+    }
+}
+
+/// A student's `course`, with their own record (and so their own class file).
+fn student(home: &Path) -> Command {
+    let mut c = course();
+    c.env("COURSE_PROGRESS", home.join("progress.json"));
+    c.env_remove("COURSE_TEACHER").env_remove("COURSE_STUDENT");
+    c
+}
+
+fn output(mut c: Command) -> (bool, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A class of three over loopback: each joins its own way and appears live
+/// in the teacher's terminal and page, with partial progress, hints and a
+/// quiz score; a wrong class code, an oversized request and a name with
+/// markup are refused or escaped; a student whose teacher has gone keeps
+/// working, told once.
+#[test]
+fn a_class_of_three_appears_live_in_the_teachers_table() {
+    let dir = scratch("live-class");
+    let data = dir.join("teacher/class-live.json");
+    let live = Live::start(&data);
+    let url = live.join_url.clone();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/class/"),
+        "{url}"
+    );
+
+    // Ana worked before she joined: her record (as `course exercise` wrote
+    // it) says exercise 6.1 is two thirds right. Joining sends it; then she
+    // checks exercise 1.1 (the course's own file, as shipped: not started).
+    let ana = dir.join("ana");
+    std::fs::create_dir_all(&ana).unwrap();
+    std::fs::write(
+        ana.join("progress.json"),
+        r#"{"exercises":{"6.1":{"attempts":3,"status":"in_progress","checks_passed":2,"checks_total":3,"hints_seen":1,"last_activity":1}}}"#,
+    )
+    .unwrap();
+    let mut join = student(&ana);
+    join.args(["join", &url, "--name", "Ana"]);
+    let (ok, out, err) = output(join);
+    assert!(
+        ok && out.contains("Joined the class") && out.contains("Never your code"),
+        "{out}\n{err}"
+    );
+    live.said("Ana: 6.1 2/3");
+    let mut check = student(&ana);
+    check.args(["exercise", "1.1"]);
+    let (ok, _, err) = output(check);
+    assert!(!ok && !err.contains("not sent"), "{err}");
+    live.said("Ana: 1.1 .");
+
+    // Bob's name holds markup; he asks for a hint and takes a quiz.
+    let bob = dir.join("bob");
+    let mut join = student(&bob);
+    join.args(["join", &url, "--name", "<b>Bob</b>"]);
+    assert!(output(join).0);
+    let mut hint = student(&bob);
+    hint.args(["hint", "2.1"]);
+    assert!(output(hint).0);
+    live.said("<b>Bob</b>: 2.1 hint 1");
+    let mut quiz = student(&bob);
+    quiz.args(["quiz", "1"]).stdin(std::process::Stdio::piped());
+    let mut child = quiz.stdout(std::process::Stdio::null()).spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(b"a\na\na\na\na\na\na\na\n");
+    }
+    child.wait().unwrap();
+    live.said("<b>Bob</b>: quiz 1 ");
+
+    // Chloé joins through her environment, as a lab machine would be set.
+    let chloe = dir.join("chloe");
+    let mut hint = student(&chloe);
+    hint.env("COURSE_TEACHER", &url)
+        .env("COURSE_STUDENT", "Chloé")
+        .args(["hint", "4.2"]);
+    assert!(output(hint).0);
+    live.said("Chloé: 4.2 hint 1");
+
+    // A wrong class code is refused, and the copy keeps no class.
+    let eve = dir.join("eve");
+    let mut join = student(&eve);
+    join.args(["join", &format!("{url}X"), "--name", "Eve"]);
+    let (ok, _, err) = output(join);
+    assert!(!ok && err.contains("refused the class code"), "{err}");
+    assert!(!eve.join("class.json").exists());
+
+    // An oversized request is refused before it is read.
+    let big = format!(r#"{{"student":"{}","name":"x"}}"#, "a".repeat(20_000));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent.post(&format!("{url}/verdicts")).send(&big).unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+
+    // The teacher's page: three rows, the markup escaped, Ana's 2/3.
+    let page = agent
+        .get(&live.page_url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("&lt;b&gt;Bob&lt;/b&gt;") && !page.contains("<b>Bob"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Ana</th>") && page.contains("Chloé</th>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<td class="partial" title="hints seen: 1">2/3</td>"#),
+        "{page}"
+    );
+    assert!(page.contains("3 students"), "{page}");
+    // The students' code does not open the teacher's page.
+    let code_page = live.page_url.replace(
+        live.page_url.rsplit('/').next().unwrap(),
+        url.rsplit('/').next().unwrap(),
+    );
+    assert_eq!(agent.get(&code_page).call().unwrap().status().as_u16(), 404);
+
+    // The class is one file, results only.
+    let kept = read(&data);
+    assert!(
+        kept.contains("\"Ana\"") && kept.contains("<b>Bob</b>"),
+        "{kept}"
+    );
+
+    // The teacher stops: Ana keeps working, told once.
+    drop(live);
+    for told in [true, false] {
+        let mut hint = student(&ana);
+        hint.args(["hint", "6.1"]);
+        let (ok, out, err) = output(hint);
+        assert!(ok && out.contains("Hint"), "{out}\n{err}");
+        assert_eq!(
+            err.contains("was not sent to your teacher's table"),
+            told,
+            "{err}"
+        );
+    }
+}
