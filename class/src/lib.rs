@@ -443,6 +443,16 @@ fn cells(catalogue: &Catalogue, s: &Student) -> Vec<String> {
         .collect()
 }
 
+/// "3/22": exercises solved, of all.
+fn solved(catalogue: &Catalogue, s: &Student) -> String {
+    let n = s
+        .exercises
+        .values()
+        .filter(|e| e.status == "solved")
+        .count();
+    format!("{n}/{}", catalogue.exercises.len())
+}
+
 /// Students in the order the table shows them: by name.
 fn students(data: &ClassData) -> Vec<&Student> {
     let mut all: Vec<&Student> = data.students.values().collect();
@@ -454,7 +464,23 @@ fn students(data: &ClassData) -> Vec<&Student> {
 pub fn table_text(data: &ClassData, catalogue: &Catalogue, now: u64) -> String {
     const NAME: usize = 16;
     let headers = headers(catalogue);
-    let widths: Vec<usize> = headers.iter().map(|h| h.chars().count().max(5)).collect();
+    let rows: Vec<(&Student, Vec<String>)> = students(data)
+        .into_iter()
+        .map(|s| (s, cells(catalogue, s)))
+        .collect();
+    // Each column as wide as its widest cell: 29 columns fit a laptop's
+    // terminal (about 140 characters) until someone crashes.
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|(_, cells)| cells[i].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(3)
+        })
+        .collect();
     let mut out = String::new();
     let mut line = format!("{:<NAME$}", tr!("student"));
     for (h, w) in headers.iter().zip(&widths) {
@@ -463,9 +489,9 @@ pub fn table_text(data: &ClassData, catalogue: &Catalogue, now: u64) -> String {
     line += &format!("  {}", tr!("last seen"));
     out += line.trim_end();
     out.push('\n');
-    for s in students(data) {
+    for (s, cells) in &rows {
         let mut line = format!("{:<NAME$}", shown(&s.name, NAME));
-        for (c, w) in cells(catalogue, s).iter().zip(&widths) {
+        for (c, w) in cells.iter().zip(&widths) {
             line += &format!(" {c:>w$}");
         }
         line += &format!("  {}", ago(s.last_seen, now));
@@ -495,6 +521,7 @@ pub fn table_html(data: &ClassData, catalogue: &Catalogue, now: u64, join_url: &
         rows += "<tr><th scope=\"row\">";
         rows += &esc(&s.name);
         rows += "</th>";
+        rows += &format!("<td class=\"count\">{}</td>", solved(catalogue, s));
         for (i, c) in cells(catalogue, s).iter().enumerate() {
             let class = match c.as_str() {
                 "ok" => "solved",
@@ -517,11 +544,26 @@ pub fn table_html(data: &ClassData, catalogue: &Catalogue, now: u64, join_url: &
             esc(&ago(s.last_seen, now))
         );
     }
-    let mut head = format!("<th scope=\"col\">{}</th>", esc(&tr!("student")));
+    let mut head = format!(
+        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+        esc(&tr!("student")),
+        esc(&tr!("solved"))
+    );
     for h in headers(catalogue) {
         head += &format!("<th scope=\"col\">{}</th>", esc(&h));
     }
     head += &format!("<th scope=\"col\">{}</th>", esc(&tr!("last seen")));
+    // The last row: how many solved each exercise, where the class is stuck.
+    let mut foot = format!("<th scope=\"row\">{}</th><td></td>", esc(&tr!("solved by")));
+    for id in &catalogue.exercises {
+        let n = data
+            .students
+            .values()
+            .filter(|s| s.exercises.get(id).is_some_and(|e| e.status == "solved"))
+            .count();
+        foot += &format!("<td class=\"count\">{n}</td>");
+    }
+    foot += &"<td></td>".repeat(catalogue.quizzes.len() + 1);
     let title = tr!("Class table, live");
     let count = data.students.len();
     let word = if count == 1 {
@@ -538,8 +580,9 @@ pub fn table_html(data: &ClassData, catalogue: &Catalogue, now: u64, join_url: &
 <title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5em; }}
-table {{ border-collapse: collapse; font-size: 0.9em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.2em 0.45em; text-align: center; }}
+table {{ border-collapse: collapse; font-size: 0.8em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.2em 0.3em; text-align: center; }}
+td.count, tfoot th {{ font-weight: bold; }}
 th[scope=row] {{ text-align: left; white-space: nowrap; }}
 td.solved {{ background: #c8efc8; }} td.partial {{ background: #fbe7a6; }}
 td.fault {{ background: #f6c1c1; }} td.quiz {{ background: #d7e6fb; }}
@@ -553,6 +596,7 @@ code {{ background: #eee; padding: 0.1em 0.3em; }}
 <thead><tr>{head}</tr></thead>
 <tbody>
 {rows}</tbody>
+<tfoot><tr>{foot}</tr></tfoot>
 </table>
 <p>{legend}</p>
 </body></html>
