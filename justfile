@@ -101,6 +101,14 @@ exercises:
 watch:
     cargo run --release --quiet -- watch
 
+# Send your results to your teacher's live table: `just join http://ADDRESS:7979/class/CODE "Your Name"` (`course join --leave` stops)
+join URL NAME:
+    cargo run --release --quiet -- join {{URL}} --name "{{NAME}}"
+
+# Teachers: the class's live table, e.g. `just teacher-live --listen 192.168.1.10` (loopback by default)
+teacher-live *ARGS:
+    cargo run --release --quiet -- teacher live {{ARGS}}
+
 # Teachers: copy the course to DIR for a student (exercises unsolved, no solutions)
 teacher-export DIR:
     cargo run --release --quiet -- teacher export {{DIR}}
