@@ -418,22 +418,33 @@ impl Harness {
 
     /// Run a built runner and judge it, within the time limit.
     pub fn run(&self, exercise: &'static Exercise, exe: &Path) -> Result<Verdict> {
-        let mut command = Command::new(exe);
-        limit_resources(&mut command);
-        let mut child = command
-            .arg("--events")
-            .env(TIME_LIMIT_VAR, self.time_limit.as_secs_f64().to_string())
-            // The checks' own words (their names, what failed) are written
-            // by the runner: in the language this program speaks, whatever
-            // the runner's environment would choose.
-            .env(LANG_VAR, crate::i18n::current().code())
-            // Checks always run on the embedded cluster: they must be repeatable.
-            .env_remove("KAFKA_BOOTSTRAP_SERVERS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| tr!("starting {}", exe.display()))?;
+        let spawn = |isolated: bool| {
+            let mut command = Command::new(exe);
+            limit_resources(&mut command, isolated);
+            command
+                .arg("--events")
+                .env(TIME_LIMIT_VAR, self.time_limit.as_secs_f64().to_string())
+                // The checks' own words (their names, what failed) are written
+                // by the runner: in the language this program speaks, whatever
+                // the runner's environment would choose.
+                .env(LANG_VAR, crate::i18n::current().code())
+                // Checks always run on the embedded cluster: they must be repeatable.
+                .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        };
+        let mut child = match spawn(loopback::usable()) {
+            // This system made the namespace but not its loopback: run the
+            // checks without it, from now on.
+            Err(e) if e.raw_os_error() == Some(loopback::FAILED) => {
+                loopback::give_up();
+                spawn(false)
+            }
+            spawned => spawned,
+        }
+        .with_context(|| tr!("starting {}", exe.display()))?;
         // Read both outputs on their own threads, so that a full pipe never
         // blocks the runner and the time limit is kept here.
         let (lines_tx, lines) = mpsc::channel();
@@ -954,15 +965,20 @@ pub fn table(verdicts: &[Verdict]) -> String {
 /// endless `Vec::push` stops with "memory allocation failed" (a crash,
 /// reported as one) instead of swapping the machine to a halt; and no core
 /// dump. (On systems other than Unix, the time limit alone applies.)
+/// On Linux, with `isolated`, the runner also gets a network of its own
+/// with nothing but loopback (see [`loopback`]).
 pub const MEMORY_LIMIT: u64 = 4 << 30;
 
 #[cfg(unix)]
-fn limit_resources(command: &mut Command) {
+fn limit_resources(command: &mut Command, isolated: bool) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: between fork and exec, only setrlimit, which is
-    // async-signal-safe, and no allocation.
+    // SAFETY: between fork and exec, only system calls (setrlimit, and
+    // loopback::enter's), which are async-signal-safe, and no allocation.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
+            if isolated {
+                loopback::enter()?;
+            }
             let memory = libc::rlimit {
                 rlim_cur: MEMORY_LIMIT as libc::rlim_t,
                 rlim_max: MEMORY_LIMIT as libc::rlim_t,
@@ -980,7 +996,72 @@ fn limit_resources(command: &mut Command) {
 }
 
 #[cfg(not(unix))]
-fn limit_resources(_: &mut Command) {}
+fn limit_resources(_: &mut Command, _: bool) {}
+
+/// A runner's network: loopback only. The checks' embedded cluster listens
+/// on 127.0.0.1, and nothing else is needed: a student's code (or a copy
+/// a teacher checks) cannot reach another machine. On Linux, where the
+/// system lets an unprivileged process make a user namespace (most
+/// distributions; some containers and hardened systems do not), the runner
+/// starts in a network namespace of its own, whose only interface,
+/// loopback, is brought up. Elsewhere, the network is not limited.
+mod loopback {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The error `enter` gives when the namespace was made but its
+    /// loopback could not be brought up: the runner cannot start that way.
+    #[cfg(target_os = "linux")]
+    pub const FAILED: i32 = libc::ENETDOWN;
+    #[cfg(not(target_os = "linux"))]
+    pub const FAILED: i32 = -1;
+
+    static BROKEN: AtomicBool = AtomicBool::new(false);
+
+    /// Whether to try: on Linux, unless it failed once in this process.
+    pub fn usable() -> bool {
+        cfg!(target_os = "linux") && !BROKEN.load(Ordering::Relaxed)
+    }
+
+    pub fn give_up() {
+        BROKEN.store(true, Ordering::Relaxed);
+    }
+
+    /// In the child, before exec: a new user and network namespace, its
+    /// loopback up. A system that refuses the namespace leaves the network
+    /// as it is (not an error).
+    #[cfg(target_os = "linux")]
+    pub fn enter() -> std::io::Result<()> {
+        // SAFETY: system calls on plain values and a zeroed `ifreq`.
+        unsafe {
+            if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) != 0 {
+                return Ok(());
+            }
+            let socket = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            if socket < 0 {
+                return Err(std::io::Error::from_raw_os_error(FAILED));
+            }
+            let mut request: libc::ifreq = std::mem::zeroed();
+            for (to, from) in request.ifr_name.iter_mut().zip(b"lo\0") {
+                *to = *from as libc::c_char;
+            }
+            let up = libc::ioctl(socket, libc::SIOCGIFFLAGS, &mut request) == 0 && {
+                request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                libc::ioctl(socket, libc::SIOCSIFFLAGS, &request) == 0
+            };
+            libc::close(socket);
+            if up {
+                Ok(())
+            } else {
+                Err(std::io::Error::from_raw_os_error(FAILED))
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn enter() -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The start of a student's file name that says which exercise it is:
 /// "ex4" for ex4_commit, "ex4_2" for ex4_2_loop, the slug itself otherwise.
@@ -1004,6 +1085,38 @@ fn lookalike_prefix(slug: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A runner sees one network interface, loopback, and it is up: the
+    /// checks' cluster works, nothing beyond this machine is reachable.
+    /// (Only where the system lets a process make a user namespace.)
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_runner_has_loopback_and_no_other_network() {
+        let refused = [
+            "/proc/sys/kernel/unprivileged_userns_clone",
+            "/proc/sys/user/max_user_namespaces",
+        ]
+        .iter()
+        .any(|f| std::fs::read_to_string(f).is_ok_and(|v| v.trim() == "0"));
+        if refused {
+            eprintln!("this system allows no user namespace: the network is not limited");
+            return;
+        }
+        let mut command = Command::new("cat");
+        command.arg("/proc/net/dev");
+        limit_resources(&mut command, true);
+        let out = command.output().expect("cat runs in the namespace");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let interfaces: Vec<&str> = text
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split(':').next())
+            .map(str::trim)
+            .collect();
+        assert_eq!(interfaces, ["lo"], "{text}");
+        // That loopback is up, every exercise's checks show: their embedded
+        // cluster listens on 127.0.0.1 (lessons/tests/exercises.rs).
+    }
 
     /// A course folder with `exercises/` and, if asked, `exercises/solutions/`.
     fn course(name: &str, solutions: bool) -> PathBuf {
