@@ -229,7 +229,7 @@ pub fn random_text(n: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+        .map_err(|e| anyhow::anyhow!(tr!("no randomness from the system: {e}")))?;
     Ok(bytes
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)

@@ -101,7 +101,7 @@ pub fn membership() -> Option<Membership> {
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+        .map_err(|e| anyhow::anyhow!(tr!("no randomness from the system: {e}")))?;
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     Ok(bytes
         .iter()
@@ -120,11 +120,14 @@ fn bad_name(name: &str) -> Option<String> {
     None
 }
 
-/// An HTTP client that never keeps a student waiting long.
-fn agent() -> ureq::Agent {
+/// An HTTP client that never keeps a student waiting long: on a classroom
+/// network an answer takes milliseconds. `hurried`: the last try failed,
+/// so this one gives up sooner (a student in `course watch` saves often).
+fn agent(hurried: bool) -> ureq::Agent {
+    let (connect, whole) = if hurried { (300, 1000) } else { (2000, 3000) };
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(3)))
-        .timeout_connect(Some(Duration::from_secs(2)))
+        .timeout_global(Some(Duration::from_millis(whole)))
+        .timeout_connect(Some(Duration::from_millis(connect)))
         .http_status_as_error(false)
         .build()
         .into()
@@ -208,7 +211,7 @@ fn post(m: &Membership, record: &Record) -> Result<Answer> {
     let url = format!("{}/verdicts", m.url.trim_end_matches('/'));
     let body = report(m, record).to_string();
     answer(
-        agent()
+        agent(m.unreachable)
             .post(&url)
             .header("content-type", "application/json")
             .send(&body),
@@ -263,7 +266,7 @@ pub fn join(url: &str, name: &str) -> Result<()> {
             "{url} is not a class address: it looks like http://192.168.1.10:7979/class/K7QM2XPA, as the teacher's screen shows it"
         ));
     }
-    match answer(agent().get(&url).call()) {
+    match answer(agent(false).get(&url).call()) {
         Ok(Answer::Ok) => {}
         Ok(Answer::Refused(status, why)) => bail!(refusal(&url, status, &why)),
         Err(e) => bail!(tr!(
