@@ -16,7 +16,13 @@ use crate::{tr, tr_static};
 
 /// The course's root directory (where Cargo.toml, book/ and exercises/ are).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    // lessons/'s parent, written without "..": paths shown to students
+    // read /home/ana/kafka-course/exercises/..., not .../lessons/../exercises/...
+    let lessons = Path::new(env!("CARGO_MANIFEST_DIR"));
+    lessons
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| lessons.join(".."))
 }
 
 /// Copy every file of the course to `dir` (the files git tracks, in a git

@@ -1082,6 +1082,17 @@ fn a_class_of_three_appears_live_in_the_teachers_table() {
     let dir = scratch("live-class");
     let data = dir.join("teacher/class-live.json");
     let live = Live::start(&data);
+    // Every network at once only when asked in so many words.
+    let (ok, _, err) = run(&[
+        "teacher",
+        "live",
+        "--listen",
+        "0.0.0.0:0",
+        "--data",
+        dir.join("open.json").to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("--all-interfaces"), "{err}");
+    assert!(!dir.join("open.json").exists());
     let url = live.join_url.clone();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.contains("/class/"),
