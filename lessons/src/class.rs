@@ -333,14 +333,7 @@ pub fn default_data() -> PathBuf {
 /// first time), then become it, telling it the course's exercises and
 /// quizzes and the language.
 pub fn live(listen: &str, all_interfaces: bool, data: Option<PathBuf>) -> Result<()> {
-    use crate::exercises::harness::own_build;
-    use std::process::{Command, Stdio};
-    let root = crate::teacher::root();
-    let (target, profile) = own_build(&root);
-    let folder = if profile == "dev" { "debug" } else { &profile };
-    let server = target
-        .join(folder)
-        .join(format!("{PACKAGE}{}", std::env::consts::EXE_SUFFIX));
+    let server = crate::serve::program_path(PACKAGE);
     let first = !server.is_file();
     if first {
         outln!(
@@ -348,22 +341,7 @@ pub fn live(listen: &str, all_interfaces: bool, data: Option<PathBuf>) -> Result
             tr!("Building the class table's server, once (about a minute the first time).")
         );
     }
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo
-        .current_dir(&root)
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .args(["--package", PACKAGE, "--bin", PACKAGE])
-        .args(["--profile", &profile])
-        .arg("--target-dir")
-        .arg(&target)
-        .stdin(Stdio::null());
-    if !first {
-        cargo.arg("--quiet");
-    }
-    let status = cargo
-        .status()
+    let status = crate::serve::cargo_build(PACKAGE, PACKAGE, false, !first)
         .with_context(|| tr!("running cargo to build the class table's server"))?;
     anyhow::ensure!(
         status.success(),
@@ -371,7 +349,7 @@ pub fn live(listen: &str, all_interfaces: bool, data: Option<PathBuf>) -> Result
         tr!("cargo could not build the class table's server")
     );
     let data = data.unwrap_or_else(default_data);
-    let mut cmd = Command::new(&server);
+    let mut cmd = std::process::Command::new(&server);
     cmd.args(["--listen", listen])
         .arg("--data")
         .arg(&data)

@@ -31,11 +31,48 @@ const SERVER: &str = "serve-book";
 
 /// Where cargo puts the server when built like this program.
 pub fn server_path() -> PathBuf {
+    program_path(SERVER)
+}
+
+/// Where cargo puts program `bin` of this workspace when built like this
+/// program (its target folder and profile).
+pub(crate) fn program_path(bin: &str) -> PathBuf {
     let (target, profile) = own_build(&teacher::root());
     let folder = if profile == "dev" { "debug" } else { &profile };
     target
         .join(folder)
-        .join(format!("{SERVER}{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `cargo build` of program `bin` of `package`, like this program, so that
+/// it lands at [`program_path`]. `light`: without the package's default
+/// features; `quiet`: cargo says nothing unless it fails.
+pub(crate) fn cargo_build(
+    package: &str,
+    bin: &str,
+    light: bool,
+    quiet: bool,
+) -> std::io::Result<std::process::ExitStatus> {
+    let root = teacher::root();
+    let (target, profile) = own_build(&root);
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(&root)
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .args(["--package", package, "--bin", bin])
+        .args(["--profile", &profile])
+        .arg("--target-dir")
+        .arg(&target)
+        .stdin(Stdio::null());
+    if light {
+        cargo.arg("--no-default-features");
+    }
+    if quiet {
+        cargo.arg("--quiet");
+    }
+    cargo.status()
 }
 
 /// Build the server (quickly when it is built already, since cargo only
@@ -44,8 +81,6 @@ pub fn server_path() -> PathBuf {
 /// already, which compiles in a fraction of the time (cargo keeps both
 /// builds: switching costs a copy, not a compile).
 pub fn build_server(with_mdbook: bool) -> Result<PathBuf> {
-    let root = teacher::root();
-    let (target, profile) = own_build(&root);
     let path = server_path();
     let first = !path.is_file();
     if first && with_mdbook {
@@ -57,25 +92,7 @@ pub fn build_server(with_mdbook: bool) -> Result<PathBuf> {
             "Building the book's server, once (about a minute the first time; the book is built already)."
         );
     }
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo
-        .current_dir(&root)
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .args(["--package", PACKAGE, "--bin", SERVER])
-        .args(["--profile", &profile])
-        .arg("--target-dir")
-        .arg(&target)
-        .stdin(Stdio::null());
-    if !with_mdbook {
-        cargo.arg("--no-default-features");
-    }
-    if !first {
-        cargo.arg("--quiet");
-    }
-    let status = cargo
-        .status()
+    let status = cargo_build(PACKAGE, SERVER, !with_mdbook, !first)
         .with_context(|| tr!("running cargo to build the book's server"))?;
     anyhow::ensure!(
         status.success(),
