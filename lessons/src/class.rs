@@ -218,6 +218,28 @@ fn post(m: &Membership, record: &Record) -> Result<Answer> {
     )
 }
 
+/// What the student is told about sending: printed on standard error, or,
+/// once `course watch` holds them (its screen is redrawn at each event,
+/// which would wipe a line printed beside it), kept for it to show.
+static HELD: std::sync::Mutex<Option<Option<String>>> = std::sync::Mutex::new(None);
+
+/// From now on, keep notices for [`take_notice`] instead of printing them.
+pub fn hold_notices() {
+    *HELD.lock().unwrap() = Some(None);
+}
+
+/// The last notice held since the last call, if any.
+pub fn take_notice() -> Option<String> {
+    HELD.lock().unwrap().as_mut().and_then(Option::take)
+}
+
+fn notice(text: String) {
+    match HELD.lock().unwrap().as_mut() {
+        Some(slot) => *slot = Some(text),
+        None => eprintln!("{text}"),
+    }
+}
+
 /// Send the record to the teacher, if this copy joined a class. Never
 /// fails: a failure is said once, on standard error.
 pub fn send(record: &Record) {
@@ -231,18 +253,14 @@ pub fn send(record: &Record) {
     };
     match failure {
         Some(why) if !m.unreachable => {
-            eprintln!(
-                "{}",
-                tr!("note: your result was not sent to your teacher's table: {why}. Your work goes on, recorded in your copy; the next result sends everything again.")
-            );
+            notice(tr!("note: your result was not sent to your teacher's table: {why}. Your work goes on, recorded in your copy; the next result sends everything again."));
             m.unreachable = true;
             let _ = save(&m);
         }
         None if m.unreachable => {
-            eprintln!(
-                "{}",
-                tr!("note: your teacher's table is reachable again: your results are sent.")
-            );
+            notice(tr!(
+                "note: your teacher's table is reachable again: your results are sent."
+            ));
             m.unreachable = false;
             let _ = save(&m);
         }

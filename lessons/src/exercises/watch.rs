@@ -75,6 +75,9 @@ struct Watch {
     hints_shown: usize,
     show_list: bool,
     error: Option<String>,
+    /// The last word about the teacher's live table, if the student joined
+    /// one (`course join`): "not sent", then "reachable again".
+    class_note: Option<String>,
 }
 
 pub fn run(harness: &Harness) -> Result<()> {
@@ -140,7 +143,9 @@ pub fn run(harness: &Harness) -> Result<()> {
         hints_shown: 1,
         show_list: false,
         error: None,
+        class_note: None,
     };
+    crate::class::hold_notices();
     watch
         .queue
         .extend(EXERCISES.iter().map(|e| Job::Check(e.id)));
@@ -179,6 +184,9 @@ pub fn run(harness: &Harness) -> Result<()> {
                 }
             }
             Event::WatchError(e) => watch.error = Some(tr!("watching the files: {e}")),
+        }
+        if let Some(note) = crate::class::take_notice() {
+            watch.class_note = Some(note);
         }
         watch.next_job(harness, &tx);
         watch.render()?;
@@ -325,6 +333,10 @@ impl Watch {
         s.push('\n');
         if let Some(e) = &self.error {
             s.push_str(&tr!("error: {e}\n"));
+        }
+        if let Some(note) = &self.class_note {
+            s.push_str(note);
+            s.push('\n');
         }
         match (&self.busy, self.current) {
             (Some(what), _) => s.push_str(&format!("... {what}\n")),
