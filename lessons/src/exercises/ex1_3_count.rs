@@ -213,24 +213,9 @@ mod tests {
 
     use super::*;
     use crate::ch1_cluster::program::{producer, send};
-    use crate::kit::Narrator;
 
     fn failed(write_and_count: Code) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
-            let checks = Checks::default();
-            check_with(write_and_count, &ctx, &checks).await.unwrap();
-            checks
-                .results()
-                .into_iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.name)
-                .collect()
-        })
+        crate::exercises::failed_checks(checks, write_and_count)
     }
 
     /// Counting one's own delivery reports misses the others' records and

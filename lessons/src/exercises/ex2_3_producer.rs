@@ -195,24 +195,9 @@ mod tests {
 
     use super::*;
     use crate::ch2_producer::program::{producer, send};
-    use crate::kit::Narrator;
 
     fn failed(send_all: Code) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
-            let checks = Checks::default();
-            check_with(send_all, &ctx, &checks).await.unwrap();
-            checks
-                .results()
-                .into_iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.name)
-                .collect()
-        })
+        crate::exercises::failed_checks(checks, send_all)
     }
 
     async fn solution(bootstrap: &str, topic: &str, commands: &[MachineCommand]) -> Result<()> {

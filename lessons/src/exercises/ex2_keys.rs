@@ -263,24 +263,9 @@ mod tests {
     //! The checks must catch the plausible mistakes reliably, not by luck.
 
     use super::*;
-    use crate::kit::Narrator;
 
     fn failed(to_record: Code) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
-            let checks = Checks::default();
-            check_with(to_record, &ctx, &checks).await.unwrap();
-            checks
-                .results()
-                .into_iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.name)
-                .collect()
-        })
+        crate::exercises::failed_checks(checks, to_record)
     }
 
     const ONE_PARTITION: &str = "all the commands of each lot are in one partition, in order";

@@ -246,25 +246,10 @@ mod tests {
     //! `SESSION_CAP` bounds it.)
 
     use super::*;
-    use crate::kit::Narrator;
 
     /// The names of the checks `settings` fails.
     fn failed(settings: Code) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let ctx = Stage::embedded(Narrator::quiet()).unwrap();
-            let checks = Checks::default();
-            check_with(settings, &ctx, &checks).await.unwrap();
-            checks
-                .results()
-                .into_iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.name)
-                .collect()
-        })
+        crate::exercises::failed_checks(checks, settings)
     }
 
     #[test]

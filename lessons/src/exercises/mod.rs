@@ -369,6 +369,31 @@ pub async fn run<C>(suite: Suite<C>, code: C) -> Outcome {
     run_with(suite, code, &Checks::default()).await
 }
 
+/// For the checks' own tests: the names of the checks `code` fails, run
+/// as a runner runs them (a fresh embedded cluster, a single thread). The
+/// code must neither return an error nor panic: that would be a test of
+/// something else.
+#[cfg(test)]
+pub(crate) fn failed_checks<C>(suite: Suite<C>, code: C) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(run(suite, code));
+    assert!(
+        outcome.error.is_none() && outcome.panic.is_none(),
+        "{:?} {:?}",
+        outcome.error,
+        outcome.panic.map(|p| p.message)
+    );
+    outcome
+        .checks
+        .into_iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect()
+}
+
 /// Keep a panicking exercise from printing a raw panic and its backtrace
 /// note: remember where it happened instead, so the report can say it in
 /// one line that names the student's file.
