@@ -53,15 +53,8 @@ fn load() -> Option<Membership> {
     serde_json::from_str(&text).ok()
 }
 
-fn save(m: &Membership) -> Result<()> {
-    let path = path();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(m)? + "\n")?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(())
+fn save(m: &Membership) -> std::io::Result<()> {
+    crate::record::save_json(m, &path())
 }
 
 /// This copy's class, if it joined one: `COURSE_TEACHER` and

@@ -84,6 +84,18 @@ pub struct QuizRecord {
     pub at: u64,
 }
 
+/// Write `value` as JSON to `path`, whole or not at all (a temporary file
+/// renamed): the record, and the class a copy joined (class.rs).
+pub fn save_json(value: &impl Serialize, path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = serde_json::to_string_pretty(value).expect("plain data serializes");
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text + "\n")?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Seconds since 1970, UTC.
 pub fn now() -> u64 {
     SystemTime::now()
@@ -132,15 +144,9 @@ impl Record {
         }
     }
 
-    /// Write it to `path`, whole or not at all (a temporary file renamed).
+    /// Write it to `path`, whole or not at all.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let text = serde_json::to_string_pretty(self).expect("a record serializes");
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n")?;
-        std::fs::rename(&tmp, path)
+        save_json(self, path)
     }
 
     /// Record a verdict on an exercise (`untouched`: its file is still the starter).

@@ -96,12 +96,9 @@ fn course() -> Command {
 
 /// Run `course` with `args`: (success, stdout, stderr).
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out = course().args(args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let mut c = course();
+    c.args(args);
+    output(c)
 }
 
 /// A fresh folder for one test, in cargo's scratch space for tests.
@@ -1079,6 +1076,7 @@ fn student(home: &Path) -> Command {
     c
 }
 
+/// Run `c`: (success, stdout, stderr).
 fn output(mut c: Command) -> (bool, String, String) {
     let out = c.output().unwrap();
     (

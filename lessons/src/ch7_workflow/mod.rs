@@ -570,12 +570,14 @@ async fn workflow(
     // Set at the session's first event: the rest must follow within WAIT.
     let mut deadline = None;
     loop {
+        let last_reports = tr!("the last machines' delivery reports");
         let msg = tokio::select! {
             msg = next_event(ctx, &consumer, deadline) => msg?,
             // A status event can reach the workflow before the machine that
             // wrote it has its delivery report: the plant becomes quiet only
             // then, after the last commit. Once quiet, nothing is left to read.
-            _ = wait_quiet(plant), if deadline.is_some() => return Ok(()),
+            quiet = wait_until(plant, &last_reports, Plant::quiet),
+                if deadline.is_some() => return quiet,
         };
         let first = deadline.is_none();
         deadline.get_or_insert(Instant::now() + WAIT);
@@ -882,13 +884,6 @@ fn partitions(ctx: &Stage, assignment: &rdkafka::TopicPartitionList) -> Vec<Topi
 }
 
 /// Wait (bounded) until `done` holds of the plant.
-/// Wait, however long, until the plant is quiet (the caller bounds it).
-async fn wait_quiet(plant: &RefCell<Plant>) {
-    while !plant.borrow().quiet() {
-        sleep(Duration::from_millis(2)).await;
-    }
-}
-
 async fn wait_until(
     plant: &RefCell<Plant>,
     what: &str,

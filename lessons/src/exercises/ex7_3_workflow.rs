@@ -28,6 +28,7 @@ use rdkafka::producer::FutureProducer;
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
 
+use super::ex7_status::{send_command, summarize};
 use super::Checks;
 use crate::ch6_order::Workshop;
 use crate::ch7_workflow::{self, consumer, decode, MachineStatus, COMMAND_TOPICS, STATUS_TOPIC};
@@ -478,33 +479,6 @@ async fn m1_to_m2(
     }
 }
 
-/// The distinct lines of `lines`, in order of first appearance, each with
-/// how many times it occurred; at most four, then how many more.
-fn summarize(lines: &[String]) -> Vec<String> {
-    let mut distinct: Vec<(&String, usize)> = Vec::new();
-    for line in lines {
-        match distinct.iter_mut().find(|(l, _)| *l == line) {
-            Some((_, n)) => *n += 1,
-            None => distinct.push((line, 1)),
-        }
-    }
-    let mut out: Vec<String> = distinct
-        .iter()
-        .take(4)
-        .map(|(l, n)| {
-            if *n > 1 {
-                tr!("{l} ({n} times)")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    if distinct.len() > 4 {
-        out.push(tr!("... and {} more like these.", distinct.len() - 4));
-    }
-    out
-}
-
 /// Publish `cmd`'s machine report: started (`done` false) or done.
 async fn publish(
     producer: &FutureProducer,
@@ -515,11 +489,5 @@ async fn publish(
     ch7_workflow::program::publish_status(producer, status_topic, cmd, done)
         .await
         .context(tr!("publishing a status event"))?;
-    Ok(())
-}
-
-/// Send a command and wait until it is acknowledged.
-async fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<()> {
-    ch7_workflow::await_delivery(ch7_workflow::send_command(producer, topic, cmd)?).await?;
     Ok(())
 }

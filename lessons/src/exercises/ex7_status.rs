@@ -368,7 +368,7 @@ async fn workflow(
 
 /// The distinct lines of `lines`, in order of first appearance, each with
 /// how many times it occurred; at most four, then how many more.
-fn summarize(lines: &[String]) -> Vec<String> {
+pub(crate) fn summarize(lines: &[String]) -> Vec<String> {
     let mut distinct: Vec<(&String, usize)> = Vec::new();
     for line in lines {
         match distinct.iter_mut().find(|(l, _)| *l == line) {
@@ -419,7 +419,11 @@ async fn publish(
 }
 
 /// Send a command and wait until it is acknowledged.
-async fn send_command(producer: &FutureProducer, topic: &str, cmd: &MachineCommand) -> Result<()> {
+pub(crate) async fn send_command(
+    producer: &FutureProducer,
+    topic: &str,
+    cmd: &MachineCommand,
+) -> Result<()> {
     ch7_workflow::await_delivery(ch7_workflow::send_command(producer, topic, cmd)?).await?;
     Ok(())
 }
