@@ -114,12 +114,15 @@ impl Drill {
     /// back to that partition ended with it uncommitted: lag 1, a correct
     /// controller failed (seen once in CI).
     fn in_flight_settled(&self) -> bool {
-        self.crashes.iter().filter(|(_, before)| !before).all(|(label, _)| {
-            self.drilled.iter().filter(|d| *d == label).count() >= 2
-                || self.places.get(label).is_none_or(|&(partition, offset)| {
-                    self.committed(partition).is_some_and(|c| c > offset)
-                })
-        })
+        self.crashes
+            .iter()
+            .filter(|(_, before)| !before)
+            .all(|(label, _)| {
+                self.drilled.iter().filter(|d| *d == label).count() >= 2
+                    || self.places.get(label).is_none_or(|&(partition, offset)| {
+                        self.committed(partition).is_some_and(|c| c > offset)
+                    })
+            })
     }
 
     /// The group's committed offset on `partition`, if any.
