@@ -9,8 +9,11 @@
 //!
 //! Safe by default: it listens on the one address it is given; a request
 //! without the class code gets nothing; every request is bounded in size
-//! and in rate; every name is escaped where it is shown; the whole class is
-//! one file the teacher can delete.
+//! and in rate; every name is escaped where it is shown; every connection
+//! is bounded in time and in number (listen.rs); the whole class is one
+//! file the teacher can delete.
+
+pub mod listen;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};

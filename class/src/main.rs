@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Parser;
+use course_class::listen::Limits;
 use course_class::{now, table_text, Catalogue, ClassData, Live};
 use kafka_course_macros::tr;
 
@@ -154,14 +155,10 @@ async fn run(args: Args) -> Result<()> {
 
     let drawing = draw(live.clone(), banner, terminal);
     let app = course_class::router(live.clone(), join_url);
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped());
+    let server = course_class::listen::serve(listener, app, Limits::CLASSROOM, stopped());
     tokio::select! {
-        served = server => served.context(tr!("serving the class table"))?,
-        _ = drawing => {}
+        () = server => {}
+        () = drawing => {}
     }
     println!(
         "{}",
