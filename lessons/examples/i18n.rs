@@ -232,6 +232,18 @@ pub fn program_domains(repo: &Path) -> Result<Vec<Domain>> {
             });
         }
     }
+    // `course --help`: clap makes it from lessons/src/cli.rs's doc comments
+    // when the program runs; kafka_course::cli::command shows it in French
+    // from the entries with this reference.
+    for text in kafka_course::cli::help_texts() {
+        messages.push(Msg {
+            ctxt: String::new(),
+            id: text,
+            refs: vec![kafka_course::cli::HELP_TEXTS_PLACE.into()],
+            note: "`course --help`: a command's or an option's help.".into(),
+            plural: String::new(),
+        });
+    }
     let mut messages = merge_duplicates(messages);
     for m in &mut messages {
         m.refs.dedup();

@@ -23,6 +23,7 @@ pub mod bench;
 pub mod browser;
 pub mod class;
 pub mod clean;
+pub mod cli;
 pub mod exercises;
 pub mod keep;
 pub mod playground;

@@ -192,20 +192,71 @@ fn literal(token: TokenTree) -> Option<Literal> {
 
 /// English text to French, from the course's `lessons/po/fr.po`, read once
 /// per compilation. Fuzzy and empty translations are left out.
+/// `tr_lookup!("lessons/src/cli.rs#help")`: a closure `|english: &str| ->
+/// Option<&'static str>` that gives the French of the catalogue's texts
+/// whose references name that place. For texts that exist only when the
+/// program runs, such as the help clap makes from doc comments
+/// (lessons/src/cli.rs): `tr!` needs its text in the source.
+#[proc_macro]
+pub fn tr_lookup(input: TokenStream) -> TokenStream {
+    let Some(place) = input
+        .into_iter()
+        .next()
+        .and_then(literal)
+        .and_then(|l| string_value(&l.to_string()))
+    else {
+        return error("tr_lookup! needs a string literal: the place its texts' references name");
+    };
+    let file = match catalogue_file() {
+        Ok(file) => file,
+        Err(e) => return error(e),
+    };
+    let mut arms = String::new();
+    if file.exists() {
+        let catalog = match polib::po_file::parse(&file) {
+            Ok(catalog) => catalog,
+            Err(e) => return error(format!("{}: {e}", file.display())),
+        };
+        for m in catalog.messages() {
+            let named = m.source().split_whitespace().any(|r| r == place);
+            if !named || m.flags().is_fuzzy() || m.is_plural() {
+                continue;
+            }
+            if let Ok(french) = m.msgstr() {
+                if !french.is_empty() {
+                    arms += &format!(
+                        "{} => ::std::option::Option::Some({}),\n",
+                        Literal::string(m.msgid()),
+                        Literal::string(french)
+                    );
+                }
+            }
+        }
+    }
+    format!(
+        "|english: &str| -> ::std::option::Option<&'static str> {{ match english {{ {arms} _ => ::std::option::Option::None }} }}"
+    )
+    .parse()
+    .unwrap_or_else(|e| error(format!("tr_lookup!: {e:?}")))
+}
+
+/// The course's program catalogue, `lessons/po/fr.po`, found from the
+/// calling crate's folder up: the lessons, the exercise runners and the
+/// book's server share it.
+fn catalogue_file() -> Result<PathBuf, String> {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    Ok(manifest
+        .ancestors()
+        .map(|dir| dir.join("lessons/po/fr.po"))
+        .find(|file| file.exists())
+        .unwrap_or_else(|| manifest.join("po/fr.po")))
+}
+
 fn catalogue() -> Result<&'static HashMap<String, Translation>, String> {
     static CATALOGUE: OnceLock<Result<HashMap<String, Translation>, String>> = OnceLock::new();
     CATALOGUE
         .get_or_init(|| {
-            // The course's program catalogue, `lessons/po/fr.po`, found from
-            // the calling crate's folder up: the lessons, the exercise
-            // runners and the book's server share it.
-            let manifest =
-                PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-            let file = manifest
-                .ancestors()
-                .map(|dir| dir.join("lessons/po/fr.po"))
-                .find(|file| file.exists())
-                .unwrap_or_else(|| manifest.join("po/fr.po"));
+            let file = catalogue_file()?;
             let mut map = HashMap::new();
             if !file.exists() {
                 return Ok(map);

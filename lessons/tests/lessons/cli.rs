@@ -90,6 +90,55 @@ fn unreachable_broker_fails_fast_and_names_the_address() {
     assert!(err.contains("unset KAFKA_BOOTSTRAP_SERVERS"), "{err}");
 }
 
+/// `course --help` in French: every help text of every command, clap's
+/// own included, from the catalogue (lessons/src/cli.rs#help); none left
+/// in English, and the English help unchanged.
+#[test]
+fn help_speaks_french_in_french() {
+    use clap::CommandFactory as _;
+    let english = kafka_course::cli::help_texts();
+    assert!(english.len() > 40, "{english:?}");
+    let mut commands: Vec<Vec<String>> = vec![vec![]];
+    let top = kafka_course::cli::Cli::command();
+    for sub in top.get_subcommands() {
+        commands.push(vec![sub.get_name().to_string()]);
+        for subsub in sub.get_subcommands() {
+            commands.push(vec![
+                sub.get_name().to_string(),
+                subsub.get_name().to_string(),
+            ]);
+        }
+    }
+    for command in &commands {
+        for flag in ["-h", "--help"] {
+            let mut args = vec!["--lang", "fr"];
+            args.extend(command.iter().map(String::as_str));
+            args.push(flag);
+            let out = course().args(&args).output().unwrap();
+            assert!(out.status.success(), "{args:?}");
+            let help = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                help.contains("Utilisation\u{a0}: course"),
+                "{args:?}:\n{help}"
+            );
+            for text in &english {
+                // Each line of the text, as clap may wrap or join them.
+                for line in text.lines().filter(|l| l.len() > 12) {
+                    assert!(
+                        !help.contains(line),
+                        "{args:?}: English left: {line:?}\n{help}"
+                    );
+                }
+            }
+            // In English, the English.
+            let out = course().args(&args[2..]).output().unwrap();
+            let help = String::from_utf8(out.stdout).unwrap();
+            assert!(help.contains("Usage: course"), "{args:?}:\n{help}");
+        }
+    }
+    assert!(commands.len() > 15, "{commands:?}");
+}
+
 #[test]
 fn unknown_lesson_in_french_lists_the_lessons_in_french() {
     let out = course()
