@@ -317,9 +317,73 @@ fn in_french(command: clap::Command) -> clap::Command {
             if let Some(fr) = text(arg.get_long_help()).and_then(|t| french(&t)) {
                 arg = arg.long_help(fr);
             }
-            arg
+            values_in_french(arg)
         })
         .mut_subcommands(in_french)
+}
+
+/// What clap adds after an option's help in English (`[env: X=]`,
+/// `[default: 3]`, `[possible values: a, b]`), said in French instead.
+fn values_in_french(arg: clap::Arg) -> clap::Arg {
+    let sp = '\u{a0}';
+    let mut short = Vec::new();
+    let mut long = Vec::new();
+    let takes_values = arg.get_action().takes_values();
+    let values: Vec<clap::builder::PossibleValue> =
+        if takes_values && !arg.is_hide_possible_values_set() {
+            arg.get_possible_values()
+                .into_iter()
+                .filter(|v| !v.is_hide_set())
+                .collect()
+        } else {
+            Vec::new()
+        };
+    if !values.is_empty() {
+        let names: Vec<&str> = values.iter().map(|v| v.get_name()).collect();
+        short.push(format!("[valeurs possibles{sp}: {}]", names.join(", ")));
+        let mut list = format!("Valeurs possibles{sp}:");
+        for v in &values {
+            match v.get_help() {
+                Some(help) => list += &format!("\n- {}{sp}: {help}", v.get_name()),
+                None => list += &format!("\n- {}", v.get_name()),
+            }
+        }
+        long.push(list);
+    }
+    if let Some(name) = arg.get_env().filter(|_| !arg.is_hide_env_set()) {
+        let name = name.to_string_lossy();
+        let value = std::env::var(&*name).unwrap_or_default();
+        let env = format!("[env{sp}: {name}={value}]");
+        short.push(env.clone());
+        long.push(env);
+    }
+    let defaults: Vec<String> = arg
+        .get_default_values()
+        .iter()
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    if takes_values && !defaults.is_empty() && !arg.is_hide_default_value_set() {
+        let default = format!("[par défaut{sp}: {}]", defaults.join(", "));
+        short.push(default.clone());
+        long.push(default);
+    }
+    if short.is_empty() {
+        return arg;
+    }
+    let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+    let long_help = arg
+        .get_long_help()
+        .map(|h| h.to_string())
+        .unwrap_or(help.clone());
+    arg.hide_possible_values(true)
+        .hide_env(true)
+        .hide_default_value(true)
+        .help(format!("{help} {}", short.join(" ")).trim().to_string())
+        .long_help(
+            format!("{long_help}\n\n{}", long.join("\n"))
+                .trim()
+                .to_string(),
+        )
 }
 
 /// Every help text of the command line, as clap shows it in English: the

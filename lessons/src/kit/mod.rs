@@ -81,8 +81,10 @@ impl GroupProtocol {
 /// What the user asked for with `KAFKA_GROUP_PROTOCOL` or `--group-protocol`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProtocolChoice {
-    /// `consumer` where every broker offers it, else `classic`.
+    // Its help as `course --help` shows it, in the reader's language (made
+    // when the help is, after the language is chosen).
     #[default]
+    #[value(help = crate::tr_static!("`consumer` where every broker offers it, else `classic`"))]
     Auto,
     Consumer,
     Classic,

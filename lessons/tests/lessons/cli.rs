@@ -121,6 +121,15 @@ fn help_speaks_french_in_french() {
                 help.contains("Utilisation\u{a0}: course"),
                 "{args:?}:\n{help}"
             );
+            for english in [
+                "Possible values",
+                "possible values:",
+                "[default:",
+                "[env:",
+                "Print help",
+            ] {
+                assert!(!help.contains(english), "{args:?}: {english:?}\n{help}");
+            }
             for text in &english {
                 // Each line of the text, as clap may wrap or join them.
                 for line in text.lines().filter(|l| l.len() > 12) {
