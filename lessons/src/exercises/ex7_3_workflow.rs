@@ -68,6 +68,8 @@ struct Plant {
     early: Vec<String>,
     /// What the student's function returned, if it returned.
     returned: Option<String>,
+    /// Status events being published right now, not yet acknowledged.
+    reporting: usize,
 }
 
 /// The checks, run on `code`: the student's function, or the solution's, or
@@ -332,9 +334,15 @@ async fn drive(
             return Ok(false);
         }
         sleep(Duration::from_millis(50)).await;
-        let polished = LOTS
-            .iter()
-            .all(|lot| plant.borrow().workshop.has_done(lot, 3));
+        // Polished, and M3's last "done" written: a lot counts as polished
+        // as soon as M3 has done the work, before its report is
+        // acknowledged. Without waiting for that report, the plant stopped
+        // with it unread by the student's group (committed 7, end of the
+        // partition 8: a correct solution failed, under load).
+        let polished = {
+            let plant = plant.borrow();
+            plant.reporting == 0 && LOTS.iter().all(|lot| plant.workshop.has_done(lot, 3))
+        };
         if polished && committed_all(ctx, probe, status_topic)? {
             return Ok(true);
         }
@@ -410,7 +418,7 @@ async fn machine(
         }
         let already = plant.borrow().workshop.has_done(&cmd.lot, cmd.step);
         if !already {
-            publish(producer, status_topic, &cmd, false).await?;
+            publish(producer, status_topic, plant, &cmd, false).await?;
             // The busy M2 machine takes its time, and finishes a lot only
             // once M3 has read everything it was sent meanwhile.
             if k == 1 {
@@ -437,7 +445,7 @@ async fn machine(
             1
         };
         for _ in 0..reports {
-            publish(producer, status_topic, &cmd, true).await?;
+            publish(producer, status_topic, plant, &cmd, true).await?;
             if k == 1 {
                 let mut p = plant.borrow_mut();
                 let started = p.started;
@@ -483,11 +491,13 @@ async fn m1_to_m2(
 async fn publish(
     producer: &FutureProducer,
     status_topic: &str,
+    plant: &RefCell<Plant>,
     cmd: &MachineCommand,
     done: bool,
 ) -> Result<()> {
-    ch7_workflow::program::publish_status(producer, status_topic, cmd, done)
-        .await
-        .context(tr!("publishing a status event"))?;
+    plant.borrow_mut().reporting += 1;
+    let published = ch7_workflow::program::publish_status(producer, status_topic, cmd, done).await;
+    plant.borrow_mut().reporting -= 1;
+    published.context(tr!("publishing a status event"))?;
     Ok(())
 }
