@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::exercises::harness::{self, Harness};
 use crate::kit::ProtocolChoice;
-use crate::{teacher, tr};
+use crate::{teacher, tr, trn};
 
 #[derive(Parser)]
 #[command(
@@ -291,9 +291,10 @@ fn in_french(command: clap::Command) -> clap::Command {
     let french = kafka_course_macros::tr_lookup!("lessons/src/cli.rs#help");
     let text = |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string());
     let mut command = command
-        .help_template(
-            "{before-help}{about-with-newline}\nUtilisation\u{a0}: {usage}\n\n{all-args}{after-help}",
-        )
+        .help_template(format!(
+            "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
+            tr!("Usage:")
+        ))
         .subcommand_help_heading("Commandes\u{a0}");
     if let Some(fr) = text(command.get_about()).and_then(|t| french(&t)) {
         command = command.about(fr);
@@ -438,4 +439,139 @@ pub fn lang_asked(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<
     std::env::var("COURSE_LANG")
         .ok()
         .and_then(|v| crate::i18n::Lang::parse(&v))
+}
+
+/// Ends the program on a command line clap refused (or on `--help`), saying
+/// why in the reader's language: in French, the mistakes a student makes
+/// (a mistyped command or option, a missing or wrong value) through
+/// [`ErrorsInFrench`]; anything rarer in clap's English.
+pub fn exit_on(error: clap::Error) -> ! {
+    use clap::error::ErrorKind::*;
+    let ours = matches!(
+        error.kind(),
+        InvalidSubcommand
+            | UnknownArgument
+            | InvalidValue
+            | ValueValidation
+            | MissingRequiredArgument
+            | MissingSubcommand
+            | ArgumentConflict
+    );
+    if crate::i18n::french() && ours {
+        error.apply::<ErrorsInFrench>().exit()
+    }
+    error.exit()
+}
+
+/// clap's usage errors, written with `tr!` (see [`exit_on`]).
+pub struct ErrorsInFrench;
+
+impl clap::error::ErrorFormatter for ErrorsInFrench {
+    fn format_error(error: &clap::error::Error<Self>) -> clap::builder::StyledStr {
+        use clap::error::{ContextKind as K, ContextValue as V, ErrorKind};
+        let one = |kind| match error.get(kind) {
+            Some(V::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let many = |kind| match error.get(kind) {
+            Some(V::Strings(v)) => v.clone(),
+            Some(V::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let listed = |label: String, values: Vec<String>| {
+            if values.is_empty() {
+                String::new()
+            } else {
+                format!("\n  [{label} {}]", values.join(", "))
+            }
+        };
+        let arg = one(K::InvalidArg).unwrap_or_default();
+        let value = one(K::InvalidValue).unwrap_or_default();
+        let mut text = tr!("error:") + " ";
+        text += &match error.kind() {
+            ErrorKind::InvalidSubcommand => {
+                let sub = one(K::InvalidSubcommand).unwrap_or_default();
+                tr!("unrecognized subcommand '{sub}'")
+            }
+            ErrorKind::UnknownArgument => tr!("unexpected argument '{arg}' found"),
+            ErrorKind::InvalidValue if value.is_empty() => {
+                tr!("a value is required for '{arg}' but none was supplied")
+                    + &listed(tr!("possible values:"), many(K::ValidValue))
+            }
+            ErrorKind::InvalidValue => {
+                tr!("invalid value '{value}' for '{arg}'")
+                    + &listed(tr!("possible values:"), many(K::ValidValue))
+            }
+            ErrorKind::ValueValidation => {
+                let why = std::error::Error::source(error)
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                let why = match why.as_str() {
+                    "invalid digit found in string" => tr!("not a whole number"),
+                    "number too large to fit in target type" => tr!("too large a number"),
+                    "cannot parse integer from empty string" => tr!("empty"),
+                    _ => why,
+                };
+                tr!("invalid value '{value}' for '{arg}': {why}")
+            }
+            ErrorKind::MissingRequiredArgument => {
+                let mut text = tr!("the following required arguments were not provided:");
+                for missing in many(K::InvalidArg) {
+                    text += &format!("\n  {missing}");
+                }
+                text
+            }
+            ErrorKind::MissingSubcommand => {
+                let sub = one(K::InvalidSubcommand).unwrap_or_default();
+                tr!("'{sub}' requires a subcommand but one was not provided")
+                    + &listed(tr!("subcommands:"), many(K::ValidSubcommand))
+            }
+            ErrorKind::ArgumentConflict => {
+                let prior = many(K::PriorArg).join("', '");
+                if prior.is_empty() || prior == arg {
+                    tr!("the argument '{arg}' cannot be used more than once")
+                } else {
+                    tr!("the argument '{arg}' cannot be used with '{prior}'")
+                }
+            }
+            _ => error.kind().as_str().unwrap_or_default().to_string(),
+        };
+        let quoted = |names: Vec<String>| {
+            names
+                .iter()
+                .map(|name| match crate::i18n::french() {
+                    true => format!("«\u{a0}{name}\u{a0}»"),
+                    false => format!("'{name}'"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let subs = many(K::SuggestedSubcommand);
+        if !subs.is_empty() {
+            let tip = trn!(subs.len();
+                "tip: a similar subcommand exists: {}",
+                "tip: some similar subcommands exist: {}",
+                quoted(subs.clone())
+            );
+            text += &format!("\n\n  {tip}");
+        }
+        let args = many(K::SuggestedArg);
+        if !args.is_empty() {
+            let tip = trn!(args.len();
+                "tip: a similar argument exists: {}",
+                "tip: some similar arguments exist: {}",
+                quoted(args.clone())
+            );
+            text += &format!("\n\n  {tip}");
+        }
+        if let Some(V::StyledStr(usage)) = error.get(K::Usage) {
+            let usage = usage.to_string();
+            let usage = usage.strip_prefix("Usage: ").unwrap_or(&usage);
+            text += &format!("\n\n{} {usage}", tr!("Usage:"));
+        }
+        text += "\n\n";
+        text += &tr!("For more information, try '--help'.");
+        text += "\n";
+        text.into()
+    }
 }

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let cli = cli::command()
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches))
-        .unwrap_or_else(|e| e.exit());
+        .unwrap_or_else(|e| cli::exit_on(e));
     kafka_course::i18n::set(kafka_course::i18n::choose(cli.lang));
     // One thread is enough for a lesson, and keeps its output in order.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -148,6 +148,37 @@ fn help_speaks_french_in_french() {
     assert!(commands.len() > 15, "{commands:?}");
 }
 
+/// A mistyped command line: clap's errors, in French too, with the same
+/// exit code (2) and suggestions.
+#[test]
+fn command_line_mistakes_are_explained_in_french() {
+    let run = |args: &[&str]| {
+        let out = course().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = run(&["--lang", "fr", "lesons"]);
+    assert!(
+        err.starts_with("erreur\u{a0}: commande inconnue «\u{a0}lesons\u{a0}»"),
+        "{err}"
+    );
+    assert!(err.contains("«\u{a0}lessons\u{a0}»"), "{err}");
+    assert!(err.contains("Utilisation\u{a0}: course"), "{err}");
+    let err = run(&["--lang", "fr", "lesson", "x"]);
+    assert!(err.contains("ce n'est pas un nombre entier"), "{err}");
+    let err = run(&["--lang", "fr", "lesson"]);
+    assert!(err.contains("ces arguments obligatoires manquent"), "{err}");
+    assert!(err.contains("<NUMBER>"), "{err}");
+    let err = run(&["--lang", "fr", "lesson", "1", "--kep"]);
+    assert!(err.contains("«\u{a0}--keep\u{a0}»"), "{err}");
+    // In English, clap's own words.
+    let err = run(&["lesons"]);
+    assert!(
+        err.starts_with("error: unrecognized subcommand 'lesons'"),
+        "{err}"
+    );
+}
+
 #[test]
 fn unknown_lesson_in_french_lists_the_lessons_in_french() {
     let out = course()
