@@ -291,10 +291,12 @@ fn in_french(command: clap::Command) -> clap::Command {
     let french = kafka_course_macros::tr_lookup!("lessons/src/cli.rs#help");
     let text = |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string());
     let mut command = command
-        .help_template(format!(
-            "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
-            tr!("Usage:")
-        ))
+        .help_template(
+            // clap's default template, with the heading from the catalogue.
+            "{before-help}{about-with-newline}\n".to_string()
+                + &tr!("Usage:")
+                + " {usage}\n\n{all-args}{after-help}",
+        )
         .subcommand_help_heading("Commandes\u{a0}");
     if let Some(fr) = text(command.get_about()).and_then(|t| french(&t)) {
         command = command.about(fr);
@@ -341,8 +343,8 @@ fn values_in_french(arg: clap::Arg) -> clap::Arg {
         };
     if !values.is_empty() {
         let names: Vec<&str> = values.iter().map(|v| v.get_name()).collect();
-        short.push(format!("[valeurs possibles{sp}: {}]", names.join(", ")));
-        let mut list = format!("Valeurs possibles{sp}:");
+        short.push(tr!("[possible values: {}]", names.join(", ")));
+        let mut list = tr!("Possible values:");
         for v in &values {
             match v.get_help() {
                 Some(help) => list += &format!("\n- {}{sp}: {help}", v.get_name()),
@@ -354,7 +356,7 @@ fn values_in_french(arg: clap::Arg) -> clap::Arg {
     if let Some(name) = arg.get_env().filter(|_| !arg.is_hide_env_set()) {
         let name = name.to_string_lossy();
         let value = std::env::var(&*name).unwrap_or_default();
-        let env = format!("[env{sp}: {name}={value}]");
+        let env = tr!("[env: {name}={value}]");
         short.push(env.clone());
         long.push(env);
     }
@@ -364,7 +366,7 @@ fn values_in_french(arg: clap::Arg) -> clap::Arg {
         .map(|v| v.to_string_lossy().into_owned())
         .collect();
     if takes_values && !defaults.is_empty() && !arg.is_hide_default_value_set() {
-        let default = format!("[par défaut{sp}: {}]", defaults.join(", "));
+        let default = tr!("[default: {}]", defaults.join(", "));
         short.push(default.clone());
         long.push(default);
     }
