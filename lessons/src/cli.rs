@@ -270,9 +270,9 @@ pub const HELP_TEXTS_PLACE: &str = "lessons/src/cli.rs#help";
 
 /// The command line as clap reads it, its help in the reader's language:
 /// in French, every help text the catalogue translates, clap's own ones
-/// ("Print help") included, and the "Usage:" and "Commands:" headings.
-/// Clap's other words stay English: `[default: ...]`, `[env: ...]`,
-/// "Possible values", and its error messages.
+/// ("Print help") included, the headings, and what clap adds after an
+/// option (`[default: ...]`, `[env: ...]`, its possible values). Its usage
+/// errors are [`exit_on`]'s.
 pub fn command() -> clap::Command {
     use clap::CommandFactory as _;
     let mut command = Cli::command();

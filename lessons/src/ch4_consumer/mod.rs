@@ -517,12 +517,7 @@ async fn one_group_two_members(site: &Site<'_>) -> Result<Pair> {
     })
     .await?;
     site.record_changes(GROUP, &["member-a", "member-b"]);
-    let b_joins: Vec<Change> = site
-        .changes
-        .since(mark)
-        .into_iter()
-        .filter(|c| c.group == GROUP)
-        .collect();
+    let b_joins = site.changes.since_in(mark, GROUP);
     let assignment: BTreeMap<String, Vec<i32>> = [&a, &b]
         .iter()
         .map(|m| Ok((m.name.clone(), m.assigned()?)))
@@ -977,12 +972,7 @@ async fn lag_and_leaving(
     // This group's changes only: the auditor (group "audit"), closing on
     // another thread since the previous section, may give up its
     // partitions meanwhile.
-    let b_leaves: Vec<Change> = site
-        .changes
-        .since(mark)
-        .into_iter()
-        .filter(|c| c.group == GROUP)
-        .collect();
+    let b_leaves = site.changes.since_in(mark, GROUP);
     say!(ctx, "  {}", what_changed("member-a", &before, &b_leaves));
     say!(ctx, "  member-a now has {}", show_set(&a.assigned()?));
 
@@ -1425,6 +1415,15 @@ impl Changes {
     /// The changes since the first `mark` ones.
     fn since(&self, mark: usize) -> Vec<Change> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())[mark..].to_vec()
+    }
+
+    /// The changes of `group` since the first `mark` ones: another group's
+    /// member, closing on another thread, may give up its partitions
+    /// meanwhile.
+    fn since_in(&self, mark: usize, group: &str) -> Vec<Change> {
+        let mut changes = self.since(mark);
+        changes.retain(|c| c.group == group);
+        changes
     }
 }
 
